@@ -1,0 +1,3 @@
+from trainsync_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""Command line: argument parsing, dispatch and exit codes. Output lives in console.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+COMMON = ("root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where the data is")
+    group.add_argument("--root", metavar="DIR", help="folder holding data/actors/ (default: .)")
+    group.add_argument("--bucket", help="S3 bucket")
+    group.add_argument(
+        "--prefix",
+        metavar="TEMPLATE",
+        help="S3 prefix template (default: actors/{actor_name}/training_data/)",
+    )
+    group.add_argument("--endpoint-url", metavar="URL", help="S3-compatible endpoint (MinIO, R2…)")
+    group.add_argument("--region", help="AWS region")
+    group.add_argument("--profile", help="AWS profile")
+    group.add_argument("--concurrency", type=int, metavar="N", help="parallel transfers (16)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _actor_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "actor",
+        nargs="*",
+        metavar="[ACTOR_ID] ACTOR_NAME",
+        help="the actor, e.g. 0042 0042_european_30_male (the id is optional)",
+    )
+    parser.add_argument("--all", action="store_true", help="every actor found locally or in S3")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--verify", action="store_true", help="re-hash every file (ignore cache)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="a line per file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trainsync",
+        description="Keep training data in line across local files, the manifest and S3. "
+        "With no command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sync = sub.add_parser("sync", help="audit an actor and bring it in line")
+    _actor_args(sync)
+    sync.add_argument("--dry-run", action="store_true", help="plan and report, change nothing")
+    sync.add_argument(
+        "--delete-orphans",
+        action="store_true",
+        help="delete (to trash) files and objects not in the manifest instead of adopting them",
+    )
+    sync.add_argument(
+        "--conflict",
+        choices=["skip", "local", "s3", "newer", "keep-both"],
+        default="skip",
+        help="how to resolve conflicts (default: skip and report)",
+    )
+    sync.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="sync only matching paths or folders (repeatable)",
+    )
+    sync.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave matching paths or folders alone (repeatable)",
+    )
+    sync.add_argument(
+        "--direction",
+        choices=["up", "down", "both"],
+        default="both",
+        help="up: only change S3, down: only change local files",
+    )
+    sync.add_argument(
+        "--max-delete",
+        metavar="SHARE",
+        help="largest share of an actor's files a sync may delete (default 50%%)",
+    )
+    sync.add_argument("--force", action="store_true", help="pass the delete guard")
+    sync.add_argument(
+        "--wait", action="store_true", help="wait for another sync of the actor instead of refusing"
+    )
+    sync.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _common(sync)
+
+    audit = sub.add_parser("audit", help="show what sync would do, change nothing")
+    _actor_args(audit)
+    _common(audit)
+
+    history = sub.add_parser("history", help="past syncs, newest first")
+    history.add_argument("actor", nargs="?", help="only this actor")
+    history.add_argument("--json", action="store_true")
+    history.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    _common(history)
+
+    tui = sub.add_parser("tui", help="open the app")
+    tui.add_argument("actor", nargs="?", help="select this actor at start")
+    _common(tui)
+
+    serve = sub.add_parser("serve", help="the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--token", help="bearer token (or TRAINSYNC_API_TOKEN)")
+    _common(serve)
+
+    web = sub.add_parser("web", help="the app in a browser")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--token", help="bearer token (or TRAINSYNC_API_TOKEN)")
+    _common(web)
+
+    demo = sub.add_parser("demo", help="sample actors and an embedded S3, then the app")
+    demo.add_argument(
+        "--root", metavar="DIR", help="where to create the demo (default: a temp folder)"
+    )
+    demo.add_argument("--port", type=int, default=0, help="port for the embedded S3 (default: any)")
+    demo.add_argument(
+        "--no-app", action="store_true", help="set up and keep the S3 running, print how to use it"
+    )
+    demo.add_argument("--debug", action="store_true")
+
+    bench = sub.add_parser("bench", help="measure speed against aws s3 sync, s5cmd and rclone")
+    bench.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name, None) for name in COMMON}
+
+
+def _actor_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    from trainsync_tui.engine.errors import ConfigError
+
+    if args.all:
+        if args.actor:
+            raise ConfigError("give either --all or an actor, not both")
+        return None, None
+    if len(args.actor) == 1:
+        return None, args.actor[0]
+    if len(args.actor) == 2:
+        return args.actor[0], args.actor[1]
+    raise ConfigError("give [ACTOR_ID] ACTOR_NAME (e.g. 0042 0042_european_30_male) or --all")
+
+
+def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
+    """Run `job(cancel)` in a thread; Ctrl-C cancels it cleanly, a second Ctrl-C aborts."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(job(cancel))
+        except BaseException as exc:
+            failure.append(exc)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        print("\ncancelling… (Ctrl-C again to abort at once)", file=sys.stderr)
+        cancel.cancel()
+
+    thread = threading.Thread(target=target, name="trainsync-run", daemon=True)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGTERM, on_sigint)
+    try:
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+COMMANDS = ("sync", "audit", "history", "tui", "serve", "web", "demo", "bench")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv = ["tui", *argv]  # no command opens the app, with the app's options
+    args = parser.parse_args(argv)
+    command = args.command
+    from trainsync_tui.engine.errors import TrainsyncError
+
+    try:
+        return _dispatch(command, args)
+    except TrainsyncError as exc:
+        if getattr(args, "debug", False):
+            raise
+        if getattr(args, "json", False):
+            print(json.dumps({"error": exc.message}))
+        print(f"trainsync: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("trainsync: aborted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(command: str, args: argparse.Namespace) -> int:
+    if command in ("sync", "audit"):
+        from trainsync_tui.commands import run_audit_command, run_sync_command
+
+        target = _actor_target(args)
+        if command == "sync":
+            return run_sync_command(args, _flags(args), target)
+        return run_audit_command(args, _flags(args), target)
+    if command == "history":
+        from trainsync_tui.commands import run_history_command
+
+        return run_history_command(args, _flags(args))
+    if command == "tui":
+        from trainsync_tui.app import run_app
+        from trainsync_tui.engine.config import load_settings
+
+        return run_app(load_settings(_flags(args)), actor=args.actor)
+    if command == "serve":
+        from trainsync_tui.engine.config import load_settings
+        from trainsync_tui.server import run_server
+
+        return run_server(load_settings(_flags(args)), args.host, args.port, args.token)
+    if command == "web":
+        from trainsync_tui.engine.config import load_settings
+        from trainsync_tui.web import run_web
+
+        return run_web(load_settings(_flags(args)), args.host, args.port, args.token, _flags(args))
+    if command == "demo":
+        from trainsync_tui.demo import run_demo
+
+        return run_demo(args.root, args.port, open_app=not args.no_app)
+    if command == "bench":
+        from trainsync_tui.bench import run_bench
+
+        return run_bench(args.args)
+    raise AssertionError(command)

@@ -1,0 +1,176 @@
+"""The sync, audit and history commands: build options, run the engine, print the outcome."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from trainsync_tui.console import ConsoleSink, print_report, size
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.config import load_settings
+from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.plan import ConflictPolicy
+from trainsync_tui.engine.report import SyncReport, plan_to_json
+from trainsync_tui.engine.select import Selection
+
+
+def _engine(flags: dict[str, Any]) -> Engine:
+    return Engine(load_settings(flags), who="trainsync cli")
+
+
+def _options(args: argparse.Namespace) -> SyncOptions:
+    max_delete = None
+    if args.max_delete is not None:
+        text = str(args.max_delete).strip()
+        try:
+            max_delete = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ConfigError(f"--max-delete {text!r}: give a share like 0.5 or 50%") from None
+        if not 0 <= max_delete <= 1:
+            raise ConfigError(f"--max-delete {text!r}: must be between 0 and 100%")
+    return SyncOptions(
+        dry_run=args.dry_run,
+        delete_orphans=args.delete_orphans,
+        conflict=ConflictPolicy(args.conflict),
+        selection=Selection(only=args.only, exclude=args.exclude, direction=args.direction),
+        force=args.force,
+        max_delete=max_delete,
+        rehash=args.verify,
+        wait=args.wait,
+    )
+
+
+def run_sync_command(
+    args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
+) -> int:
+    from trainsync_tui.cli import run_with_interrupt
+
+    engine = _engine(flags)
+    options = _options(args)
+    actor_id, actor_name = target
+    layouts = (
+        [engine.actor(actor_name, actor_id)]
+        if actor_name
+        else [engine.actor(n) for n in engine.actor_names()]
+    )
+    sink = ConsoleSink(verbose=args.verbose, progress=not args.no_progress and not args.json)
+    cancel = CancelToken()
+    reports: list[SyncReport] = []
+
+    def job(token: CancelToken) -> None:
+        for layout in layouts:
+            if token.cancelled:
+                break
+            try:
+                reports.append(engine.sync(layout, options, cancel=token, sink=sink))
+            except TrainsyncError as exc:
+                if exc.exit_code == 2 or not args.all:
+                    raise
+                failed = SyncReport(layout.name, layout.actor_id, dry_run=options.dry_run)
+                failed.errors.append(str(exc))
+                reports.append(failed)
+
+    try:
+        run_with_interrupt(job, cancel)
+    finally:
+        sink.finish()
+        engine.close()
+    if args.json:
+        if args.all:
+            print(json.dumps({r.actor_name: r.to_json() for r in reports}))
+        else:
+            print(json.dumps(reports[0].to_json()))
+    else:
+        for report in reports:
+            print_report(report)
+    if cancel.cancelled:
+        return 130
+    return max((r.exit_code for r in reports), default=0)
+
+
+def run_audit_command(
+    args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
+) -> int:
+    from trainsync_tui.cli import run_with_interrupt
+
+    engine = _engine(flags)
+    actor_id, actor_name = target
+    layouts = (
+        [engine.actor(actor_name, actor_id)]
+        if actor_name
+        else [engine.actor(n) for n in engine.actor_names()]
+    )
+    sink = ConsoleSink(verbose=False, progress=not args.json)
+    results: dict[str, dict[str, Any]] = {}
+
+    def job(token: CancelToken) -> None:
+        for layout in layouts:
+            try:
+                audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink)
+            except TrainsyncError as exc:
+                if exc.exit_code == 2 or not args.all:
+                    raise
+                results[layout.name] = {"errors": [str(exc)]}
+                continue
+            summary = plan_to_json(engine.plan(audit, SyncOptions()))
+            summary.update(actor_name=layout.name, actor_id=layout.actor_id)
+            results[layout.name] = summary
+
+    cancel = CancelToken()
+    try:
+        run_with_interrupt(job, cancel)
+    finally:
+        sink.finish()
+        engine.close()
+    if cancel.cancelled:
+        return 130
+    if args.json:
+        print(json.dumps(results if args.all else next(iter(results.values()))))
+    else:
+        for name, summary in results.items():
+            _print_audit(name, summary, args.verbose)
+    bad = any(s.get("errors") or s.get("conflicts") for s in results.values())
+    return 1 if bad else 0
+
+
+def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
+    out = sys.stdout
+    actions = summary.get("actions", {})
+    if not actions and not summary.get("conflicts") and not summary.get("errors"):
+        out.write(f"{name}: in sync ({summary.get('in_sync', 0)} files)\n")
+        return
+    out.write(
+        f"{name}: {summary.get('in_sync', 0)} in sync, "
+        f"{size(summary.get('bytes_to_transfer', 0))} to transfer\n"
+    )
+    for category, items in actions.items():
+        out.write(f"  {category.replace('_', ' ')}: {len(items)}\n")
+        shown = items if verbose else items[:10]
+        for item in shown:
+            out.write(f"    {item['path']}\n")
+        if len(items) > len(shown):
+            out.write(f"    … {len(items) - len(shown)} more (-v shows all)\n")
+    for conflict in summary.get("conflicts", []):
+        out.write(f"  conflict: {conflict['path']}\n")
+    for error in summary.get("errors", []):
+        out.write(f"  error: {error}\n")
+
+
+def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
+    engine = _engine(flags)
+    entries = engine.history(args.actor, args.n)
+    if args.json:
+        print(json.dumps(entries))
+        return 0
+    for e in entries:
+        counts = ", ".join(f"{k}={v}" for k, v in e.get("counts", {}).items() if v) or "no changes"
+        flags_text = " dry-run" if e.get("options", {}).get("dry_run") else ""
+        state = " CANCELLED" if e.get("cancelled") else ""
+        print(
+            f"{e.get('when')} {e.get('actor')}{flags_text}{state}: {counts}; "
+            f"{e.get('error_count', 0)} errors, {e.get('duration_s')}s ({e.get('who')})"
+        )
+    return 0

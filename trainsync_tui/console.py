@@ -1,0 +1,124 @@
+"""Human output for the CLI: a throttled progress line on a TTY, log lines, summaries."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TextIO
+
+import humanize
+
+from trainsync_tui.engine.events import (
+    Event,
+    FileDone,
+    FileFailed,
+    Message,
+    Progress,
+    ScanProgress,
+)
+from trainsync_tui.engine.plan import COUNT_KEYS
+from trainsync_tui.engine.report import SyncReport
+
+_LABELS = {
+    "uploaded": "uploaded",
+    "downloaded": "downloaded",
+    "added_to_manifest": "added to manifest",
+    "updated_in_manifest": "updated in manifest",
+    "removed_from_manifest": "removed from manifest",
+    "deleted_local": "deleted locally (to trash)",
+    "deleted_s3": "deleted from S3 (to trash)",
+}
+
+
+def size(n: int) -> str:
+    return humanize.naturalsize(n, binary=True)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    return humanize.precisedelta(seconds, minimum_unit="seconds", format="%0.0f")
+
+
+class ConsoleSink:
+    """Turns engine events into stderr output; progress redraws at most 5 times a second."""
+
+    def __init__(self, *, verbose: bool, progress: bool, stream: TextIO = sys.stderr) -> None:
+        self.verbose = verbose
+        self.progress = progress and stream.isatty()
+        self.stream = stream
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._line = False
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, Progress):
+                self._draw(self._progress_text(event), event.files_done == event.files_total)
+            elif isinstance(event, ScanProgress) and event.source in ("hash", "s3"):
+                what = "hashing" if event.source == "hash" else "listing S3"
+                detail = f"{event.done}/{event.total}" if event.total else f"{event.done}"
+                self._draw(f"{event.actor}: {what} {detail}", False)
+            elif isinstance(event, FileFailed):
+                self._print(f"error: {event.actor}: {event.path}: {event.error}")
+            elif isinstance(event, FileDone) and self.verbose:
+                self._print(f"{event.actor}: {event.message}")
+            elif isinstance(event, Message) and (self.verbose or event.level != "info"):
+                self._print(f"{event.level}: {event.actor}: {event.text}")
+
+    def _progress_text(self, p: Progress) -> str:
+        eta = f", ETA {duration(p.eta)}" if p.eta is not None else ""
+        return (
+            f"{p.actor}: {p.files_done}/{p.files_total} files, "
+            f"{size(p.bytes_done)}/{size(p.bytes_total)} at {size(int(p.rate))}/s{eta}"
+        )
+
+    def _draw(self, text: str, force: bool) -> None:
+        if not self.progress:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.2:
+            return
+        self._last = now
+        self.stream.write("\r\x1b[K" + text[:200])
+        self.stream.flush()
+        self._line = True
+
+    def _print(self, text: str) -> None:
+        if self._line:
+            self.stream.write("\r\x1b[K")
+            self._line = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._line:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self._line = False
+
+
+def print_report(report: SyncReport, stream: TextIO = sys.stdout) -> None:
+    """The end-of-sync summary a person reads."""
+    head = "dry run — would have" if report.dry_run else "done"
+    if report.cancelled:
+        head = "cancelled — finished before the cancel"
+    changes = [f"{report.counts[k]} {_LABELS[k]}" for k in COUNT_KEYS if report.counts.get(k)]
+    moved = report.bytes_uploaded + report.bytes_downloaded
+    line = ", ".join(changes) if changes else "nothing to do"
+    stream.write(
+        f"{report.actor_name}: {head}: {line}"
+        + (f" ({size(moved)} in {duration(report.duration)})" if moved else "")
+        + "\n"
+    )
+    for conflict in report.conflicts:
+        stream.write(
+            f"  conflict: {conflict['path']} (local {conflict['local_md5'][:8]}, "
+            f"S3 {(conflict['s3_md5'] or 'unknown')[:8]}); resolve with --conflict\n"
+        )
+    for path in report.unverified[:20]:
+        stream.write(f"  unverified: {path} (multipart object without an MD5)\n")
+    for error in report.errors:
+        stream.write(f"  error: {error}\n")

@@ -1,0 +1,108 @@
+"""Scan the three sources of one actor at once: manifest, local tree and S3 prefix."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
+from trainsync_tui.engine.hashing import HashCache
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.listing import Listings, PathIssue
+from trainsync_tui.engine.local import scan_local
+from trainsync_tui.engine.manifest import load_manifest
+from trainsync_tui.engine.remote import resolve_multipart, scan_remote
+
+
+@dataclass
+class Audit:
+    layout: ActorLayout
+    listings: Listings
+    duration: float
+
+
+def _case_clashes(listings: Listings) -> list[PathIssue]:
+    """Paths differing only in case: one would overwrite the other on many filesystems."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for source in (listings.local, listings.remote, listings.manifest):
+        for path in source:
+            groups[path.casefold()].add(path)
+    issues = []
+    for paths in groups.values():
+        if len(paths) > 1:
+            names = ", ".join(sorted(paths))
+            for path in sorted(paths):
+                issues.append(PathIssue(path, f"names clash when case is ignored ({names})"))
+    return issues
+
+
+def run_audit(
+    layout: ActorLayout,
+    client: Any,
+    bucket: str,
+    cache: HashCache,
+    *,
+    concurrency: int,
+    rehash: bool = False,
+    cancel: CancelToken | None = None,
+    sink: EventSink,
+) -> Audit:
+    """Read all three listings; raises ManifestError for a bad manifest (nothing is synced)."""
+    started = time.monotonic()
+    name = layout.name
+    sink(Stage(name, "scan"))
+    manifest = load_manifest(layout.manifest_path, layout.actor_id, name)
+
+    def on_hash(files: int, nbytes: int, total: int) -> None:
+        sink(ScanProgress(name, "hash", files, total, nbytes))
+
+    def on_list(count: int) -> None:
+        sink(ScanProgress(name, "s3", count))
+
+    with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
+        local_job = pool.submit(
+            scan_local,
+            layout.training_dir,
+            cache,
+            rehash=rehash,
+            workers=max(2, min(8, concurrency)),
+            cancel=cancel,
+            on_progress=on_hash,
+        )
+        remote_job = pool.submit(
+            scan_remote,
+            client,
+            bucket,
+            layout.prefix,
+            workers=concurrency,
+            cancel=cancel,
+            on_progress=on_list,
+        )
+        local = local_job.result()
+        remote = remote_job.result()
+    resolve_multipart(
+        client,
+        bucket,
+        remote,
+        local.files,
+        lambda f: str(layout.local(f.disk_path)),
+        cache,
+        workers=min(8, concurrency),
+        cancel=cancel,
+    )
+    listings = Listings(
+        local=local.files,
+        remote=remote.objects,
+        manifest=manifest.entries,
+        blocked=local.blocked + remote.blocked,
+        notes=local.notes + remote.notes,
+    )
+    listings.blocked.extend(_case_clashes(listings))
+    for note in listings.notes:
+        sink(Message(name, "info", str(note)))
+    sink(ScanProgress(name, "done", len(listings.local), len(listings.remote)))
+    return Audit(layout, listings, time.monotonic() - started)

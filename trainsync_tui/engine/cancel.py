@@ -1,0 +1,53 @@
+"""One cancel mechanism for threads and tasks: a token the engine checks where it can stop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from trainsync_tui.engine.errors import CancelledSync
+
+
+class CancelToken:
+    """Set once by a front end; checked by scan loops, transfer schedulers and workers."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise CancelledSync()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds; True when cancelled meanwhile."""
+        return self._event.wait(timeout)
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` on cancel (at once if already cancelled); returns an unregister."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+
+                def unregister() -> None:
+                    with self._lock:
+                        if callback in self._callbacks:
+                            self._callbacks.remove(callback)
+
+                return unregister
+        callback()
+        return lambda: None

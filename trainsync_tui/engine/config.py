@@ -1,0 +1,177 @@
+"""Settings from flags, TRAINSYNC_* variables and trainsync.toml files (in that order of weight)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.engine.errors import ConfigError
+
+CONFIG_NAME = "trainsync.toml"
+DEFAULT_PREFIX = "actors/{actor_name}/training_data/"
+DEFAULT_TRASH_PREFIX = "trainsync-trash/{actor_name}/"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine needs to reach one root and one bucket."""
+
+    root: Path = Path(".")
+    bucket: str | None = None
+    prefix: str = DEFAULT_PREFIX
+    trash_prefix: str = DEFAULT_TRASH_PREFIX
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    concurrency: int = 16
+    max_delete: float = 0.5
+    multipart_threshold: int = 8 * MiB
+    multipart_chunksize: int = 8 * MiB
+    cache_dir: Path | None = None
+
+    @property
+    def actors_dir(self) -> Path:
+        return self.root / "data" / "actors"
+
+    @property
+    def state_dir(self) -> Path:
+        """Per-root state shared by the CLI, the app and the API: locks and history."""
+        return self.root / ".trainsync"
+
+    def hash_cache_path(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir / "hashes.sqlite3"
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("trainsync")) / "hashes.sqlite3"
+
+    def prefix_for(self, actor_name: str) -> str:
+        return _fill(self.prefix, actor_name)
+
+    def trash_prefix_for(self, actor_name: str) -> str:
+        return _fill(self.trash_prefix, actor_name)
+
+    @property
+    def actors_prefix(self) -> str:
+        """The part of the prefix template before the actor name: where --all lists actors."""
+        return self.prefix.split("{", 1)[0]
+
+    def require_bucket(self) -> str:
+        if not self.bucket:
+            raise ConfigError(
+                "no S3 bucket configured: pass --bucket, set TRAINSYNC_BUCKET, "
+                f'or add bucket = "..." to {CONFIG_NAME}'
+            )
+        return self.bucket
+
+
+def _fill(template: str, actor_name: str) -> str:
+    actor_id = actor_name.split("_", 1)[0]
+    return template.format(actor_name=actor_name, actor_id=actor_id)
+
+
+_CONVERTERS: dict[str, Any] = {
+    "bucket": str,
+    "prefix": str,
+    "trash_prefix": str,
+    "endpoint_url": str,
+    "region": str,
+    "profile": str,
+    "concurrency": int,
+    "max_delete": "share",
+    "multipart_threshold": int,
+    "multipart_chunksize": int,
+    "cache_dir": Path,
+}
+
+
+def _convert(name: str, value: Any, where: str) -> Any:
+    kind = _CONVERTERS[name]
+    try:
+        if kind == "share":
+            text = str(value).strip()
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+            if not 0 <= share <= 1:
+                raise ValueError
+            return share
+        if kind is int and isinstance(value, bool):
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: {name} = {value!r} is not a valid value") from None
+
+
+def _validate(settings: Settings) -> Settings:
+    for template, label in ((settings.prefix, "prefix"), (settings.trash_prefix, "trash_prefix")):
+        if "{actor_name}" not in template:
+            raise ConfigError(f"{label} {template!r} must contain {{actor_name}}")
+        if not template.endswith("/") or template.startswith("/"):
+            raise ConfigError(f"{label} {template!r} must end with '/' and not start with one")
+        try:
+            _fill(template, "0000_x")
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(
+                f"{label} {template!r}: only {{actor_name}} and {{actor_id}} may appear"
+            ) from None
+    if not 1 <= settings.concurrency <= 256:
+        raise ConfigError(f"concurrency {settings.concurrency} must be between 1 and 256")
+    if settings.multipart_chunksize < 5 * MiB:
+        raise ConfigError("multipart_chunksize must be at least 5 MiB (an S3 limit)")
+    if settings.endpoint_url and not settings.endpoint_url.startswith(("http://", "https://")):
+        raise ConfigError(f"endpoint URL {settings.endpoint_url!r} must start with http(s)://")
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})") from None
+    table = data.get("trainsync", data)
+    unknown = sorted(set(table) - set(_CONVERTERS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}")
+    return {k: _convert(k, v, str(path)) for k, v in table.items()}
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("trainsync")) / CONFIG_NAME
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Merge: flags beat TRAINSYNC_* variables beat <root>/trainsync.toml beat the user file."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    environ = os.environ if environ is None else environ
+    root_text = flags.get("root") or environ.get("TRAINSYNC_ROOT") or "."
+    root = Path(root_text).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"root folder {root} does not exist: pass --root DIR (it holds data/)")
+    merged: dict[str, Any] = {}
+    if "TRAINSYNC_CONFIG" in environ:
+        merged.update(_read_toml(Path(environ["TRAINSYNC_CONFIG"])))
+    else:
+        merged.update(_read_toml(user_config_path()))
+    merged.update(_read_toml(root / CONFIG_NAME))
+    for name in _CONVERTERS:
+        value = environ.get(f"TRAINSYNC_{name.upper()}")
+        if value:
+            merged[name] = _convert(name, value, f"TRAINSYNC_{name.upper()}")
+    for name, value in flags.items():
+        if name in _CONVERTERS:
+            merged[name] = _convert(name, value, f"--{name.replace('_', '-')}")
+    known = {f.name for f in fields(Settings)}
+    return _validate(
+        replace(Settings(root=root.resolve()), **{k: v for k, v in merged.items() if k in known})
+    )

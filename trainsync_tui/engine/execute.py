@@ -1,0 +1,359 @@
+"""Run a plan: actions concurrently, ops of one action in order, the manifest checkpointed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import CancelledSync, ManifestError
+from trainsync_tui.engine.events import EventSink, FileDone, FileFailed, FileStarted, Progress
+from trainsync_tui.engine.hashing import FileStamp, HashCache
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
+from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
+from trainsync_tui.engine.ops import (
+    BackupLocal,
+    BackupS3,
+    CopyS3,
+    Download,
+    LinkLocal,
+    Record,
+    TrashLocal,
+    TrashS3,
+    Unrecord,
+    Upload,
+)
+from trainsync_tui.engine.plan import Action, Plan, predicted_counts
+from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.s3client import describe
+from trainsync_tui.engine.transfer import TransferError, Transfers, temp_path
+
+_CHECKPOINT_SECONDS = 10.0
+_PROGRESS_SECONDS = 0.25
+
+_VERBS = {
+    "upload": "uploaded",
+    "download": "downloaded",
+    "add_to_manifest": "added to manifest",
+    "update_manifest": "updated in manifest",
+    "remove_from_manifest": "removed from manifest",
+    "conflict": "resolved conflict",
+    "delete_local": "moved to local trash",
+    "delete_s3": "deleted from S3 (kept in trash)",
+}
+
+
+class Executor:
+    """Carries out one actor's plan; never raises for a single path, only for cancel."""
+
+    def __init__(
+        self,
+        layout: ActorLayout,
+        transfers: Transfers,
+        cache: HashCache,
+        *,
+        concurrency: int,
+        cancel: CancelToken,
+        sink: EventSink,
+        now_iso: Callable[[], str],
+        stamp: str,
+        versioned: Callable[[], bool],
+    ) -> None:
+        self.layout = layout
+        self.transfers = transfers
+        self.cache = cache
+        self.concurrency = concurrency
+        self.cancel = cancel
+        self.sink = sink
+        self.now_iso = now_iso
+        self.stamp = stamp
+        self.versioned = versioned
+        self.changes = ManifestChanges()
+        self._lock = threading.Lock()
+        self._bytes_done = 0
+        self._files_done = 0
+        self._last_progress = 0.0
+        self._started = time.monotonic()
+        self._plan_bytes = 0
+        self._plan_files = 0
+        self._journal_keys: list[str] = []
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    def run(self, plan: Plan, report: SyncReport) -> None:
+        self._plan_bytes = plan.bytes_to_transfer
+        self._plan_files = len(plan.actions)
+        self._started = time.monotonic()
+        actions = iter(plan.actions)
+        in_flight: dict[Future[dict[str, str]], Action] = {}
+        last_checkpoint = time.monotonic()
+        try:
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+                while True:
+                    while len(in_flight) < self.concurrency * 2 and not self.cancel.cancelled:
+                        action = next(actions, None)
+                        if action is None:
+                            break
+                        in_flight[pool.submit(self._run_action, action)] = action
+                    if not in_flight:
+                        break
+                    done, _ = wait(in_flight, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        self._finish(in_flight.pop(future), future, plan, report)
+                    if time.monotonic() - last_checkpoint > _CHECKPOINT_SECONDS:
+                        self._write_manifest(report)
+                        last_checkpoint = time.monotonic()
+        finally:
+            self._write_manifest(report)
+            self._emit_progress(force=True)
+            if not self.cancel.cancelled:
+                with contextlib.suppress(OSError):
+                    self.layout.multipart_journal.unlink()
+
+    def _finish(
+        self,
+        action: Action,
+        future: Future[dict[str, str]],
+        plan: Plan,
+        report: SyncReport,
+    ) -> None:
+        try:
+            verified = future.result()
+        except CancelledSync:
+            return
+        except (TransferError, OSError) as exc:
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            report.errors.append(f"{action.path}: {message}")
+            self.sink(FileFailed(self.layout.name, action.path, action.category, message))
+            return
+        except Exception as exc:  # a bug or an unexpected S3 answer: report, go on
+            report.errors.append(f"{action.path}: {describe(exc)}")
+            self.sink(FileFailed(self.layout.name, action.path, action.category, describe(exc)))
+            return
+        for key in predicted_counts(action.ops, plan.manifest, verified):
+            report.add(key)
+        for op in action.ops:
+            if isinstance(op, Upload):
+                report.bytes_uploaded += op.local.size
+            elif isinstance(op, Download):
+                report.bytes_downloaded += op.remote.size
+        with self._lock:
+            for op in action.ops:
+                if isinstance(op, Record):
+                    md5 = op.md5 or verified[op.path]
+                    self.changes.record(op.path, ManifestEntry(md5, op.size, self.now_iso()))
+                elif isinstance(op, Unrecord):
+                    self.changes.unrecord(op.path)
+            self._files_done += 1
+        verb = _VERBS.get(action.category, action.category)
+        if action.resolved:
+            verb = f"{verb} ({action.resolved})"
+        self.sink(
+            FileDone(
+                self.layout.name,
+                action.path,
+                action.category,
+                action.size,
+                f"{verb}: {action.path}",
+            )
+        )
+        self._emit_progress()
+
+    def _write_manifest(self, report: SyncReport) -> None:
+        with self._lock:
+            if not self.changes:
+                return
+            changes = ManifestChanges(dict(self.changes.upserts), set(self.changes.removed))
+        try:
+            write_manifest(
+                self.layout.manifest_path,
+                self.layout.actor_id,
+                self.layout.name,
+                changes,
+                self.now_iso(),
+            )
+        except (ManifestError, OSError) as exc:
+            message = f"manifest: not written ({exc})"
+            if message not in report.errors:
+                report.errors.append(message)
+
+    def _add_bytes(self, n: int) -> None:
+        with self._lock:
+            self._bytes_done += n
+        self._emit_progress()
+
+    def _emit_progress(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last_progress < _PROGRESS_SECONDS:
+                return
+            self._last_progress = now
+            event = Progress(
+                self.layout.name,
+                self._files_done,
+                self._plan_files,
+                self._bytes_done,
+                self._plan_bytes,
+                now - self._started,
+            )
+        self.sink(event)
+
+    # -- one action ----------------------------------------------------------------------
+
+    def _run_action(self, action: Action) -> dict[str, str]:
+        """Run the ops in order; returns the MD5 verified for each destination path."""
+        self.sink(FileStarted(self.layout.name, action.path, action.category, action.size))
+        verified: dict[str, str] = {}
+        for op in action.ops:
+            self.cancel.raise_if_cancelled()
+            if isinstance(op, Upload):
+                verified[op.dest] = self._upload(op)
+            elif isinstance(op, Download):
+                verified[op.dest] = self._download(op)
+            elif isinstance(op, CopyS3):
+                self.transfers.copy(op.remote, self.layout.key(op.dest))
+            elif isinstance(op, LinkLocal):
+                self._link(op.local, op.dest)
+            elif isinstance(op, TrashLocal):
+                self._trash_local(op.local)
+            elif isinstance(op, TrashS3):
+                self._backup_s3(op.remote)
+                self.transfers.delete(op.remote.key)
+            elif isinstance(op, BackupLocal):
+                self._backup_local(op.local)
+            elif isinstance(op, BackupS3):
+                self._backup_s3(op.remote)
+        return verified
+
+    def _upload(self, op: Upload) -> str:
+        same = op.replaces is not None and op.replaces.path == op.dest
+        key = op.replaces.key if same and op.replaces else self.layout.key(op.dest)
+        replaces = op.replaces.etag if same and op.replaces else None
+        source = self.layout.local(op.local.disk_path)
+        if op.local.size >= self.transfers.threshold:
+            self._journal(key)
+        etag = self.transfers.upload(
+            source, key, op.local.md5, op.local.size, replaces, self._add_bytes
+        )
+        self.cache.remember_etag(etag, op.local.size, op.local.md5)
+        return op.local.md5
+
+    def _journal(self, key: str) -> None:
+        """Note a multipart upload, so a run after a kill -9 knows to abort it."""
+        with self._lock:
+            self.layout.work_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.layout.multipart_journal, "a", encoding="utf-8") as handle:
+                handle.write(key + "\n")
+
+    def _target(self, dest: str) -> Path:
+        """The local path for `dest`, refusing any that would resolve outside training_data/."""
+        target = self.layout.local(dest)
+        root = os.path.realpath(self.layout.training_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        parent = os.path.realpath(target.parent)
+        if parent != root and not parent.startswith(root + os.sep):
+            raise TransferError(
+                "its folder leads outside training_data/ (a symbolic link); refused"
+            )
+        if target.is_dir() and not target.is_symlink():
+            raise TransferError("a folder of that name exists locally")
+        return target
+
+    def _check_local_unchanged(self, local: LocalFile) -> Path:
+        path = self.layout.local(local.disk_path)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise TransferError("removed locally since the audit; sync again") from None
+        if st.st_size != local.size or st.st_mtime != local.mtime:
+            raise TransferError("changed locally since the audit; sync again")
+        return path
+
+    def _download(self, op: Download) -> str:
+        remote = op.remote
+        if op.replaces is not None and op.replaces.path == op.dest:
+            self._check_local_unchanged(op.replaces)
+            target = self._target(op.replaces.disk_path)
+        else:
+            target = self._target(op.dest)
+            if os.path.lexists(target):
+                raise TransferError("appeared locally since the audit; sync again")
+        temp = temp_path(self.layout.staging_for(target))
+        md5 = self.transfers.download(remote, temp, self._add_bytes)
+        try:
+            if remote.last_modified:
+                os.utime(temp, (time.time(), remote.last_modified))
+            self.cancel.raise_if_cancelled()
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+        self.cache.store([(str(target), FileStamp.of(os.stat(target)), md5)])
+        self.cache.remember_etag(remote.etag, remote.size, md5)
+        return md5
+
+    def _link(self, local: LocalFile, dest: str) -> None:
+        source = self._check_local_unchanged(local)
+        target = self._target(dest)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            raise TransferError(f"{dest} already exists locally") from None
+        except OSError:
+            temp = temp_path(self.layout.staging_for(target))
+            shutil.copy2(source, temp)
+            if os.path.lexists(target):
+                temp.unlink()
+                raise TransferError(f"{dest} already exists locally") from None
+            os.replace(temp, target)
+        self.cache.store([(str(target), FileStamp.of(os.stat(target)), local.md5)])
+
+    def _trash_target(self, path: str) -> Path:
+        target = self.layout.trash_dir / self.stamp / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def _trash_local(self, local: LocalFile) -> None:
+        source = self._check_local_unchanged(local)
+        os.replace(source, self._trash_target(local.disk_path))
+
+    def _backup_local(self, local: LocalFile) -> None:
+        source = self._check_local_unchanged(local)
+        target = self._trash_target(local.disk_path)
+        try:
+            # A hard link keeps the old bytes when the download replaces the name.
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    def _backup_s3(self, remote: RemoteObject) -> None:
+        if self.versioned():
+            return  # S3 keeps the previous version itself
+        self.transfers.copy(remote, f"{self.layout.trash_prefix}{self.stamp}/{remote.path}")
+
+
+def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:
+    """Ask once, lazily, whether the bucket keeps versions."""
+    answer: list[bool] = []
+    lock = threading.Lock()
+
+    def versioned() -> bool:
+        with lock:
+            if not answer:
+                try:
+                    status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+                except Exception:
+                    status = None
+                answer.append(status == "Enabled")
+            return answer[0]
+
+    return versioned

@@ -1,0 +1,186 @@
+"""MD5 of files near disk speed, multipart ETags, and the per-machine hash cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainsync_tui.engine.cancel import CancelToken
+
+# Large reads keep hashlib in C with the GIL released, so threads hash on every core.
+_READ_SIZE = 1024 * 1024
+
+
+def md5_file(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    buffer = bytearray(_READ_SIZE)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            n = handle.readinto(buffer)
+            if not n:
+                break
+            digest.update(view[:n])
+            if cancel is not None and cancel.cancelled:
+                cancel.raise_if_cancelled()
+    return digest.hexdigest()
+
+
+def multipart_etag(path: str | os.PathLike[str], part_size: int) -> str:
+    """The ETag S3 gives an object uploaded from this file in parts of `part_size`."""
+    parts: list[bytes] = []
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            digest = hashlib.md5(usedforsecurity=False)
+            remaining = part_size
+            while remaining:
+                chunk = handle.read(min(_READ_SIZE, remaining))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                remaining -= len(chunk)
+            if remaining == part_size:
+                break
+            parts.append(digest.digest())
+            if remaining:
+                break
+    if len(parts) == 1:
+        return parts[0].hex()
+    combined = hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest()
+    return f"{combined}-{len(parts)}"
+
+
+class PartHasher:
+    """Whole-object MD5 and per-part MD5s of bytes as they stream past, in part order."""
+
+    def __init__(self, part_size: int) -> None:
+        self.part_size = part_size
+        self.whole = hashlib.md5(usedforsecurity=False)
+        self._part = hashlib.md5(usedforsecurity=False)
+        self._in_part = 0
+        self._parts: list[bytes] = []
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.whole.update(data)
+        view = memoryview(data)
+        while len(view):
+            take = min(len(view), self.part_size - self._in_part)
+            self._part.update(view[:take])
+            self._in_part += take
+            view = view[take:]
+            if self._in_part == self.part_size:
+                self._parts.append(self._part.digest())
+                self._part = hashlib.md5(usedforsecurity=False)
+                self._in_part = 0
+
+    def etag(self) -> str:
+        parts = list(self._parts)
+        if self._in_part or not parts:
+            parts.append(self._part.digest())
+        if len(parts) == 1:
+            return parts[0].hex()
+        return f"{hashlib.md5(b''.join(parts), usedforsecurity=False).hexdigest()}-{len(parts)}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What says a file is unchanged: if all four match, its cached MD5 still holds."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStamp:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+class HashCache:
+    """(absolute path, size, mtime, inode) → MD5 in SQLite, shared by every run on the machine.
+
+    Lookups for a tree are read in one query; new hashes are written in one transaction.
+    Multipart ETags of S3 objects whose MD5 we learned are kept too: (etag, size) → MD5.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if path is None:
+            self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except (OSError, sqlite3.Error):
+                # A read-only home still syncs; it just re-hashes every run.
+                self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,"
+            " mtime_ns INTEGER, inode INTEGER, device INTEGER, md5 TEXT)"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS etags (etag TEXT, size INTEGER, md5 TEXT,"
+            " PRIMARY KEY (etag, size))"
+        )
+        self._db.commit()
+
+    def lookup_tree(self, folder: Path) -> dict[str, tuple[FileStamp, str]]:
+        """Every cached entry under `folder`, keyed by absolute path."""
+        start = str(folder).rstrip("/") + "/"
+        end = start[:-1] + chr(ord("/") + 1)
+        with self._lock:
+            assert self._db is not None
+            rows = self._db.execute(
+                "SELECT path, size, mtime_ns, inode, device, md5 FROM files"
+                " WHERE path >= ? AND path < ?",
+                (start, end),
+            ).fetchall()
+        return {r[0]: (FileStamp(r[1], r[2], r[3], r[4]), r[5]) for r in rows}
+
+    def store(self, entries: Iterable[tuple[str, FileStamp, str]]) -> None:
+        rows = [(p, s.size, s.mtime_ns, s.inode, s.device, md5) for p, s, md5 in entries]
+        if not rows:
+            return
+        with self._lock:
+            assert self._db is not None
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?)", rows)
+                self._db.commit()
+            except sqlite3.Error:
+                self._db.rollback()
+
+    def md5_for_etag(self, etag: str, size: int) -> str | None:
+        with self._lock:
+            assert self._db is not None
+            row = self._db.execute(
+                "SELECT md5 FROM etags WHERE etag = ? AND size = ?", (etag, size)
+            ).fetchone()
+        return row[0] if row else None
+
+    def remember_etag(self, etag: str, size: int, md5: str) -> None:
+        if "-" not in etag:
+            return
+        with self._lock:
+            assert self._db is not None
+            try:
+                self._db.execute("INSERT OR REPLACE INTO etags VALUES (?,?,?)", (etag, size, md5))
+                self._db.commit()
+            except sqlite3.Error:
+                self._db.rollback()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+ProgressFn = Callable[[int], None]

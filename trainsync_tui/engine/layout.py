@@ -1,0 +1,79 @@
+"""Where an actor's files, manifest, temp files and trash live, locally and in S3."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import ActorNameError
+from trainsync_tui.engine.manifest import MANIFEST_NAME
+from trainsync_tui.engine.paths import actor_id_of, actor_name_problem
+
+
+@dataclass(frozen=True)
+class ActorLayout:
+    name: str
+    actor_id: str
+    actor_dir: Path
+    prefix: str
+    trash_prefix: str
+
+    @property
+    def training_dir(self) -> Path:
+        return self.actor_dir / "training_data"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.actor_dir / MANIFEST_NAME
+
+    @property
+    def work_dir(self) -> Path:
+        """Temp files and trash, beside training_data/ so a kill leaves nothing inside it."""
+        return self.actor_dir / ".trainsync"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.work_dir / "tmp"
+
+    @property
+    def trash_dir(self) -> Path:
+        return self.work_dir / "trash"
+
+    @property
+    def multipart_journal(self) -> Path:
+        return self.work_dir / "multipart-uploads"
+
+    def key(self, path: str) -> str:
+        return self.prefix + path
+
+    def local(self, disk_path: str) -> Path:
+        return self.training_dir / disk_path
+
+    def staging_for(self, target: Path) -> Path:
+        """The staging folder, when it shares a filesystem with `target` (rename must be atomic)."""
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        if os.stat(self.staging_dir).st_dev == os.stat(target.parent).st_dev:
+            return self.staging_dir
+        return target.parent
+
+
+def actor_layout(settings: Settings, actor_name: str, actor_id: str | None = None) -> ActorLayout:
+    """Check the actor name (and id, when given) and say where everything of it lives."""
+    problem = actor_name_problem(actor_name)
+    if problem:
+        raise ActorNameError(f"actor name {actor_name!r} {problem}: give the actor's folder name")
+    derived = actor_id_of(actor_name) or ""
+    if actor_id is not None and actor_id != derived:
+        raise ActorNameError(
+            f"actor id {actor_id!r} does not match actor name {actor_name!r} "
+            f"(expected {derived or 'a name starting with digits and _'})"
+        )
+    return ActorLayout(
+        actor_name,
+        derived,
+        settings.actors_dir / actor_name,
+        settings.prefix_for(actor_name),
+        settings.trash_prefix_for(actor_name),
+    )

@@ -1,0 +1,188 @@
+"""Scan an actor's training_data/ folder: names, sizes, times and cached or fresh MD5s."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
+from trainsync_tui.engine.listing import LocalFile, PathIssue
+from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
+
+HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
+
+
+@dataclass
+class LocalScan:
+    files: dict[str, LocalFile] = field(default_factory=dict)
+    blocked: list[PathIssue] = field(default_factory=list)
+    notes: list[PathIssue] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Found:
+    key: str
+    rel: str
+    absolute: str
+    stamp: FileStamp
+    mtime: float
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found]:
+    """Every regular file below `top`; refused names and unreadable folders go to `blocked`."""
+    real_top = os.path.realpath(top)
+    found: list[_Found] = []
+    stack = [""]
+    while stack:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        rel_dir = stack.pop()
+        try:
+            entries = list(os.scandir(top / rel_dir if rel_dir else top))
+        except OSError as exc:
+            scan.blocked.append(
+                PathIssue(f"{rel_dir}/", f"folder cannot be read ({exc.strerror})", "local")
+            )
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if is_temp_name(entry.name):
+                continue
+            problem = _name_problem(rel)
+            if problem:
+                scan.blocked.append(PathIssue(_printable(rel), problem, "local"))
+                continue
+            try:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not _inside(target, real_top):
+                        scan.blocked.append(
+                            PathIssue(rel, "symbolic link pointing outside training_data/", "local")
+                        )
+                        continue
+                    if os.path.isdir(target):
+                        # Its files are synced under their real folder; following could loop.
+                        scan.notes.append(PathIssue(rel, "symbolic link to a folder, skipped"))
+                        continue
+                st = entry.stat()
+            except OSError as exc:
+                scan.blocked.append(PathIssue(rel, f"cannot be read ({exc.strerror})", "local"))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(rel)
+            elif stat.S_ISREG(st.st_mode):
+                found.append(_Found(normalise(rel), rel, entry.path, FileStamp.of(st), st.st_mtime))
+            else:
+                scan.notes.append(PathIssue(rel, "not a regular file, skipped"))
+    return found
+
+
+def _printable(rel: str) -> str:
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _name_problem(rel: str) -> str | None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "name is not valid UTF-8"
+    return relative_path_problem(rel)
+
+
+def scan_local(
+    training_dir: Path,
+    cache: HashCache,
+    *,
+    rehash: bool = False,
+    workers: int = 4,
+    cancel: CancelToken | None = None,
+    on_progress: HashProgress | None = None,
+) -> LocalScan:
+    """List and hash the tree; unchanged files take their MD5 from the cache."""
+    scan = LocalScan()
+    if not training_dir.is_dir():
+        return scan
+    found = _walk(training_dir, scan, cancel)
+    by_key: dict[str, list[_Found]] = {}
+    for item in found:
+        by_key.setdefault(item.key, []).append(item)
+    cached = {} if rehash else cache.lookup_tree(training_dir)
+    ready: dict[str, str] = {}
+    todo: list[_Found] = []
+    for key, items in by_key.items():
+        if len(items) > 1:
+            names = ", ".join(sorted(i.rel for i in items))
+            scan.blocked.append(
+                PathIssue(key, f"names clash after Unicode normalisation ({names})", "local")
+            )
+            continue
+        item = items[0]
+        hit = cached.get(item.absolute)
+        if hit is not None and hit[0] == item.stamp:
+            ready[key] = hit[1]
+        else:
+            todo.append(item)
+    fresh = _hash_all(todo, scan, workers, cancel, on_progress)
+    cache.store(fresh)
+    key_of = {i.absolute: i.key for i in todo}
+    for absolute, _, md5 in fresh:
+        ready[key_of[absolute]] = md5
+    for key, md5 in ready.items():
+        item = by_key[key][0]
+        scan.files[key] = LocalFile(
+            key, item.stamp.size, item.mtime, md5, "" if item.rel == key else item.rel
+        )
+    return scan
+
+
+def _hash_all(
+    todo: list[_Found],
+    scan: LocalScan,
+    workers: int,
+    cancel: CancelToken | None,
+    on_progress: HashProgress | None,
+) -> list[tuple[str, FileStamp, str]]:
+    """Hash files on several threads; a file that changes while read is reported, not kept."""
+    if not todo:
+        return []
+    results: list[tuple[str, FileStamp, str]] = []
+    done_files = 0
+    done_bytes = 0
+
+    def one(item: _Found) -> tuple[_Found, str | None, str | None]:
+        if cancel is not None and cancel.cancelled:
+            return item, None, "cancelled"
+        try:
+            md5 = md5_file(item.absolute, cancel)
+            after = FileStamp.of(os.stat(item.absolute))
+        except OSError as exc:
+            return item, None, f"cannot be read ({exc.strerror})"
+        if after != item.stamp:
+            return item, None, "changed while it was being hashed; sync again when it is written"
+        return item, md5, None
+
+    # Large files first, so one big file does not finish alone at the end.
+    todo.sort(key=lambda i: -i.stamp.size)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hash") as pool:
+        for item, md5, problem in pool.map(one, todo):
+            if md5 is None:
+                if problem != "cancelled":
+                    scan.blocked.append(PathIssue(item.key, problem or "unreadable", "local"))
+                continue
+            results.append((item.absolute, item.stamp, md5))
+            done_files += 1
+            done_bytes += item.stamp.size
+            if on_progress is not None:
+                on_progress(done_files, done_bytes, len(todo))
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    return results

@@ -1,0 +1,175 @@
+"""Manifest v1 (SPEC §2): strict reading, atomic writes with a .bak, unknown fields kept."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.engine.errors import ManifestError
+from trainsync_tui.engine.listing import ManifestEntry
+from trainsync_tui.engine.paths import normalise, relative_path_problem
+
+MANIFEST_NAME = "manifest.json"
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class Manifest:
+    """A parsed manifest; `raw` keeps every field so a rewrite loses nothing."""
+
+    actor_id: str
+    actor_name: str
+    raw: dict[str, Any] = field(default_factory=dict)
+    entries: dict[str, ManifestEntry] = field(default_factory=dict)
+    exists: bool = False
+
+
+def _fail(path: Path, why: str) -> ManifestError:
+    return ManifestError(f"{path}: {why}; fix or move it away (it was left untouched)")
+
+
+def load_manifest(path: Path, actor_id: str, actor_name: str) -> Manifest:
+    """Read and validate; a missing file is an empty manifest."""
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return Manifest(actor_id, actor_name)
+    except OSError as exc:
+        raise _fail(path, f"cannot be read ({exc.strerror})") from None
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _fail(path, f"is not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise _fail(path, "is not a JSON object")
+    if raw.get("version") != 1:
+        raise _fail(path, f"has version {raw.get('version')!r}, expected 1")
+    files = raw.get("files")
+    if not isinstance(files, dict):
+        raise _fail(path, "has no 'files' object")
+    for key in ("actor_id", "actor_name"):
+        if key in raw and not isinstance(raw[key], str):
+            raise _fail(path, f"'{key}' is not a string")
+    if raw.get("actor_name") not in (None, actor_name):
+        raise _fail(path, f"belongs to actor {raw.get('actor_name')!r}, not {actor_name!r}")
+    entries: dict[str, ManifestEntry] = {}
+    for name, info in files.items():
+        problem = relative_path_problem(name)
+        if problem:
+            raise _fail(path, f"lists {name!r}, which {problem}")
+        if not isinstance(info, dict):
+            raise _fail(path, f"entry {name!r} is not an object")
+        md5, size = info.get("md5"), info.get("size")
+        if not isinstance(md5, str) or not _MD5.match(md5):
+            raise _fail(path, f"entry {name!r} has no valid md5")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _fail(path, f"entry {name!r} has no valid size")
+        key = normalise(name)
+        if key in entries:
+            raise _fail(path, f"lists {name!r} twice (after Unicode normalisation)")
+        updated = info.get("updated_at", "")
+        entries[key] = ManifestEntry(md5, size, updated if isinstance(updated, str) else "")
+    return Manifest(actor_id, actor_name, raw, entries, exists=True)
+
+
+@dataclass
+class ManifestChanges:
+    """What a sync did to the manifest, applied onto the file as it is when written."""
+
+    upserts: dict[str, ManifestEntry] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+
+    def record(self, path: str, entry: ManifestEntry) -> None:
+        self.removed.discard(path)
+        self.upserts[path] = entry
+
+    def unrecord(self, path: str) -> None:
+        self.upserts.pop(path, None)
+        self.removed.add(path)
+
+    def __bool__(self) -> bool:
+        return bool(self.upserts or self.removed)
+
+
+def write_manifest(
+    path: Path, actor_id: str, actor_name: str, changes: ManifestChanges, now: str
+) -> None:
+    """Re-read the manifest, apply `changes`, write it atomically and keep the old as .bak.
+
+    Re-reading keeps edits that someone else made to other paths while we synced.
+    """
+    current = load_manifest(path, actor_id, actor_name)
+    raw = dict(current.raw) if current.exists else {}
+    files: dict[str, Any] = {}
+    for name, info in (raw.get("files") or {}).items():
+        files[normalise(name)] = info
+    for name in changes.removed:
+        files.pop(name, None)
+    for name, entry in changes.upserts.items():
+        info = dict(files.get(name) or {})
+        info.update(md5=entry.md5, size=entry.size, updated_at=entry.updated_at or now)
+        files[name] = info
+    raw.update(
+        version=1,
+        actor_id=raw.get("actor_id") or actor_id,
+        actor_name=actor_name,
+        updated_at=now,
+        files=dict(sorted(files.items())),
+    )
+    data = json.dumps(raw, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    atomic_write(path, data, keep_backup=current.exists)
+
+
+def atomic_write(path: Path, data: bytes, *, keep_backup: bool) -> None:
+    """Temp file in the same folder, fsync, rename; the previous version becomes `<name>.bak`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if keep_backup and path.exists():
+            _keep_backup(path)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _keep_backup(path: Path) -> None:
+    """Hard-link the current version to .bak, so a kill never leaves a half-copied backup."""
+    backup = path.with_name(path.name + ".bak")
+    staging = path.with_name(f".{path.name}.bak.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        staging.unlink()
+    try:
+        os.link(path, staging)
+    except OSError:
+        shutil.copy2(path, staging)
+    os.replace(staging, backup)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_stale_temp(folder: Path) -> None:
+    """Delete manifest temp files a killed run left (called while holding the actor lock)."""
+    for stale in folder.glob(f".{MANIFEST_NAME}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()

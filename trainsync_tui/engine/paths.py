@@ -1,0 +1,66 @@
+"""Rules for the names trainsync accepts: manifest paths, S3 keys, actor names, temp files."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Every temp file trainsync makes starts with this; scans never adopt one.
+TEMP_PREFIX = ".trainsync-tmp-"
+# s3transfer and the AWS CLI download to "<name>.<8 hex digits>" and rename; a killed run
+# leaves that behind. Only names that already had an extension are taken for one, so that a
+# data file named "frame.00000001" is not mistaken for it.
+_S3TRANSFER_TEMP = re.compile(r"^[^.].*\.[^.]+\.[0-9a-fA-F]{8}$")
+_ACTOR_ID = re.compile(r"^([0-9]+)_")
+_MAX_SEGMENT_BYTES = 255
+
+
+def is_temp_name(name: str) -> bool:
+    """True for a file name that a transfer tool writes before renaming into place."""
+    return name.startswith(TEMP_PREFIX) or bool(_S3TRANSFER_TEMP.match(name))
+
+
+def relative_path_problem(path: str) -> str | None:
+    """Why `path` cannot be a manifest path or key suffix, or None when it is fine."""
+    if not path:
+        return "empty path"
+    if "\\" in path:
+        return "contains a backslash"
+    if path.startswith("/"):
+        return "is absolute"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+        return "contains a control character"
+    for segment in path.split("/"):
+        if segment == "":
+            return "has an empty path segment"
+        if segment in (".", ".."):
+            return f"has a '{segment}' segment"
+        if len(segment.encode("utf-8", "surrogateescape")) > _MAX_SEGMENT_BYTES:
+            return "has a name longer than 255 bytes"
+    return None
+
+
+def normalise(path: str) -> str:
+    """The NFC form every manifest path and plan key uses."""
+    return unicodedata.normalize("NFC", path)
+
+
+def actor_name_problem(name: str) -> str | None:
+    """Why `name` is not a plain actor folder name, or None."""
+    if not name:
+        return "is empty"
+    if "/" in name or "\\" in name or "\0" in name:
+        return "contains a path separator or NUL"
+    if name in (".", "..") or name.startswith("."):
+        return "must not start with '.'"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "contains a control character"
+    if len(name.encode("utf-8", "surrogateescape")) > _MAX_SEGMENT_BYTES:
+        return "is longer than 255 bytes"
+    return None
+
+
+def actor_id_of(name: str) -> str | None:
+    """The digits before the first '_' of an actor name ("0042_european_30_male" → "0042")."""
+    match = _ACTOR_ID.match(name)
+    return match.group(1) if match else None

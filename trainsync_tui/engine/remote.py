@@ -1,0 +1,225 @@
+"""List an actor's S3 prefix (paged, one listing per folder in parallel) and learn MD5s."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.hashing import HashCache, multipart_etag
+from trainsync_tui.engine.listing import LocalFile, PathIssue, RemoteObject
+from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
+from trainsync_tui.engine.s3client import describe
+
+_HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
+ListProgress = Callable[[int], None]
+
+
+@dataclass
+class RemoteScan:
+    objects: dict[str, RemoteObject] = field(default_factory=dict)
+    blocked: list[PathIssue] = field(default_factory=list)
+    notes: list[PathIssue] = field(default_factory=list)
+
+
+def _walk_prefix(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    workers: int,
+    cancel: CancelToken | None,
+    on_progress: ListProgress | None,
+) -> list[dict[str, Any]]:
+    """Every object under `prefix`: each folder is listed on its own thread, page by page.
+
+    One listing per folder beats one long walk because S3 answers folders in parallel;
+    a flat folder of any size is still paged 1,000 keys at a time.
+    """
+    found: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    pending: set[Future[None]] = set()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="list")
+
+    def list_folder(folder: str) -> None:
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=folder, Delimiter="/"):
+            if cancel is not None and cancel.cancelled:
+                return
+            contents = page.get("Contents", [])
+            with lock:
+                found.extend(contents)
+                for sub in page.get("CommonPrefixes", []):
+                    pending.add(pool.submit(list_folder, sub["Prefix"]))
+                total = len(found)
+            if on_progress is not None and contents:
+                on_progress(total)
+
+    try:
+        with lock:
+            pending.add(pool.submit(list_folder, prefix))
+        while True:
+            with lock:
+                current = set(pending)
+            if not current:
+                break
+            done, _ = wait(current, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()
+            with lock:
+                pending.difference_update(done)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    return found
+
+
+def scan_remote(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    *,
+    workers: int = 16,
+    cancel: CancelToken | None = None,
+    on_progress: ListProgress | None = None,
+) -> RemoteScan:
+    """The actor's objects keyed by their path below `prefix`; hostile keys are refused."""
+    scan = RemoteScan()
+    by_key: dict[str, list[RemoteObject]] = {}
+    for item in _walk_prefix(client, bucket, prefix, workers, cancel, on_progress):
+        key: str = item["Key"]
+        rel = key[len(prefix) :]
+        if rel.endswith("/") and item.get("Size", 0) == 0:
+            continue  # a "folder" marker made by consoles and some tools
+        problem = relative_path_problem(rel)
+        if problem:
+            scan.blocked.append(PathIssue(rel or key, f"S3 key refused: {problem}", "s3"))
+            continue
+        if is_temp_name(rel.rsplit("/", 1)[-1]):
+            continue
+        etag = str(item.get("ETag", "")).strip('"')
+        md5 = etag if _HEX_MD5.match(etag) else None
+        path = normalise(rel)
+        modified = item.get("LastModified")
+        by_key.setdefault(path, []).append(
+            RemoteObject(
+                path,
+                key,
+                int(item.get("Size", 0)),
+                etag,
+                modified.timestamp() if modified else 0.0,
+                md5,
+            )
+        )
+    for path, objects in by_key.items():
+        if len(objects) > 1:
+            names = ", ".join(sorted(o.key[len(prefix) :] for o in objects))
+            scan.blocked.append(
+                PathIssue(path, f"S3 keys clash after Unicode normalisation ({names})", "s3")
+            )
+            continue
+        scan.objects[path] = objects[0]
+    return scan
+
+
+def _md5_from_metadata(metadata: dict[str, str]) -> str | None:
+    value = metadata.get("md5", "").lower()
+    if _HEX_MD5.match(value):
+        return value
+    # rclone stores the MD5 of multipart uploads base64-encoded as "md5chksum".
+    encoded = metadata.get("md5chksum", "")
+    if encoded:
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) == 16:
+            return raw.hex()
+    return None
+
+
+def resolve_multipart(
+    client: Any,
+    bucket: str,
+    scan: RemoteScan,
+    local: dict[str, LocalFile],
+    local_path: Callable[[LocalFile], str],
+    cache: HashCache,
+    *,
+    workers: int = 8,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Learn the MD5 of multipart objects: cache, then MD5 metadata, then our own part hashes."""
+    todo = [o for o in scan.objects.values() if o.md5 is None]
+    if not todo:
+        return
+
+    def resolve(obj: RemoteObject) -> tuple[RemoteObject, str | None, str | None]:
+        if cancel is not None and cancel.cancelled:
+            return obj, None, None
+        known = cache.md5_for_etag(obj.etag, obj.size)
+        if known:
+            return obj, known, None
+        try:
+            head = client.head_object(Bucket=bucket, Key=obj.key, IfMatch=obj.etag)
+            md5 = _md5_from_metadata(head.get("Metadata", {}))
+            if md5:
+                return obj, md5, None
+            mine = local.get(obj.path)
+            if mine is None or mine.size != obj.size:
+                return obj, None, None
+            part = client.head_object(Bucket=bucket, Key=obj.key, PartNumber=1, IfMatch=obj.etag)
+            part_size = int(part["ContentLength"])
+            if part_size > 0 and multipart_etag(local_path(mine), part_size) == obj.etag:
+                return obj, mine.md5, None
+            return obj, None, None
+        except OSError as exc:
+            return obj, None, f"local file cannot be read ({exc.strerror})"
+        except Exception as exc:
+            return obj, None, f"cannot read S3 object metadata ({describe(exc)})"
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="head") as pool:
+        for obj, md5, problem in pool.map(resolve, todo):
+            if problem:
+                scan.blocked.append(PathIssue(obj.path, problem, "s3"))
+                scan.objects.pop(obj.path, None)
+            elif md5:
+                cache.remember_etag(obj.etag, obj.size, md5)
+                scan.objects[obj.path] = RemoteObject(
+                    obj.path, obj.key, obj.size, obj.etag, obj.last_modified, md5
+                )
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
+    """Actor folder names directly below the prefix root (for --all and the app)."""
+    names: list[str] = []
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix, Delimiter="/"):
+        for sub in page.get("CommonPrefixes", []):
+            name = sub["Prefix"][len(actors_prefix) :].rstrip("/")
+            if name:
+                names.append(name)
+    return names
+
+
+def stale_multipart_uploads(
+    client: Any, bucket: str, prefix: str, keys: Iterable[str], older_than: float
+) -> list[tuple[str, str]]:
+    """(key, upload id) of unfinished multipart uploads we know are ours or are old."""
+    ours = set(keys)
+    stale: list[tuple[str, str]] = []
+    paginator = client.get_paginator("list_multipart_uploads")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            started = upload["Initiated"].timestamp()
+            if upload["Key"] in ours or started < older_than:
+                stale.append((upload["Key"], upload["UploadId"]))
+    return stale

@@ -1,0 +1,96 @@
+"""The one place a boto3 client is made, and where S3 errors become one-line messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+
+_CREDENTIAL_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+    "AuthorizationHeaderMalformed",
+}
+
+
+def make_client(settings: Settings) -> Any:
+    """A thread-safe S3 client sized for the configured concurrency."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
+        config = Config(
+            max_pool_connections=settings.concurrency * 2 + 4,
+            retries={"mode": "standard", "max_attempts": 6},
+            connect_timeout=10,
+            read_timeout=60,
+            tcp_keepalive=True,
+            # We send Content-MD5 ourselves and verify ETags end to end; CRC32 on top costs
+            # CPU and some S3-compatible servers reject it.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            s3={"addressing_style": "path"} if settings.endpoint_url else None,
+            user_agent_extra="trainsync",
+        )
+        return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
+    except BotoCoreError as exc:
+        raise ConfigError(f"cannot set up the S3 client: {exc}") from None
+
+
+def error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line cause for a per-path error."""
+    code = error_code(exc)
+    if code:
+        message = getattr(exc, "response", {}).get("Error", {}).get("Message", "")
+        return f"S3 {code}" + (f": {message}" if message else "")
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text
+
+
+def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
+    """Turn a failure that stops the whole run into a clear error with the right exit code."""
+    from botocore.exceptions import (
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    where = settings.endpoint_url or "AWS S3"
+    if isinstance(exc, TrainsyncError):
+        return exc
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ConfigError(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE or --profile"
+        )
+    if isinstance(exc, ProfileNotFound):
+        return ConfigError(f"AWS profile {settings.profile!r} not found: check --profile")
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
+        return ConfigError(
+            f"cannot reach the S3 endpoint {where}: check --endpoint-url and the network"
+        )
+    code = error_code(exc)
+    if code == "NoSuchBucket":
+        return ConfigError(f"bucket {settings.bucket!r} does not exist at {where}: check --bucket")
+    if code in _CREDENTIAL_CODES:
+        return ConfigError(f"S3 refused the credentials ({code}): check your AWS keys or --profile")
+    if code in ("AccessDenied", "AllAccessDisabled", "403"):
+        return ConfigError(
+            f"access denied to bucket {settings.bucket!r} ({code}): check the credentials' policy"
+        )
+    return TrainsyncError(f"S3 failed: {describe(exc)}")

@@ -1,0 +1,65 @@
+"""Selective sync: which actions of a plan to run (paths, folders, globs, categories, direction)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from trainsync_tui.engine.plan import Action, Category, Plan
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Empty fields select everything; `paths` holds files or folders ("images/")."""
+
+    only: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    paths: Collection[str] = field(default_factory=frozenset)
+    categories: Collection[Category] = field(default_factory=frozenset)
+    direction: str = "both"
+
+    @property
+    def is_everything(self) -> bool:
+        return (
+            not (self.only or self.exclude or self.paths or self.categories)
+            and self.direction == "both"
+        )
+
+
+def _matches_glob(path: str, pattern: str) -> bool:
+    """A glob matches the path, or a folder it is in ("images" and "images/" take the folder)."""
+    pattern = pattern.rstrip("/") if pattern not in ("/", "") else pattern
+    if fnmatchcase(path, pattern):
+        return True
+    parts = path.split("/")
+    return any(fnmatchcase("/".join(parts[:i]), pattern) for i in range(1, len(parts)))
+
+
+def _in_paths(path: str, paths: Collection[str]) -> bool:
+    if path in paths:
+        return True
+    parts = path.split("/")
+    return any("/".join(parts[:i]) + "/" in paths for i in range(1, len(parts)))
+
+
+def wants(selection: Selection, action: Action) -> bool:
+    if selection.only and not any(_matches_glob(action.path, g) for g in selection.only):
+        return False
+    if selection.exclude and any(_matches_glob(action.path, g) for g in selection.exclude):
+        return False
+    if selection.paths and not _in_paths(action.path, selection.paths):
+        return False
+    if selection.categories and action.category not in selection.categories:
+        return False
+    direction = action.direction
+    if selection.direction == "up" and direction == "down":
+        return False
+    return not (selection.direction == "down" and direction == "up")
+
+
+def apply_selection(plan: Plan, selection: Selection) -> Plan:
+    """The plan reduced to the selected actions; conflicts and issues stay as reported."""
+    if selection.is_everything:
+        return plan
+    return plan.replace(a for a in plan.actions if wants(selection, a))

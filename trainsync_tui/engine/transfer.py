@@ -1,0 +1,367 @@
+"""Verified single-object transfers: MD5-checked uploads and downloads that land atomically."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import CancelledSync
+from trainsync_tui.engine.hashing import PartHasher, md5_file, multipart_etag
+from trainsync_tui.engine.listing import RemoteObject
+from trainsync_tui.engine.paths import TEMP_PREFIX
+from trainsync_tui.engine.s3client import describe, error_code
+
+BytesFn = Callable[[int], None]
+_DOWNLOAD_ATTEMPTS = 5
+_READ_SIZE = 1024 * 1024
+
+
+class TransferError(Exception):
+    """A transfer of one path failed; the message is the one-line cause."""
+
+
+class _HashingReader:
+    """A file object that hashes what s3transfer reads, part by part, as it sends it.
+
+    s3transfer reads a seekable upload source sequentially, one part at a time, in its
+    submission thread; hashing there checks the bytes actually sent with no second read.
+    """
+
+    def __init__(self, path: Path, part_size: int) -> None:
+        self._handle = open(path, "rb")  # noqa: SIM115 — closed by close()
+        self.hasher = PartHasher(part_size)
+        self.sequential = True
+        self._position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self._handle.tell() != self._position:
+            self.sequential = False
+        data = self._handle.read(size)
+        self.hasher.update(data)
+        self._position += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class _Size:
+    """s3transfer subscriber: give it size and ETag up front (no HEAD) and report bytes."""
+
+    def __init__(self, size: int, etag: str | None, on_bytes: BytesFn) -> None:
+        self._size = size
+        self._etag = etag
+        self._on_bytes = on_bytes
+
+    def on_queued(self, future: Any, **_: Any) -> None:
+        future.meta.provide_transfer_size(self._size)
+        if self._etag:
+            future.meta.provide_object_etag(self._etag)
+
+    def on_progress(self, bytes_transferred: int, **_: Any) -> None:
+        self._on_bytes(bytes_transferred)
+
+    def on_done(self, **_: Any) -> None:
+        pass
+
+
+def _b64(md5_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(md5_hex)).decode()
+
+
+class Transfers:
+    """Uploads and downloads for one sync run, sharing a client and a TransferManager."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        *,
+        threshold: int,
+        chunksize: int,
+        concurrency: int,
+        cancel: CancelToken,
+    ) -> None:
+        from s3transfer.manager import TransferConfig, TransferManager
+
+        self.client = client
+        self.bucket = bucket
+        self.threshold = threshold
+        self.chunksize = chunksize
+        self.cancel = cancel
+        self.conditional_puts = True
+        # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
+        # so production runs the code path the tests run.
+        self._manager = TransferManager(
+            client,
+            TransferConfig(
+                multipart_threshold=threshold,
+                multipart_chunksize=chunksize,
+                max_request_concurrency=concurrency,
+                num_download_attempts=_DOWNLOAD_ATTEMPTS,
+            ),
+        )
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._manager.shutdown()
+
+    def _wait(self, future: Any) -> Any:
+        """Wait for an s3transfer future; a cancel cancels it (shutdown(cancel=True) is broken)."""
+        unregister = self.cancel.on_cancel(lambda: future.cancel())
+        try:
+            return future.result()
+        except CancelledSync:
+            raise
+        except Exception as exc:
+            if self.cancel.cancelled:
+                raise CancelledSync() from None
+            raise TransferError(describe(exc)) from None
+        finally:
+            unregister()
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def upload(
+        self, source: Path, key: str, md5: str, size: int, replaces: str | None, on_bytes: BytesFn
+    ) -> str:
+        """Upload `source` and return the new ETag; fails, leaving no wrong data, if the file
+        no longer has MD5 `md5`."""
+        if size < self.threshold:
+            self._put(source, key, md5, replaces, on_bytes)
+            return md5
+        return self._upload_parts(source, key, md5, size, replaces, on_bytes)
+
+    def _put(
+        self, source: Path, key: str, md5: str, replaces: str | None, on_bytes: BytesFn
+    ) -> None:
+        data = source.read_bytes()
+        if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
+            raise TransferError("changed since the audit; it will be synced next run")
+        args: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "Body": data,
+            "ContentMD5": _b64(md5),
+            "Metadata": {"md5": md5},
+        }
+        # Conditional writes make sure we never overwrite an object someone changed
+        # after we listed it (or create one over a new one).
+        if self.conditional_puts:
+            if replaces:
+                args["IfMatch"] = f'"{replaces}"'
+            else:
+                args["IfNoneMatch"] = "*"
+        try:
+            self.client.put_object(**args)
+        except Exception as exc:
+            code = error_code(exc)
+            if code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                raise TransferError("changed in S3 since the audit; sync again") from None
+            if code == "NotImplemented" and self.conditional_puts:
+                self.conditional_puts = False
+                self._put(source, key, md5, replaces, on_bytes)
+                return
+            raise TransferError(describe(exc)) from None
+        on_bytes(len(data))
+
+    def _check_unchanged(self, key: str, replaces: str | None) -> None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            current = str(head.get("ETag", "")).strip('"')
+        except Exception as exc:
+            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                raise TransferError(describe(exc)) from None
+            current = None
+        if current != replaces:
+            raise TransferError("changed in S3 since the audit; sync again")
+
+    def _upload_parts(
+        self,
+        source: Path,
+        key: str,
+        md5: str,
+        size: int,
+        replaces: str | None,
+        on_bytes: BytesFn,
+    ) -> str:
+        from s3transfer.utils import ChunksizeAdjuster
+
+        # s3transfer cannot make a multipart upload conditional; check just before instead.
+        self._check_unchanged(key, replaces)
+        part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, size)
+        reader = _HashingReader(source, part_size)
+        try:
+            future = self._manager.upload(
+                reader,
+                self.bucket,
+                key,
+                extra_args={"Metadata": {"md5": md5}},
+                subscribers=[_Size(size, None, on_bytes)],
+            )
+            self._wait(future)
+        finally:
+            reader.close()
+        sent_md5 = reader.hasher.whole.hexdigest()
+        expected_etag = reader.hasher.etag()
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            etag = str(head.get("ETag", "")).strip('"')
+        except Exception as exc:
+            raise TransferError(f"uploaded but cannot be checked ({describe(exc)})") from None
+        problem = None
+        if not reader.sequential or sent_md5 != md5:
+            problem = "changed while it was being uploaded; it will be synced next run"
+        elif etag != expected_etag:
+            problem = (
+                f"S3 holds different bytes than were sent (ETag {etag}, expected {expected_etag})"
+            )
+        if problem:
+            # The object holds bytes no MD5 of ours describes; never leave it looking valid.
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            raise TransferError(problem)
+        return etag
+
+    # -- downloads -----------------------------------------------------------------------
+
+    def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
+        """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure."""
+        try:
+            if remote.size < self.threshold:
+                md5 = self._get(remote, temp, on_bytes)
+            else:
+                self._wait(
+                    self._manager.download(
+                        self.bucket,
+                        remote.key,
+                        str(temp),
+                        subscribers=[_Size(remote.size, remote.etag, on_bytes)],
+                    )
+                )
+                md5 = md5_file(temp, self.cancel)
+            self._verify(remote, temp, md5)
+            return md5
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+
+    def _get(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
+        """One GET streamed to disk while hashing; a body cut mid-way is fetched again."""
+        from botocore.exceptions import (
+            ConnectionClosedError,
+            IncompleteReadError,
+            ReadTimeoutError,
+            ResponseStreamingError,
+        )
+
+        retryable = (
+            ResponseStreamingError,
+            IncompleteReadError,
+            ReadTimeoutError,
+            ConnectionClosedError,
+            ConnectionError,
+        )
+        last: Exception | None = None
+        for _ in range(_DOWNLOAD_ATTEMPTS):
+            self.cancel.raise_if_cancelled()
+            digest = hashlib.md5(usedforsecurity=False)
+            written = 0
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=remote.key, IfMatch=f'"{remote.etag}"'
+                )
+                with open(temp, "wb") as handle:
+                    for chunk in response["Body"].iter_chunks(_READ_SIZE):
+                        handle.write(chunk)
+                        digest.update(chunk)
+                        written += len(chunk)
+                        self.cancel.raise_if_cancelled()
+            except retryable as exc:
+                last = exc
+                continue
+            except CancelledSync:
+                raise
+            except OSError as exc:
+                raise TransferError(f"cannot write ({exc.strerror})") from None
+            except Exception as exc:
+                code = error_code(exc)
+                if code in ("PreconditionFailed", "412"):
+                    raise TransferError("changed in S3 since the audit; sync again") from None
+                if code in ("NoSuchKey", "404"):
+                    raise TransferError("deleted from S3 since the audit") from None
+                raise TransferError(describe(exc)) from None
+            on_bytes(written)
+            return digest.hexdigest()
+        raise TransferError(f"download kept failing ({describe(last) if last else 'unknown'})")
+
+    def _verify(self, remote: RemoteObject, temp: Path, md5: str) -> None:
+        size = temp.stat().st_size
+        if size != remote.size:
+            raise TransferError(f"downloaded {size} bytes, S3 lists {remote.size}")
+        if remote.md5 is not None:
+            if md5 != remote.md5:
+                raise TransferError("downloaded data does not match its MD5; not kept")
+            return
+        # No MD5 anywhere: check the multipart ETag with the object's own part size.
+        try:
+            part = self.client.head_object(
+                Bucket=self.bucket, Key=remote.key, PartNumber=1, IfMatch=f'"{remote.etag}"'
+            )
+        except Exception as exc:
+            raise TransferError(f"cannot check the download ({describe(exc)})") from None
+        part_size = int(part["ContentLength"])
+        if multipart_etag(temp, part_size) != remote.etag:
+            raise TransferError("downloaded data does not match its ETag; not kept")
+
+    # -- copies and deletes --------------------------------------------------------------
+
+    def copy(self, remote: RemoteObject, dest_key: str) -> None:
+        future = self._manager.copy(
+            {"Bucket": self.bucket, "Key": remote.key},
+            self.bucket,
+            dest_key,
+            extra_args={"CopySourceIfMatch": f'"{remote.etag}"'},
+            subscribers=[_Size(remote.size, None, lambda _: None)],
+        )
+        self._wait(future)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise TransferError(describe(exc)) from None
+
+
+def temp_path(folder: Path) -> Path:
+    return folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Delete temp files left by a killed run (only while holding the actor lock)."""
+    if not folder.is_dir():
+        return
+    for stale in folder.iterdir():
+        if stale.name.startswith(TEMP_PREFIX):
+            with contextlib.suppress(OSError):
+                stale.unlink()
