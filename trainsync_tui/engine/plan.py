@@ -324,15 +324,15 @@ def _decide(
 def _resolve(conflict: Conflict, policy: ConflictPolicy, stamp: str) -> Action | None:
     """The action a conflict policy takes, or None to leave the conflict for the user."""
     path, local, remote = conflict.path, conflict.local, conflict.remote
-    if policy is ConflictPolicy.SKIP:
+    if policy == ConflictPolicy.SKIP:
         return None
-    if policy is ConflictPolicy.NEWER and local.mtime == remote.last_modified:
+    if policy == ConflictPolicy.NEWER and local.mtime == remote.last_modified:
         return None
-    local_wins = policy is ConflictPolicy.LOCAL or (
+    local_wins = policy == ConflictPolicy.LOCAL or (
         policy in (ConflictPolicy.NEWER, ConflictPolicy.KEEP_BOTH)
         and local.mtime >= remote.last_modified
     )
-    if policy is ConflictPolicy.KEEP_BOTH:
+    if policy == ConflictPolicy.KEEP_BOTH:
         if local_wins:
             loser = conflict_copy_name(path, "s3", stamp)
             ops: tuple[Op, ...] = (

@@ -167,14 +167,14 @@ def resolve_multipart(
         if known:
             return obj, known, None
         try:
-            head = client.head_object(Bucket=bucket, Key=obj.key, IfMatch=obj.etag)
+            head = client.head_object(Bucket=bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')
             md5 = _md5_from_metadata(head.get("Metadata", {}))
             if md5:
                 return obj, md5, None
             mine = local.get(obj.path)
             if mine is None or mine.size != obj.size:
                 return obj, None, None
-            part = client.head_object(Bucket=bucket, Key=obj.key, PartNumber=1, IfMatch=obj.etag)
+            part = client.head_object(Bucket=bucket, Key=obj.key, PartNumber=1)
             part_size = int(part["ContentLength"])
             if part_size > 0 and multipart_etag(local_path(mine), part_size) == obj.etag:
                 return obj, mine.md5, None

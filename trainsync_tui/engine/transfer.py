@@ -325,9 +325,7 @@ class Transfers:
             return
         # No MD5 anywhere: check the multipart ETag with the object's own part size.
         try:
-            part = self.client.head_object(
-                Bucket=self.bucket, Key=remote.key, PartNumber=1, IfMatch=f'"{remote.etag}"'
-            )
+            part = self.client.head_object(Bucket=self.bucket, Key=remote.key, PartNumber=1)
         except Exception as exc:
             raise TransferError(f"cannot check the download ({describe(exc)})") from None
         part_size = int(part["ContentLength"])

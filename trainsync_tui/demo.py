@@ -1,0 +1,95 @@
+"""`trainsync demo`: an embedded loopback S3 with sample actors, then the app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import ConfigError
+
+DEMO_BUCKET = "trainsync-demo"
+DEMO_KEYS = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_embedded_s3(port: int = 0) -> tuple[object, str]:
+    """moto's S3 server on 127.0.0.1 in a thread; returns (server, endpoint URL)."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise ConfigError(
+            "the demo needs moto's server: pip install 'trainsync[demo]'"
+        ) from None
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log over the app
+    port = port or _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def setup_demo(root: Path, port: int = 0) -> tuple[Settings, object]:
+    """Create the sample actors and the embedded S3; returns settings that point at them."""
+    import boto3
+
+    from trainsync_tui.sample import make_sample
+
+    # The demo never touches real AWS: its own keys for its own loopback server.
+    os.environ.update(DEMO_KEYS)
+    server, url = start_embedded_s3(port)
+    client = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+    client.create_bucket(Bucket=DEMO_BUCKET)
+    root.mkdir(parents=True, exist_ok=True)
+    make_sample(root, client, DEMO_BUCKET)
+    settings = Settings(
+        root=root.resolve(),
+        bucket=DEMO_BUCKET,
+        endpoint_url=url,
+        region="us-east-1",
+        cache_dir=root / ".trainsync" / "cache",
+    )
+    return settings, server
+
+
+def run_demo(root: str | None, port: int, *, open_app: bool) -> int:
+    folder = Path(root) if root else Path(tempfile.mkdtemp(prefix="trainsync-demo-"))
+    if folder.exists() and any((folder / "data" / "actors").glob("*")):
+        raise ConfigError(f"{folder} already holds actors; give an empty --root for the demo")
+    settings, server = setup_demo(folder, port)
+    flags = (
+        f"--root {settings.root} --bucket {settings.bucket} --endpoint-url {settings.endpoint_url}"
+    )
+    try:
+        if open_app:
+            from trainsync_tui.app import run_app
+
+            return run_app(settings)
+        print(f"demo data in {settings.root}, S3 at {settings.endpoint_url}")
+        print("in another shell:")
+        for key, value in DEMO_KEYS.items():
+            print(f"  export {key}={value}")
+        print(f"  trainsync audit --all {flags}")
+        print(f"  trainsync sync 0042 0042_european_30_male --dry-run {flags}")
+        print("Ctrl-C stops the embedded S3.")
+        sys.stdout.flush()
+        threading.Event().wait()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()  # type: ignore[attr-defined]
