@@ -44,7 +44,9 @@ def duration(seconds: float) -> str:
 class ConsoleSink:
     """Turns engine events into stderr output; progress redraws at most 5 times a second."""
 
-    def __init__(self, *, verbose: bool, progress: bool, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, *, verbose: bool, progress: bool, stream: TextIO | None = None) -> None:
+        # Looked up per call, not bound at import, so a redirected stderr is honoured.
+        stream = sys.stderr if stream is None else stream
         self.verbose = verbose
         self.progress = progress and stream.isatty()
         self.stream = stream
@@ -100,8 +102,9 @@ class ConsoleSink:
                 self._line = False
 
 
-def print_report(report: SyncReport, stream: TextIO = sys.stdout) -> None:
+def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     """The end-of-sync summary a person reads."""
+    stream = sys.stdout if stream is None else stream
     head = "dry run — would have" if report.dry_run else "done"
     if report.cancelled:
         head = "cancelled — finished before the cancel"

@@ -1,0 +1,62 @@
+"""Selective sync: globs, folders, paths, categories and direction applied to a plan."""
+
+from __future__ import annotations
+
+from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, RemoteObject
+from trainsync_tui.engine.plan import Category, Plan, build_plan
+from trainsync_tui.engine.select import Selection, apply_selection
+
+A, B = "a" * 32, "b" * 32
+
+
+def plan() -> Plan:
+    lists = Listings()
+    for path in ("images/0001.png", "images/sub/0002.png", "audio/a.wav", "notes.txt"):
+        lists.local[path] = LocalFile(path, 1, 1.0, A)
+    lists.remote["labels/l.json"] = RemoteObject(
+        "labels/l.json", "k/labels/l.json", 1, B, 1.0, B
+    )
+    lists.manifest["gone.txt"] = ManifestEntry(A, 1)
+    return build_plan(lists)
+
+
+def paths(selection: Selection) -> list[str]:
+    return sorted(a.path for a in apply_selection(plan(), selection).actions)
+
+
+def test_only_glob_matches_files_and_folders() -> None:
+    assert paths(Selection(only=["*.png"])) == ["images/0001.png", "images/sub/0002.png"]
+    assert paths(Selection(only=["images"])) == ["images/0001.png", "images/sub/0002.png"]
+    assert paths(Selection(only=["images/sub/"])) == ["images/sub/0002.png"]
+    assert paths(Selection(only=["audio", "notes.txt"])) == ["audio/a.wav", "notes.txt"]
+
+
+def test_exclude_glob_removes_files_and_folders() -> None:
+    assert paths(Selection(exclude=["images"])) == [
+        "audio/a.wav", "gone.txt", "labels/l.json", "notes.txt",
+    ]
+    assert paths(Selection(only=["images"], exclude=["*/sub"])) == ["images/0001.png"]
+
+
+def test_direction_up_and_down_are_the_old_buttons() -> None:
+    up = paths(Selection(direction="up"))
+    down = paths(Selection(direction="down"))
+    assert "labels/l.json" not in up and "images/0001.png" in up
+    assert down == ["gone.txt", "labels/l.json"]  # manifest-only changes go both ways
+
+
+def test_paths_select_files_and_folders() -> None:
+    assert paths(Selection(paths={"notes.txt", "images/sub/"})) == [
+        "images/sub/0002.png", "notes.txt",
+    ]
+
+
+def test_categories_select_groups() -> None:
+    assert paths(Selection(categories={Category.DOWNLOAD})) == ["labels/l.json"]
+    assert paths(Selection(categories={Category.REMOVE_FROM_MANIFEST})) == ["gone.txt"]
+
+
+def test_selection_keeps_conflicts_reported_and_counts_follow() -> None:
+    selected = apply_selection(plan(), Selection(only=["notes.txt"]))
+    assert selected.counts()["uploaded"] == 1
+    assert selected.counts()["downloaded"] == 0
