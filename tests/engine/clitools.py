@@ -48,11 +48,15 @@ def counts(report: dict[str, Any]) -> dict[str, int]:
 def snapshot(world: World, actor: str = ACTOR) -> tuple[Any, ...]:
     """Everything a sync could change: local bytes, S3 objects, the manifest file."""
     top = world.actor_dir(actor)
-    local = {
-        str(p.relative_to(top)): p.read_bytes()
-        for p in sorted(top.rglob("*"))
-        if p.is_file() and ".trainsync" not in p.parts
-    } if top.exists() else {}
+    local = (
+        {
+            str(p.relative_to(top)): p.read_bytes()
+            for p in sorted(top.rglob("*"))
+            if p.is_file() and ".trainsync" not in p.parts
+        }
+        if top.exists()
+        else {}
+    )
     objects = {}
     for page in world.s3.get_paginator("list_objects_v2").paginate(Bucket=world.bucket):
         for o in page.get("Contents", []):

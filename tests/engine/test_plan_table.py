@@ -62,37 +62,114 @@ def op_kinds(action: object) -> list[str]:
 
 # (L, R, M) → (category or None for in sync / "conflict", op kinds, counts)
 ROWS = [
-    pytest.param(A, None, None, Category.UPLOAD, ["Upload", "Record"],
-                 {"uploaded": 1, "added_to_manifest": 1}, id="L-only: upload, add"),
-    pytest.param(None, A, None, Category.DOWNLOAD, ["Download", "Record"],
-                 {"downloaded": 1, "added_to_manifest": 1}, id="R-only: download, add"),
-    pytest.param(A, A, None, Category.ADD_TO_MANIFEST, ["Record"],
-                 {"added_to_manifest": 1}, id="L=R, no M: add"),
+    pytest.param(
+        A,
+        None,
+        None,
+        Category.UPLOAD,
+        ["Upload", "Record"],
+        {"uploaded": 1, "added_to_manifest": 1},
+        id="L-only: upload, add",
+    ),
+    pytest.param(
+        None,
+        A,
+        None,
+        Category.DOWNLOAD,
+        ["Download", "Record"],
+        {"downloaded": 1, "added_to_manifest": 1},
+        id="R-only: download, add",
+    ),
+    pytest.param(
+        A,
+        A,
+        None,
+        Category.ADD_TO_MANIFEST,
+        ["Record"],
+        {"added_to_manifest": 1},
+        id="L=R, no M: add",
+    ),
     pytest.param(A, B, None, "conflict", [], {}, id="L!=R, no M: conflict"),
-    pytest.param(A, None, A, Category.UPLOAD, ["Upload"],
-                 {"uploaded": 1}, id="L=M, no R: upload"),
-    pytest.param(A, None, B, Category.UPLOAD, ["Upload", "Record"],
-                 {"uploaded": 1, "updated_in_manifest": 1}, id="L!=M, no R: upload, update"),
-    pytest.param(None, A, A, Category.DOWNLOAD, ["Download"],
-                 {"downloaded": 1}, id="R=M, no L: download"),
-    pytest.param(None, A, B, Category.DOWNLOAD, ["Download", "Record"],
-                 {"downloaded": 1, "updated_in_manifest": 1}, id="R!=M, no L: download, update"),
-    pytest.param(None, None, A, Category.REMOVE_FROM_MANIFEST, ["Unrecord"],
-                 {"removed_from_manifest": 1}, id="M only: remove entry"),
+    pytest.param(A, None, A, Category.UPLOAD, ["Upload"], {"uploaded": 1}, id="L=M, no R: upload"),
+    pytest.param(
+        A,
+        None,
+        B,
+        Category.UPLOAD,
+        ["Upload", "Record"],
+        {"uploaded": 1, "updated_in_manifest": 1},
+        id="L!=M, no R: upload, update",
+    ),
+    pytest.param(
+        None, A, A, Category.DOWNLOAD, ["Download"], {"downloaded": 1}, id="R=M, no L: download"
+    ),
+    pytest.param(
+        None,
+        A,
+        B,
+        Category.DOWNLOAD,
+        ["Download", "Record"],
+        {"downloaded": 1, "updated_in_manifest": 1},
+        id="R!=M, no L: download, update",
+    ),
+    pytest.param(
+        None,
+        None,
+        A,
+        Category.REMOVE_FROM_MANIFEST,
+        ["Unrecord"],
+        {"removed_from_manifest": 1},
+        id="M only: remove entry",
+    ),
     pytest.param(A, A, A, None, [], {}, id="L=R=M: nothing"),
-    pytest.param(A, A, B, Category.UPDATE_MANIFEST, ["Record"],
-                 {"updated_in_manifest": 1}, id="L=R!=M: update manifest"),
-    pytest.param(A, B, B, Category.UPLOAD, ["Upload", "Record"],
-                 {"uploaded": 1, "updated_in_manifest": 1}, id="L changed: upload, update"),
-    pytest.param(B, A, B, Category.DOWNLOAD, ["Download", "Record"],
-                 {"downloaded": 1, "updated_in_manifest": 1}, id="R changed: download, update"),
+    pytest.param(
+        A,
+        A,
+        B,
+        Category.UPDATE_MANIFEST,
+        ["Record"],
+        {"updated_in_manifest": 1},
+        id="L=R!=M: update manifest",
+    ),
+    pytest.param(
+        A,
+        B,
+        B,
+        Category.UPLOAD,
+        ["Upload", "Record"],
+        {"uploaded": 1, "updated_in_manifest": 1},
+        id="L changed: upload, update",
+    ),
+    pytest.param(
+        B,
+        A,
+        B,
+        Category.DOWNLOAD,
+        ["Download", "Record"],
+        {"downloaded": 1, "updated_in_manifest": 1},
+        id="R changed: download, update",
+    ),
     pytest.param(A, B, C, "conflict", [], {}, id="all differ: conflict"),
     # An unknown S3 MD5 ("?") never equals anything; it is still decided by the other two.
-    pytest.param(None, "?", None, Category.DOWNLOAD, ["Download", "Record"],
-                 {"downloaded": 1, "added_to_manifest": 1}, id="unknown R only: download"),
+    pytest.param(
+        None,
+        "?",
+        None,
+        Category.DOWNLOAD,
+        ["Download", "Record"],
+        {"downloaded": 1, "added_to_manifest": 1},
+        id="unknown R only: download",
+    ),
     pytest.param(A, "?", None, "conflict", [], {}, id="unknown R vs L, no M: conflict"),
-    pytest.param(A, "?", A, Category.DOWNLOAD, ["Download", "Record"],
-                 {"downloaded": 1, "updated_in_manifest": 1}, id="unknown R, L=M: download"),
+    pytest.param(
+        A,
+        "?",
+        A,
+        Category.DOWNLOAD,
+        ["Download", "Record"],
+        {"downloaded": 1, "updated_in_manifest": 1},
+        id="unknown R, L=M: download",
+    ),
     pytest.param(A, "?", B, "conflict", [], {}, id="unknown R, L!=M: conflict"),
 ]
 
@@ -197,7 +274,10 @@ def test_keep_both_keeps_the_loser_beside_the_winner_in_the_manifest() -> None:
     assert download.dest == loser
     counts = {k: v for k, v in plan.counts().items() if v}
     assert counts == {
-        "downloaded": 1, "uploaded": 1, "added_to_manifest": 1, "updated_in_manifest": 1,
+        "downloaded": 1,
+        "uploaded": 1,
+        "added_to_manifest": 1,
+        "updated_in_manifest": 1,
     }
 
 
@@ -224,7 +304,9 @@ def test_unrecord_and_deletes_never_count_transfer_bytes() -> None:
     plan = build_plan(lists)
     assert plan.bytes_to_transfer == 1300
     assert {a.path: a.direction for a in plan.actions} == {
-        "big.bin": "up", "down.bin": "down", "gone": "",
+        "big.bin": "up",
+        "down.bin": "down",
+        "gone": "",
     }
     assert isinstance(plan.actions[-1].ops[0], Unrecord)
 

@@ -13,9 +13,7 @@ def plan() -> Plan:
     lists = Listings()
     for path in ("images/0001.png", "images/sub/0002.png", "audio/a.wav", "notes.txt"):
         lists.local[path] = LocalFile(path, 1, 1.0, A)
-    lists.remote["labels/l.json"] = RemoteObject(
-        "labels/l.json", "k/labels/l.json", 1, B, 1.0, B
-    )
+    lists.remote["labels/l.json"] = RemoteObject("labels/l.json", "k/labels/l.json", 1, B, 1.0, B)
     lists.manifest["gone.txt"] = ManifestEntry(A, 1)
     return build_plan(lists)
 
@@ -33,7 +31,10 @@ def test_only_glob_matches_files_and_folders() -> None:
 
 def test_exclude_glob_removes_files_and_folders() -> None:
     assert paths(Selection(exclude=["images"])) == [
-        "audio/a.wav", "gone.txt", "labels/l.json", "notes.txt",
+        "audio/a.wav",
+        "gone.txt",
+        "labels/l.json",
+        "notes.txt",
     ]
     assert paths(Selection(only=["images"], exclude=["*/sub"])) == ["images/0001.png"]
 
@@ -47,7 +48,8 @@ def test_direction_up_and_down_are_the_old_buttons() -> None:
 
 def test_paths_select_files_and_folders() -> None:
     assert paths(Selection(paths={"notes.txt", "images/sub/"})) == [
-        "images/sub/0002.png", "notes.txt",
+        "images/sub/0002.png",
+        "notes.txt",
     ]
 
 

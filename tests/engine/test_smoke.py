@@ -35,5 +35,16 @@ def test_seed_command_line_syncs_every_basic_row(world: World, capsys) -> None:
     again = main(["sync", "0042", ACTOR, "--json", *world.cli_flags()])
     second = json.loads(capsys.readouterr().out)
     assert again == 0
-    assert sum(second[k] for k in ("uploaded", "downloaded", "added_to_manifest",
-                                   "updated_in_manifest", "removed_from_manifest")) == 0
+    assert (
+        sum(
+            second[k]
+            for k in (
+                "uploaded",
+                "downloaded",
+                "added_to_manifest",
+                "updated_in_manifest",
+                "removed_from_manifest",
+            )
+        )
+        == 0
+    )

@@ -68,7 +68,8 @@ def test_every_row_syncs_to_the_spec_end_state(world: World, capsys) -> None:
     assert list(report)[: len(SEED_KEYS)] == SEED_KEYS
     assert counts(report) == EXPECTED
     assert report["errors"] == []
-    assert sorted(c["path"] for c in report["conflicts"]) == ["conflict_all.bin", "conflict_new.bin"]
+    conflicted = sorted(c["path"] for c in report["conflicts"])
+    assert conflicted == ["conflict_all.bin", "conflict_new.bin"]
     assert code == 1  # unresolved conflicts
 
     synced = {
@@ -110,6 +111,7 @@ def test_dry_run_changes_nothing_and_predicts_the_real_counts(world: World, caps
     assert not (world.actor_dir(ACTOR) / "manifest.json.bak").exists()
     assert dry["dry_run"] is True and code == 1
     real_code, real = sync_json(world, capsys)
+    assert real_code == 1
     assert counts(dry) == counts(real) == EXPECTED
     assert dry["bytes_uploaded"] == real["bytes_uploaded"]
     assert dry["bytes_downloaded"] == real["bytes_downloaded"]

@@ -145,6 +145,9 @@ class Executor:
                 report.bytes_uploaded += op.local.size
             elif isinstance(op, Download):
                 report.bytes_downloaded += op.remote.size
+                # The download checked the bytes against the object's multipart ETag.
+                if op.remote.md5 is None and op.remote.path in report.unverified:
+                    report.unverified.remove(op.remote.path)
         with self._lock:
             for op in action.ops:
                 if isinstance(op, Record):

@@ -1,0 +1,152 @@
+"""Multipart objects (> threshold) both ways, and files that change while they are uploaded."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+from tests.conftest import World, md5
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.events import Event, FileStarted, Progress
+
+ACTOR = "0007_multipart_test"
+MiB = 1024 * 1024
+BIG = hashlib.sha256(b"seed").digest() * (11 * MiB // 32) + b"tail"  # ~11 MiB, 3 parts of 5
+
+
+def engine(world: World, cache: str = "cache", chunk: int = 5 * MiB) -> Engine:
+    settings = dataclasses.replace(
+        world.settings,
+        multipart_threshold=5 * MiB,
+        multipart_chunksize=chunk,
+        cache_dir=world.root.parent / cache,
+    )
+    return Engine(settings)
+
+
+def sync(world: World, eng: Engine | None = None, **options: object):
+    eng = eng or engine(world)
+    try:
+        return eng.sync(eng.actor(ACTOR), SyncOptions(**options))  # type: ignore[arg-type]
+    finally:
+        eng.close()
+
+
+def changed(report) -> int:
+    return sum(report.counts.values())
+
+
+def test_upload_of_a_big_file_is_multipart_with_md5_metadata(world: World) -> None:
+    world.put_local(ACTOR, "big.bin", BIG)
+    report = sync(world)
+    assert report.errors == [] and report.counts["uploaded"] == 1
+    head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "big.bin"))
+    assert head["ETag"].strip('"').endswith("-3")
+    assert head["Metadata"]["md5"] == md5(BIG)
+    assert world.read_s3(ACTOR, "big.bin") == BIG
+    assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
+    # A machine with no cache learns the MD5 from the metadata: nothing to do, nothing unverified.
+    again = sync(world, engine(world, cache="fresh-cache"))
+    assert changed(again) == 0 and again.conflicts == [] and again.unverified == []
+
+
+def test_foreign_multipart_object_matches_local_by_its_own_part_size(world: World) -> None:
+    """Uploaded by another tool in 5 MiB parts, no MD5 metadata; we use 8 MiB parts."""
+    world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
+    world.put_local(ACTOR, "big.bin", BIG)
+    report = sync(world, engine(world, chunk=8 * MiB))
+    assert report.conflicts == [] and report.errors == []
+    assert report.unverified == []
+    assert report.counts["added_to_manifest"] == 1 and changed(report) == 1
+    assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
+
+
+def test_foreign_multipart_object_that_differs_is_a_conflict(world: World) -> None:
+    world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
+    world.put_local(ACTOR, "big.bin", BIG[:-1] + b"X")
+    report = sync(world)
+    assert [c["path"] for c in report.conflicts] == ["big.bin"]
+    assert report.conflicts[0]["s3_md5"] is None
+    assert changed(report) == 0
+
+
+def test_foreign_multipart_download_is_verified_by_its_etag(world: World) -> None:
+    world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
+    report = sync(world)
+    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.unverified == []  # checked against its ETag with its own part size
+    assert world.read_local(ACTOR, "big.bin") == BIG
+    assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
+    assert not [p for p in world.local_paths(ACTOR) if p != "big.bin"]
+    again = sync(world, engine(world, cache="fresh-cache"))
+    assert changed(again) == 0 and again.conflicts == []
+
+
+def test_multipart_download_with_md5_metadata(world: World) -> None:
+    world.put_s3(ACTOR, "big.bin", BIG, multipart=True, metadata={"md5": md5(BIG)})
+    report = sync(world)
+    assert report.errors == [] and report.unverified == []
+    assert world.read_local(ACTOR, "big.bin") == BIG
+
+
+def test_small_file_changed_between_audit_and_upload_is_not_recorded(world: World) -> None:
+    path = world.put_local(ACTOR, "small.bin", b"version one")
+    world.put_local(ACTOR, "other.bin", b"other")
+
+    def sink(event: Event) -> None:
+        if isinstance(event, FileStarted) and event.path == "small.bin":
+            path.write_bytes(b"version two!")
+
+    eng = engine(world)
+    report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=sink)
+    eng.close()
+
+    assert [e for e in report.errors if e.startswith("small.bin:")], report.errors
+    assert "small.bin" not in world.manifest_md5s(ACTOR)
+    assert world.s3_paths(ACTOR) == ["other.bin"]
+    assert report.counts["uploaded"] == 1
+    follow = sync(world)
+    assert follow.errors == []
+    assert world.read_s3(ACTOR, "small.bin") == b"version two!"
+    assert world.manifest_md5s(ACTOR)["small.bin"] == md5(b"version two!")
+
+
+def _read_position(path: Path) -> int | None:
+    """Where this process's open handle on `path` is reading (Linux /proc)."""
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                with open(f"/proc/self/fdinfo/{fd}") as info:
+                    return int(info.readline().split()[1])
+        except OSError:
+            continue
+    return None
+
+
+def test_file_appended_to_while_its_parts_are_read_is_not_recorded(world: World) -> None:
+    # 13 parts of 5 MiB: s3transfer keeps at most 10 parts in memory, so while the first
+    # part is still being sent (its first progress callback) the last parts are unread.
+    data = BIG * 6
+    path = world.put_local(ACTOR, "huge.bin", data)
+    seen: list[int | None] = []
+
+    def sink(event: Event) -> None:
+        if isinstance(event, Progress) and event.bytes_done and not seen:
+            seen.append(_read_position(path))
+            with open(path, "ab") as handle:
+                handle.write(b"appended while uploading")
+
+    eng = engine(world)
+    report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=sink)
+    eng.close()
+
+    assert seen and seen[0] is not None and seen[0] < len(data) - 5 * MiB, seen
+    assert report.counts["uploaded"] == 0
+    assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
+    assert world.s3_paths(ACTOR) == []
+    assert world.manifest_md5s(ACTOR) == {}
+    follow = sync(world)
+    assert follow.errors == [] and follow.counts["uploaded"] == 1
+    assert world.manifest_md5s(ACTOR) == {"huge.bin": md5(path.read_bytes())}
