@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -73,10 +74,8 @@ def test_sync_refuses_while_another_holds_the_actor_lock(world: World, capsys) -
 def _open_handles(path: str) -> int:
     count = 0
     for fd in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):
             count += os.readlink(f"/proc/self/fd/{fd}") == path
-        except OSError:
-            pass
     return count
 
 

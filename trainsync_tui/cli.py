@@ -176,13 +176,14 @@ def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
 
     thread = threading.Thread(target=target, name="trainsync-run", daemon=True)
     previous = signal.signal(signal.SIGINT, on_sigint)
-    signal.signal(signal.SIGTERM, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigint)
     try:
         thread.start()
         while thread.is_alive():
             thread.join(0.2)
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     if failure:
         raise failure[0]
     return result[0]
@@ -198,20 +199,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["tui", *argv]  # no command opens the app, with the app's options
     args = parser.parse_args(argv)
     command = args.command
-    from trainsync_tui.engine.errors import TrainsyncError
-
     try:
         return _dispatch(command, args)
-    except TrainsyncError as exc:
-        if getattr(args, "debug", False):
-            raise
-        if getattr(args, "json", False):
-            print(json.dumps({"error": exc.message}))
-        print(f"trainsync: {exc.message}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         print("trainsync: aborted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            raise
+        message, code = _one_line(exc)
+        if getattr(args, "json", False):
+            print(json.dumps({"error": message}))
+        print(f"trainsync: {message}", file=sys.stderr)
+        return code
+
+
+def _one_line(exc: Exception) -> tuple[str, int]:
+    """The message and exit code for anything that ends a run; never a traceback."""
+    from trainsync_tui.engine.errors import TrainsyncError
+
+    if isinstance(exc, TrainsyncError):
+        return exc.message, exc.exit_code
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}", 1
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"unexpected error ({detail}); run with --debug for the traceback", 1
 
 
 def _dispatch(command: str, args: argparse.Namespace) -> int:

@@ -78,6 +78,10 @@ def run_sync_command(
     finally:
         sink.finish()
         engine.close()
+    if not reports and not args.all:
+        # Cancelled before the sync of the one actor began.
+        layout = layouts[0]
+        reports.append(SyncReport(layout.name, layout.actor_id, options.dry_run, cancelled=True))
     if args.json:
         if args.all:
             print(json.dumps({r.actor_name: r.to_json() for r in reports}))
