@@ -49,8 +49,12 @@ def multipart_etag(path: str | os.PathLike[str], part_size: int) -> str:
             parts.append(digest.digest())
             if remaining:
                 break
-    if len(parts) == 1:
-        return parts[0].hex()
+    return _combine(parts)
+
+
+def _combine(parts: list[bytes]) -> str:
+    """S3's multipart ETag: MD5 of the part MD5s and the part count, "-1" for one part too."""
+    parts = parts or [hashlib.md5(b"", usedforsecurity=False).digest()]
     combined = hashlib.md5(b"".join(parts), usedforsecurity=False).hexdigest()
     return f"{combined}-{len(parts)}"
 
@@ -82,9 +86,7 @@ class PartHasher:
         parts = list(self._parts)
         if self._in_part or not parts:
             parts.append(self._part.digest())
-        if len(parts) == 1:
-            return parts[0].hex()
-        return f"{hashlib.md5(b''.join(parts), usedforsecurity=False).hexdigest()}-{len(parts)}"
+        return _combine(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,19 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Every temp file trainsync makes starts with this; scans never adopt one.
+# Every temp file trainsync makes starts with this (s3transfer's own "<temp>.<8 hex>" too,
+# as it appends to our temp name); scans never adopt one. Other tools' look-alike names
+# ("model.step.00001000") are data and are synced: ignoring them would lose files silently.
 TEMP_PREFIX = ".trainsync-tmp-"
-# s3transfer and the AWS CLI download to "<name>.<8 hex digits>" and rename; a killed run
-# leaves that behind. Only names that already had an extension are taken for one, so that a
-# data file named "frame.00000001" is not mistaken for it.
-_S3TRANSFER_TEMP = re.compile(r"^[^.].*\.[^.]+\.[0-9a-fA-F]{8}$")
 _ACTOR_ID = re.compile(r"^([0-9]+)_")
 _MAX_SEGMENT_BYTES = 255
 
 
 def is_temp_name(name: str) -> bool:
     """True for a file name that a transfer tool writes before renaming into place."""
-    return name.startswith(TEMP_PREFIX) or bool(_S3TRANSFER_TEMP.match(name))
+    return name.startswith(TEMP_PREFIX)
 
 
 def relative_path_problem(path: str) -> str | None:
