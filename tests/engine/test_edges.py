@@ -58,3 +58,23 @@ def test_data_files_named_like_download_temp_files_are_synced(world: World) -> N
     assert report.errors == []
     assert world.s3_paths(ACTOR) == ["ckpt/model.step.00001000", "frames/clip.png.deadbeef"]
     assert world.local_paths(ACTOR) == world.s3_paths(ACTOR)
+
+
+def test_all_never_takes_the_s3_trash_for_an_actor(world: World, capsys) -> None:
+    import json
+
+    from trainsync_tui.cli import main
+
+    flags = [*world.cli_flags(), "--prefix", "{actor_name}/"]
+    world.put_s3(ACTOR, "", b"tracked", key=f"{ACTOR}/keep.bin")
+    world.put_s3(ACTOR, "", b"orphan", key=f"{ACTOR}/orphan.bin")
+    world.write_manifest(ACTOR, {"keep.bin": b"tracked"})
+    assert main(["sync", ACTOR, "--delete-orphans", "--force", "--json", *flags]) == 0
+    assert any(k.startswith("trainsync-trash/") for k in world.s3_keys())
+    capsys.readouterr()
+
+    code = main(["sync", "--all", "--json", *flags])
+    reports = json.loads(capsys.readouterr().out)
+
+    assert code == 0 and sorted(reports) == [ACTOR]
+    assert not (world.root / "data" / "actors" / "trainsync-trash").exists()

@@ -118,7 +118,14 @@ class Engine:
             found = list_actor_names(self.client, bucket, self.settings.actors_prefix)
         except Exception as exc:
             raise classify(exc, self.settings) from None
-        names.update(n for n in found if not actor_name_problem(n))
+        # With a prefix at the bucket root, the trash prefix's folder looks like an actor.
+        trash_root = self.settings.trash_prefix.split("{", 1)[0]
+        names.update(
+            n
+            for n in found
+            if not actor_name_problem(n)
+            and not (trash_root and self.settings.prefix_for(n).startswith(trash_root))
+        )
         return sorted(names)
 
     def actor_exists(self, layout: ActorLayout) -> bool:
