@@ -70,3 +70,11 @@ def test_human_report_lists_conflicts_and_errors(world: World, capsys) -> None:
     assert "conflict: c.bin" in out and "resolve with --conflict" in out
     assert "error: ../evil: S3 key refused" in out
     assert "Traceback" not in out + err
+
+
+def test_an_actor_found_nowhere_is_said_so(world: World, capsys) -> None:
+    code = main(["sync", "0042_typo", *world.cli_flags()])
+    out = capsys.readouterr().out
+    assert code == 0 and "no files found for this actor" in out
+    code = main(["sync", "--all", *world.cli_flags()])
+    assert code == 0 and "no actors found" in capsys.readouterr().out

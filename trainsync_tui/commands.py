@@ -88,6 +88,8 @@ def run_sync_command(
         else:
             print(json.dumps(reports[0].to_json()))
     else:
+        if args.all and not reports and not cancel.cancelled:
+            print(f"no actors found in {engine.settings.actors_dir} or the bucket")
         for report in reports:
             print_report(report)
     if cancel.cancelled:

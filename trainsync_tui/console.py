@@ -111,6 +111,9 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     changes = [f"{report.counts[k]} {_LABELS[k]}" for k in COUNT_KEYS if report.counts.get(k)]
     moved = report.bytes_uploaded + report.bytes_downloaded
     line = ", ".join(changes) if changes else "nothing to do"
+    if not report.total_files and not report.errors and not report.cancelled:
+        # Most often a mistyped actor name, --root or --prefix: say so rather than "in sync".
+        line += " (no files found for this actor locally, in S3 or in its manifest)"
     stream.write(
         f"{report.actor_name}: {head}: {line}"
         + (f" ({size(moved)} in {duration(report.duration)})" if moved else "")
