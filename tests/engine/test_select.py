@@ -62,3 +62,19 @@ def test_selection_keeps_conflicts_reported_and_counts_follow() -> None:
     selected = apply_selection(plan(), Selection(only=["notes.txt"]))
     assert selected.counts()["uploaded"] == 1
     assert selected.counts()["downloaded"] == 0
+
+
+def test_one_way_directions_leave_out_actions_that_change_the_other_side() -> None:
+    from trainsync_tui.engine.plan import ConflictPolicy
+
+    lists = Listings()
+    lists.local["c.bin"] = LocalFile("c.bin", 1, 2.0, A)
+    lists.remote["c.bin"] = RemoteObject("c.bin", "k/c.bin", 1, B, 1.0, B)
+    for policy, up, down in (
+        (ConflictPolicy.LOCAL, ["c.bin"], []),
+        (ConflictPolicy.S3, [], ["c.bin"]),
+        (ConflictPolicy.KEEP_BOTH, [], []),  # it writes a local copy and an S3 copy
+    ):
+        plan = build_plan(lists, conflict=policy)
+        assert [a.path for a in apply_selection(plan, Selection(direction="up")).actions] == up
+        assert [a.path for a in apply_selection(plan, Selection(direction="down")).actions] == down

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from trainsync_tui.engine.ops import CopyS3, Download, LinkLocal, TrashLocal, TrashS3, Upload
 from trainsync_tui.engine.plan import Action, Category, Plan
 
 
@@ -52,10 +53,20 @@ def wants(selection: Selection, action: Action) -> bool:
         return False
     if selection.categories and action.category not in selection.categories:
         return False
-    direction = action.direction
-    if selection.direction == "up" and direction == "down":
-        return False
-    return not (selection.direction == "down" and direction == "up")
+    if selection.direction == "up":
+        return not _changes_local(action)
+    if selection.direction == "down":
+        return not _changes_s3(action)
+    return True
+
+
+def _changes_s3(action: Action) -> bool:
+    return any(isinstance(op, Upload | CopyS3 | TrashS3) for op in action.ops)
+
+
+def _changes_local(action: Action) -> bool:
+    """One-way "up" must not touch local files: keep-both (both sides) is left out of both."""
+    return any(isinstance(op, Download | LinkLocal | TrashLocal) for op in action.ops)
 
 
 def apply_selection(plan: Plan, selection: Selection) -> Plan:
