@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +155,14 @@ def test_bad_config_values_are_usage_errors(world: World, capsys) -> None:
 def test_debug_shows_the_traceback(world: World) -> None:
     with pytest.raises(Exception, match="no S3 bucket"):
         main(["sync", ACTOR, "--root", str(world.root), "--debug"])
+
+
+def test_a_missing_bucket_stops_hashing_at_once(world: World, capsys) -> None:
+    # 64 GiB of holes: hashing it takes minutes, so only a stopped scan returns quickly.
+    big = world.put_local(ACTOR, "huge.bin", b"")
+    with open(big, "r+b") as handle:
+        handle.truncate(64 * 1024**3)
+    flags = ["--root", str(world.root), "--endpoint-url", world.url, "--bucket", "no-such-bkt"]
+    started = time.monotonic()
+    assert_config_error(capsys, ["audit", ACTOR, *flags], "does not exist")
+    assert time.monotonic() - started < 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,27 +63,39 @@ def run_audit(
     def on_list(count: int) -> None:
         sink(ScanProgress(name, "s3", count))
 
-    with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
-        local_job = pool.submit(
-            scan_local,
-            layout.training_dir,
-            cache,
-            rehash=rehash,
-            workers=max(2, min(8, concurrency)),
-            cancel=cancel,
-            on_progress=on_hash,
-        )
-        remote_job = pool.submit(
-            scan_remote,
-            client,
-            bucket,
-            layout.prefix,
-            workers=concurrency,
-            cancel=cancel,
-            on_progress=on_list,
-        )
-        local = local_job.result()
-        remote = remote_job.result()
+    # When one scan fails (a missing bucket, say) the other stops too, instead of hashing
+    # the whole tree before the error is shown.
+    scans = CancelToken()
+    unlink = cancel.on_cancel(scans.cancel) if cancel is not None else lambda: None
+    try:
+        with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
+            local_job = pool.submit(
+                scan_local,
+                layout.training_dir,
+                cache,
+                rehash=rehash,
+                workers=max(2, min(8, concurrency)),
+                cancel=scans,
+                on_progress=on_hash,
+            )
+            remote_job = pool.submit(
+                scan_remote,
+                client,
+                bucket,
+                layout.prefix,
+                workers=concurrency,
+                cancel=scans,
+                on_progress=on_list,
+            )
+            wait([local_job, remote_job], return_when=FIRST_EXCEPTION)
+            for job in (remote_job, local_job):
+                if job.done() and job.exception() is not None:
+                    scans.cancel()
+                    raise job.exception()  # type: ignore[misc]
+            local = local_job.result()
+            remote = remote_job.result()
+    finally:
+        unlink()
     resolve_multipart(
         client,
         bucket,
