@@ -78,3 +78,17 @@ def test_all_never_takes_the_s3_trash_for_an_actor(world: World, capsys) -> None
 
     assert code == 0 and sorted(reports) == [ACTOR]
     assert not (world.root / "data" / "actors" / "trainsync-trash").exists()
+
+
+def test_names_with_spaces_and_url_characters_round_trip(world: World) -> None:
+    names = ["a b.png", "ü/ñ.png", "100%.png", "a+b=c.png", "#hash&q?.png", "x~y,z;.png"]
+    for i, name in enumerate(names):
+        if i % 2:
+            world.put_local(ACTOR, name, name.encode())
+        else:
+            world.put_s3(ACTOR, name, name.encode())
+    report = sync(world)
+    assert report.errors == [] and report.conflicts == []
+    assert world.s3_paths(ACTOR) == sorted(names)
+    assert sorted(world.local_paths(ACTOR)) == sorted(names)
+    assert sync(world).counts == dict.fromkeys(report.counts, 0)
