@@ -121,3 +121,35 @@ def test_ctrl_c_during_a_download_removes_the_temp_file(world: World, tmp_path: 
     assert b"cancelled" in out
     assert list(staging.iterdir()) == []
     assert world.local_paths(ACTOR) in ([], ["big.bin"])
+
+
+def test_kill_9_mid_transfer_is_cleaned_up_by_the_next_sync(world: World, tmp_path: Path) -> None:
+    files = {"a_up.bin": blob(1, 21 * MiB), "b_down.bin": blob(2, 21 * MiB)}
+    world.put_local(ACTOR, "a_up.bin", files["a_up.bin"])
+    world.put_s3(ACTOR, "b_down.bin", files["b_down.bin"], multipart=True)
+    env = run_env(world, tmp_path)
+    env["TRAINSYNC_CONCURRENCY"] = "2"
+    command = [sys.executable, "-m", "trainsync_tui", "sync", ACTOR, "--json", *world.cli_flags()]
+    staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+    def both_in_flight() -> bool:
+        uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
+        started = staging.is_dir() and any(p.stat().st_size for p in staging.iterdir())
+        return bool(uploads) and started
+
+    wait_for(both_in_flight, proc, "the upload and the download to start")
+    proc.kill()
+    proc.communicate(timeout=60)
+
+    top = world.actor_dir(ACTOR) / "training_data"
+    assert sorted(p.name for p in top.iterdir()) in (["a_up.bin"], ["a_up.bin", "b_down.bin"])
+    assert world.read_local(ACTOR, "a_up.bin") == files["a_up.bin"]
+
+    again = subprocess.run(command, capture_output=True, env=env, timeout=120)
+    assert again.returncode == 0, again
+    assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
+    assert list(staging.iterdir()) == []
+    assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+    assert world.read_local(ACTOR, "b_down.bin") == files["b_down.bin"]
+    assert world.read_s3(ACTOR, "a_up.bin") == files["a_up.bin"]
