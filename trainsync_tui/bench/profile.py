@@ -1,0 +1,125 @@
+"""Where trainsync's time goes: py-spy samples of W1 and W3 on *many*, grouped by cause."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.bench import datasets as ds
+from trainsync_tui.bench.measure import clean_env, run
+from trainsync_tui.bench.tools import Target, Tool, find
+from trainsync_tui.bench.workloads import Context
+
+RATE = 250  # samples per second
+
+# Checked from the innermost frame outwards; the first rule that matches names the sample.
+# C calls (hashlib, sqlite3, socket) show as the Python line that made them.
+_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("MD5 hashing", ("md5_file", "multipart_etag", "(trainsync_tui/engine/hashing.py)::update")),
+    ("hash cache (SQLite)", ("lookup_tree", "store (", "md5_for_etag", "remember_etag")),
+    ("HTTP and sockets", ("(urllib3/", "(http/client", "(ssl.py", "(socket.py")),
+    ("botocore (sign, serialise, parse, events)", ("(botocore/", "(boto3/")),
+    ("s3transfer", ("(s3transfer/",)),
+    ("upload: read + MD5 in _put", ("_put (trainsync_tui/engine/transfer.py)",)),
+    ("download: write + MD5 in _get", ("_get (trainsync_tui/engine/transfer.py)",)),
+    ("local tree walk (scandir, stat)", ("(trainsync_tui/engine/local.py)",)),
+    ("S3 listing (trainsync)", ("(trainsync_tui/engine/remote.py)",)),
+    ("manifest (JSON)", ("(trainsync_tui/engine/manifest.py)", "(json/")),
+    ("plan", ("(trainsync_tui/engine/plan.py)",)),
+    ("execute", ("(trainsync_tui/engine/execute.py)", "(trainsync_tui/engine/transfer.py)")),
+    ("progress and report", ("(trainsync_tui/console.py)", "(trainsync_tui/engine/report.py)")),
+    # A pool thread parked on its queue or a lock: waiting, not working.
+    ("waiting (idle pool threads, locks)", ("(threading.py", "(queue.py", "(concurrent/")),
+)
+
+
+def _category(frames: list[str]) -> str:
+    if any("_find_and_load" in f for f in frames):
+        return "imports (start-up)"
+    for frame in reversed(frames):
+        for name, needles in _RULES:
+            if any(_matches(frame, n) for n in needles):
+                return name
+    return "other"
+
+
+def _matches(frame: str, needle: str) -> bool:
+    if "::" in needle:  # "(file)::function": a function of one file
+        where, func = needle.split("::")
+        return frame.startswith(func + " ") and where in frame
+    return needle in frame
+
+
+def summarize(raw: Path, wall_s: float) -> dict[str, Any]:
+    """Share of samples per category and the hottest innermost functions."""
+    categories: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        total += count
+        categories[_category(frames)] += count
+        if frames:
+            leaves[frames[-1]] += count
+    share = [(c, n / total) for c, n in categories.most_common()] if total else []
+    return {
+        "samples": total,
+        # Samples per wall second over the rate: how many threads were busy at once on average.
+        "busy_threads": round(total / RATE / wall_s, 2) if wall_s else 0.0,
+        "categories": [(c, round(s, 3)) for c, s in share],
+        "top_functions": [(f, round(n / total, 3)) for f, n in leaves.most_common(12)]
+        if total
+        else [],
+    }
+
+
+def _record(
+    ctx: Context, pyspy: Path, tool: Tool, target: Target, out: Path, name: str, gil: bool
+) -> dict[str, Any]:
+    raw = out / f"{name}.raw"
+    command = [str(pyspy), "record", "--format", "raw", "--rate", str(RATE), "--function"]
+    command += ["--output", str(raw)] + (["--gil"] if gil else [])
+    command += ["--", *tool.command(target)]
+    env = clean_env({**ctx.server.client_env(), **tool.env(target)})
+    timing = run(command, env, out / f"{name}.log", ctx.timeout)
+    if not raw.exists():
+        return {"error": f"py-spy wrote nothing ({timing.stderr_tail[:200]})"}
+    summary = summarize(raw, timing.wall_s)
+    summary["wall_s"] = round(timing.wall_s, 2)
+    summary["raw"] = str(raw)
+    return summary
+
+
+def profile_trainsync(
+    ctx: Context, tool: Tool, dataset: ds.Dataset, source: Path, out: Path
+) -> dict[str, Any]:
+    """W1 (first upload) and W3 (no-op), each sampled on all threads and with --gil."""
+    pyspy = find("py-spy")
+    if pyspy is None:
+        return {"skipped": {"error": "py-spy not found (pip install py-spy)"}}
+    folder = out / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    found: dict[str, Any] = {}
+    for gil in (False, True):
+        label = "GIL holder" if gil else "all threads"
+        base = ctx.work / "profile" / ("gil" if gil else "all")
+        bucket = f"profile-{'gil' if gil else 'all'}-{dataset.name}"
+        ctx.server.create_bucket(bucket)
+        target = Target(base / "up", bucket, dataset.actors[0], ctx.server.url, base / "cache")
+        ds.clone(source, target.root)
+        try:
+            for workload in ("W1", "W3"):
+                name = f"{workload}-{dataset.name}-{'gil' if gil else 'all'}"
+                found[f"{workload} {dataset.name} ({label})"] = _record(
+                    ctx, pyspy, tool, target, folder, name, gil
+                )
+        finally:
+            ctx.server.drop_bucket(bucket)
+            shutil.rmtree(base, ignore_errors=True)
+    return found

@@ -1,0 +1,163 @@
+"""The bench's output: a markdown table and the same figures as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trainsync_tui.bench.results import BenchResult, Measurement
+
+ANCHORS = ("aws s3 sync", "s5cmd sync", "rclone sync", "rclone sync --checksum")
+
+# (dataset, workload, anchor or "best", highest allowed ratio): the issue's targets.
+TARGETS = (
+    ("many", "W3", "s5cmd sync", 1.0),
+    ("large", "W3", "rclone sync --checksum", 0.4),
+    ("large", "W3", "aws s3 sync", 1.0),
+    ("many", "W4", "s5cmd sync", 1.0),
+    ("large", "W4", "aws s3 sync", 1.0),
+    ("large", "W1", "best", 1.0),
+    ("large", "W2", "best", 1.0),
+    ("many", "W1", "aws s3 sync", 1.0),
+    ("many", "W1", "s5cmd sync", 1.25),
+    ("many", "W2", "aws s3 sync", 1.0),
+    ("many", "W2", "s5cmd sync", 1.25),
+)
+
+_SHORT = {
+    "ListObjectsV2": "List",
+    "ListMultipartUploads": "ListUploads",
+    "HeadObject": "Head",
+    "GetObject": "Get",
+    "PutObject": "Put",
+    "UploadPart": "Part",
+    "CreateMultipartUpload": "MPU",
+    "CompleteMultipartUpload": "Complete",
+    "AbortMultipartUpload": "Abort",
+}
+
+
+def requests_text(requests: dict[str, int]) -> str:
+    return " ".join(f"{_SHORT.get(k, k)} {v}" for k, v in requests.items() if v) or "–"
+
+
+def best_anchor(result: BenchResult, dataset: str, workload: str) -> Measurement | None:
+    found = [
+        m
+        for m in result.measurements
+        if (m.dataset, m.workload) == (dataset, workload) and m.tool in ANCHORS and m.ok
+    ]
+    return min(found, key=lambda m: m.wall_s, default=None)
+
+
+def _row(m: Measurement) -> str:
+    cpu = m.user_s + m.sys_s
+    state = "ok" if m.ok else f"**failed**: {m.note}"
+    return (
+        f"| {m.workload} | {m.tool} | {m.wall_s:.2f} | {m.files_per_s:,.0f} | {m.mb_per_s:,.1f} "
+        f"| {cpu:.1f} | {m.peak_rss_mb:.0f} | {requests_text(m.requests)} | {state} |"
+    )
+
+
+def ratio_lines(result: BenchResult) -> list[str]:
+    lines = [
+        "| dataset | workload | trainsync s | best anchor | anchor s | ratio |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for dataset, workload in dict.fromkeys((m.dataset, m.workload) for m in result.measurements):
+        ours = result.find(dataset, workload, "trainsync")
+        best = best_anchor(result, dataset, workload)
+        if ours is None or best is None:
+            continue
+        lines.append(
+            f"| {dataset} | {workload} | {ours.wall_s:.2f} | {best.tool} | {best.wall_s:.2f} "
+            f"| {ours.wall_s / best.wall_s:.2f} |"
+        )
+    return lines
+
+
+def target_lines(result: BenchResult) -> list[str]:
+    lines = ["| target | measured | met |", "|---|---:|---|"]
+    for dataset, workload, anchor, limit in TARGETS:
+        ours = result.find(dataset, workload, "trainsync")
+        theirs = (
+            best_anchor(result, dataset, workload)
+            if anchor == "best"
+            else result.find(dataset, workload, anchor)
+        )
+        label = (
+            f"{workload} {dataset} ≤ {limit:g} × {anchor if anchor != 'best' else 'best anchor'}"
+        )
+        if ours is None or theirs is None or not ours.ok or not theirs.ok:
+            lines.append(f"| {label} | – | not measured |")
+            continue
+        ratio = ours.wall_s / theirs.wall_s
+        lines.append(f"| {label} | {ratio:.2f} | {'yes' if ratio <= limit else '**no**'} |")
+    huge = result.find("huge", "W3", "trainsync")
+    if huge is not None:
+        met = "yes" if huge.peak_rss_mb <= 300 else "**no**"
+        lines.append(f"| huge audit peak RSS ≤ 300 MB | {huge.peak_rss_mb:.0f} MB | {met} |")
+    hashing = result.extras.get("hashing", {})
+    if "ratio" in hashing:
+        met = "yes" if hashing["ratio"] >= 0.9 else "**no**"
+        lines.append(f"| MD5 ≥ 0.9 × md5sum (one core) | {hashing['ratio']:.2f} | {met} |")
+    return lines
+
+
+def markdown(result: BenchResult) -> str:
+    c = result.context
+    out = [
+        f"# trainsync bench ({c['mode']})",
+        "",
+        f"- Run: {c['started']}, `{c['command']}`; load average before {c['load_before']}, "
+        f"after {c.get('load_after', '?')}; {c['cpus']} CPUs, {c['machine']}, "
+        f"Python {c['python']}.",
+        f"- Server: {c['server']}. Each tool syncs into a bucket of its own; page cache warm.",
+        "- Tools: " + "; ".join(f"{k}: {v}" for k, v in c["versions"].items()) + ".",
+    ]
+    out += [f"- Skipped: {s}" for s in result.skipped]
+    hashing = result.extras.get("hashing")
+    if hashing:
+        out.append(
+            f"- MD5 on one core ({hashing['file_mb']} MB file): trainsync "
+            f"{hashing['trainsync_mb_s']} MB/s, md5sum {hashing.get('md5sum_mb_s', '–')} MB/s."
+        )
+    out += ["", "## trainsync against the best anchor (wall time; lower ratio is better)", ""]
+    out += ratio_lines(result)
+    out += ["", "## Targets from issue 8", ""]
+    out += target_lines(result)
+    for dataset in dict.fromkeys(m.dataset for m in result.measurements):
+        out += ["", f"## {dataset}", ""]
+        out += [
+            "| workload | tool | wall s | files/s | MB/s | CPU s | peak RSS MB | S3 requests | |",
+            "|---|---|---:|---:|---:|---:|---:|---|---|",
+        ]
+        out += [_row(m) for m in result.measurements if m.dataset == dataset]
+    profiles = result.extras.get("profiles")
+    if profiles:
+        out += ["", "## Where trainsync's time goes (py-spy, many)", ""]
+        for name, summary in profiles.items():
+            out += profile_lines(name, summary)
+    return "\n".join(out) + "\n"
+
+
+def profile_lines(name: str, summary: dict[str, object]) -> list[str]:
+    if "error" in summary:
+        return [f"- {name}: {summary['error']}"]
+    head = (
+        f"**{name}**: {summary['wall_s']} s under py-spy, {summary['samples']} samples, "
+        f"{summary['busy_threads']} threads busy on average (`{summary['raw']}`)"
+    )
+    lines = [head, "", "| where | share |", "|---|---:|"]
+    lines += [f"| {cat} | {share:.0%} |" for cat, share in summary["categories"]]  # type: ignore[attr-defined]
+    lines += ["", "Hottest innermost frames: "]
+    lines[-1] += "; ".join(f"`{f}` {s:.0%}" for f, s in summary["top_functions"][:6])  # type: ignore[index]
+    return [*lines, ""]
+
+
+def write(result: BenchResult, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    md, js = folder / "bench.md", folder / "bench.json"
+    md.write_text(markdown(result), encoding="utf-8")
+    js.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+    return md, js

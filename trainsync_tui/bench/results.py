@@ -1,0 +1,60 @@
+"""What a bench run found: one Measurement per tool and workload, plus context."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MB = 1_000_000
+
+
+@dataclass
+class Measurement:
+    dataset: str
+    workload: str
+    tool: str
+    files: int  # files the workload is about: all of them for an audit, the changed ones for W4
+    bytes: int
+    wall_s: float
+    user_s: float
+    sys_s: float
+    peak_rss_mb: float
+    requests: dict[str, int]
+    ok: bool
+    note: str = ""
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / MB / self.wall_s if self.wall_s else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["files_per_s"] = round(self.files_per_s, 1)
+        data["mb_per_s"] = round(self.mb_per_s, 1)
+        return data
+
+
+@dataclass
+class BenchResult:
+    context: dict[str, Any]
+    measurements: list[Measurement] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)  # hashing, profiles
+
+    def find(self, dataset: str, workload: str, tool: str) -> Measurement | None:
+        for m in self.measurements:
+            if (m.dataset, m.workload, m.tool) == (dataset, workload, tool):
+                return m
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "context": self.context,
+            "measurements": [m.to_json() for m in self.measurements],
+            "skipped": self.skipped,
+            "extras": self.extras,
+        }

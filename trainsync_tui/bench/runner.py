@@ -1,0 +1,158 @@
+"""The whole bench: server up, each dataset generated once, every tool through its workloads."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from trainsync_tui.bench import datasets as ds
+from trainsync_tui.bench.options import BenchOptions, build_dataset, workloads_for
+from trainsync_tui.bench.results import BenchResult
+from trainsync_tui.bench.server import NanioServer
+from trainsync_tui.bench.tools import Target, Tool, all_tools
+from trainsync_tui.bench.workloads import Context, measure, run_sequence
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def _version(tool: Tool) -> str:
+    if tool.binary is None:
+        return "missing"
+    flag = {"s5cmd sync": ["version"]}.get(tool.name, ["--version"])
+    try:
+        done = subprocess.run([str(tool.binary), *flag], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    text = (done.stdout or done.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def _context(options: BenchOptions, tools: list[Tool]) -> dict[str, object]:
+    from importlib.metadata import version
+
+    return {
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "quick" if options.quick else "full",
+        "command": "trainsync bench" + (" --quick" if options.quick else ""),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "machine": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "python": platform.python_version(),
+        "server": f"nanio {version('nanio')} on 127.0.0.1, {options.server_workers} worker(s)",
+        "versions": {t.name: _version(t) for t in tools},
+        "seed": options.seed,
+    }
+
+
+def _warm(root: Path) -> None:
+    """Read every file once so no tool pays for the first read from disk."""
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            with open(os.path.join(folder, name), "rb", buffering=0) as handle:
+                while handle.read(8 * 1024 * 1024):
+                    pass
+
+
+def run_all(options: BenchOptions) -> BenchResult:
+    tools = [t for t in all_tools() if not options.tools or _chosen(t.name, options.tools)]
+    result = BenchResult(context=_context(options, tools))
+    for tool in tools:
+        if not tool.available:
+            result.skipped.append(f"{tool.name}: {tool.missing}")
+            say(f"skip {tool.name}: {tool.missing}")
+    ready = [t for t in tools if t.available]
+    work = options.work or Path(tempfile.mkdtemp(prefix="trainsync-bench-", dir="/tmp"))
+    work.mkdir(parents=True, exist_ok=True)
+    server = NanioServer(work / "s3" / "data", workers=options.server_workers)
+    ctx = Context(server, work / "runs", options.out / "logs", options.timeout, options.seed)
+    say(f"scratch {work}; nanio on {server.url}")
+    server.start()
+    try:
+        for name in options.datasets:
+            dataset = build_dataset(name, options.quick, options.seed)
+            steps = workloads_for(name, options.workloads)
+            if not steps:
+                continue
+            source = work / "src" / name
+            say(f"{name}: writing {dataset.count} files, {dataset.bytes / 2**20:.0f} MiB")
+            ds.generate(dataset, source)
+            _warm(source)
+            if name == "large":
+                from trainsync_tui.bench.hashing import hash_speed
+
+                result.extras["hashing"] = hash_speed(source)
+            if name == "huge":
+                _huge(ctx, ready, dataset, source, result)
+            else:
+                for tool in ready:
+                    say(f"{name}: {tool.name} {' → '.join(steps)}")
+                    found = run_sequence(ctx, tool, dataset, source, steps)
+                    for m in found:
+                        say(f"  {m.workload:9} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}")
+                    result.measurements.extend(found)
+            if options.profile and name == "many":
+                from trainsync_tui.bench.profile import profile_trainsync
+
+                trainsync = next((t for t in ready if t.name == "trainsync"), None)
+                if trainsync is not None:
+                    say("many: profiling trainsync W1 and W3 with py-spy")
+                    result.extras["profiles"] = profile_trainsync(
+                        ctx, trainsync, dataset, source, options.out
+                    )
+            shutil.rmtree(source, ignore_errors=True)
+    finally:
+        server.stop()
+        result.context["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        if not options.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _chosen(name: str, wanted: tuple[str, ...]) -> bool:
+    return any(name == w or name.split()[0] == w for w in wanted)
+
+
+def _huge(
+    ctx: Context, tools: list[Tool], dataset: ds.Dataset, source: Path, result: BenchResult
+) -> None:
+    """Audit only: one tool fills the bucket, then each tool that can treat it as in sync runs."""
+    by_name = {t.name: t for t in tools}
+    seeder = by_name.get("s5cmd sync") or by_name.get("aws s3 sync")
+    bucket = "huge"
+    ctx.server.create_bucket(bucket)
+    actor = dataset.actors[0]
+    target = Target(source, bucket, actor, ctx.server.url, ctx.work / "huge-cache")
+    try:
+        if seeder is None:
+            result.skipped.append("huge: needs s5cmd or aws to fill the bucket")
+            return
+        say(f"huge: filling the bucket with {seeder.name}")
+        seed = measure(ctx, seeder, target, "huge", "W1 (fill)", dataset.count, dataset.bytes)
+        result.measurements.append(seed)
+        if not seed.ok:
+            return
+        for tool in tools:
+            if tool.name.startswith("rclone"):
+                result.skipped.append(
+                    f"huge: {tool.name} (objects another tool wrote carry no rclone mtime, so "
+                    "its 'no-op' would re-upload every file)"
+                )
+                continue
+            steps = ["W3 (adopt)", "W3"] if tool.name == "trainsync" else ["W3"]
+            for step in steps:
+                # trainsync's first run hashes every file and writes the manifest (cold cache);
+                # the second is the audit of an in-sync actor with the warm cache.
+                m = measure(ctx, tool, target, "huge", step, dataset.count, dataset.bytes)
+                say(f"huge: {tool.name} {step} {m.wall_s:.2f} s {m.peak_rss_mb:.0f} MB {m.note}")
+                result.measurements.append(m)
+    finally:
+        ctx.server.drop_bucket(bucket)
