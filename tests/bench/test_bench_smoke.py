@@ -1,0 +1,173 @@
+"""The bench harness's parts work: seeded datasets, request counting, the report. No timing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from trainsync_tui.bench import datasets as ds
+from trainsync_tui.bench.measure import run
+from trainsync_tui.bench.options import build_dataset, parse, workloads_for
+from trainsync_tui.bench.profile import summarize
+from trainsync_tui.bench.report import markdown, write
+from trainsync_tui.bench.results import BenchResult, Measurement
+from trainsync_tui.bench.server import classify, count_requests
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_dataset_is_the_same_bytes_for_the_same_seed(tmp_path: Path) -> None:
+    dataset = ds.many("many", 30, 3, seed=5)
+    ds.generate(dataset, tmp_path / "a")
+    ds.generate(ds.many("many", 30, 3, seed=5), tmp_path / "b")
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    folder = ds.training_dir(tmp_path / "a", dataset.actors[0])
+    assert ds.tree_stats(folder) == (30, dataset.bytes)
+    assert len({p.parent for p in folder.rglob("*.bin")}) == 3
+    assert all(1024 <= f.size <= 16 * 1024 for f in dataset.files)
+
+
+def test_large_dataset_has_big_files_and_the_total_asked_for() -> None:
+    dataset = ds.large("large", [32, 16], 100, seed=1)
+    sizes = sorted((f.size for f in dataset.files), reverse=True)
+    assert sizes[:2] == [32 * ds.MiB, 16 * ds.MiB]
+    assert all(f.size <= 8 * ds.MiB for f in dataset.files[2:])
+    assert 99 * ds.MiB < dataset.bytes <= 100 * ds.MiB
+
+
+def test_incremental_change_keeps_sizes_and_leaves_a_hard_linked_clone_alone(
+    tmp_path: Path,
+) -> None:
+    dataset = ds.many("many", 200, 4, seed=3)
+    ds.generate(dataset, tmp_path / "src")
+    ds.clone(tmp_path / "src", tmp_path / "copy")
+    before = _files(tmp_path / "src")
+    change = ds.apply_incremental(dataset, tmp_path / "copy", seed=9)
+    after = _files(tmp_path / "copy")
+    assert _files(tmp_path / "src") == before
+    assert (change.modified, change.added) == (2, 2)
+    modified = [k for k in before if after[k] != before[k]]
+    assert len(modified) == 2
+    assert all(len(after[k]) == len(before[k]) for k in modified)
+    assert len(after) == len(before) + 2
+
+
+def test_actors_dataset_spreads_files_over_actors() -> None:
+    dataset = ds.actors("actors", 4, 25, seed=2)
+    assert len(dataset.actors) == 4
+    assert dataset.count == 100
+
+
+def test_access_log_lines_are_counted_by_s3_operation() -> None:
+    log = "\n".join(
+        f'INFO:     127.0.0.1:1 - "{line}" {status}'
+        for line, status in [
+            ("GET /b?list-type=2&prefix=a%2F&delimiter=%2F HTTP/1.1", "200 OK"),
+            ("GET /b?uploads&prefix=a%2F HTTP/1.1", "200 OK"),
+            ("PUT /b/a/x.bin HTTP/1.1", "200 OK"),
+            ("PUT /b/a/y.bin?partNumber=1&uploadId=u HTTP/1.1", "200 OK"),
+            ("POST /b/a/y.bin?uploads HTTP/1.1", "200 OK"),
+            ("POST /b/a/y.bin?uploadId=u HTTP/1.1", "200 OK"),
+            ("HEAD /b/a/x.bin HTTP/1.1", "404 Not Found"),
+            ("GET /b/a/x.bin HTTP/1.1", "200 OK"),
+            ("GET /b?prefix=a%2F HTTP/1.1", "200 OK"),
+        ]
+    )
+    assert count_requests(log) == {
+        "ListObjectsV2": 1,
+        "ListMultipartUploads": 1,
+        "PutObject": 1,
+        "UploadPart": 1,
+        "CreateMultipartUpload": 1,
+        "CompleteMultipartUpload": 1,
+        "HeadObject": 1,
+        "GetObject": 1,
+        "ListObjects": 1,
+        "errors": 1,
+    }
+    assert classify("PUT", "/bucket") == "CreateBucket"
+    assert classify("HEAD", "/bucket") == "HeadBucket"
+
+
+def test_run_reports_exit_code_and_the_programs_own_peak_memory(tmp_path: Path) -> None:
+    grow = "x = bytearray(150 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096]); print('done')"
+    timing = run([sys.executable, "-c", grow], {}, tmp_path / "grow.log", timeout=60)
+    assert timing.returncode == 0
+    assert timing.stdout.strip() == "done"
+    assert 150 <= timing.peak_rss_mb < 400
+    small = run(["true"], {}, tmp_path / "true.log", timeout=60)
+    # A small program is not charged with the size of the Python that started it.
+    assert small.peak_rss_mb < 20
+
+
+def _result() -> BenchResult:
+    def m(tool: str, wall: float, ok: bool = True) -> Measurement:
+        return Measurement(
+            "many", "W3", tool, 2000, 16_000_000, wall, 0.4, 0.1, 60.0,
+            {"ListObjectsV2": 21}, ok, "" if ok else "exit 1: boom",
+        )  # fmt: skip
+
+    result = BenchResult(
+        context={
+            "started": "2026-11-24 20:00 UTC",
+            "mode": "quick",
+            "command": "trainsync bench",
+            "load_before": [0.1, 0.1, 0.1],
+            "load_after": [1.0, 1.0, 1.0],
+            "cpus": 2,
+            "machine": "Linux",
+            "python": "3.11",
+            "server": "nanio",
+            "versions": {},
+        }
+    )
+    result.measurements = [m("trainsync", 0.5), m("s5cmd sync", 0.25), m("aws s3 sync", 0.2, False)]
+    result.skipped = ["rclone sync: rclone not found"]
+    return result
+
+
+def test_report_gives_ratio_to_best_working_anchor_in_markdown_and_json(tmp_path: Path) -> None:
+    md_path, json_path = write(_result(), tmp_path / "out")
+    text = md_path.read_text(encoding="utf-8")
+    # aws failed, so the best anchor is s5cmd: 0.5 / 0.25.
+    assert "| many | W3 | 0.50 | s5cmd sync | 0.25 | 2.00 |" in text
+    assert "| W3 many ≤ 1 × s5cmd sync | 2.00 | **no** |" in text
+    assert "**failed**: exit 1: boom" in text
+    assert "rclone sync: rclone not found" in text
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["measurements"][0]["files_per_s"] == 4000.0
+    assert data["measurements"][0]["requests"] == {"ListObjectsV2": 21}
+    assert markdown(_result()) == text
+
+
+def test_profile_summary_groups_samples_by_cause(tmp_path: Path) -> None:
+    raw = tmp_path / "p.raw"
+    raw.write_text(
+        "main (a.py:1);md5_file (trainsync_tui/engine/hashing.py:19) 30\n"
+        "run (t.py:1);_api_call (botocore/client.py:5);readinto (socket.py:692) 50\n"
+        "run (t.py:1);_make_api_call (botocore/client.py:9) 15\n"
+        "<module> (x.py:1);_find_and_load (<frozen importlib._bootstrap>:1) 5\n",
+        encoding="utf-8",
+    )
+    summary = summarize(raw, wall_s=1.0)
+    shares = dict(summary["categories"])
+    assert summary["samples"] == 100
+    assert shares == {
+        "HTTP and sockets": 0.5,
+        "MD5 hashing": 0.3,
+        "botocore (sign, serialise, parse, events)": 0.15,
+        "imports (start-up)": 0.05,
+    }
+
+
+def test_quick_profile_is_smaller_and_orders_workloads_after_the_upload() -> None:
+    quick = parse(["--quick"])
+    assert "huge" not in quick.datasets
+    assert build_dataset("many", True, 1).count == 2_000
+    assert build_dataset("many", False, 1).count == 20_000
+    assert 2047 * ds.MiB < build_dataset("large", False, 1).bytes <= 2048 * ds.MiB
+    assert workloads_for("many", ("W3",)) == ["W1", "W3"]
+    assert workloads_for("actors", quick.workloads) == ["W6 up", "W6 no-op"]
