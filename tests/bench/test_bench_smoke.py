@@ -98,7 +98,8 @@ def test_run_reports_exit_code_and_the_programs_own_peak_memory(tmp_path: Path) 
     assert timing.returncode == 0
     assert timing.stdout.strip() == "done"
     assert 150 <= timing.peak_rss_mb < 400
-    small = run(["true"], {}, tmp_path / "true.log", timeout=60)
+    # `sleep` is the program measured here (small, and alive long enough to be sampled).
+    small = run(["sleep", "0.3"], {}, tmp_path / "sleep.log", timeout=60)
     # A small program is not charged with the size of the Python that started it.
     assert small.peak_rss_mb < 20
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from trainsync_tui.bench.measure import clean_env, run
 from trainsync_tui.bench.tools import Target, Tool, find
 from trainsync_tui.bench.workloads import Context
 
-RATE = 250  # samples per second
+RATE = 250  # samples per second when only the GIL holder is sampled
+ALL_RATE = 100  # all threads: fewer samples, taken without pausing the program
 
 # Checked from the innermost frame outwards; the first rule that matches names the sample.
 # C calls (hashlib, sqlite3, socket) show as the Python line that made them.
@@ -52,7 +54,7 @@ def _matches(frame: str, needle: str) -> bool:
     return needle in frame
 
 
-def summarize(raw: Path, wall_s: float) -> dict[str, Any]:
+def summarize(raw: Path, wall_s: float, rate: int = RATE) -> dict[str, Any]:
     """Share of samples per category and the hottest innermost functions."""
     categories: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
@@ -71,7 +73,7 @@ def summarize(raw: Path, wall_s: float) -> dict[str, Any]:
     return {
         "samples": total,
         # Samples per wall second over the rate: how many threads were busy at once on average.
-        "busy_threads": round(total / RATE / wall_s, 2) if wall_s else 0.0,
+        "busy_threads": round(total / rate / wall_s, 2) if wall_s else 0.0,
         "categories": [(c, round(s, 3)) for c, s in share],
         "top_functions": [(f, round(n / total, 3)) for f, n in leaves.most_common(12)]
         if total
@@ -83,14 +85,16 @@ def _record(
     ctx: Context, pyspy: Path, tool: Tool, target: Target, out: Path, name: str, gil: bool
 ) -> dict[str, Any]:
     raw = out / f"{name}.raw"
-    command = [str(pyspy), "record", "--format", "raw", "--rate", str(RATE), "--function"]
-    command += ["--output", str(raw)] + (["--gil"] if gil else [])
+    rate = RATE if gil else ALL_RATE
+    command = [str(pyspy), "record", "--format", "raw", "--rate", str(rate), "--function"]
+    # Pausing ~40 threads 250 times a second triples the run; --nonblocking does not pause.
+    command += ["--output", str(raw)] + (["--gil"] if gil else ["--nonblocking"])
     command += ["--", *tool.command(target)]
     env = clean_env({**ctx.server.client_env(), **tool.env(target)})
     timing = run(command, env, out / f"{name}.log", ctx.timeout)
     if not raw.exists():
         return {"error": f"py-spy wrote nothing ({timing.stderr_tail[:200]})"}
-    summary = summarize(raw, timing.wall_s)
+    summary = summarize(raw, timing.wall_s, rate)
     summary["wall_s"] = round(timing.wall_s, 2)
     summary["raw"] = str(raw)
     return summary
@@ -99,7 +103,7 @@ def _record(
 def profile_trainsync(
     ctx: Context, tool: Tool, dataset: ds.Dataset, source: Path, out: Path
 ) -> dict[str, Any]:
-    """W1 (first upload) and W3 (no-op), each sampled on all threads and with --gil."""
+    """W1 (first upload), W3 (no-op) and W2 (first download), on all threads and with --gil."""
     pyspy = find("py-spy")
     if pyspy is None:
         return {"skipped": {"error": "py-spy not found (pip install py-spy)"}}
@@ -114,10 +118,12 @@ def profile_trainsync(
         target = Target(base / "up", bucket, dataset.actors[0], ctx.server.url, base / "cache")
         ds.clone(source, target.root)
         try:
-            for workload in ("W1", "W3"):
+            down = replace(target, root=base / "down", cache_dir=base / "cache-down")
+            (down.root / "data" / "actors").mkdir(parents=True)
+            for workload, where in (("W1", target), ("W3", target), ("W2", down)):
                 name = f"{workload}-{dataset.name}-{'gil' if gil else 'all'}"
                 found[f"{workload} {dataset.name} ({label})"] = _record(
-                    ctx, pyspy, tool, target, folder, name, gil
+                    ctx, pyspy, tool, where, folder, name, gil
                 )
         finally:
             ctx.server.drop_bucket(bucket)

