@@ -197,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["tui", *argv]  # no command opens the app, with the app's options
+    if argv[0] == "bench":
+        # argparse.REMAINDER drops a leading option ("bench --quick"): the bench parses its own.
+        from trainsync_tui.bench import run_bench
+
+        return run_bench(argv[1:])
     args = parser.parse_args(argv)
     command = args.command
     try:
