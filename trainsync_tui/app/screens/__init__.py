@@ -1,0 +1,7 @@
+"""The app's modal screens: conflicts, history, delete confirmation and help."""
+
+from __future__ import annotations
+
+from trainsync_tui.app.screens.conflicts import ConflictScreen
+
+__all__ = ["ConflictScreen"]
