@@ -1,0 +1,44 @@
+"""Network and server faults between boto3 and S3 (the fault proxy on 127.0.0.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World
+from tests.reliability.faults import light_faults_run, total_failure_run
+from tests.s3server import S3Server
+
+
+@pytest.fixture(autouse=True)
+def distinctive_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.reliability.rig import SECRET_KEY, SESSION_TOKEN
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
+
+
+def test_sync_of_hundreds_of_files_under_light_faults_verifies_every_file(
+    world: World, s3_server: S3Server
+) -> None:
+    run = light_faults_run(world, s3_server.port, seed=4)
+
+    assert run.injected["requests"] > 250, run.injected
+    assert sum(run.injected[k] for k in ("error500", "slowdown", "reset", "cut")) >= 8
+    assert run.errors == []
+    assert run.problems == []
+    assert run.leaks == []
+    assert run.converged
+
+
+@pytest.mark.parametrize("only_transfers", [False, True], ids=["every request", "transfers"])
+def test_total_failure_fails_cleanly_and_the_next_sync_converges(
+    world: World, s3_server: S3Server, tmp_path: Path, only_transfers: bool
+) -> None:
+    run = total_failure_run(world, tmp_path, s3_server.port, seed=9, only_transfers=only_transfers)
+
+    assert run.injected["error500"] >= 6  # botocore retried before giving up
+    assert run.problems == []
+    assert run.leaks == []
+    assert all("InternalError" in e or "S3" in e for e in run.errors), run.errors
