@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from trainsync_tui.app.screens.conflicts import ConflictScreen
+from trainsync_tui.app.screens.help import HelpScreen
 
-__all__ = ["ConflictScreen"]
+__all__ = ["ConflictScreen", "HelpScreen"]
