@@ -1,0 +1,140 @@
+"""The endpoints: the seed's comprehensive sync and the read-only companions the web UI needs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.paths import actor_id_of
+from trainsync_tui.engine.plan import Category, ConflictPolicy
+from trainsync_tui.engine.report import plan_to_json
+from trainsync_tui.server.body import parse_sync_body, query_flag
+from trainsync_tui.server.errors import ApiError, json_response
+from trainsync_tui.server.runtime import Runtime, runtime
+from trainsync_tui.server.streaming import stream_sync, wants_ndjson
+
+HISTORY_LIMIT = 50
+MAX_HISTORY_LIMIT = 1000
+
+
+async def known_actor(rt: Runtime, name: str, actor_id: str) -> ActorLayout:
+    """The actor's layout; 400 for a bad name or id (nothing touched), 404 when unknown."""
+    layout = rt.engine.actor(name, actor_id)  # ActorNameError → 400
+    if not await rt.read(lambda: rt.engine.actor_exists(layout)):
+        settings = rt.engine.settings
+        raise ApiError(
+            404,
+            f"unknown actor {name!r}: no folder data/actors/{name}/ under the root and "
+            f"nothing under s3://{settings.bucket}/{layout.prefix}",
+        )
+    return layout
+
+
+async def comprehensive_sync(request: web.Request) -> web.StreamResponse:
+    """POST /api/actors/{actorId}/training-data/comprehensive-sync."""
+    rt = runtime(request)
+    sync_request = parse_sync_body(await request.read())
+    layout = await known_actor(rt, sync_request.actor_name, request.match_info["actorId"])
+    options = sync_request.options
+    if wants_ndjson(request):
+        return await stream_sync(request, rt, layout, options)
+    # A client that goes away does not cancel a plain request (aiohttp does not cancel the
+    # handler): the sync finishes and its result is in sync-history. Streams do cancel.
+    report = await rt.cancellable(
+        lambda cancel: rt.engine.sync(layout, options, cancel=cancel), long=True
+    )
+    return json_response(report.to_json())
+
+
+async def audit(request: web.Request) -> web.Response:
+    """GET /api/actors/{actorId}/training-data/audit?actor_name=…: the plan, nothing changed."""
+    rt = runtime(request)
+    name = request.query.get("actor_name")
+    if not name:
+        raise ApiError(400, "missing query parameter actor_name (e.g. ?actor_name=0042_x)")
+    layout = await known_actor(rt, name, request.match_info["actorId"])
+    conflict = request.query.get("conflict", str(ConflictPolicy.SKIP))
+    if conflict not in tuple(str(p) for p in ConflictPolicy):
+        raise ApiError(400, f"conflict={conflict!r}: use skip, local, s3, newer or keep-both")
+    options = SyncOptions(
+        delete_orphans=query_flag(request.query, "delete_orphans"),
+        conflict=ConflictPolicy(conflict),
+    )
+    found = await rt.cancellable(lambda cancel: rt.engine.audit(layout, cancel=cancel))
+    summary = plan_to_json(rt.engine.plan(found, options))
+    summary.update(actor_name=layout.name, actor_id=layout.actor_id)
+    return json_response(summary)
+
+
+async def sync_history(request: web.Request) -> web.Response:
+    """GET /api/actors/{actorId}/training-data/sync-history[?actor_name=…&limit=N]."""
+    rt = runtime(request)
+    actor_id = request.match_info["actorId"]
+    if not actor_id.isdigit():
+        raise ApiError(400, f"actor id {actor_id!r} must be the digits an actor name starts with")
+    try:
+        limit = int(request.query.get("limit", HISTORY_LIMIT))
+    except ValueError:
+        raise ApiError(400, "limit must be a whole number") from None
+    if not 1 <= limit <= MAX_HISTORY_LIMIT:
+        raise ApiError(400, f"limit must be between 1 and {MAX_HISTORY_LIMIT}")
+    name = request.query.get("actor_name")
+    if name is not None:
+        rt.engine.actor(name, actor_id)  # 400 for a bad name or a mismatch
+    # History outlives actors, so an actor with no folder left still shows its past syncs.
+    entries = await rt.read(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
+    if name is None:
+        entries = [e for e in entries if actor_id_of(str(e.get("actor", ""))) == actor_id]
+    return json_response(
+        {"actor_id": actor_id, "actor_name": name, "history": entries[:limit]}
+    )
+
+
+async def list_actors(request: web.Request) -> web.Response:
+    """GET /api/actors[?audit=0]: every actor, with its state counts unless audit=0."""
+    rt = runtime(request)
+    with_audit = query_flag(request.query, "audit", default=True)
+    names = await rt.read(rt.engine.actor_names)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        async with asyncio.TaskGroup() as group:  # a configuration error cancels the others
+            for name in names:
+                group.create_task(_describe_actor(rt, name, with_audit, results))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return json_response({"actors": [results[n] for n in names]})
+
+
+async def _describe_actor(
+    rt: Runtime, name: str, with_audit: bool, results: dict[str, dict[str, Any]]
+) -> None:
+    layout = rt.engine.actor(name)
+    entry: dict[str, Any] = {"actor_name": name, "actor_id": layout.actor_id}
+    entry["syncing"] = await rt.read(lambda: rt.engine.lock_holder(layout))
+    results[name] = entry
+    if not with_audit:
+        return
+    async with rt.audit_slots:
+        try:
+            found = await rt.cancellable(lambda cancel: rt.engine.audit(layout, cancel=cancel))
+        except ConfigError:
+            raise
+        except TrainsyncError as exc:  # a bad manifest, say: this actor only
+            entry["error"] = exc.message
+            return
+    plan = plan_to_json(rt.engine.plan(found, SyncOptions()))
+    states = {str(c): len(plan["actions"].get(str(c), [])) for c in Category}
+    states[str(Category.CONFLICT)] += len(plan["conflicts"])
+    entry.update(
+        in_sync=plan["in_sync"],
+        total_files=plan["total_files"],
+        states=states,
+        counts=plan["counts"],
+        errors=len(plan["errors"]),
+        bytes_to_transfer=plan["bytes_to_transfer"],
+    )

@@ -1,0 +1,158 @@
+"""NDJSON progress for long syncs: events as they come, then the report; a hang-up cancels."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import TrainsyncError
+from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.server.errors import json_response, status_for
+from trainsync_tui.server.runtime import Runtime
+
+NDJSON = "application/x-ndjson"
+THROTTLE_SECONDS = 0.25
+# How often a quiet stream checks that its client is still there (a long hash or a big
+# file can go seconds without an event).
+DISCONNECT_POLL_SECONDS = 0.05
+_DONE = object()
+
+
+def wants_ndjson(request: web.Request) -> bool:
+    return NDJSON in request.headers.get("Accept", "")
+
+
+class Throttle:
+    """Passes events on, but at most one Progress/ScanProgress per kind every `interval`.
+
+    The latest held-back one is sent before the next Stage event and by `flush()`, so a
+    client sees each stage's final numbers, in order. Progress gets the path of the file
+    that started last as `current`. Called from the engine's threads.
+    """
+
+    def __init__(
+        self,
+        emit: Callable[[Event], None],
+        interval: float = THROTTLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._emit = emit
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[tuple[type, str], float] = {}
+        self._pending: dict[tuple[type, str], Event] = {}
+        self._current = ""
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, FileStarted):
+            self._current = event.path
+        elif isinstance(event, Progress) and not event.current:
+            event = replace(event, current=self._current)
+        if isinstance(event, Progress | ScanProgress):
+            key = (type(event), getattr(event, "source", ""))
+            with self._lock:
+                now = self._clock()
+                if now - self._last.get(key, float("-inf")) < self._interval:
+                    self._pending[key] = event
+                    return
+                self._last[key] = now
+                self._pending.pop(key, None)
+        elif isinstance(event, Stage):
+            self.flush()
+        self._emit(event)
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for event in pending:
+            self._emit(event)
+
+
+def line(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def stream_sync(
+    request: web.Request, rt: Runtime, layout: ActorLayout, options: SyncOptions
+) -> web.StreamResponse:
+    """Run the sync, writing each event as a line and `{"event": "report", …}` last.
+
+    The 200 is sent only once the engine has emitted its first event, so a busy lock or a
+    configuration error still gets its own status and JSON error like a plain request.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    throttle = Throttle(lambda event: loop.call_soon_threadsafe(queue.put_nowait, event))
+    cancel = CancelToken()
+
+    def job(token: CancelToken) -> SyncReport:
+        try:
+            return rt.engine.sync(layout, options, cancel=token, sink=throttle)
+        finally:
+            throttle.flush()
+
+    task = asyncio.ensure_future(rt.cancellable(job, cancel=cancel, long=True))
+    task.add_done_callback(lambda _: queue.put_nowait(_DONE))
+    first = await queue.get()
+    if first is _DONE:
+        return json_response(task.result().to_json())  # raises → the JSON error middleware
+
+    response = web.StreamResponse(headers={"Content-Type": NDJSON, "Cache-Control": "no-store"})
+    await response.prepare(request)
+    item = first
+    try:
+        while item is not _DONE:
+            await response.write(line(item.to_json()))
+            item = await _next(queue, request)
+    except (ConnectionError, asyncio.CancelledError) as exc:
+        # The client hung up (or the server is stopping): cancel like the app's cancel and
+        # wait for the engine's clean-up before the handler ends.
+        cancel.cancel()
+        with contextlib.suppress(Exception):
+            await task
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return response
+    await _finish(response, task)
+    return response
+
+
+async def _next(queue: asyncio.Queue[Any], request: web.Request) -> Any:
+    while True:
+        try:
+            return await asyncio.wait_for(queue.get(), DISCONNECT_POLL_SECONDS)
+        except TimeoutError:
+            if _gone(request):
+                raise ConnectionResetError("client disconnected") from None
+
+
+async def _finish(response: web.StreamResponse, task: asyncio.Future[SyncReport]) -> None:
+    try:
+        report = task.result()
+    except TrainsyncError as exc:
+        last = {"event": "error", "status": status_for(exc), "error": exc.message}
+    except Exception as exc:
+        last = {"event": "error", "status": 500, "error": f"internal error ({type(exc).__name__})"}
+    else:
+        last = {"event": "report", **report.to_json()}
+    with contextlib.suppress(ConnectionError):
+        await response.write(line(last))
+        await response.write_eof()
