@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from trainsync_tui.app.screens.confirm_delete import ConfirmDeleteScreen
 from trainsync_tui.app.screens.conflicts import ConflictScreen
 from trainsync_tui.app.screens.help import HelpScreen
 
-__all__ = ["ConflictScreen", "HelpScreen"]
+__all__ = ["ConfirmDeleteScreen", "ConflictScreen", "HelpScreen"]
