@@ -1,0 +1,271 @@
+"""Between the app and the engine: blocking engine calls for thread workers, engine events
+turned into (batched, throttled) Textual messages, one CancelToken per running task, and the
+log file. No widget is touched here; everything reaches the UI through `post`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message as TextualMessage
+
+from trainsync_tui.app.messages import (
+    ActorsListed,
+    AuditFinished,
+    DeletionsPlanned,
+    HistoryLoaded,
+    LogLines,
+    ProgressChanged,
+    StageChanged,
+    SyncFinished,
+)
+from trainsync_tui.app.widgets.tree_model import build_model
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.audit import Audit
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
+from trainsync_tui.engine.events import (
+    Event,
+    FileDone,
+    FileFailed,
+    FileStarted,
+    Message,
+    Progress,
+    ScanProgress,
+    Stage,
+)
+from trainsync_tui.engine.plan import Category
+
+Post = Callable[[TextualMessage], Any]
+REDRAW_SECONDS = 0.25  # progress and log batches reach the UI at most 4 times a second
+_STAGES = {
+    "scan": "scanning",
+    "hash": "hashing",
+    "list": "listing S3",
+    "plan": "planning",
+    "transfer": "transferring",
+    "manifest": "writing manifest",
+}
+
+
+class LogFile:
+    """Appends log lines to a file from a writer thread, so the UI thread never waits on disk."""
+
+    def __init__(self, path: Path | None, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def write(self, level: str, text: str) -> None:
+        if self.path is None:
+            return
+        stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._queue.put(f"{stamp} {level.upper():7} {text}\n")
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="trainsync-log", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        assert self.path is not None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                while (line := self._queue.get()) is not None:
+                    out.write(line)
+                    if self._queue.empty():
+                        out.flush()
+        except OSError:
+            self.path = None  # a log file we cannot write must not take the app down
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=2)
+
+
+class EventForwarder:
+    """The engine's sink for one task: log lines in batches, progress at most 4 times a second."""
+
+    def __init__(self, actor: str, post: Post, log: LogFile) -> None:
+        self.actor = actor
+        self.post = post
+        self.log = log
+        self._lock = threading.Lock()
+        self._lines: list[tuple[str, str]] = []
+        self._progress: Progress | None = None
+        self._current = ""
+        self._stage = ""
+        self._last_post = 0.0
+        self.failed: set[str] = set()
+
+    def __call__(self, event: Event) -> None:
+        line: tuple[str, str] | None = None
+        if isinstance(event, FileDone):
+            line = ("info", event.message)
+        elif isinstance(event, FileFailed):
+            line = ("error", f"{event.path}: {event.error}")
+            self.failed.add(event.path)
+        elif isinstance(event, Message):
+            line = (event.level, event.text)
+        with self._lock:
+            if line is not None:
+                text = f"{self.actor}: {line[1]}"
+                self._lines.append((line[0], text))
+                self.log.write(line[0], text)
+            elif isinstance(event, FileStarted):
+                self._current = event.path
+            elif isinstance(event, Progress):
+                self._progress = event
+            elif isinstance(event, Stage) and event.stage in _STAGES:
+                self._stage = _STAGES[event.stage]
+                if event.detail:
+                    self._stage += f" ({event.detail})"
+            elif isinstance(event, ScanProgress) and event.source == "hash":
+                total = f"/{event.total:,}" if event.total else ""
+                self._stage = f"hashing {event.done:,}{total} files"
+            elif isinstance(event, ScanProgress) and event.source == "s3":
+                self._stage = f"listing S3: {event.done:,} objects"
+            now = time.monotonic()
+            if now - self._last_post < REDRAW_SECONDS:
+                return
+            self._last_post = now
+        self.flush()
+
+    def flush(self) -> None:
+        """Post what is pending; called by the throttle and once when the task ends."""
+        with self._lock:
+            lines, self._lines = self._lines, []
+            progress, self._progress = self._progress, None
+            stage, self._stage = self._stage, ""
+            current = self._current
+        if lines:
+            self.post(LogLines(lines))
+        if stage:
+            self.post(StageChanged(self.actor, stage))
+        if progress is not None:
+            self.post(ProgressChanged(self.actor, progress, current))
+
+
+class EngineAdapter:
+    """Blocking front-door calls for thread workers; each posts its outcome as a message."""
+
+    def __init__(self, engine: Engine, post: Post, log_path: Path | None) -> None:
+        self.engine = engine
+        self.post = post
+        self.log = LogFile(log_path, engine.clock)
+        self._tokens: dict[str, CancelToken] = {}
+        self._lock = threading.Lock()
+
+    # -- tasks and cancel ----------------------------------------------------------------
+
+    def _start(self, task: str) -> CancelToken:
+        token = CancelToken()
+        with self._lock:
+            self._tokens[task] = token
+        return token
+
+    def _end(self, task: str, token: CancelToken) -> None:
+        with self._lock:
+            if self._tokens.get(task) is token:
+                del self._tokens[task]
+
+    def running(self, actor: str | None = None) -> list[str]:
+        with self._lock:
+            return [t for t in self._tokens if actor is None or t.split(":", 1)[1] == actor]
+
+    def cancel(self, actor: str | None = None) -> list[str]:
+        """Cancel the tasks of one actor (all when None); returns the task names cancelled."""
+        with self._lock:
+            tasks = [
+                (t, tok)
+                for t, tok in self._tokens.items()
+                if actor is None or t.split(":", 1)[1] == actor
+            ]
+        for _, token in tasks:
+            token.cancel()
+        return [t for t, _ in tasks]
+
+    def line(self, level: str, text: str) -> None:
+        """A log line of the app's own (not from an engine event): pane and file."""
+        self.log.write(level, text)
+        self.post(LogLines([(level, text)]))
+
+    # -- thread-worker bodies ------------------------------------------------------------
+
+    def list_actors(self) -> None:
+        try:
+            self.post(ActorsListed(self.engine.actor_names()))
+        except TrainsyncError as exc:
+            self.post(ActorsListed([], str(exc)))
+
+    def audit(self, actor: str, options: SyncOptions) -> None:
+        task = f"audit:{actor}"
+        token = self._start(task)
+        forward = EventForwarder(actor, self.post, self.log)
+        try:
+            audit = self.engine.audit(self.engine.actor(actor), cancel=token, sink=forward)
+            self.replan(actor, audit, options)
+        except CancelledSync:
+            self.post(AuditFinished(actor, cancelled=True))
+        except TrainsyncError as exc:
+            self.log.write("error", str(exc))
+            self.post(AuditFinished(actor, error=str(exc)))
+        finally:
+            forward.flush()
+            self._end(task, token)
+
+    def replan(self, actor: str, audit: Audit, options: SyncOptions) -> None:
+        """Plan from a kept audit (options changed); pure, but 100k paths is not UI-thread work."""
+        plan = self.engine.plan(audit, SyncOptions(
+            conflict=options.conflict,
+            delete_orphans=options.delete_orphans,
+            resolutions=options.resolutions,
+        ))
+        self.post(AuditFinished(actor, audit, plan, build_model(plan)))
+
+    def sync(self, actor: str, options: SyncOptions) -> None:
+        task = f"sync:{actor}"
+        token = self._start(task)
+        forward = EventForwarder(actor, self.post, self.log)
+        what = "dry run" if options.dry_run else "sync"
+        self.log.write("info", f"{actor}: {what} started {options.to_json()}")
+        try:
+            report = self.engine.sync(self.engine.actor(actor), options, cancel=token, sink=forward)
+        except TrainsyncError as exc:
+            self.log.write("error", f"{actor}: {exc}")
+            self.post(SyncFinished(actor, None, str(exc)))
+            return
+        finally:
+            forward.flush()
+            self._end(task, token)
+        for error in report.errors:
+            if error.split(":", 1)[0] not in forward.failed:  # path errors were logged live
+                self.line("error", f"{actor}: {error}")
+        self.log.write("info", f"{actor}: {what} finished {report.to_json()['duration_s']} s")
+        self.post(SyncFinished(actor, report))
+
+    def plan_deletions(self, actor: str, audit: Audit, options: SyncOptions) -> None:
+        plan = self.engine.plan(audit, SyncOptions(
+            delete_orphans=True, resolutions=options.resolutions, conflict=options.conflict
+        ))
+        deletions = [
+            (a.path, "local" if a.category == Category.DELETE_LOCAL else "s3", a_size(a))
+            for a in plan.actions
+            if a.category in (Category.DELETE_LOCAL, Category.DELETE_S3)
+        ]
+        self.post(DeletionsPlanned(actor, deletions, plan.total_paths))
+
+    def history(self, actor: str | None) -> None:
+        self.post(HistoryLoaded(actor, self.engine.history(actor)))
+
+
+def a_size(action: Any) -> int:
+    side = action.local if action.category == Category.DELETE_LOCAL else action.remote
+    return int(side.size) if side is not None else 0

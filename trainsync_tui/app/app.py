@@ -1,0 +1,406 @@
+"""The trainsync app: actors, the selected actor's discrepancy tree, live log and progress."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Footer, Input, OptionList
+from textual.worker import Worker, WorkerState
+
+from trainsync_tui.app.adapter import EngineAdapter
+from trainsync_tui.app.messages import (
+    ActorsListed,
+    AuditFinished,
+    DeletionsPlanned,
+    HistoryLoaded,
+    LogLines,
+    ProgressChanged,
+    StageChanged,
+    SyncFinished,
+)
+from trainsync_tui.app.widgets import dialogs
+from trainsync_tui.app.widgets.actors import ActorsPane
+from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.app.widgets.header import ActorHeader
+from trainsync_tui.app.widgets.log_pane import LogPane
+from trainsync_tui.app.widgets.progress import ProgressPanel
+from trainsync_tui.app.widgets.state import ActorState
+from trainsync_tui.app.widgets.summary import summary
+from trainsync_tui.app.widgets.tree_model import TreeModel, selection_for
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.config import Settings
+
+Schedule = Callable[[float, Callable[[], None]], Any]
+MESSAGE_SECONDS = 5.0
+PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
+
+
+class TrainsyncApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "trainsync"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "sync", "Sync", tooltip="Sync the selected actor (marked items, or all)"),
+        Binding("r", "audit", "Re-audit", tooltip="Audit the selected actor again"),
+        Binding("space", "toggle_mark", "Toggle", tooltip="Mark the item under the cursor"),
+        Binding("u", "sync('up')", "Upload only", tooltip="Sync only what changes S3"),
+        Binding("d", "sync('down')", "Download only", tooltip="Sync only what changes local"),
+        Binding("n", "dry_run", "Dry run", tooltip="Dry run on/off: plan and count only"),
+        Binding("x", "delete_orphans", "Del orphans", tooltip="Delete orphans on/off (asks first)"),
+        Binding("c", "conflicts", "Conflicts", tooltip="Resolve the selected actor's conflicts"),
+        Binding("h", "history", "History", tooltip="Past syncs of the selected actor"),
+        Binding("p", "periodic", "Periodic", tooltip="Selected actor: sync every 5/15/60 min/off"),
+        Binding("slash", "filter", "Filter", tooltip="Filter the actors by name"),
+        Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),
+        Binding("question_mark", "help", "Help", tooltip="Every key"),
+        Binding("q", "quit", "Quit", tooltip="Cancel running tasks and quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        actor: str | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        schedule: Schedule | None = None,
+        audit_concurrency: int = 3,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.initial_actor = actor
+        self.clock = clock
+        self.schedule: Schedule = schedule or (lambda delay, fn: self.set_timer(delay, fn))
+        self.audit_concurrency = max(1, min(4, audit_concurrency))
+        self.engine = Engine(settings, clock=clock, who="trainsync app")
+        self.log_path = settings.state_dir / "logs" / "app.log"
+        self.adapter = EngineAdapter(self.engine, self.post_message, self.log_path)
+        self.states: dict[str, ActorState] = {}
+        self.dry_run = False
+        self._audit_queue: deque[str] = deque()
+        self._auditing: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ActorsPane(id="actors")
+            with Vertical(id="detail"):
+                yield ActorHeader(id="header")
+                yield DiscrepancyTree(id="tree", clock=self.clock)
+                yield ProgressPanel(id="progress")
+        yield LogPane(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#actor-filter", Input).display = False
+        self.query_one(DiscrepancyTree).show_model(None, set(), "looking for actors…")
+        self.adapter.line("info", f"log file: {self.log_path}")
+        self._start(self.adapter.list_actors, "actors", "list actors")
+        self.set_interval(10, self.check_periodic)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> ActorState | None:
+        name = self.query_one(ActorsPane).selected
+        return self.states.get(name) if name else None
+
+    def _start(self, job: Callable[[], None], name: str, description: str) -> None:
+        self.run_worker(
+            job, name=name, group=name.split(":", 1)[0], description=description,
+            thread=True, exit_on_error=False,
+        )
+
+    def _options(self, state: ActorState, *, marks: bool, direction: str = "both") -> SyncOptions:
+        if marks and state.model is not None:
+            selection = selection_for(state.marks, state.model, direction)
+        else:
+            selection = selection_for((), TreeModel([], {}), direction)
+        return SyncOptions(
+            dry_run=self.dry_run,
+            delete_orphans=state.delete_orphans,
+            force=state.force,
+            resolutions=dict(state.resolutions),
+            selection=selection,
+        )
+
+    def _refresh(self, state: ActorState, *, tree: bool = False) -> None:
+        """Redraw what shows this actor: its row, and the header/tree when it is selected."""
+        self.query_one(ActorsPane).refresh_actor(state.name)
+        if self.selected is not state:
+            return
+        header = self.query_one(ActorHeader)
+        header.busy = state.status == "syncing"
+        header.message = state.message or (state.error if state.status == "error" else "")
+        orphans = "DELETE" + (" (force)" if state.force else "") if state.delete_orphans else "keep"
+        periodic = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
+        header.options = (
+            f"dry run {'ON' if self.dry_run else 'off'} · orphans {orphans} · "
+            f"periodic {periodic} · {len(state.marks)} marked"
+        )
+        if tree:
+            note = {"never": "not audited yet", "queued": "waiting to audit…",
+                    "auditing": "auditing…", "error": state.error}.get(state.status, "")
+            if state.status == "syncing" and state.model is None:
+                note = "syncing…"
+            self.query_one(DiscrepancyTree).show_model(state.model, state.marks, note)
+
+    def _say(self, state: ActorState, message: str) -> None:
+        """Show a message in the actor's header that clears itself after 5 seconds."""
+        state.message = message
+        self._refresh(state)
+
+        def clear() -> None:
+            if state.message == message:
+                state.message = ""
+                self._refresh(state)
+
+        self.schedule(MESSAGE_SECONDS, clear)
+
+    # -- actors and audits ---------------------------------------------------------------
+
+    def on_actors_listed(self, event: ActorsListed) -> None:
+        if event.error:
+            self.adapter.line("error", event.error)
+            self.notify(event.error, severity="error", timeout=10)
+        names = list(event.names)
+        if self.initial_actor and self.initial_actor not in names:
+            names.append(self.initial_actor)
+        for name in names:
+            self.states.setdefault(name, ActorState(name))
+        pane = self.query_one(ActorsPane)
+        pane.set_actors(self.states.values())
+        if self.initial_actor:
+            pane.select(self.initial_actor)
+        if not names:
+            self.query_one(DiscrepancyTree).show_model(
+                None, set(), f"no actors under {self.settings.actors_dir} or in the bucket"
+            )
+        for state in self.states.values():
+            self.queue_audit(state.name)
+        if self.selected is not None:
+            self.query_one(DiscrepancyTree).focus()
+
+    def queue_audit(self, name: str, *, first: bool = False) -> None:
+        state = self.states[name]
+        if name in self._auditing or name in self._audit_queue or state.status == "syncing":
+            return
+        state.status = "queued"
+        if first:
+            self._audit_queue.appendleft(name)
+        else:
+            self._audit_queue.append(name)
+        self._refresh(state, tree=True)
+        self._pump_audits()
+
+    def _pump_audits(self) -> None:
+        """Bounded concurrency: at most `audit_concurrency` actors audited at once."""
+        while self._audit_queue and len(self._auditing) < self.audit_concurrency:
+            name = self._audit_queue.popleft()
+            state = self.states[name]
+            self._auditing.add(name)
+            state.status = "auditing"
+            self._refresh(state, tree=True)
+            job = partial(self.adapter.audit, name, self._options(state, marks=False))
+            self._start(job, f"audit:{name}", f"audit {name}")
+
+    def on_audit_finished(self, event: AuditFinished) -> None:
+        self._auditing.discard(event.actor)
+        self._pump_audits()
+        state = self.states.get(event.actor)
+        if state is None:
+            return
+        if event.error:
+            state.status, state.error = "error", event.error
+        elif event.cancelled:
+            state.status = "never" if state.plan is None else "ok"
+            if state.plan is not None:
+                state.status = "conflicts" if state.plan.conflicts else (
+                    "diff" if state.plan.actions else "ok")
+            self._say(state, "audit cancelled")
+        elif event.audit is not None and event.plan is not None:
+            assert isinstance(event.model, TreeModel)
+            state.set_planned(event.audit, event.plan, event.model)
+        self._refresh(state, tree=True)
+
+    @on(OptionList.OptionHighlighted, "#actor-list")
+    def _actor_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        state = self.states.get(event.option.id or "")
+        if state is not None:
+            self._refresh(state, tree=True)
+
+    @on(OptionList.OptionSelected, "#actor-list")
+    def _actor_chosen(self) -> None:
+        self.query_one(DiscrepancyTree).focus()
+
+    def on_discrepancy_tree_marks_changed(self) -> None:
+        if self.selected is not None:
+            self._refresh(self.selected)
+
+    # -- sync ----------------------------------------------------------------------------
+
+    def action_sync(self, direction: str = "both") -> None:
+        state = self.selected
+        if state is not None:
+            self.start_sync(state, self._options(state, marks=True, direction=direction))
+
+    @on(Button.Pressed, "#sync-button")
+    def _sync_button(self) -> None:
+        """The seed's button: everything, whatever is marked."""
+        state = self.selected
+        if state is not None:
+            self.start_sync(state, self._options(state, marks=False))
+
+    def start_sync(self, state: ActorState, options: SyncOptions) -> None:
+        if state.status == "syncing":
+            self.notify(f"{state.name} is already syncing", severity="warning")
+            return
+        if state.name in self._auditing:
+            self.adapter.cancel(state.name)  # the sync audits afresh anyway
+        if state.name in self._audit_queue:
+            self._audit_queue.remove(state.name)
+        state.status = "syncing"
+        what = "Dry run" if options.dry_run else "Syncing"
+        scope = "" if options.selection.is_everything else " (selection)"
+        state.message = f"{what}{scope}…"
+        self.query_one(ProgressPanel).show(None)
+        self._refresh(state)
+        self.adapter.line("info", f"{state.name}: {what.lower()}{scope} started")
+        self._start(partial(self.adapter.sync, state.name, options), f"sync:{state.name}",
+                    f"sync {state.name}")
+
+    def on_sync_finished(self, event: SyncFinished) -> None:
+        state = self.states.get(event.actor)
+        if state is None:
+            return
+        state.status = "never"
+        if event.report is not None and not event.report.dry_run:
+            # One-shot choices were used by this sync; the next one starts from defaults.
+            state.resolutions.clear()
+            state.delete_orphans = state.force = False
+        text, level = summary(event.report, event.error)
+        self.adapter.line(level, f"{event.actor}: {text}")
+        self._say(state, text)
+        if self.selected is state:
+            self.query_one(ProgressPanel).show(None)
+        self.queue_audit(state.name, first=True)
+
+    def on_stage_changed(self, event: StageChanged) -> None:
+        state = self.states.get(event.actor)
+        if state is not None and state.status == "syncing":
+            what = "Dry run" if self.dry_run else "Syncing"
+            state.message = f"{what}: {event.text}"
+            self._refresh(state)
+
+    def on_progress_changed(self, event: ProgressChanged) -> None:
+        state = self.selected
+        if state is not None and state.name == event.actor:
+            self.query_one(ProgressPanel).show(event.progress, event.current)
+
+    def on_log_lines(self, event: LogLines) -> None:
+        self.query_one(LogPane).add_lines(event.lines)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died of a bug: log it, tell the user, and unstick the actor."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker = event.worker
+        message = f"{worker.description}: {type(worker.error).__name__}: {worker.error}"
+        self.adapter.line("error", message)
+        self.notify(message, severity="error", timeout=10)
+        kind, _, actor = (worker.name or "").partition(":")
+        if kind == "audit":
+            self.post_message(AuditFinished(actor, error=str(worker.error)))
+        elif kind == "sync":
+            self.post_message(SyncFinished(actor, None, str(worker.error)))
+
+    # -- other actions (dialogs live in dialogs.py) --------------------------------------
+
+    def action_audit(self) -> None:
+        state = self.selected
+        if state is not None:
+            self.queue_audit(state.name, first=True)
+
+    def action_toggle_mark(self) -> None:
+        self.query_one(DiscrepancyTree).action_toggle_mark()
+
+    def action_dry_run(self) -> None:
+        self.dry_run = not self.dry_run
+        self.notify(f"dry run {'on: nothing will change' if self.dry_run else 'off'}")
+        if self.selected is not None:
+            self._refresh(self.selected)
+
+    def action_periodic(self) -> None:
+        state = self.selected
+        if state is None:
+            return
+        state.periodic_minutes = PERIODS[(PERIODS.index(state.periodic_minutes) + 1) % 4]
+        state.next_periodic = self.clock() + state.periodic_minutes * 60
+        every = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
+        self.notify(f"{state.name}: periodic sync {every}")
+        self._refresh(state)
+
+    def check_periodic(self) -> None:
+        now = self.clock()
+        for state in self.states.values():
+            due = state.periodic_minutes and now >= state.next_periodic
+            if due and state.status != "syncing" and state.name not in self._auditing:
+                state.next_periodic = now + state.periodic_minutes * 60
+                self.start_sync(state, SyncOptions(dry_run=self.dry_run))
+
+    def action_filter(self) -> None:
+        self.query_one(ActorsPane).open_filter()
+
+    def action_cancel(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(ActorsPane).close_filter()
+            return
+        state = self.selected
+        tasks = self.adapter.cancel(state.name) if state else []
+        tasks = tasks or self.adapter.cancel(None)
+        if state is not None and state.name in self._audit_queue:
+            self._audit_queue.remove(state.name)
+            state.status = "never"
+            self._refresh(state, tree=True)
+            tasks.append(f"audit:{state.name}")
+        if not tasks:
+            self.notify("nothing running to cancel")
+            return
+        self.adapter.line("warning", f"cancel requested: {', '.join(sorted(tasks))}")
+        if state is not None and state.status == "syncing":
+            state.message = "Cancelling…"
+            self._refresh(state)
+
+    async def action_quit(self) -> None:
+        self.adapter.cancel(None)
+        self.exit(0)
+
+    def action_conflicts(self) -> None:
+        dialogs.open_conflicts(self)
+
+    def action_delete_orphans(self) -> None:
+        dialogs.toggle_delete_orphans(self)
+
+    def on_deletions_planned(self, event: DeletionsPlanned) -> None:
+        dialogs.confirm_deletions(self, event)
+
+    def action_history(self) -> None:
+        state = self.selected
+        self._start(partial(self.adapter.history, state.name if state else None), "history",
+                    "read history")
+
+    def on_history_loaded(self, event: HistoryLoaded) -> None:
+        dialogs.show_history(self, event)
+
+    def action_help(self) -> None:
+        dialogs.show_help(self)
+
+    def on_unmount(self) -> None:
+        self.adapter.cancel(None)
+        self.adapter.log.close()
+        self.engine.close()

@@ -1,0 +1,82 @@
+"""Messages the adapter posts from worker threads to the app (widgets change on the UI thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+from trainsync_tui.engine.audit import Audit
+from trainsync_tui.engine.events import Progress
+from trainsync_tui.engine.plan import Plan
+from trainsync_tui.engine.report import SyncReport
+
+
+@dataclass
+class ActorsListed(Message):
+    names: list[str]
+    error: str = ""
+
+
+@dataclass
+class AuditFinished(Message):
+    """An audit (or a re-plan of a kept audit) is done; `error` set when it could not run."""
+
+    actor: str
+    audit: Audit | None = None
+    plan: Plan | None = None
+    model: object | None = None  # widgets.tree_model.TreeModel, built off the UI thread
+    error: str = ""
+    cancelled: bool = False
+
+
+@dataclass
+class LogLines(Message):
+    """A batch of log lines (level, text); batched so 100k file events are not 100k messages."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class StageChanged(Message):
+    """An actor's task entered a phase; the header shows it as the progress message."""
+
+    actor: str
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StageChanged) and message.actor == self.actor
+
+
+@dataclass
+class ProgressChanged(Message):
+    """Overall transfer progress of one actor; newer replaces older still in the queue."""
+
+    actor: str
+    progress: Progress
+    current: str = ""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ProgressChanged) and message.actor == self.actor
+
+
+@dataclass
+class SyncFinished(Message):
+    actor: str
+    report: SyncReport | None
+    error: str = ""
+
+
+@dataclass
+class DeletionsPlanned(Message):
+    """The delete-orphans dry plan the confirmation dialog shows."""
+
+    actor: str
+    deletions: list[tuple[str, str, int]]
+    total: int
+
+
+@dataclass
+class HistoryLoaded(Message):
+    actor: str | None
+    entries: list[dict[str, object]]

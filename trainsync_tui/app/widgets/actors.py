@@ -1,0 +1,91 @@
+"""The actors pane: every actor with its state, and a `/` filter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from trainsync_tui.app.widgets.state import ActorState
+
+
+def actor_prompt(state: ActorState) -> Text:
+    text = Text(state.name, style="bold", overflow="ellipsis", no_wrap=True)
+    text.append("\n  " + state.describe(), style="bold red" if state.status == "error" else "dim")
+    return text
+
+
+class ActorsPane(Vertical):
+    """Option ids are actor names; the app owns the states and tells the pane what changed."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.states: dict[str, ActorState] = {}
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter actors", id="actor-filter")
+        yield OptionList(id="actor-list")
+
+    @property
+    def option_list(self) -> OptionList:
+        return self.query_one("#actor-list", OptionList)
+
+    def set_actors(self, states: Iterable[ActorState]) -> None:
+        self.states = {s.name: s for s in states}
+        self._refill()
+
+    def _refill(self) -> None:
+        options = self.option_list
+        current = self.selected
+        needle = self.filter_text.casefold()
+        shown = [s for s in self.states.values() if needle in s.name.casefold()]
+        options.set_options(Option(actor_prompt(s), id=s.name) for s in shown)
+        if shown:
+            names = [s.name for s in shown]
+            options.highlighted = names.index(current) if current in names else 0
+
+    def refresh_actor(self, name: str) -> None:
+        state = self.states.get(name)
+        if state is None:
+            return
+        try:
+            self.option_list.replace_option_prompt(name, actor_prompt(state))
+        except OptionDoesNotExist:  # filtered out: nothing shown to update
+            return
+
+    @property
+    def selected(self) -> str | None:
+        option = self.option_list.highlighted_option
+        return option.id if option is not None else None
+
+    def select(self, name: str) -> None:
+        try:
+            self.option_list.highlighted = self.option_list.get_option_index(name)
+        except OptionDoesNotExist:
+            return
+
+    # -- filter --------------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        field = self.query_one("#actor-filter", Input)
+        field.display = True
+        field.focus()
+
+    def close_filter(self) -> None:
+        field = self.query_one("#actor-filter", Input)
+        field.display = bool(self.filter_text)
+        self.option_list.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value
+        self._refill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.close_filter()

@@ -1,0 +1,113 @@
+"""Opening the modal screens (conflicts, delete-orphans, history, help) and applying results."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from trainsync_tui.app.messages import DeletionsPlanned, HistoryLoaded
+from trainsync_tui.engine.plan import Category, Conflict, ConflictPolicy, Plan
+
+if TYPE_CHECKING:
+    from trainsync_tui.app.app import TrainsyncApp
+
+
+def all_conflicts(plan: Plan) -> list[Conflict]:
+    """Unresolved conflicts plus those already given a resolution, so choices can change."""
+    found = list(plan.conflicts)
+    for action in plan.actions:
+        if action.category == Category.CONFLICT and action.local and action.remote:
+            found.append(Conflict(action.path, action.local, action.remote, action.recorded))
+    return sorted(found, key=lambda c: c.path)
+
+
+def _replan(app: TrainsyncApp, name: str) -> None:
+    state = app.states[name]
+    if state.audit is None:
+        return
+    options = app._options(state, marks=False)
+    app._start(partial(app.adapter.replan, name, state.audit, options), f"plan:{name}", "plan")
+
+
+def open_conflicts(app: TrainsyncApp) -> None:
+    from trainsync_tui.app.screens.conflicts import ConflictScreen
+
+    state = app.selected
+    if state is None or state.plan is None:
+        app.notify("audit the actor first (r)", severity="warning")
+        return
+    conflicts = all_conflicts(state.plan)
+    if not conflicts:
+        app.notify(f"{state.name} has no conflicts")
+        return
+
+    def apply(result: dict[str, ConflictPolicy] | None) -> None:
+        if result is None:
+            return
+        state.resolutions = dict(result)
+        chosen = ", ".join(f"{p} → {c}" for p, c in sorted(result.items())) or "all skipped"
+        app.adapter.line("info", f"{state.name}: conflict choices: {chosen}")
+        app.notify(f"{len(result)} conflict(s) resolved: press s to sync")
+        _replan(app, state.name)
+
+    app.push_screen(ConflictScreen(state.name, conflicts, now=app.clock), apply)
+
+
+def toggle_delete_orphans(app: TrainsyncApp) -> None:
+    state = app.selected
+    if state is None:
+        return
+    if state.delete_orphans:
+        state.delete_orphans = state.force = False
+        app.notify("orphans will be kept (added to the manifest)")
+        app._refresh(state)
+        _replan(app, state.name)
+        return
+    if state.audit is None:
+        app.notify("audit the actor first (r)", severity="warning")
+        return
+    options = app._options(state, marks=False)
+    job = partial(app.adapter.plan_deletions, state.name, state.audit, options)
+    app._start(job, f"plan:{state.name}", "plan deletions")
+
+
+def confirm_deletions(app: TrainsyncApp, event: DeletionsPlanned) -> None:
+    from trainsync_tui.app.screens.confirm_delete import ConfirmDeleteScreen
+
+    state = app.states.get(event.actor)
+    if state is None:
+        return
+
+    def apply(answer: str | None) -> None:
+        if answer not in ("confirm", "force"):
+            app.notify("delete orphans stays off")
+            return
+        state.delete_orphans = True
+        state.force = answer == "force"
+        count = len(event.deletions)
+        app.adapter.line("warning", f"{state.name}: delete orphans ON ({count} files)")
+        app._refresh(state)
+        _replan(app, state.name)
+
+    screen = ConfirmDeleteScreen(
+        state.name, event.deletions, event.total, app.settings.max_delete
+    )
+    app.push_screen(screen, apply)
+
+
+def show_history(app: TrainsyncApp, event: HistoryLoaded) -> None:
+    from trainsync_tui.app.screens.history import HistoryScreen
+
+    app.push_screen(HistoryScreen(event.entries, actor=event.actor, now=app.clock))
+
+
+def show_help(app: TrainsyncApp) -> None:
+    from trainsync_tui.app.screens.help import HelpScreen
+
+    rows = [(app.get_key_display(b), b.tooltip or b.description) for b in app.BINDINGS]  # type: ignore[union-attr]
+    rows += [
+        ("enter", "Open or close the folder or group under the cursor"),
+        ("↑ ↓", "Move in the tree or the actors list"),
+        ("tab", "Move between the actors list and the tree"),
+    ]
+    app.push_screen(HelpScreen(rows))

@@ -1,0 +1,178 @@
+"""The discrepancy tree: groups → folders → files, materialised lazily and in batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import humanize
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from trainsync_tui.app.widgets.tree_model import Entry, Folder, Mark, TreeModel
+
+BATCH = 500  # children added per expansion: a folder of 100k files opens instantly
+
+
+@dataclass
+class NodeData:
+    kind: str  # "group" | "folder" | "file" | "more" | "note"
+    group: str = ""
+    folder: Folder | None = None
+    entry: Entry | None = None
+    loaded: bool = False
+    offset: int = 0
+
+    @property
+    def mark(self) -> Mark | None:
+        if self.kind == "group":
+            return Mark("group", self.group)
+        if self.kind == "folder" and self.folder is not None:
+            return Mark("folder", self.group, self.folder.path)
+        if self.kind == "file" and self.entry is not None:
+            return Mark("file", self.group, self.entry.path)
+        return None
+
+
+def age(mtime: float | None, now: float) -> str:
+    return humanize.naturaltime(max(0.0, now - mtime)) if mtime is not None else ""
+
+
+class DiscrepancyTree(Tree[NodeData]):
+    """`space` marks the item under the cursor for selective sync; `enter` opens it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_mark", "Toggle", tooltip="Select or unselect for sync"),
+    ]
+
+    class MarksChanged(Message):
+        def __init__(self, marks: frozenset[Mark]) -> None:
+            super().__init__()
+            self.marks = marks
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+        super().__init__("plan", **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self.guide_depth = 2
+        self.clock = clock
+        self.marks: set[Mark] = set()
+        self.model: TreeModel | None = None
+
+    # -- filling -------------------------------------------------------------------------
+
+    def show_model(self, model: TreeModel | None, marks: set[Mark], note: str = "") -> None:
+        """Show a plan's groups (children come when opened); `marks` is the actor's own set."""
+        self.model = model
+        self.marks = marks
+        self.clear()
+        if model is None or not model.groups:
+            self.root.add_leaf(Text(note or "nothing to do"), NodeData("note"))
+            return
+        for group in model.groups:
+            data = NodeData("group", group.key, group.root)
+            self.root.add(self._label(data), data, allow_expand=True)
+        self.cursor_line = 0
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        data = event.node.data
+        if data is not None and not data.loaded and data.folder is not None:
+            data.loaded = True
+            self._load(event.node, data, 0)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        data = event.node.data
+        parent = event.node.parent
+        if data is not None and data.kind == "more" and parent is not None and parent.data:
+            event.node.remove()
+            self._load(parent, parent.data, data.offset)
+
+    def _load(self, node: TreeNode[NodeData], data: NodeData, start: int) -> None:
+        folder = data.folder
+        assert folder is not None
+        inherited = self.is_marked(node)
+        folders = list(folder.folders.values())
+        stop = start + BATCH
+        for child in folders[start:stop]:
+            child_data = NodeData("folder", data.group, child)
+            node.add(self._label(child_data, inherited or None), child_data, allow_expand=True)
+        file_start = max(0, start - len(folders))
+        file_stop = max(0, stop - len(folders))
+        for entry in folder.files[file_start:file_stop]:
+            leaf = NodeData("file", data.group, entry=entry)
+            node.add_leaf(self._label(leaf, inherited or None), leaf)
+        left = len(folders) + len(folder.files) - stop
+        if left > 0:
+            more = NodeData("more", data.group, offset=stop)
+            node.add_leaf(Text(f"… {left:,} more (enter shows {min(left, BATCH)})"), more)
+
+    # -- marks ---------------------------------------------------------------------------
+
+    def is_marked(self, node: TreeNode[NodeData]) -> bool:
+        current: TreeNode[NodeData] | None = node
+        while current is not None and current.data is not None:
+            if current.data.mark in self.marks:
+                return True
+            current = current.parent
+        return False
+
+    def action_toggle_mark(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.mark is None:
+            return
+        mark = node.data.mark
+        if mark in self.marks:
+            self.marks.discard(mark)
+        elif self.is_marked(node):
+            self.notify("already selected with its folder or group", severity="warning")
+            return
+        else:
+            # A marked folder or group covers its children: drop their own marks.
+            self._drop_marks_below(node)
+            self.marks.add(mark)
+        self._relabel(node)
+        self.post_message(self.MarksChanged(frozenset(self.marks)))
+
+    def _drop_marks_below(self, node: TreeNode[NodeData]) -> None:
+        data = node.data
+        if data is None:
+            return
+        prefix = data.folder.path if data.kind == "folder" and data.folder else ""
+        for mark in list(self.marks):
+            if mark.group == data.group and mark.kind != "group" and mark.path.startswith(prefix):
+                self.marks.discard(mark)
+
+    def _relabel(self, node: TreeNode[NodeData]) -> None:
+        if node.data is not None:
+            node.set_label(self._label(node.data, self.is_marked(node)))
+        for child in node.children:
+            self._relabel(child)
+
+    # -- labels --------------------------------------------------------------------------
+
+    def _label(self, data: NodeData, marked: bool | None = None) -> Text:
+        if marked is None:
+            marked = data.mark in self.marks
+        text = Text("[x] " if marked else "[ ] ", style="bold" if marked else "dim")
+        now = self.clock()
+        if data.kind == "file" and data.entry is not None:
+            entry = data.entry
+            text.append(entry.name)
+            details = [humanize.naturalsize(entry.size), age(entry.mtime, now)]
+            if entry.note:
+                details.append(entry.note)
+            text.append(" · " + " · ".join(d for d in details if d), style="dim")
+            return text
+        folder = data.folder
+        assert folder is not None
+        text.append(folder.name + ("/" if data.kind == "folder" else ""), style="bold")
+        files = "file" if folder.count == 1 else "files"
+        details = [f"{folder.count:,} {files}", humanize.naturalsize(folder.size)]
+        if data.kind == "folder" and folder.newest is not None:
+            details.append(age(folder.newest, now))
+        text.append(" · " + " · ".join(details), style="dim")
+        return text

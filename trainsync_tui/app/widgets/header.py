@@ -1,0 +1,62 @@
+"""The selected actor's header: the green Sync button first, its progress message, options."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Button, Static
+
+SYNC_TOOLTIP = "Audit manifest, local files, and S3, then sync everything"
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class Spinner(Static):
+    """A one-cell spinner that only ticks (4 times a second) while it is shown."""
+
+    frame = reactive(0)
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(0.25, self._tick, pause=True)
+
+    def _tick(self) -> None:
+        self.frame = (self.frame + 1) % len(SPINNER)
+
+    def watch_frame(self, frame: int) -> None:
+        self.update(SPINNER[frame])
+
+    def spin(self, on: bool) -> None:
+        self.display = on
+        if on:
+            self.update(SPINNER[self.frame])
+            self._timer.resume()
+        else:
+            self._timer.pause()
+
+
+class ActorHeader(Vertical):
+    busy: reactive[bool] = reactive(False)
+    message: reactive[str] = reactive("")
+    options: reactive[str] = reactive("")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="header-row"):
+            yield Button(
+                "🔄 Sync", variant="success", id="sync-button", tooltip=SYNC_TOOLTIP, compact=True
+            )
+            yield Spinner(id="spinner")
+            yield Static(id="sync-message", markup=False)
+        yield Static(id="options-line", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Spinner).spin(False)
+
+    def watch_busy(self, busy: bool) -> None:
+        self.query_one("#sync-button", Button).disabled = busy
+        self.query_one(Spinner).spin(busy)
+
+    def watch_message(self, message: str) -> None:
+        self.query_one("#sync-message", Static).update(message)
+
+    def watch_options(self, options: str) -> None:
+        self.query_one("#options-line", Static).update(options)

@@ -1,0 +1,50 @@
+"""What the app knows about one actor: its last audit, plan, marks and per-actor options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trainsync_tui.app.widgets.tree_model import Mark, TreeModel
+from trainsync_tui.engine.audit import Audit
+from trainsync_tui.engine.plan import ConflictPolicy, Plan
+
+
+@dataclass
+class ActorState:
+    name: str
+    status: str = "never"  # never | queued | auditing | ok | diff | conflicts | error | syncing
+    audit: Audit | None = None
+    plan: Plan | None = None
+    model: TreeModel | None = None
+    error: str = ""
+    marks: set[Mark] = field(default_factory=set)
+    resolutions: dict[str, ConflictPolicy] = field(default_factory=dict)
+    delete_orphans: bool = False
+    force: bool = False
+    periodic_minutes: int = 0
+    next_periodic: float = 0.0
+    message: str = ""
+
+    def describe(self) -> str:
+        """The state word(s) the actors pane shows; symbols keep it readable without colour."""
+        if self.status == "syncing":
+            return "⟳ syncing"
+        if self.status in ("queued", "auditing"):
+            return "… auditing" if self.status == "auditing" else "… waiting to audit"
+        if self.status == "error":
+            return "✗ error"
+        if self.status == "never" or self.plan is None:
+            return "· never audited"
+        conflicts = len(self.plan.conflicts)
+        actions = len(self.plan.actions)
+        if conflicts:
+            more = f", {actions:,} differences" if actions else ""
+            return f"! {conflicts:,} conflict{'s' if conflicts > 1 else ''}{more}"
+        if actions:
+            return f"● {actions:,} difference{'s' if actions > 1 else ''}"
+        return "✓ in sync"
+
+    def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
+        self.audit, self.plan, self.model, self.error = audit, plan, model, ""
+        self.status = "conflicts" if plan.conflicts else ("diff" if plan.actions else "ok")
+        self.marks.clear()

@@ -1,0 +1,164 @@
+"""The discrepancy tree as plain data: groups (what sync would do) → folders → files.
+
+Built off the UI thread from a Plan; the Tree widget only ever materialises the nodes a
+user opens, so a plan with 100,000 entries costs one pass here and a handful of widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from trainsync_tui.engine.plan import Action, Category, Plan
+from trainsync_tui.engine.select import Selection
+
+# (group key, title, categories it selects), in the order sync thinks about them.
+GROUPS: tuple[tuple[str, str, tuple[Category, ...]], ...] = (
+    ("upload", "Upload to S3", (Category.UPLOAD,)),
+    ("download", "Download from S3", (Category.DOWNLOAD,)),
+    ("add_to_manifest", "Add to manifest", (Category.ADD_TO_MANIFEST,)),
+    ("update_manifest", "Update manifest", (Category.UPDATE_MANIFEST,)),
+    ("remove_from_manifest", "Remove from manifest", (Category.REMOVE_FROM_MANIFEST,)),
+    ("conflict", "Conflicts", (Category.CONFLICT,)),
+    ("delete_local", "Delete local orphans", (Category.DELETE_LOCAL,)),
+    ("delete_s3", "Delete S3 orphans", (Category.DELETE_S3,)),
+)
+GROUP_CATEGORIES = {key: cats for key, _, cats in GROUPS}
+
+
+@dataclass(slots=True)
+class Entry:
+    """One file of the tree: its path, its size and the age of the side that wins."""
+
+    path: str
+    name: str
+    size: int
+    mtime: float | None
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Folder:
+    name: str
+    path: str  # "" for a group's root, else "images/" (with the slash, as Selection wants)
+    folders: dict[str, Folder] = field(default_factory=dict)
+    files: list[Entry] = field(default_factory=list)
+    count: int = 0
+    size: int = 0
+    newest: float | None = None
+
+    def add(self, entry: Entry) -> None:
+        self.count += 1
+        self.size += entry.size
+        if entry.mtime is not None and (self.newest is None or entry.mtime > self.newest):
+            self.newest = entry.mtime
+
+    def walk_paths(self) -> Iterable[str]:
+        for entry in self.files:
+            yield entry.path
+        for folder in self.folders.values():
+            yield from folder.walk_paths()
+
+
+@dataclass(slots=True)
+class Group:
+    key: str
+    title: str
+    root: Folder
+
+
+@dataclass
+class TreeModel:
+    groups: list[Group]
+    # Which groups have files under each folder path: a folder mark may be sent to the
+    # engine as "images/" only when no other group has files there.
+    folder_groups: dict[str, set[str]]
+
+    @property
+    def total(self) -> int:
+        return sum(g.root.count for g in self.groups)
+
+    def group(self, key: str) -> Group | None:
+        return next((g for g in self.groups if g.key == key), None)
+
+
+def _entry_for(action: Action) -> Entry:
+    """Size and age of the copy that sync would keep, so the tree says what will happen."""
+    local, remote, recorded = action.local, action.remote, action.recorded
+    if action.category == Category.DOWNLOAD and remote is not None:
+        size, mtime = remote.size, remote.last_modified
+    elif local is not None:
+        size, mtime = local.size, local.mtime
+    elif remote is not None:
+        size, mtime = remote.size, remote.last_modified
+    else:
+        size, mtime = (recorded.size if recorded else 0), None
+    note = f"→ {action.resolved}" if action.resolved else ""
+    return Entry(action.path, action.path.rsplit("/", 1)[-1], size, mtime, note)
+
+
+def build_model(plan: Plan) -> TreeModel:
+    """Group a plan's actions and unresolved conflicts; one pass, no I/O."""
+    roots = {key: Folder(title, "") for key, title, _ in GROUPS}
+    folder_groups: dict[str, set[str]] = {}
+    items: list[tuple[str, Entry]] = [(str(a.category), _entry_for(a)) for a in plan.actions]
+    for conflict in plan.conflicts:
+        newer = max(conflict.local.mtime, conflict.remote.last_modified)
+        name = conflict.path.rsplit("/", 1)[-1]
+        entry = Entry(conflict.path, name, conflict.local.size, newer, "unresolved")
+        items.append(("conflict", entry))
+    for key, entry in items:
+        folder = roots[key]
+        folder.add(entry)
+        parts = entry.path.split("/")
+        prefix = ""
+        for part in parts[:-1]:
+            prefix += part + "/"
+            folder_groups.setdefault(prefix, set()).add(key)
+            child = folder.folders.get(part)
+            if child is None:
+                child = folder.folders[part] = Folder(part, prefix)
+            child.add(entry)
+            folder = child
+        folder.files.append(entry)
+    groups = [Group(key, title, roots[key]) for key, title, _ in GROUPS if roots[key].count]
+    return TreeModel(groups, folder_groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What `space` toggled: a whole group, a folder of a group, or one file of a group."""
+
+    kind: str  # "group" | "folder" | "file"
+    group: str
+    path: str = ""
+
+
+def selection_for(marks: Iterable[Mark], model: TreeModel, direction: str = "both") -> Selection:
+    """The engine Selection that runs exactly the marked items (everything when none)."""
+    marks = list(marks)
+    if not marks:
+        return Selection(direction=direction)
+    if all(m.kind == "group" for m in marks):
+        categories = frozenset(c for m in marks for c in GROUP_CATEGORIES[m.group])
+        return Selection(categories=categories, direction=direction)
+    paths: set[str] = set()
+    for mark in marks:
+        group = model.group(mark.group)
+        if group is None:
+            continue
+        own_folder = mark.kind == "folder" and model.folder_groups.get(mark.path) == {mark.group}
+        if mark.kind == "file" or own_folder:
+            paths.add(mark.path)
+        else:
+            folder = _find_folder(group.root, mark.path) if mark.kind == "folder" else group.root
+            if folder is not None:
+                paths.update(folder.walk_paths())
+    return Selection(paths=frozenset(paths), direction=direction)
+
+
+def _find_folder(root: Folder, path: str) -> Folder | None:
+    folder: Folder | None = root
+    for part in path.rstrip("/").split("/"):
+        folder = folder.folders.get(part) if folder is not None else None
+    return folder
