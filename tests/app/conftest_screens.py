@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from textual.app import App
+from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -50,6 +51,9 @@ class ScreenHost(App[None]):
 
 def text_of(widget: Widget) -> str:
     """What a Static shows, as plain text (its content may be a Rich renderable)."""
+    visual = widget.visual  # type: ignore[attr-defined]
+    if isinstance(visual, Content):  # a string, parsed as markup or not as the widget says
+        return visual.plain
     console = Console(width=100, record=True, no_color=True, file=io.StringIO())
     console.print(widget.content)  # type: ignore[attr-defined]
     return console.export_text()

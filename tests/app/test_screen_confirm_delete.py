@@ -97,8 +97,11 @@ async def test_over_the_guard_only_force_deletes(world: World) -> None:
 
 @pytest.mark.parametrize("key", ["n", "escape"])
 async def test_refusing_keeps_the_orphans(key: str) -> None:
-    deletions = [("a.bin", "local", 10), ("b.bin", "s3", 20), ("c.bin", "local", 30)]
-    app = ScreenHost(lambda: ConfirmDeleteScreen(ACTOR, deletions, 4, LIMIT))
+    # Brackets in names are shown as they are, never read as markup.
+    deletions = [("a[/b].bin", "local", 10), ("[bold]b.bin", "s3", 20), ("c.bin", "local", 30)]
+    app = ScreenHost(lambda: ConfirmDeleteScreen("7_[/i]", deletions, 4, LIMIT))
     async with app.run_test(size=(80, 24)) as pilot:
+        rows = table_rows(app.screen.query_one("#delete-table"))
+        assert [row[2] for row in rows] == ["a[/b].bin", "[bold]b.bin", "c.bin"]
         await pilot.press(key)
         assert await app.wait_dismissed() is None

@@ -5,5 +5,6 @@ from __future__ import annotations
 from trainsync_tui.app.screens.confirm_delete import ConfirmDeleteScreen
 from trainsync_tui.app.screens.conflicts import ConflictScreen
 from trainsync_tui.app.screens.help import HelpScreen
+from trainsync_tui.app.screens.history import HistoryScreen
 
-__all__ = ["ConfirmDeleteScreen", "ConflictScreen", "HelpScreen"]
+__all__ = ["ConfirmDeleteScreen", "ConflictScreen", "HelpScreen", "HistoryScreen"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -45,10 +46,11 @@ class ConfirmDeleteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-dialog", classes="dialog") as dialog:
-            dialog.border_title = f"Delete orphans in {self.actor}?"
-            yield Static(self.summary(), id="delete-summary")
+            # Names go in as Text: a "[" in a file or actor name is not markup.
+            dialog.border_title = Text(f"Delete orphans in {self.actor}?")
+            yield Static(self.summary(), id="delete-summary", markup=False)
             yield DataTable(id="delete-table", cursor_type="row", zebra_stripes=True)
-            yield Static(self.prompt(), id="delete-prompt")
+            yield Static(self.prompt(), id="delete-prompt", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -57,7 +59,7 @@ class ConfirmDeleteScreen(ModalScreen[str | None]):
         table.add_column("Size", key="size")
         table.add_column("Path", key="path")
         for path, side, size in self.deletions:
-            table.add_row(WHERE.get(side, side), units.size(size), path)
+            table.add_row(WHERE.get(side, side), units.size(size), Text(path))
         table.focus()
 
     def summary(self) -> str:

@@ -88,7 +88,8 @@ class ConflictScreen(ModalScreen[dict[str, ConflictPolicy] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="conflict-dialog", classes="dialog") as dialog:
             n = len(self.conflicts)
-            dialog.border_title = f"Conflicts in {self.actor}: {n} file{'s' * (n != 1)}"
+            # Names go in as Text: a "[" in a file or actor name is not markup.
+            dialog.border_title = Text(f"Conflicts in {self.actor}: {n} file{'s' * (n != 1)}")
             yield Static(
                 "Local and S3 differ and the manifest names no winner. Choose per file "
                 "(l s b n x), a: the same for all, enter: apply, escape: cancel.",
@@ -112,7 +113,7 @@ class ConflictScreen(ModalScreen[dict[str, ConflictPolicy] | None]):
                 "same" if newer is None else ("local" if newer else "S3"),
                 units.size(c.local.size),
                 units.size(c.remote.size),
-                path,
+                Text(path),
                 key=path,
             )
         table.focus()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -40,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Key", key="key")
         table.add_column("What it does", key="description")
         for key, description in self.rows:
-            table.add_row(key, description)
+            table.add_row(Text(key), Text(description))
         table.focus()
 
     def action_close(self) -> None:
