@@ -135,8 +135,8 @@ class TrainsyncApp(App[int]):
         if self.selected is not state:
             return
         header = self.query_one(ActorHeader)
-        header.busy = state.status == "syncing"
         header.message = state.message or (state.error if state.status == "error" else "")
+        header.busy = state.status == "syncing"
         orphans = "DELETE" + (" (force)" if state.force else "") if state.delete_orphans else "keep"
         periodic = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
         header.options = (

@@ -1,0 +1,181 @@
+"""The main screen end to end: audit states, selective sync, sync everything, the Sync button,
+dry run and history — real engine, real loopback S3."""
+
+from __future__ import annotations
+
+from textual.widgets import Button
+
+from tests.app.conftest import (
+    BROKEN,
+    CONFLICTED,
+    IN_SYNC,
+    SYNC_ME,
+    FakeSchedule,
+    select,
+    settle,
+    wait_for,
+)
+from tests.conftest import World
+from trainsync_tui.app.app import MESSAGE_SECONDS, TrainsyncApp
+from trainsync_tui.app.widgets.actors import ActorsPane
+from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader
+
+
+def prompt_of(app: TrainsyncApp, actor: str) -> str:
+    pane = app.query_one(ActorsPane)
+    return str(pane.option_list.get_option(actor).prompt)
+
+
+async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert set(app.states) == {SYNC_ME, IN_SYNC, CONFLICTED, BROKEN}
+        assert "5 differences" in prompt_of(app, SYNC_ME)
+        assert "in sync" in prompt_of(app, IN_SYNC)
+        assert "1 conflict" in prompt_of(app, CONFLICTED)
+        assert "error" in prompt_of(app, BROKEN)
+        await select(pilot, app, SYNC_ME)
+        tree = app.query_one(DiscrepancyTree)
+        groups = [str(node.label) for node in tree.root.children]
+        assert [g.split(" · ")[0] for g in groups] == [
+            "[ ] Upload to S3", "[ ] Download from S3", "[ ] Add to manifest",
+            "[ ] Update manifest", "[ ] Remove from manifest",
+        ]
+        assert "1 file · 200 Bytes" in groups[0]
+        await select(pilot, app, BROKEN)
+        assert "not valid JSON" in app.query_one(ActorHeader).message
+
+
+async def test_space_marks_a_file_and_s_syncs_only_the_marked_items(
+    app: TrainsyncApp, world: World
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, SYNC_ME)
+        tree = app.query_one(DiscrepancyTree)
+        tree.focus()
+        # Cursor on "Download from S3": open it, its folder, and mark the one file in it.
+        await pilot.press("down", "enter", "down", "enter", "down", "space")
+        assert str(tree.cursor_node.label).startswith("[x] down.png")
+        # And the whole "Remove from manifest" group.
+        tree.move_cursor(tree.root.children[4])
+        await pilot.press("space")
+        assert len(app.states[SYNC_ME].marks) == 2
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert world.read_local(SYNC_ME, "images/down.png") == b"down" * 100
+        assert "gone.txt" not in world.manifest_md5s(SYNC_ME)
+        # Nothing unmarked moved.
+        assert "images/up.png" not in world.s3_paths(SYNC_ME)
+        assert "text/add.txt" not in world.manifest_md5s(SYNC_ME)
+        assert "3 differences" in prompt_of(app, SYNC_ME)
+
+
+async def test_s_with_nothing_marked_syncs_everything_and_re_audits(
+    app: TrainsyncApp, world: World, schedule: FakeSchedule
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, SYNC_ME)
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert world.s3_paths(SYNC_ME) == ["images/down.png", "images/up.png",
+                                           "text/add.txt", "text/update.txt"]
+        assert sorted(world.manifest_md5s(SYNC_ME)) == world.s3_paths(SYNC_ME)
+        assert world.local_paths(SYNC_ME) == world.s3_paths(SYNC_ME)
+        assert "in sync" in prompt_of(app, SYNC_ME)
+        message = app.query_one(ActorHeader).message
+        assert "1 uploaded" in message and "1 downloaded" in message
+        assert "1 removed from manifest" in message
+
+
+async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clears(
+    app: TrainsyncApp, world: World, schedule: FakeSchedule
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, SYNC_ME)
+        header = app.query_one(ActorHeader)
+        button = header.query_one("#sync-button", Button)
+        assert header.query_one("#header-row").children[0] is button
+        assert str(button.label) == "🔄 Sync" and button.variant == "success"
+        assert button.tooltip == SYNC_TOOLTIP
+        # Marks do not narrow the button: it syncs everything.
+        app.query_one(DiscrepancyTree).focus()
+        await pilot.press("space")
+        seen: list[tuple[bool, bool, str]] = []
+        header.watch(header, "busy", lambda busy: seen.append(
+            (busy, button.disabled, header.message)), init=False)
+        await pilot.click("#sync-button")
+        await settle(pilot, app)
+        assert seen[0][:2] == (True, True) and seen[0][2].startswith("Syncing")
+        assert seen[-1][:2] == (False, False)
+        assert not button.disabled
+        assert header.message.startswith("✅") and "1 uploaded" in header.message
+        assert world.local_paths(SYNC_ME) == world.s3_paths(SYNC_ME)
+        assert MESSAGE_SECONDS in [delay for delay, _ in schedule.calls]
+        schedule.fire()
+        await pilot.pause()
+        assert header.message == ""
+
+
+async def test_dry_run_changes_nothing_and_says_what_would_happen(
+    app: TrainsyncApp, world: World
+) -> None:
+    before = (world.s3_keys(), world.local_paths(SYNC_ME), world.manifest(SYNC_ME))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, SYNC_ME)
+        await pilot.press("n", "s")
+        await settle(pilot, app)
+        message = app.query_one(ActorHeader).message
+        assert message.startswith("Dry run") and "1 uploaded" in message
+        assert "dry run ON" in app.query_one(ActorHeader).options
+    assert (world.s3_keys(), world.local_paths(SYNC_ME), world.manifest(SYNC_ME)) == before
+
+
+async def test_every_sync_is_written_to_history_and_h_shows_it(
+    app: TrainsyncApp, world: World
+) -> None:
+    from trainsync_tui.app.screens.history import HistoryScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, IN_SYNC)
+        await pilot.press("s")
+        await settle(pilot, app)
+        entries = world.engine().history(IN_SYNC)
+        assert len(entries) == 1 and entries[0]["who"] == "trainsync app"
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
+    log = (world.root / ".trainsync" / "logs" / "app.log").read_text()
+    assert f"{IN_SYNC}: ✅ already in sync" in log
+
+
+async def test_filter_shows_matching_actors_and_periodic_sync_runs_when_due(
+    world: World, schedule: FakeSchedule
+) -> None:
+    from tests.app.conftest import Clock, build_actors
+
+    build_actors(world)
+    clock = Clock()
+    app = TrainsyncApp(world.settings, schedule=schedule, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash", "0", "0", "0", "3")
+        pane = app.query_one(ActorsPane)
+        assert [o.id for o in pane.option_list.options] == [CONFLICTED]
+        await pilot.press("enter")
+        await select(pilot, app, CONFLICTED)
+        await pilot.press("p", "p")
+        assert app.states[CONFLICTED].periodic_minutes == 15
+        app.check_periodic()
+        assert app.states[CONFLICTED].status != "syncing"  # not due yet
+        clock.now += 15 * 60
+        app.check_periodic()
+        assert app.states[CONFLICTED].status == "syncing"
+        await settle(pilot, app)
+        assert len(world.engine().history(CONFLICTED)) == 1
