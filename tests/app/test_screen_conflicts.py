@@ -128,6 +128,21 @@ async def test_apply_with_everything_skipped_resolves_nothing() -> None:
         assert await app.wait_dismissed() == {}
 
 
+async def test_reopening_starts_from_the_earlier_choices() -> None:
+    earlier = {"images/0002.png": ConflictPolicy.KEEP_BOTH, "gone.png": ConflictPolicy.S3}
+    app = ScreenHost(
+        lambda: ConflictScreen(ACTOR, fixed_conflicts(), now=lambda: NOW, chosen=earlier)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        rows = table_rows(app.screen.query_one("#conflict-table"))
+        assert [row[0] for row in rows] == ["skip", "keep both", "skip"]
+        await pilot.press("l", "enter")
+        assert await app.wait_dismissed() == {
+            "images/0001.png": ConflictPolicy.LOCAL,
+            "images/0002.png": ConflictPolicy.KEEP_BOTH,
+        }
+
+
 def test_conflict_view_snapshot(snap_compare) -> None:
     """Both sides of the first conflict side by side, after choosing keep local for it."""
     app = ScreenHost(lambda: ConflictScreen(ACTOR, fixed_conflicts(), now=lambda: NOW))

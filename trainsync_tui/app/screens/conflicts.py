@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.console import Group
@@ -78,11 +78,14 @@ class ConflictScreen(ModalScreen[dict[str, ConflictPolicy] | None]):
         conflicts: Sequence[Conflict],
         *,
         now: Callable[[], float] = time.time,
+        chosen: Mapping[str, ConflictPolicy] | None = None,
     ) -> None:
+        """`chosen`: earlier choices to start from, so reopening the view keeps them."""
         super().__init__()
         self.actor = actor
         self.conflicts = {c.path: c for c in conflicts}
-        self.choices = {c.path: ConflictPolicy.SKIP for c in conflicts}
+        earlier = chosen or {}
+        self.choices = {c.path: earlier.get(c.path, ConflictPolicy.SKIP) for c in conflicts}
         self._now = now
 
     def compose(self) -> ComposeResult:
