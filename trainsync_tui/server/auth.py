@@ -65,24 +65,28 @@ def _host_name(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
 
 
-def foreign_origin(request: web.Request) -> str | None:
-    """Why a token-less request looks like it came from a web page elsewhere, or None.
+def cross_origin(request: web.Request) -> str | None:
+    """Why the request looks sent by a page from another site (CSRF, WebSocket hijacking)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None  # curl, scripts, schedulers: not a browser page
+    if origin == "null" or urlsplit(origin).netloc != request.headers.get("Host", ""):
+        return f"cross-origin request from {origin} refused"
+    return None
 
-    Without a token the only protection of a loopback server is that nothing else can reach
-    it; a page in the user's browser can, so refuse a foreign Origin (CSRF, WebSocket
-    hijacking) and a Host that is not a loopback name (DNS rebinding).
-    """
+
+def foreign_host(request: web.Request) -> str | None:
+    """Why the Host header is not a loopback name (DNS rebinding reaches loopback that way)."""
     host = request.headers.get("Host", "")
     if host and not is_loopback(_host_name(host)):
         return f"host {host!r} is not a loopback name"
-    origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        if parts.netloc != host:
-            return f"cross-origin request from {origin} refused"
-    elif origin == "null":
-        return "request from an opaque origin refused"
     return None
+
+
+def foreign_origin(request: web.Request) -> str | None:
+    """Without a token the only protection of a loopback server is that nothing else can
+    reach it; a page in the user's browser can, so refuse what such a page would send."""
+    return foreign_host(request) or cross_origin(request)
 
 
 def guard_middleware(

@@ -35,7 +35,7 @@ def parse_sync_body(raw: bytes) -> SyncRequest:
     if not raw.strip():
         raise ApiError(400, 'empty body: send {"actor_name": "<actor folder name>"}')
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:

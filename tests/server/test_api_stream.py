@@ -1,0 +1,125 @@
+"""NDJSON progress over real HTTP, and a client that hangs up mid-transfer cancelling cleanly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import World, md5
+from tests.engine.clitools import ACTOR, SEED_KEYS
+from tests.server.conftest import Api, ApiFactory, wait_until
+from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage
+from trainsync_tui.server.streaming import Throttle
+
+MiB = 1024 * 1024
+
+
+def read_lines(response: Any) -> list[dict[str, Any]]:
+    lines = []
+    while raw := response.readline():
+        lines.append(json.loads(raw))
+    return lines
+
+
+def test_ndjson_streams_events_then_the_report(world: World, api: Api) -> None:
+    for n in range(6):
+        world.put_local(ACTOR, f"up/{n}.bin", bytes([n]) * 5000)
+        world.put_s3(ACTOR, f"down/{n}.bin", bytes([n + 50]) * 7000)
+
+    conn, response = api.open_stream(ACTOR)
+    try:
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "application/x-ndjson"
+        lines = read_lines(response)
+    finally:
+        conn.close()
+
+    kinds = [line["event"] for line in lines]
+    assert kinds[-1] == "report" and kinds.count("report") == 1
+    report = lines[-1]
+    assert [k for k in report if k != "event"][: len(SEED_KEYS)] == SEED_KEYS
+    assert (report["uploaded"], report["downloaded"], report["added_to_manifest"]) == (6, 6, 12)
+    assert kinds[0] == "stage" and lines[0]["stage"] == "scan"
+    started = {line["path"] for line in lines if line["event"] == "file_started"}
+    done = {line["path"] for line in lines if line["event"] == "file_done"}
+    expected = {f"up/{n}.bin" for n in range(6)} | {f"down/{n}.bin" for n in range(6)}
+    assert started == done == expected
+    progress = [line for line in lines if line["event"] == "progress"]
+    assert progress, kinds
+    final = progress[-1]
+    assert (final["files_done"], final["files_total"]) == (12, 12)
+    assert final["bytes_done"] == final["bytes_total"] == 6 * 5000 + 6 * 7000
+    assert all(line["actor"] == ACTOR for line in lines[:-1])
+
+
+def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
+    world: World, start_api: ApiFactory
+) -> None:
+    # One transfer at a time, 5 MiB parts: a sync of 44 MiB is long enough to hang up in.
+    api = start_api(concurrency=1, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    files = {f"clip{n}.bin": (bytes([n]) * 4093 + b"\n") * (11 * MiB // 4094) for n in range(4)}
+    for path, data in files.items():
+        world.put_s3(ACTOR, path, data, multipart=True)
+    world.write_manifest(ACTOR, {})
+    staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
+    layout = api.engine.actor(ACTOR)
+
+    conn, response = api.open_stream(ACTOR)
+    assert response.status == 200
+    while json.loads(response.readline())["event"] != "file_started":
+        pass
+    wait_until(
+        lambda: staging.is_dir() and any(p.stat().st_size for p in staging.iterdir()),
+        "the first download to write bytes",
+    )
+    conn.sock.close()  # hang up mid-transfer, like a closed browser tab or a killed curl
+    response.close()
+
+    entry = wait_until(
+        lambda: next(iter(api.engine.history(ACTOR, 1)), None), "the sync to record its end"
+    )
+    assert entry["cancelled"] is True, entry
+    assert api.engine.lock_holder(layout) is None
+    assert list(staging.iterdir()) == []
+    top = world.actor_dir(ACTOR) / "training_data"
+    done = [p.relative_to(top).as_posix() for p in top.rglob("*") if p.is_file()]
+    assert len(done) < len(files)
+    for path in done:
+        assert (top / path).read_bytes() == files[path], path
+    manifest = world.manifest(ACTOR)  # valid JSON, and only what finished is recorded
+    assert set(manifest["files"]) <= set(done)
+    assert all(e["md5"] == md5(files[p]) for p, e in manifest["files"].items())
+
+    again = api.sync(ACTOR)
+    assert again.status == 200 and again.json["errors"] == [], again.body
+    assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+
+
+def test_throttle_keeps_the_latest_progress_and_sends_it_before_the_next_stage() -> None:
+    sent: list[Event] = []
+    now = [0.0]
+    throttle = Throttle(sent.append, interval=0.25, clock=lambda: now[0])
+
+    def progress(done: int) -> Progress:
+        return Progress("a", done, 10, done * 100, 1000, 0.1)
+
+    throttle(FileStarted("a", "x/1.bin", "download", 100))
+    for done in range(1, 6):  # five updates inside one interval: the first goes at once
+        throttle(progress(done))
+    throttle(ScanProgress("a", "s3", 3))
+    now[0] = 0.1
+    throttle(ScanProgress("a", "s3", 4))
+    throttle(Stage("a", "done"))
+
+    assert [type(e).__name__ for e in sent] == [
+        "FileStarted", "Progress", "ScanProgress", "Progress", "ScanProgress", "Stage"
+    ]
+    assert [e.files_done for e in sent if isinstance(e, Progress)] == [1, 5]
+    assert [e.done for e in sent if isinstance(e, ScanProgress)] == [3, 4]
+    assert all(e.current == "x/1.bin" for e in sent if isinstance(e, Progress))
+    now[0] = 1.0
+    throttle(progress(8))
+    throttle(progress(10))  # held back: the end of the sync flushes it
+    assert sent[-1] == Progress("a", 8, 10, 800, 1000, 0.1, "x/1.bin")
+    throttle.flush()
+    assert sent[-1] == Progress("a", 10, 10, 1000, 1000, 0.1, "x/1.bin")
