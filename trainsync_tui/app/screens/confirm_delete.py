@@ -69,7 +69,7 @@ class ConfirmDeleteScreen(ModalScreen[str | None]):
         local = sum(1 for _, side, _ in self.deletions if side == "local")
         total = units.size(sum(size for _, _, size in self.deletions))
         return (
-            f"{n} orphan{'s' * (n != 1)} not in the manifest would be deleted: "
+            f"{n} orphan cop{'ies' if n != 1 else 'y'} (not in the manifest) would be deleted: "
             f"{local} local, {n - local} in S3 ({total}). Local files move to the actor's "
             "trash folder (.trainsync/trash/); S3 objects are copied to the S3 trash prefix "
             "first (a versioned bucket keeps the old version). Both can be restored."
