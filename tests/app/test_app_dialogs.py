@@ -1,0 +1,128 @@
+"""Delete-orphans confirm and refuse, conflict resolution and cancel, through the main app."""
+
+from __future__ import annotations
+
+import json
+
+from tests.app.conftest import CONFLICTED, FakeSchedule, build_actors, settle, wait_for
+from tests.conftest import World, md5
+from trainsync_tui.app.app import TrainsyncApp
+from trainsync_tui.app.screens.confirm_delete import ConfirmDeleteScreen
+from trainsync_tui.app.screens.conflicts import ConflictScreen
+from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.app.widgets.header import ActorHeader
+from trainsync_tui.app.widgets.log_pane import LogPane
+
+ORPHANS = "0005_orphans"
+BIG = "0006_big"
+
+
+def build_orphans(world: World) -> None:
+    tracked = {name: name.encode() for name in ("a.txt", "b.txt", "c.txt")}
+    for path, data in tracked.items():
+        world.put_local(ORPHANS, path, data)
+        world.put_s3(ORPHANS, path, data)
+    world.write_manifest(ORPHANS, tracked)
+    world.put_local(ORPHANS, "stray/local.txt", b"only here")
+    world.put_s3(ORPHANS, "stray/s3.txt", b"only there")
+
+
+def group_titles(app: TrainsyncApp) -> list[str]:
+    return [str(n.label).split(" · ")[0][4:] for n in app.query_one(DiscrepancyTree).root.children]
+
+
+async def test_delete_orphans_asks_first_and_deletes_recoverably_when_confirmed(
+    world: World, schedule: FakeSchedule
+) -> None:
+    build_orphans(world)
+    app = TrainsyncApp(world.settings, schedule=schedule)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "Delete local orphans" in group_titles(app))
+        assert group_titles(app) == ["Delete local orphans", "Delete S3 orphans"]
+        assert "orphans DELETE" in app.query_one(ActorHeader).options
+        await pilot.press("s")
+        await settle(pilot, app)
+    assert world.local_paths(ORPHANS) == ["a.txt", "b.txt", "c.txt"]
+    assert world.s3_paths(ORPHANS) == ["a.txt", "b.txt", "c.txt"]
+    trash = world.actor_dir(ORPHANS) / ".trainsync" / "trash"
+    assert [p.read_bytes() for p in trash.rglob("local.txt")] == [b"only here"]
+    assert any(k.endswith("stray/s3.txt") for k in world.s3_keys("trainsync-trash/"))
+
+
+async def test_refusing_delete_orphans_keeps_them_and_sync_adopts_them(
+    world: World, schedule: FakeSchedule
+) -> None:
+    build_orphans(world)
+    app = TrainsyncApp(world.settings, schedule=schedule)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDeleteScreen))
+        assert not app.states[ORPHANS].delete_orphans
+        assert "orphans keep" in app.query_one(ActorHeader).options
+        await pilot.press("s")
+        await settle(pilot, app)
+    everything = ["a.txt", "b.txt", "c.txt", "stray/local.txt", "stray/s3.txt"]
+    assert world.local_paths(ORPHANS) == everything
+    assert world.s3_paths(ORPHANS) == everything
+    assert sorted(world.manifest_md5s(ORPHANS)) == everything
+
+
+async def test_conflict_view_choice_is_what_the_next_sync_does(
+    world: World, schedule: FakeSchedule
+) -> None:
+    build_actors(world)
+    app = TrainsyncApp(world.settings, CONFLICTED, schedule=schedule)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert app.selected is not None and app.selected.name == CONFLICTED
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        await pilot.press("l", "enter")
+        await wait_for(pilot, lambda: app.states[CONFLICTED].plan is not None
+                       and not app.states[CONFLICTED].plan.conflicts)
+        tree = app.query_one(DiscrepancyTree)
+        tree.root.children[0].expand()
+        await pilot.pause()
+        assert "→ local" in str(tree.root.children[0].children[0].label)
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert "in sync" in app.states[CONFLICTED].describe()
+    assert world.read_s3(CONFLICTED, "c.txt") == b"local side"
+    assert world.manifest_md5s(CONFLICTED) == {"c.txt": md5(b"local side")}
+
+
+async def test_escape_cancels_a_running_sync_cleanly(world: World, schedule: FakeSchedule) -> None:
+    blob = bytes(range(256)) * 256  # 64 KiB
+    for n in range(300):
+        world.put_s3(BIG, f"frames/{n:04}.bin", blob)
+    world.put_s3(BIG, "video/big.bin", b"v" * (24 * 1024 * 1024))
+    app = TrainsyncApp(world.settings, schedule=schedule)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        log = app.query_one(LogPane)
+
+        def transferring() -> bool:
+            """a first file downloaded"""
+            return any("downloaded" in str(line.text) for line in log.lines)
+
+        await wait_for(pilot, transferring)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.query_one(ActorHeader).message.startswith("Cancelled")
+    local = world.local_paths(BIG)
+    assert 0 < len(local) < 301  # stopped part way
+    for path in local:  # nothing partial, no temp file in training_data
+        assert world.read_local(BIG, path) == world.read_s3(BIG, path)
+    manifest = json.loads((world.actor_dir(BIG) / "manifest.json").read_text())
+    assert set(manifest["files"]) <= set(local)
+    staging = world.actor_dir(BIG) / ".trainsync" / "tmp"
+    assert not staging.exists() or not any(staging.iterdir())
+    assert world.engine().history(BIG)[0]["cancelled"] is True
