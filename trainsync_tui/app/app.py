@@ -139,9 +139,10 @@ class TrainsyncApp(App[int]):
         header.busy = state.status == "syncing"
         orphans = "DELETE" + (" (force)" if state.force else "") if state.delete_orphans else "keep"
         periodic = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
+        marked = f" · {len(state.marks)} marked" if state.marks else ""
         header.options = (
             f"dry run {'ON' if self.dry_run else 'off'} · orphans {orphans} · "
-            f"periodic {periodic} · {len(state.marks)} marked"
+            f"periodic {periodic}{marked}"
         )
         if tree:
             note = {"never": "not audited yet", "queued": "waiting to audit…",

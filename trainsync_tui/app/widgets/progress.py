@@ -26,6 +26,9 @@ def describe(progress: Progress) -> str:
 class ProgressPanel(Vertical):
     """Redrawn only when the adapter's throttled ProgressChanged arrives (≤ 4 a second)."""
 
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).display = False
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="bar", show_eta=False)
@@ -37,10 +40,12 @@ class ProgressPanel(Vertical):
         text = self.query_one("#progress-text", Static)
         now = self.query_one("#progress-current", Static)
         if progress is None:
-            bar.update(total=None, progress=0)
+            # An indeterminate bar animates forever: hidden when idle, no redraws over SSH.
+            bar.display = False
             text.update("idle")
             now.update("")
             return
+        bar.display = True
         bar.update(total=max(progress.bytes_total, 1), progress=progress.bytes_done)
         text.update(describe(progress))
         now.update(f"now: {current}" if current else "")
