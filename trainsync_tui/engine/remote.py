@@ -9,16 +9,17 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashCache, multipart_etag
 from trainsync_tui.engine.listing import LocalFile, PathIssue, RemoteObject
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
-from trainsync_tui.engine.s3client import describe
+from trainsync_tui.engine.s3client import describe, epoch
 
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
 ListProgress = Callable[[int], None]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -35,13 +36,15 @@ def _walk_prefix(
     workers: int,
     cancel: CancelToken | None,
     on_progress: ListProgress | None,
-) -> list[dict[str, Any]]:
-    """Every object under `prefix`: each folder is listed on its own thread, page by page.
+    convert: Callable[[dict[str, Any]], _T],
+) -> list[_T]:
+    """Every object under `prefix`, converted page by page: each folder on its own thread.
 
     One listing per folder beats one long walk because S3 answers folders in parallel;
-    a flat folder of any size is still paged 1,000 keys at a time.
+    a flat folder of any size is still paged 1,000 keys at a time. Pages are converted as
+    they arrive so botocore's dicts (100,000 of them for a big actor) are never all held.
     """
-    found: list[dict[str, Any]] = []
+    found: list[_T] = []
     lock = threading.Lock()
     pending: set[Future[None]] = set()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="list")
@@ -51,13 +54,13 @@ def _walk_prefix(
         for page in paginator.paginate(Bucket=bucket, Prefix=folder, Delimiter="/"):
             if cancel is not None and cancel.cancelled:
                 return
-            contents = page.get("Contents", [])
+            converted = [convert(item) for item in page.get("Contents", ())]
             with lock:
-                found.extend(contents)
-                for sub in page.get("CommonPrefixes", []):
+                found.extend(converted)
+                for sub in page.get("CommonPrefixes", ()):
                     pending.add(pool.submit(list_folder, sub["Prefix"]))
                 total = len(found)
-            if on_progress is not None and contents:
+            if on_progress is not None and converted:
                 on_progress(total)
 
     try:
@@ -80,6 +83,28 @@ def _walk_prefix(
     return found
 
 
+def _to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | None:
+    """One listed object as we keep it; a refused key is an issue; markers and temps None."""
+    key: str = item["Key"]
+    rel = key[len(prefix) :]
+    if rel.endswith("/") and item.get("Size", 0) == 0:
+        return None  # a "folder" marker made by consoles and some tools
+    problem = relative_path_problem(rel)
+    if problem:
+        return PathIssue(rel or key, f"S3 key refused: {problem}", "s3")
+    if is_temp_name(rel.rsplit("/", 1)[-1]):
+        return None
+    etag = str(item.get("ETag", "")).strip('"')
+    return RemoteObject(
+        normalise(rel),
+        key,
+        int(item.get("Size", 0)),
+        etag,
+        epoch(item.get("LastModified")),
+        etag if _HEX_MD5.match(etag) else None,
+    )
+
+
 def scan_remote(
     client: Any,
     bucket: str,
@@ -91,40 +116,25 @@ def scan_remote(
 ) -> RemoteScan:
     """The actor's objects keyed by their path below `prefix`; hostile keys are refused."""
     scan = RemoteScan()
-    by_key: dict[str, list[RemoteObject]] = {}
-    for item in _walk_prefix(client, bucket, prefix, workers, cancel, on_progress):
-        key: str = item["Key"]
-        rel = key[len(prefix) :]
-        if rel.endswith("/") and item.get("Size", 0) == 0:
-            continue  # a "folder" marker made by consoles and some tools
-        problem = relative_path_problem(rel)
-        if problem:
-            scan.blocked.append(PathIssue(rel or key, f"S3 key refused: {problem}", "s3"))
+    clashes: dict[str, list[RemoteObject]] = {}
+    listed = _walk_prefix(
+        client, bucket, prefix, workers, cancel, on_progress, lambda i: _to_object(i, prefix)
+    )
+    for found in listed:
+        if found is None:
             continue
-        if is_temp_name(rel.rsplit("/", 1)[-1]):
+        if isinstance(found, PathIssue):
+            scan.blocked.append(found)
             continue
-        etag = str(item.get("ETag", "")).strip('"')
-        md5 = etag if _HEX_MD5.match(etag) else None
-        path = normalise(rel)
-        modified = item.get("LastModified")
-        by_key.setdefault(path, []).append(
-            RemoteObject(
-                path,
-                key,
-                int(item.get("Size", 0)),
-                etag,
-                modified.timestamp() if modified else 0.0,
-                md5,
-            )
+        first = scan.objects.setdefault(found.path, found)
+        if first is not found:
+            clashes.setdefault(found.path, [first]).append(found)
+    for path, objects in clashes.items():
+        del scan.objects[path]
+        names = ", ".join(sorted(o.key[len(prefix) :] for o in objects))
+        scan.blocked.append(
+            PathIssue(path, f"S3 keys clash after Unicode normalisation ({names})", "s3")
         )
-    for path, objects in by_key.items():
-        if len(objects) > 1:
-            names = ", ".join(sorted(o.key[len(prefix) :] for o in objects))
-            scan.blocked.append(
-                PathIssue(path, f"S3 keys clash after Unicode normalisation ({names})", "s3")
-            )
-            continue
-        scan.objects[path] = objects[0]
     return scan
 
 
@@ -219,7 +229,7 @@ def stale_multipart_uploads(
     paginator = client.get_paginator("list_multipart_uploads")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for upload in page.get("Uploads", []):
-            started = upload["Initiated"].timestamp()
+            started = epoch(upload["Initiated"])
             if upload["Key"] in ours or started < older_than:
                 stale.append((upload["Key"], upload["UploadId"]))
     return stale
