@@ -176,6 +176,11 @@ class Transfers:
         except Exception as exc:
             code = error_code(exc)
             if code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                # A retry of our own PUT whose first reply was lost also gets 412: S3 then
+                # holds exactly our bytes, which is success, not a change by someone else.
+                if self._holds(key, md5):
+                    on_bytes(len(data))
+                    return
                 raise TransferError("changed in S3 since the audit; sync again") from None
             if code == "NotImplemented" and self.conditional_puts:
                 self.conditional_puts = False
@@ -183,6 +188,14 @@ class Transfers:
                 return
             raise TransferError(describe(exc)) from None
         on_bytes(len(data))
+
+    def _holds(self, key: str, md5: str) -> bool:
+        """Whether the object at `key` now has the single-part ETag `md5`."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception:
+            return False
+        return str(head.get("ETag", "")).strip('"') == md5
 
     def _check_unchanged(self, key: str, replaces: str | None) -> None:
         try:
