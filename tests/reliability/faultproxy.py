@@ -62,6 +62,9 @@ class FaultProxy:
     # Which requests may be faulted (e.g. only GETs); None means all.
     applies: Callable[[Request], bool] | None = None
     counts: Counter[str] = field(default_factory=Counter)
+    # (method, target) of every request, in arrival order: lets a test see the phase a
+    # client process is in from outside it.
+    log: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         unknown = set(self.rates) - set(KINDS)
@@ -87,6 +90,9 @@ class FaultProxy:
 
     def stop(self) -> None:
         self._stopped.set()
+        # close() alone does not wake a thread blocked in accept(); shutdown() does.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
         with self._lock:
             clients = list(self._clients)
@@ -112,6 +118,7 @@ class FaultProxy:
     def _draw(self, request: Request) -> str | None:
         with self._lock:
             self.counts["requests"] += 1
+            self.log.append((request.method, request.target))
             if self.applies is not None and not self.applies(request):
                 return None
             roll = self._rng.random()

@@ -128,13 +128,13 @@ def end_state_problems(world: World, expected: dict[str, bytes], actor: str = AC
         elif md5(local[path].read_bytes()) != md5(data):
             problems.append(f"corrupt locally: {path}")
     problems += [f"unexpected local file: {p}" for p in sorted(set(local) - set(expected))]
-    remote = set(world.s3_paths(actor))
+    remote = s3_md5s(world, actor)
     for path, data in expected.items():
         if path not in remote:
             problems.append(f"lost in S3: {path}")
-        elif md5(world.read_s3(actor, path)) != md5(data):
+        elif remote[path] != md5(data):
             problems.append(f"corrupt in S3: {path}")
-    problems += [f"unexpected S3 object: {p}" for p in sorted(remote - set(expected))]
+    problems += [f"unexpected S3 object: {p}" for p in sorted(set(remote) - set(expected))]
     recorded = world.manifest_md5s(actor)
     for path, data in expected.items():
         if recorded.get(path) != md5(data):
@@ -168,10 +168,23 @@ def interrupted_state_problems(
     for path, entry in manifest.entries.items():
         if entry.md5 not in expected.allowed_md5s(path):
             problems.append(f"manifest records an MD5 {path} never had")
-    for path in world.s3_paths(actor):
-        if md5(world.read_s3(actor, path)) not in expected.allowed_md5s(path):
+    for path, digest in s3_md5s(world, actor).items():
+        if digest not in expected.allowed_md5s(path):
             problems.append(f"partial or foreign object in S3: {path}")
     return problems
+
+
+def s3_md5s(world: World, actor: str = ACTOR) -> dict[str, str]:
+    """MD5 of every object of the actor: its ETag when that is one, else its bytes hashed."""
+    prefix = f"actors/{actor}/training_data/"
+    found: dict[str, str] = {}
+    for page in world.s3.get_paginator("list_objects_v2").paginate(
+        Bucket=world.bucket, Prefix=prefix
+    ):
+        for item in page.get("Contents", []):
+            path, etag = item["Key"][len(prefix):], item["ETag"].strip('"')
+            found[path] = etag if "-" not in etag else md5(world.read_s3(actor, path))
+    return found
 
 
 def tree_outside(base: Path, actor_dirs: list[Path]) -> dict[str, tuple[int, int]]:

@@ -1,0 +1,207 @@
+"""kill -9 of a real `trainsync sync` process, and cancels through the engine's API, at
+chosen moments; after each, the state must be consistent and the next sync must converge."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.conftest import World
+from tests.reliability.faultproxy import FaultProxy, Request
+from tests.reliability.faults import engine_sync
+from tests.reliability.rig import (
+    ACTOR,
+    PART,
+    Expected,
+    add_work,
+    cli_command,
+    cli_env,
+    end_state_problems,
+    history_text,
+    interrupted_state_problems,
+    leaked_secrets,
+)
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.events import Event, FileStarted, ScanProgress, Stage
+
+PHASES = ("scan", "upload", "download", "manifest")
+CANCEL_POINTS = ("scan", "first file", "mid transfer", "random time")
+# A big unknown field makes every manifest write take long enough to be killed inside.
+_MANIFEST_PADDING = 4 * 1024 * 1024
+
+
+@dataclass
+class CrashRun:
+    """One interruption: where it was aimed, whether it landed there, and what was wrong."""
+
+    phase: str
+    hit: bool = False
+    problems: list[str] = field(default_factory=list)
+    converged: bool = False
+    leaks: list[str] = field(default_factory=list)
+
+
+def _listing(request: Request) -> bool:
+    return request.method == "GET" and "list-type" in request.target
+
+
+def _is_object(method: str, target: str, verb: str) -> bool:
+    return method == verb and "list-type" not in target and "?uploads" not in target
+
+
+def _wait(condition: Callable[[], bool], proc: subprocess.Popen[str], timeout: float) -> bool:
+    """Poll a condition on another process (no event crosses a process boundary)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def pad_manifest(world: World) -> None:
+    """Give the actor a manifest with a large extra field (kept on every rewrite, SPEC §2)."""
+    doc = {"version": 1, "actor_id": "0042", "actor_name": ACTOR, "files": {},
+           "padding": "p" * _MANIFEST_PADDING}
+    path = world.actor_dir(ACTOR) / "manifest.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+
+
+def kill_once(
+    world: World,
+    base: Path,
+    upstream_port: int,
+    expected: Expected,
+    rng: random.Random,
+    phase: str,
+    tag: str,
+) -> CrashRun:
+    """Start a sync with work of every kind, SIGKILL it in `phase`, check, re-sync, check."""
+    add_work(
+        world, expected, rng, small_up=8, small_down=8, big_up=1, big_down=1, changes=3, tag=tag
+    )
+    run = CrashRun(phase)
+    env = cli_env(world, base, TRAINSYNC_CONCURRENCY="4")
+    staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
+    actor_dir = world.actor_dir(ACTOR)
+    # Listings are held a little so the scan lasts long enough to be killed inside.
+    rates = {"stall": 1.0} if phase == "scan" else {}
+    with FaultProxy(
+        upstream_port, rates, seed=rng.randrange(1 << 30), stall_seconds=0.15,
+        applies=_listing if phase == "scan" else None,
+    ) as proxy:
+        proc = subprocess.Popen(
+            cli_command(world, "--json", "-v", endpoint=proxy.url),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        log = proxy.log
+
+        def listing_started() -> bool:
+            return any("list-type" in t for _, t in list(log))
+
+        def uploading() -> bool:
+            return any(_is_object(m, t, "PUT") for m, t in list(log))
+
+        def downloading() -> bool:
+            return staging.is_dir() and any(
+                p.is_file() and p.stat().st_size > 0 for p in staging.iterdir()
+            )
+
+        def writing_manifest() -> bool:
+            return any(n.startswith(".manifest.json.") for n in os.listdir(actor_dir))
+
+        try:
+            if phase == "scan":
+                landed = _wait(listing_started, proc, 60)
+                if landed:
+                    time.sleep(rng.uniform(0, 0.25))  # the kill moment, drawn from the seed
+                    landed = not uploading() and proc.poll() is None
+            elif phase == "upload":
+                landed = _wait(uploading, proc, 60)
+                if landed:
+                    time.sleep(rng.uniform(0, 0.3))
+                    landed = proc.poll() is None
+            elif phase == "download":
+                landed = _wait(downloading, proc, 60)
+                if landed:
+                    time.sleep(rng.uniform(0, 0.05))
+                    landed = proc.poll() is None
+            else:
+                landed = _wait(writing_manifest, proc, 60)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            out, err = proc.communicate(timeout=60)
+    run.hit = landed and proc.returncode == -signal.SIGKILL
+    run.problems = [f"after the kill: {p}" for p in interrupted_state_problems(world, expected)]
+    again = subprocess.run(
+        cli_command(world, "--json"), capture_output=True, text=True, env=env, timeout=300
+    )
+    if again.returncode != 0:
+        run.problems.append(f"the next sync exited {again.returncode}: {again.stdout[-500:]}")
+    run.problems += end_state_problems(world, expected.final())
+    run.converged = again.returncode == 0 and not run.problems
+    run.leaks = leaked_secrets(
+        {"stdout": out + again.stdout, "stderr": err + again.stderr, "history": history_text(world)}
+    )
+    return run
+
+
+def cancel_once(
+    world: World, expected: Expected, rng: random.Random, point: str, tag: str
+) -> CrashRun:
+    """Cancel an in-process sync through its CancelToken at `point`; check and re-sync."""
+    add_work(
+        world, expected, rng, small_up=8, small_down=8, big_up=1, big_down=1, changes=3, tag=tag
+    )
+    run = CrashRun(point)
+    token = CancelToken()
+    nth = rng.randint(1, 12)
+    seen = {"files": 0}
+    fired = threading.Event()
+
+    def fire() -> None:
+        fired.set()
+        token.cancel()
+
+    def sink(event: Event) -> None:
+        if point == "scan" and isinstance(event, (Stage, ScanProgress)):
+            fire()
+        elif isinstance(event, FileStarted):
+            seen["files"] += 1
+            if point == "first file" or (point == "mid transfer" and seen["files"] >= nth):
+                fire()
+
+    timer = threading.Timer(rng.uniform(0.0, 1.5), fire) if point == "random time" else None
+    engine = Engine(
+        dataclasses.replace(world.settings, multipart_threshold=PART, multipart_chunksize=PART)
+    )
+    try:
+        if timer is not None:
+            timer.start()
+        report = engine.sync(engine.actor(ACTOR), SyncOptions(), cancel=token, sink=sink)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        engine.close()
+    run.hit = fired.is_set() and report.cancelled
+    run.problems = [f"after the cancel: {p}" for p in interrupted_state_problems(world, expected)]
+    second, _ = engine_sync(world, world.url)
+    if second.errors or second.conflicts:
+        run.problems.append(f"the next sync reported {second.errors} {second.conflicts}")
+    run.problems += end_state_problems(world, expected.final())
+    run.converged = not run.problems
+    run.leaks = leaked_secrets(
+        {"report": json.dumps(report.to_json()), "history": history_text(world)}
+    )
+    return run
