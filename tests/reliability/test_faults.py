@@ -44,11 +44,6 @@ def test_total_failure_fails_cleanly_and_the_next_sync_converges(
     assert all("InternalError" in e or "S3" in e for e in run.errors), run.errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending in transfer.py (perf helper): a retried conditional PUT whose first reply "
-    "was lost gets 412 and is reported as 'changed in S3'; /tmp/notes/requests-for-perf.md #1",
-)
 def test_lost_reply_to_a_conditional_put_is_not_an_error(
     world: World, s3_server: S3Server
 ) -> None:
