@@ -55,9 +55,9 @@ def test_ndjson_streams_events_then_the_report(world: World, api: Api) -> None:
 def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
     world: World, start_api: ApiFactory
 ) -> None:
-    # One transfer at a time, 5 MiB parts: a sync of 44 MiB is long enough to hang up in.
+    # One transfer at a time, 5 MiB parts: a sync of 33 MiB is long enough to hang up in.
     api = start_api(concurrency=1, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
-    files = {f"clip{n}.bin": (bytes([n]) * 4093 + b"\n") * (11 * MiB // 4094) for n in range(4)}
+    files = {f"clip{n}.bin": (bytes([n]) * 4093 + b"\n") * (11 * MiB // 4094) for n in range(3)}
     for path, data in files.items():
         world.put_s3(ACTOR, path, data, multipart=True)
     world.write_manifest(ACTOR, {})

@@ -6,7 +6,6 @@ import asyncio
 import shutil
 import signal
 import subprocess
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from tests.conftest import World
 from tests.engine.clitools import ACTOR
 from tests.s3server import free_port
+from tests.server.browser import Browser, png_colours
 from tests.server.conftest import start_process, subprocess_env, trainsync
 
 TOKEN = "web-t0ken-for-tests"
@@ -122,32 +122,30 @@ async def test_with_a_token_the_page_needs_it_once_then_a_cookie(start_web: obje
     assert '"GET /?token=***&fontsize=14" 303' in err
 
 
-def _png_is_blank(png: bytes) -> bool:
-    """True when the decompressed image data holds (almost) one colour."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    data, pos = b"", 8
-    while pos < len(png):
-        length = int.from_bytes(png[pos : pos + 4], "big")
-        kind = png[pos + 4 : pos + 8]
-        if kind == b"IDAT":
-            data += png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-    return len(set(zlib.decompress(data))) < 8
-
-
-def test_a_headless_browser_shows_the_app(
+async def test_a_headless_browser_shows_the_app(
     world: World, start_web: object, tmp_path: Path
 ) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
         pytest.skip("chromium is not installed (apt-get install chromium to run this check)")
     world.put_local(ACTOR, "a.txt", b"a")
     web = start_web()  # type: ignore[operator]
-    shot = tmp_path / "app.png"
-    subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-         "--window-size=1024,768", "--virtual-time-budget=15000", f"{web.url}/"],
-        capture_output=True, timeout=120, check=True,
-    )
-    assert not _png_is_blank(shot.read_bytes())
+
+    async with Browser(executable, tmp_path / "profile") as browser:
+        await browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1024, height=768, deviceScaleFactor=1, mobile=False,
+        )
+        await browser.send("Page.navigate", url=f"{web.url}/")
+        # textual.js marks the body once the app's first bytes arrived over the websocket.
+        async with asyncio.timeout(60):
+            while not await browser.evaluate("document.body.classList.contains('-first-byte')"):
+                await asyncio.sleep(0.1)
+            previous, shot = b"", await browser.screenshot()
+            while shot != previous:  # until the app has finished drawing its first screen
+                await asyncio.sleep(0.5)
+                previous, shot = shot, await browser.screenshot()
+    (tmp_path / "app.png").write_bytes(shot)
+
+    assert png_colours(shot) > 32, "the screenshot of the app is blank"
     web.stop()
