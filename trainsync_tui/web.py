@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import re
 import shlex
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -13,6 +14,7 @@ from typing import Any
 from trainsync_tui.engine.config import Settings
 
 COOKIE = "trainsync_web"
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?")
 _FLAG_NAMES = {
     "root": "--root",
     "bucket": "--bucket",
@@ -110,14 +112,17 @@ def make_web_server(command: str, host: str, port: int, token: str | None) -> An
 
     class TrainsyncWebServer(Server):  # type: ignore[misc]
         async def make_app(self) -> web.Application:
+            self.bind_url = self.public_url
             app = await self._make_app()
             app.middlewares.insert(0, guard)
             return app
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
             # The page tells the browser where the websocket is: use the address the
-            # browser used (an ssh -L port, a host name), not the bind address.
-            self.public_url = f"{request.scheme}://{request.host}"
+            # browser used (an ssh -L port, a host name), not the bind address. The
+            # template does not escape, so only a plain host[:port] is taken.
+            plain = _PLAIN_HOST.fullmatch(request.host)
+            self.public_url = f"{request.scheme}://{request.host}" if plain else self.bind_url
             return await super().handle_index(request)
 
         async def on_startup(self, app: web.Application) -> None:

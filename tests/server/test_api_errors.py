@@ -142,3 +142,14 @@ def test_a_bad_manifest_is_422_for_the_audit_and_an_error_in_the_sync_report(
     assert sync.status == 200 and len(sync.json["errors"]) == 1
     assert (world.actor_dir(ACTOR) / "manifest.json").read_text() == "{broken"
     assert "manifest" in listed[0]["error"]
+
+
+def test_an_unexpected_failure_is_a_one_line_500(known: World, api: Api) -> None:
+    # The state folder (locks, history) is a file: the lock cannot be created.
+    (known.root / ".trainsync").write_text("not a folder")
+
+    reply = api.sync(ACTOR)
+
+    assert reply.status == 500, reply.body
+    assert "Not a directory" in reply.error
+    assert (known.root / ".trainsync").read_text() == "not a folder"
