@@ -11,14 +11,6 @@ from tests.reliability.faults import light_faults_run, total_failure_run
 from tests.s3server import S3Server
 
 
-@pytest.fixture(autouse=True)
-def distinctive_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.reliability.rig import SECRET_KEY, SESSION_TOKEN
-
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
-
-
 def test_sync_of_hundreds_of_files_under_light_faults_verifies_every_file(
     world: World, s3_server: S3Server
 ) -> None:
