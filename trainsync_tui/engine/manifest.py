@@ -35,6 +35,19 @@ def _fail(path: Path, why: str) -> ManifestError:
     return ManifestError(f"{path}: {why}; fix or move it away (it was left untouched)")
 
 
+def _decode(data: bytes) -> str:
+    """UTF-8 (a BOM allowed) or a UTF-16/32 file as json.loads accepts it; binary garbage
+    fails as "not UTF-8" instead of with the codec json.loads would have guessed."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as not_utf8:
+        encoding = json.detect_encoding(data)
+        if encoding.startswith(("utf-16", "utf-32")):
+            with contextlib.suppress(UnicodeDecodeError):
+                return data.decode(encoding)
+        raise not_utf8 from None
+
+
 def load_manifest(path: Path, actor_id: str, actor_name: str) -> Manifest:
     """Read and validate; a missing file is an empty manifest."""
     try:
@@ -44,8 +57,10 @@ def load_manifest(path: Path, actor_id: str, actor_name: str) -> Manifest:
     except OSError as exc:
         raise _fail(path, f"cannot be read ({exc.strerror})") from None
     try:
-        raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        raw = json.loads(_decode(text))
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"is not UTF-8 text (byte {exc.start})") from None
+    except ValueError as exc:
         raise _fail(path, f"is not valid JSON ({exc})") from None
     if not isinstance(raw, dict):
         raise _fail(path, "is not a JSON object")
