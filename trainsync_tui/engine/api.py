@@ -154,8 +154,14 @@ class Engine:
         rehash: bool = False,
         cancel: CancelToken | None = None,
         sink: EventSink = ignore,
+        hash_new_below: int = 0,
     ) -> Audit:
-        """The three listings of one actor; raises TrainsyncError for run-stopping problems."""
+        """The three listings of one actor; raises TrainsyncError for run-stopping problems.
+
+        `hash_new_below`: files under this size known to neither S3 nor the manifest are
+        hashed by their upload instead of the scan (one read, not two). Real syncs only:
+        a dry run or the app's audit must show every local MD5.
+        """
         bucket = self.settings.require_bucket()
         try:
             return run_audit(
@@ -167,6 +173,7 @@ class Engine:
                 rehash=rehash,
                 cancel=cancel,
                 sink=sink,
+                hash_new_below=hash_new_below,
             )
         except (TrainsyncError, OSError) as exc:
             if isinstance(exc, OSError):
@@ -236,7 +243,13 @@ class Engine:
         if not options.dry_run:
             self._clean_up_after_crash(layout, sink)
         try:
-            audit = self.audit(layout, rehash=options.rehash, cancel=cancel, sink=sink)
+            audit = self.audit(
+                layout,
+                rehash=options.rehash,
+                cancel=cancel,
+                sink=sink,
+                hash_new_below=0 if options.dry_run else self.settings.multipart_threshold,
+            )
         except ManifestError as exc:
             report.errors.append(str(exc))
             return
