@@ -50,8 +50,14 @@ def run_audit(
     rehash: bool = False,
     cancel: CancelToken | None = None,
     sink: EventSink,
+    hash_new_below: int = 0,
 ) -> Audit:
-    """Read all three listings; raises ManifestError for a bad manifest (nothing is synced)."""
+    """Read all three listings; raises ManifestError for a bad manifest (nothing is synced).
+
+    With `hash_new_below`, local files under that size that neither S3 nor the manifest
+    knows are listed with an empty MD5: a sync's upload hashes the bytes it sends (one read
+    instead of two). A dry run or the app's audit passes 0 and sees every MD5.
+    """
     started = time.monotonic()
     name = layout.name
     sink(Stage(name, "scan"))
@@ -69,15 +75,6 @@ def run_audit(
     unlink = cancel.on_cancel(scans.cancel) if cancel is not None else lambda: None
     try:
         with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
-            local_job = pool.submit(
-                scan_local,
-                layout.training_dir,
-                cache,
-                rehash=rehash,
-                workers=max(2, min(8, concurrency)),
-                cancel=scans,
-                on_progress=on_hash,
-            )
             remote_job = pool.submit(
                 scan_remote,
                 client,
@@ -86,6 +83,26 @@ def run_audit(
                 workers=concurrency,
                 cancel=scans,
                 on_progress=on_list,
+            )
+
+            def defer(path: str, size: int) -> bool:
+                """A small file new on both sides is hashed by its upload, not twice."""
+                if size >= hash_new_below or path in manifest.entries:
+                    return False
+                wait([remote_job])  # only the listing says whether S3 has it
+                if remote_job.exception() is not None:
+                    return False
+                return path not in remote_job.result().objects
+
+            local_job = pool.submit(
+                scan_local,
+                layout.training_dir,
+                cache,
+                rehash=rehash,
+                workers=max(2, min(8, concurrency)),
+                cancel=scans,
+                on_progress=on_hash,
+                defer=defer if hash_new_below > 0 else None,
             )
             wait([local_job, remote_job], return_when=FIRST_EXCEPTION)
             for job in (remote_job, local_job):

@@ -35,11 +35,16 @@ from trainsync_tui.engine.ops import (
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import describe
-from trainsync_tui.engine.transfer import TransferError, Transfers, temp_path
+from trainsync_tui.engine.transfer import (
+    TransferError,
+    Transfers,
+    hash_unchanged,
+    temp_path,
+    unchanged_since_audit,
+)
 
 _CHECKPOINT_SECONDS = 10.0
 _PROGRESS_SECONDS = 0.25
-_CACHE_BATCH = 500
 
 _VERBS = {
     "upload": "uploaded",
@@ -87,9 +92,6 @@ class Executor:
         self._plan_bytes = 0
         self._plan_files = 0
         self._journal_keys: list[str] = []
-        # Hash-cache rows of files this run wrote, stored in batches (one SQLite commit per
-        # downloaded file was a sixth of a many-small-files download).
-        self._cache_rows: list[tuple[str, FileStamp, str]] = []
         # Folders already checked to resolve inside training_data/ (realpath walks every
         # component with a syscall each: once per folder, not once per file).
         self._real_root = ""
@@ -190,22 +192,12 @@ class Executor:
         )
         self._emit_progress()
 
-    def _remember(self, path: Path, md5: str) -> None:
-        """Queue the hash-cache row of a file this run just wrote."""
-        row = (str(path), FileStamp.of(os.stat(path)), md5)
-        with self._lock:
-            self._cache_rows.append(row)
-            full = len(self._cache_rows) >= _CACHE_BATCH
-        if full:
-            self._store_cache_rows()
-
-    def _store_cache_rows(self) -> None:
-        with self._lock:
-            rows, self._cache_rows = self._cache_rows, []
-        self.cache.store(rows)
+    def _remember(self, path: Path, md5: str, stamp: FileStamp | None = None) -> None:
+        """Queue the hash-cache row of a file this run wrote or hashed (stored in batches)."""
+        self.cache.store_later(str(path), stamp or FileStamp.of(os.stat(path)), md5)
 
     def _write_manifest(self, report: SyncReport) -> None:
-        self._store_cache_rows()
+        self.cache.flush()
         with self._lock:
             if not self.changes:
                 return
@@ -276,13 +268,22 @@ class Executor:
         key = op.replaces.key if same and op.replaces else self.layout.key(op.dest)
         replaces = op.replaces.etag if same and op.replaces else None
         source = self.layout.local(op.local.disk_path)
+        md5 = op.local.md5
+        if not md5:
+            # New on both sides, so the audit left the hashing to the upload.
+            if op.local.size < self.transfers.threshold and replaces is None:
+                md5, stamp = self.transfers.put_new(
+                    source, key, op.local.size, op.local.mtime, self._add_bytes
+                )
+                self._remember(source, md5, stamp)
+                return md5
+            md5, stamp = hash_unchanged(source, op.local.size, op.local.mtime, self.cancel)
+            self._remember(source, md5, stamp)
         if op.local.size >= self.transfers.threshold:
             self._journal(key)
-        etag = self.transfers.upload(
-            source, key, op.local.md5, op.local.size, replaces, self._add_bytes
-        )
-        self.cache.remember_etag(etag, op.local.size, op.local.md5)
-        return op.local.md5
+        etag = self.transfers.upload(source, key, md5, op.local.size, replaces, self._add_bytes)
+        self.cache.remember_etag(etag, op.local.size, md5)
+        return md5
 
     def _journal(self, key: str) -> None:
         """Note a multipart upload, so a run after a kill -9 knows to abort it."""
@@ -312,12 +313,7 @@ class Executor:
 
     def _check_local_unchanged(self, local: LocalFile) -> Path:
         path = self.layout.local(local.disk_path)
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            raise TransferError("removed locally since the audit; sync again") from None
-        if st.st_size != local.size or st.st_mtime != local.mtime:
-            raise TransferError("changed locally since the audit; sync again")
+        unchanged_since_audit(path, local.size, local.mtime)
         return path
 
     def _download(self, op: Download) -> str:

@@ -15,6 +15,8 @@ from trainsync_tui.engine.listing import LocalFile, PathIssue
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
+# (path, size) -> True when the file need not be hashed now; it may wait for the S3 listing.
+DeferHash = Callable[[str, int], bool]
 
 
 @dataclass
@@ -106,8 +108,12 @@ def scan_local(
     workers: int = 4,
     cancel: CancelToken | None = None,
     on_progress: HashProgress | None = None,
+    defer: DeferHash | None = None,
 ) -> LocalScan:
-    """List and hash the tree; unchanged files take their MD5 from the cache."""
+    """List and hash the tree; unchanged files take their MD5 from the cache.
+
+    Files `defer` picks are listed with an empty MD5 and not read: the upload hashes them.
+    """
     scan = LocalScan()
     if not training_dir.is_dir():
         return scan
@@ -131,8 +137,8 @@ def scan_local(
             ready[key] = hit[1]
         else:
             todo.append(item)
-    fresh = _hash_all(todo, scan, workers, cancel, on_progress)
-    cache.store(fresh)
+    fresh = _hash_all(todo, scan, workers, cancel, on_progress, defer)
+    cache.store(row for row in fresh if row[2])
     key_of = {i.absolute: i.key for i in todo}
     for absolute, _, md5 in fresh:
         ready[key_of[absolute]] = md5
@@ -150,17 +156,23 @@ def _hash_all(
     workers: int,
     cancel: CancelToken | None,
     on_progress: HashProgress | None,
+    defer: DeferHash | None = None,
 ) -> list[tuple[str, FileStamp, str]]:
-    """Hash files on several threads; a file that changes while read is reported, not kept."""
+    """Hash files on several threads; a file that changes while read is reported, not kept.
+
+    A deferred file comes back with an empty MD5."""
     if not todo:
         return []
     results: list[tuple[str, FileStamp, str]] = []
     done_files = 0
     done_bytes = 0
+    deferred = 0
 
     def one(item: _Found) -> tuple[_Found, str | None, str | None]:
         if cancel is not None and cancel.cancelled:
             return item, None, "cancelled"
+        if defer is not None and defer(item.key, item.stamp.size):
+            return item, "", None
         try:
             md5 = md5_file(item.absolute, cancel)
             after = FileStamp.of(os.stat(item.absolute))
@@ -179,10 +191,13 @@ def _hash_all(
                     scan.blocked.append(PathIssue(item.key, problem or "unreadable", "local"))
                 continue
             results.append((item.absolute, item.stamp, md5))
-            done_files += 1
-            done_bytes += item.stamp.size
+            if md5:
+                done_files += 1
+                done_bytes += item.stamp.size
+            else:
+                deferred += 1  # not to hash now: no longer counted among the files to hash
             if on_progress is not None:
-                on_progress(done_files, done_bytes, len(todo))
+                on_progress(done_files, done_bytes, len(todo) - deferred)
     if cancel is not None:
         cancel.raise_if_cancelled()
     return results

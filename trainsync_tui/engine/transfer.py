@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -13,7 +14,13 @@ from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync
-from trainsync_tui.engine.hashing import PartHasher, md5_file, multipart_etag
+from trainsync_tui.engine.hashing import (
+    FileStamp,
+    HashingReader,
+    HashingWriter,
+    md5_file,
+    multipart_etag,
+)
 from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.paths import TEMP_PREFIX
 from trainsync_tui.engine.s3client import describe, error_code
@@ -25,43 +32,6 @@ _READ_SIZE = 1024 * 1024
 
 class TransferError(Exception):
     """A transfer of one path failed; the message is the one-line cause."""
-
-
-class _HashingReader:
-    """A file object that hashes what s3transfer reads, part by part, as it sends it.
-
-    s3transfer reads a seekable upload source sequentially, one part at a time, in its
-    submission thread; hashing there checks the bytes actually sent with no second read.
-    """
-
-    def __init__(self, path: Path, part_size: int) -> None:
-        self._handle = open(path, "rb")  # noqa: SIM115 — closed by close()
-        self.hasher = PartHasher(part_size)
-        self.sequential = True
-        self._position = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if self._handle.tell() != self._position:
-            self.sequential = False
-        data = self._handle.read(size)
-        self.hasher.update(data)
-        self._position += len(data)
-        return data
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._handle.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._handle.tell()
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._handle.close()
 
 
 class _Size:
@@ -157,6 +127,30 @@ class Transfers:
         data = source.read_bytes()
         if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
             raise TransferError("changed since the audit; it will be synced next run")
+        self._send(data, key, md5, replaces, on_bytes)
+
+    def put_new(
+        self, source: Path, key: str, size: int, mtime: float, on_bytes: BytesFn
+    ) -> tuple[str, FileStamp]:
+        """Upload a small file the audit did not hash (it is new on both sides); return the MD5
+        of the bytes sent and the stamp they were read under.
+
+        The bytes are read once and hashed once: the MD5 goes out as Content-MD5 (S3 rejects
+        other bytes) and is what gets recorded. A file that is not what the audit listed, or
+        changes while it is read, is refused before anything is sent.
+        """
+        before = unchanged_since_audit(source, size, mtime)
+        data = source.read_bytes()
+        stamp = FileStamp.of(before)
+        if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
+            raise TransferError("changed while it was being uploaded; it will be synced next run")
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        self._send(data, key, md5, None, on_bytes)
+        return md5, stamp
+
+    def _send(
+        self, data: bytes, key: str, md5: str, replaces: str | None, on_bytes: BytesFn
+    ) -> None:
         args: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
@@ -184,7 +178,7 @@ class Transfers:
                 raise TransferError("changed in S3 since the audit; sync again") from None
             if code == "NotImplemented" and self.conditional_puts:
                 self.conditional_puts = False
-                self._put(source, key, md5, replaces, on_bytes)
+                self._send(data, key, md5, replaces, on_bytes)
                 return
             raise TransferError(describe(exc)) from None
         on_bytes(len(data))
@@ -222,7 +216,7 @@ class Transfers:
         # s3transfer cannot make a multipart upload conditional; check just before instead.
         self._check_unchanged(key, replaces)
         part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, size)
-        reader = _HashingReader(source, part_size)
+        reader = HashingReader(source, part_size)
         try:
             future = self._manager.upload(
                 reader,
@@ -263,15 +257,17 @@ class Transfers:
             if remote.size < self.threshold:
                 md5 = self._get(remote, temp, on_bytes)
             else:
-                self._wait(
-                    self._manager.download(
-                        self.bucket,
-                        remote.key,
-                        str(temp),
-                        subscribers=[_Size(remote.size, remote.etag, on_bytes)],
+                with open(temp, "wb") as handle:
+                    writer = HashingWriter(handle)
+                    self._wait(
+                        self._manager.download(
+                            self.bucket,
+                            remote.key,
+                            writer,
+                            subscribers=[_Size(remote.size, remote.etag, on_bytes)],
+                        )
                     )
-                )
-                md5 = md5_file(temp, self.cancel)
+                md5 = writer.digest.hexdigest()
             self._verify(remote, temp, md5)
             return md5
         except BaseException:
@@ -362,6 +358,28 @@ class Transfers:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             raise TransferError(describe(exc)) from None
+
+
+def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result:
+    """The file's stat, if it still has the size and time the audit listed."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise TransferError("removed locally since the audit; sync again") from None
+    if st.st_size != size or st.st_mtime != mtime:
+        raise TransferError("changed locally since the audit; sync again")
+    return st
+
+
+def hash_unchanged(
+    path: Path, size: int, mtime: float, cancel: CancelToken
+) -> tuple[str, FileStamp]:
+    """The MD5 of a file the audit did not hash, if it is still the file the audit listed."""
+    before = FileStamp.of(unchanged_since_audit(path, size, mtime))
+    md5 = md5_file(path, cancel)
+    if FileStamp.of(os.stat(path)) != before:
+        raise TransferError("changed while it was being hashed; it will be synced next run")
+    return md5, before
 
 
 def temp_path(folder: Path) -> Path:

@@ -1,0 +1,138 @@
+"""A small file new on both sides is read and hashed once, by its upload, with SPEC §4 intact.
+
+The audit lists it with an empty MD5 (`hash_new_below`); the upload hashes the bytes it
+sends, sends that MD5 as Content-MD5, records it and caches it. Files S3 or the manifest
+know, and big (multipart) files, are still hashed by the audit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import World, md5
+from tests.engine.test_hash_cache import rewrite_in_place_keeping_stamp
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.audit import Audit, run_audit
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.events import Event, FileStarted
+from trainsync_tui.engine.execute import Executor
+from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.transfer import Transfers
+
+ACTOR = "0042_european_30_male"
+THRESHOLD = 5 * 1024 * 1024
+
+
+def audit_deferring(eng: Engine) -> Audit:
+    return run_audit(
+        eng.actor(ACTOR),
+        eng.client,
+        eng.settings.require_bucket(),
+        eng.cache,
+        concurrency=4,
+        sink=lambda _: None,
+        hash_new_below=THRESHOLD,
+    )
+
+
+def sync_deferring(world: World, on_start=lambda path: None) -> SyncReport:
+    """What Engine.sync does, with the audit deferring new files' hashes to their upload."""
+    eng = Engine(world.settings)
+    layout = eng.actor(ACTOR)
+    audit = audit_deferring(eng)
+    plan = eng.plan(audit, SyncOptions())
+    report = SyncReport(layout.name, layout.actor_id)
+    cancel = CancelToken()
+    transfers = Transfers(
+        eng.client,
+        world.bucket,
+        threshold=THRESHOLD,
+        chunksize=THRESHOLD,
+        concurrency=4,
+        cancel=cancel,
+    )
+
+    def sink(event: Event) -> None:
+        if isinstance(event, FileStarted):
+            on_start(event.path)
+
+    try:
+        Executor(
+            layout,
+            transfers,
+            eng.cache,
+            concurrency=4,
+            cancel=cancel,
+            sink=sink,
+            now_iso=eng.now_iso,
+            stamp=eng._stamp(),
+            versioned=lambda: False,
+        ).run(plan, report)
+    finally:
+        transfers.close()
+        eng.close()
+    return report
+
+
+def test_only_files_new_on_both_sides_and_small_are_left_unhashed(world: World) -> None:
+    world.put_local(ACTOR, "new.bin", b"new")
+    world.put_local(ACTOR, "in_s3.bin", b"both")
+    world.put_s3(ACTOR, "in_s3.bin", b"both")
+    world.put_local(ACTOR, "recorded.bin", b"recorded")
+    world.write_manifest(ACTOR, {"recorded.bin": b"recorded"})
+    world.put_local(ACTOR, "big.bin", b"b" * THRESHOLD)
+
+    eng = Engine(world.settings)
+    try:
+        local = audit_deferring(eng).listings.local
+    finally:
+        eng.close()
+
+    assert local["new.bin"].md5 == ""
+    assert local["in_s3.bin"].md5 == md5(b"both")
+    assert local["recorded.bin"].md5 == md5(b"recorded")
+    assert local["big.bin"].md5 == md5(b"b" * THRESHOLD)
+
+
+def test_a_deferred_upload_records_and_caches_the_md5_of_what_it_sent(world: World) -> None:
+    files = {f"d{n}/f{n}.bin": f"payload {n}".encode() for n in range(5)}
+    for path, data in files.items():
+        world.put_local(ACTOR, path, data)
+
+    report = sync_deferring(world)
+
+    assert report.errors == []
+    assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+    for path, data in files.items():
+        head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, path))
+        assert head["Metadata"]["md5"] == md5(data)
+        assert world.read_s3(ACTOR, path) == data
+    # The upload's hash went to the cache: a change that keeps the stamp is not seen.
+    rewrite_in_place_keeping_stamp(world.local_path(ACTOR, "d0/f0.bin"), b"PAYLOAD 0")
+    eng = Engine(world.settings)
+    try:
+        assert audit_deferring(eng).listings.local["d0/f0.bin"].md5 == md5(files["d0/f0.bin"])
+    finally:
+        eng.close()
+
+
+def test_a_deferred_file_changed_after_the_audit_is_not_sent(world: World) -> None:
+    path = world.put_local(ACTOR, "a.bin", b"as audited")
+
+    def change(_: str) -> None:
+        Path(path).write_bytes(b"rewritten after the audit")
+        os.utime(path, (1_000_000, 1_000_000))
+
+    report = sync_deferring(world, change)
+
+    assert any(e.startswith("a.bin:") and "changed locally" in e for e in report.errors)
+    assert world.s3_paths(ACTOR) == []
+    assert world.manifest_md5s(ACTOR) == {}
+
+
+def test_a_deferred_file_removed_after_the_audit_is_an_error_not_a_crash(world: World) -> None:
+    path = world.put_local(ACTOR, "gone.bin", b"soon gone")
+    report = sync_deferring(world, lambda _: Path(path).unlink())
+    assert any(e.startswith("gone.bin:") and "removed locally" in e for e in report.errors)
+    assert world.s3_paths(ACTOR) == []
