@@ -72,6 +72,10 @@ def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
         lambda: staging.is_dir() and any(p.stat().st_size for p in staging.iterdir()),
         "the first download to write bytes",
     )
+    # The server still answers while the sync runs, and says who is syncing the actor.
+    listed = api.call("GET", "/api/actors?audit=0")
+    assert listed.status == 200
+    assert listed.json["actors"][0]["syncing"].startswith("trainsync serve (pid")
     conn.sock.close()  # hang up mid-transfer, like a closed browser tab or a killed curl
     response.close()
 
