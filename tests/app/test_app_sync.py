@@ -120,6 +120,20 @@ async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clear
         assert header.message == ""
 
 
+async def test_u_is_upload_only_and_d_download_only(app: TrainsyncApp, world: World) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, SYNC_ME)
+        await pilot.press("u")
+        await settle(pilot, app)
+        assert "images/up.png" in world.s3_paths(SYNC_ME)
+        assert "images/down.png" not in world.local_paths(SYNC_ME)
+        await pilot.press("d")
+        await settle(pilot, app)
+        assert "images/down.png" in world.local_paths(SYNC_ME)
+        assert "in sync" in prompt_of(app, SYNC_ME)
+
+
 async def test_dry_run_changes_nothing_and_says_what_would_happen(
     app: TrainsyncApp, world: World
 ) -> None:

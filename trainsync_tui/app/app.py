@@ -214,8 +214,8 @@ class TrainsyncApp(App[int]):
         self._auditing.discard(event.actor)
         self._pump_audits()
         state = self.states.get(event.actor)
-        if state is None:
-            return
+        if state is None or state.status == "syncing":
+            return  # an audit cancelled (or outrun) by a sync; the sync re-audits when done
         if event.error:
             state.status, state.error = "error", event.error
         elif event.cancelled:
