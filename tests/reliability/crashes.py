@@ -29,6 +29,7 @@ from tests.reliability.rig import (
     history_text,
     interrupted_state_problems,
     leaked_secrets,
+    tree_outside,
 )
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
@@ -49,6 +50,7 @@ class CrashRun:
     problems: list[str] = field(default_factory=list)
     converged: bool = False
     leaks: list[str] = field(default_factory=list)
+    outside: int = 0  # files created or changed outside the actor's folders
 
 
 def _listing(request: Request) -> bool:
@@ -67,6 +69,10 @@ def _wait(condition: Callable[[], bool], proc: subprocess.Popen[str], timeout: f
             return False
         time.sleep(0.001)
     return True
+
+
+def _changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> int:
+    return sum(before.get(p) != after.get(p) for p in before.keys() | after.keys())
 
 
 def pad_manifest(world: World) -> None:
@@ -92,6 +98,7 @@ def kill_once(
         world, expected, rng, small_up=8, small_down=8, big_up=1, big_down=1, changes=3, tag=tag
     )
     run = CrashRun(phase)
+    before = tree_outside(base, [world.actor_dir(ACTOR)])
     env = cli_env(world, base, TRAINSYNC_CONCURRENCY="4")
     staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
     actor_dir = world.actor_dir(ACTOR)
@@ -150,7 +157,8 @@ def kill_once(
     if again.returncode != 0:
         run.problems.append(f"the next sync exited {again.returncode}: {again.stdout[-500:]}")
     run.problems += end_state_problems(world, expected.final())
-    run.converged = again.returncode == 0 and not run.problems
+    run.outside = _changed(before, tree_outside(base, [world.actor_dir(ACTOR)]))
+    run.converged = again.returncode == 0 and not run.problems and not run.outside
     run.leaks = leaked_secrets(
         {"stdout": out + again.stdout, "stderr": err + again.stderr, "history": history_text(world)}
     )
@@ -165,6 +173,7 @@ def cancel_once(
         world, expected, rng, small_up=8, small_down=8, big_up=1, big_down=1, changes=3, tag=tag
     )
     run = CrashRun(point)
+    before = tree_outside(world.root.parent, [world.actor_dir(ACTOR)])
     token = CancelToken()
     nth = rng.randint(1, 12)
     seen = {"files": 0}
@@ -200,7 +209,8 @@ def cancel_once(
     if second.errors or second.conflicts:
         run.problems.append(f"the next sync reported {second.errors} {second.conflicts}")
     run.problems += end_state_problems(world, expected.final())
-    run.converged = not run.problems
+    run.outside = _changed(before, tree_outside(world.root.parent, [world.actor_dir(ACTOR)]))
+    run.converged = not run.problems and not run.outside
     run.leaks = leaked_secrets(
         {"report": json.dumps(report.to_json()), "history": history_text(world)}
     )

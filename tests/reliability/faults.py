@@ -25,6 +25,7 @@ from tests.reliability.rig import (
     leaked_secrets,
 )
 from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Event
 from trainsync_tui.engine.report import SyncReport
 
@@ -144,5 +145,34 @@ def total_failure_run(
             "history": history_text(world),
         }
     )
+    run.converged = not run.problems
+    return run
+
+
+HEAVY_FAULTS = {"error500": 0.08, "slowdown": 0.06, "reset": 0.06, "cut": 0.05, "stall": 0.02}
+
+
+def heavy_faults_run(world: World, upstream_port: int, seed: int) -> FaultRun:
+    """A quarter of requests fail: some paths may give up (reported per path), nothing is
+    corrupt, and the next sync without faults converges."""
+    rng = random.Random(seed)
+    expected = Expected()
+    add_work(world, expected, rng, small_up=60, small_down=60, big_up=1, big_down=1)
+    run = FaultRun(files=len(expected.versions))
+    with FaultProxy(upstream_port, HEAVY_FAULTS, seed=seed, stall_seconds=0.2) as proxy:
+        try:
+            report, events = engine_sync(world, proxy.url)
+            run.errors = list(report.errors)
+            texts = {"report": json.dumps(report.to_json()), "events": "\n".join(events)}
+        except TrainsyncError as exc:  # the audit itself may fail, with a one-line error
+            run.errors = [str(exc)]
+            texts = {"error": str(exc)}
+    run.injected = proxy.counts
+    run.problems = interrupted_state_problems(world, expected)
+    second, _ = engine_sync(world, world.url)
+    if second.errors or second.conflicts:
+        run.problems.append(f"the sync after the faults reported {second.errors}")
+    run.problems += end_state_problems(world, expected.final())
+    run.leaks = leaked_secrets({**texts, "history": history_text(world)})
     run.converged = not run.problems
     return run

@@ -44,6 +44,7 @@ class HostileRun:
     errors: list[str] = field(default_factory=list)
     outside: int = 0
     lost: int = 0
+    leaks: list[str] = field(default_factory=list)
     skipped: str = ""
 
 
@@ -154,7 +155,8 @@ def _check(world: World, base: Path, case: Case, run: HostileRun) -> None:
     run.errors = list(report.get("errors") or []) + ([report["error"]] if "error" in report else [])
     if code != case.code:
         run.problems.append(f"exit code {code}, expected {case.code}: {run.errors}")
-    if case.hint and not any(case.hint in e for e in run.errors):
+    hints = (case.hint,) if isinstance(case.hint, str) else case.hint
+    if case.hint and not any(all(h in e for h in hints) for e in run.errors):
         run.problems.append(f"no error mentions {case.hint!r}: {run.errors}")
     if "Traceback" in err:
         run.problems.append("a traceback on stderr")
@@ -183,4 +185,5 @@ def _check(world: World, base: Path, case: Case, run: HostileRun) -> None:
             run.problems.append("the innocent download did not happen")
         if "innocent/up.bin" not in world.s3_paths(ACTOR):
             run.problems.append("the innocent upload did not happen")
-    run.problems += leaked_secrets({"stdout": out, "stderr": err, "history": history_text(world)})
+    run.leaks = leaked_secrets({"stdout": out, "stderr": err, "history": history_text(world)})
+    run.problems += run.leaks

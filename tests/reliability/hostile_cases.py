@@ -23,7 +23,7 @@ PREFIX = f"actors/{ACTOR}/training_data/"
 class Case:
     """What a hostile case expects of the sync that meets it."""
 
-    hint: str  # a substring of the error that names the path or the cause
+    hint: str | tuple[str, ...]  # substrings of one error: the path and the cause
     code: int = 1
     innocent_synced: bool = True  # the rest of the actor syncs as usual
     cli: list[str] | None = None  # run the CLI with these arguments instead of the engine
@@ -147,7 +147,8 @@ def symlink_folder_download_target(world: World, base: Path) -> Case:
 def unreadable_file(world: World, base: Path) -> Case:
     path = world.put_local(ACTOR, "locked.bin", b"private")
     path.chmod(0)
-    return Case(hint="locked.bin: cannot be read", unprivileged=True)
+    # The scan or, for a new small file, its upload finds it unreadable (messages differ).
+    return Case(hint=("locked.bin: ", "Permission denied"), unprivileged=True)
 
 
 @case("unreadable")

@@ -25,7 +25,7 @@ def test_kill_9_in_every_phase_leaves_a_consistent_state_and_the_next_sync_conve
 
     for run in runs:
         assert run.problems == [], run.phase
-        assert run.converged and run.leaks == []
+        assert run.outside == 0 and run.converged and run.leaks == []
     landed = {run.phase for run in runs if run.hit}
     assert landed == set(PHASES), [(r.phase, r.hit) for r in runs]
 
@@ -40,5 +40,5 @@ def test_cancel_through_the_api_at_any_point_leaves_a_consistent_state(world: Wo
 
     for run in runs:
         assert run.problems == [], run.phase
-        assert run.converged and run.leaks == []
+        assert run.outside == 0 and run.converged and run.leaks == []
     assert sum(run.hit for run in runs) >= 4, [(r.phase, r.hit) for r in runs]

@@ -1,0 +1,315 @@
+"""The reliability soak: many faulted syncs, kill -9s, cancels, hostile inputs; writes the table.
+
+    python -m tests.reliability.soak --crashes 120 --faulted-requests 3000 --minutes 20
+
+It stops by itself when the counts are reached or the time is up (whichever first), and
+writes docs/RELIABILITY.md from what it measured. Exit status 1 if any run lost or
+corrupted a file, wrote outside the actor's folders, leaked a secret or did not converge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.reliability import concurrency, crashes, faults, hostile, rig
+from tests.reliability.faultproxy import KINDS
+from tests.reliability.hostile_cases import CASES
+from tests.s3server import S3Server
+
+DOC = rig.REPO / "docs" / "RELIABILITY.md"
+FAILING_KINDS = ("error500", "slowdown", "reset", "cut")
+
+
+@dataclass
+class Row:
+    """One line of the table: a family of runs and what went wrong in them."""
+
+    tried: int = 0
+    landed: int = 0
+    lost: int = 0
+    corrupt: int = 0
+    outside: int = 0
+    leaks: int = 0
+    converged: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, problems: list[str], *, converged: bool, landed: bool = True,
+            outside: int = 0, leaks: int = 0) -> None:
+        self.tried += 1
+        self.landed += landed
+        self.lost += sum(p.startswith(("lost locally", "lost in S3")) for p in problems)
+        self.corrupt += sum(
+            any(w in p for w in ("corrupt", "partial", "never had", "not the MD5", "temp file"))
+            for p in problems
+        )
+        self.outside += outside
+        self.leaks += leaks
+        self.converged += converged
+        self.examples += problems[:2] if len(self.examples) < 6 else []
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.lost or self.corrupt or self.outside or self.leaks
+                    or self.converged != self.tried)
+
+
+@dataclass
+class Soak:
+    server: S3Server
+    base: Path
+    seed: int
+    deadline: float
+    rows: dict[str, Row] = field(default_factory=dict)
+    injected: Counter[str] = field(default_factory=Counter)
+    _n: int = 0
+
+    def row(self, name: str) -> Row:
+        return self.rows.setdefault(name, Row())
+
+    def fresh(self) -> tuple[rig.World, Path]:
+        self._n += 1
+        where = self.base / f"w{self._n}"
+        where.mkdir()
+        world = rig.new_world(self.server.url, where)
+        os.environ["TRAINSYNC_CACHE_DIR"] = str(where / "cache")
+        return world, where
+
+    def time_left(self) -> bool:
+        return time.monotonic() < self.deadline
+
+    @property
+    def faulted(self) -> int:
+        return sum(self.injected[k] for k in FAILING_KINDS)
+
+
+def _say(text: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", flush=True)
+
+
+def run_hostile(soak: Soak) -> None:
+    for name in sorted(CASES):
+        world_base = soak.base / f"h-{name}"
+        world_base.mkdir()
+        os.environ["TRAINSYNC_CACHE_DIR"] = str(world_base / "cache")
+        run = hostile.run_case(name, soak.server.url, world_base)
+        if run.skipped:
+            continue
+        row = soak.row(f"hostile input: {run.group}")
+        row.add(run.problems, converged=not run.problems, outside=run.outside,
+                leaks=len(run.leaks))
+        row.lost += run.lost
+
+
+def run_concurrency(soak: Soak, seed: int) -> None:
+    for wait in (False, True):
+        world, where = soak.fresh()
+        run = concurrency.two_processes(world, where, soak.server.port, seed, wait=wait)
+        soak.row("two syncs at once" + (" (--wait)" if wait else "")).add(
+            run.problems, converged=run.converged)
+    world, where = soak.fresh()
+    run = concurrency.written_while_uploading(world, soak.server.port, seed)
+    soak.row("files written during upload").add(
+        run.problems, converged=run.converged, landed=run.caught > 0)
+
+
+def run_faults(soak: Soak, seed: int) -> None:
+    world, _ = soak.fresh()
+    run = faults.light_faults_run(world, soak.server.port, seed)
+    soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
+    soak.injected["requests"] += run.injected["requests"]
+    soak.row("faults: ~5% errors + 1% cut bodies").add(
+        run.problems + [f"error: {e}" for e in run.errors], converged=run.converged,
+        leaks=len(run.leaks))
+    world, _ = soak.fresh()
+    run = faults.heavy_faults_run(world, soak.server.port, seed)
+    soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
+    soak.injected["requests"] += run.injected["requests"]
+    soak.row("faults: ~25% errors, then a clean sync").add(
+        run.problems, converged=run.converged, leaks=len(run.leaks))
+    world, where = soak.fresh()
+    run = faults.total_failure_run(world, where, soak.server.port, seed,
+                                   only_transfers=bool(seed % 2))
+    soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
+    soak.injected["requests"] += run.injected["requests"]
+    soak.row("faults: 100% errors, then a clean sync").add(
+        run.problems, converged=run.converged, leaks=len(run.leaks))
+
+
+def run_crashes(soak: Soak, rng: random.Random, count: int) -> None:
+    """`count` kills rotating over the phases, a fresh world every 12 so syncs stay small."""
+    world, where = soak.fresh()
+    expected = rig.Expected()
+    crashes.pad_manifest(world)
+    for i in range(count):
+        phase = crashes.PHASES[i % len(crashes.PHASES)]
+        run = crashes.kill_once(world, where, soak.server.port, expected, rng, phase, f"k{i}")
+        soak.row(f"kill -9 during {phase}").add(
+            run.problems, converged=run.converged, landed=run.hit, outside=run.outside,
+            leaks=len(run.leaks))
+
+
+def run_cancels(soak: Soak, rng: random.Random, count: int) -> None:
+    world, _ = soak.fresh()
+    expected = rig.Expected()
+    for i in range(count):
+        point = crashes.CANCEL_POINTS[i % len(crashes.CANCEL_POINTS)]
+        run = crashes.cancel_once(world, expected, rng, point, f"c{i}")
+        soak.row(f"API cancel at {point}").add(
+            run.problems, converged=run.converged, landed=run.hit, outside=run.outside,
+            leaks=len(run.leaks))
+
+
+def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
+    rng = random.Random(soak.seed)
+    _say(f"hostile inputs: {len(CASES)} cases")
+    run_hostile(soak)
+    _say("concurrency")
+    run_concurrency(soak, soak.seed)
+    kills = cancels = rounds = 0
+    jobs: list[tuple[str, Callable[[], bool]]] = [
+        ("kill", lambda: kills < args.crashes),
+        ("fault", lambda: soak.faulted < args.faulted_requests),
+        ("cancel", lambda: cancels < args.cancels),
+    ]
+    while soak.time_left() and any(wanted() for _, wanted in jobs):
+        for job, wanted in jobs:
+            if not wanted() or not soak.time_left():
+                continue
+            if job == "kill":
+                batch = min(12, args.crashes - kills)
+                run_crashes(soak, rng, batch)
+                kills += batch
+            elif job == "fault":
+                run_faults(soak, soak.seed + rounds)
+                rounds += 1
+            else:
+                batch = min(8, args.cancels - cancels)
+                run_cancels(soak, rng, batch)
+                cancels += batch
+            _say(f"kills {kills}/{args.crashes}, cancels {cancels}/{args.cancels}, "
+                 f"faulted requests {soak.faulted}/{args.faulted_requests}")
+
+
+def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    kinds = [k for k in KINDS if soak.injected[k]]
+    lines = [
+        "# Reliability",
+        "",
+        "trainsync promises that nothing is ever lost or corrupted. `tests/reliability/` checks",
+        "it against a fault-injecting proxy (`faultproxy.py`, between boto3 and a loopback S3",
+        "server), `kill -9` of the real CLI, cancels through the engine's API, two processes",
+        "syncing one actor, and hostile input. A short form runs in every `pytest`; the soak",
+        "below is the long form, and this page is written by it.",
+        "",
+        "## Rerun",
+        "",
+        "```sh",
+        "python -m tests.reliability.soak --crashes 120 --faulted-requests 3000 --minutes 20",
+        "```",
+        "",
+        "It needs the test extras (`pip install -e '.[test]'`), stops by itself when the counts",
+        "are reached or the time is up, rewrites this file, and exits 1 if any run lost or",
+        "corrupted a file, wrote outside the actor's folders, leaked a secret or did not converge.",
+        "",
+        f"## Last run: {when}",
+        "",
+        f"Seed {args.seed}, {minutes:.1f} min on {os.cpu_count()} cores "
+        f"({platform.python_implementation()} {platform.python_version()}), "
+        f"{soak.injected['requests']} requests through the fault proxy.",
+        "",
+        "Faults injected, by kind:",
+        "",
+        "| " + " | ".join(kinds) + " | total that failed a request |",
+        "|" + "---:|" * (len(kinds) + 1),
+        "| " + " | ".join(str(soak.injected[k]) for k in kinds) + f" | {soak.faulted} |",
+        "",
+        "Runs (a *landed* kill or cancel is one that hit its target phase; *converged* means",
+        "the state after it was consistent and the next plain sync reached the exact expected",
+        "files on disk, in S3 and in the manifest; for hostile input it means the input was",
+        "refused with a clear error naming it while the rest of the actor synced):",
+        "",
+        "| scenario | runs | landed | files lost | files corrupt | written outside | "
+        "secrets leaked | converged |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in sorted(soak.rows):
+        row = soak.rows[name]
+        share = 100 * row.converged / row.tried if row.tried else 0
+        lines.append(
+            f"| {name} | {row.tried} | {row.landed} | {row.lost} | {row.corrupt} | "
+            f"{row.outside} | {row.leaks} | {row.converged}/{row.tried} ({share:.0f}%) |"
+        )
+    total = Row()
+    for row in soak.rows.values():
+        for attr in ("tried", "landed", "lost", "corrupt", "outside", "leaks", "converged"):
+            setattr(total, attr, getattr(total, attr) + getattr(row, attr))
+    share = 100 * total.converged / total.tried if total.tried else 0
+    lines.append(
+        f"| **all** | **{total.tried}** | **{total.landed}** | **{total.lost}** | "
+        f"**{total.corrupt}** | **{total.outside}** | **{total.leaks}** | "
+        f"**{total.converged}/{total.tried} ({share:.0f}%)** |"
+    )
+    problems = [f"- {name}: {e}" for name, row in soak.rows.items() for e in row.examples]
+    if problems:
+        lines += ["", "Problems seen:", "", *problems[:30]]
+    lines += [
+        "",
+        f"Hostile inputs tried ({len(CASES)}): " + ", ".join(sorted(CASES)) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.reliability.soak")
+    parser.add_argument("--crashes", type=int, default=120, help="kill -9 points")
+    parser.add_argument("--cancels", type=int, default=40, help="cancels through the API")
+    parser.add_argument("--faulted-requests", type=int, default=3000,
+                        help="requests failed by the proxy (500, 503, reset, cut body)")
+    parser.add_argument("--minutes", type=float, default=20.0, help="stop after this long")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=DOC, help="where to write the table")
+    args = parser.parse_args(argv)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY=rig.SECRET_KEY,
+        AWS_SESSION_TOKEN=rig.SESSION_TOKEN, AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    for key in [k for k in os.environ if k.startswith("TRAINSYNC_")]:
+        del os.environ[key]
+    base = Path(tempfile.mkdtemp(prefix="trainsync-soak-"))
+    os.environ["TRAINSYNC_CONFIG"] = str(base / "no-user-config.toml")
+    server = S3Server()
+    server.start()
+    started = time.monotonic()
+    soak = Soak(server, base, args.seed, started + args.minutes * 60)
+    try:
+        soak_loop(soak, args)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+    minutes = (time.monotonic() - started) / 60
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(soak, args, minutes))
+    _say(f"wrote {args.out}")
+    failed = [name for name, row in soak.rows.items() if row.failed]
+    for name in failed:
+        print(f"FAILED: {name}: {soak.rows[name].examples[:3]}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
