@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from typing import Any
 
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, SEED_KEYS
-from tests.server.conftest import Api, ApiFactory, wait_until
+from tests.server.conftest import SYNC_PATH, Api, ApiFactory, wait_until
 from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage
 from trainsync_tui.server.streaming import Throttle
 
@@ -96,6 +97,31 @@ def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
 
     again = api.sync(ACTOR)
     assert again.status == 200 and again.json["errors"] == [], again.body
+    assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+
+
+def test_a_plain_request_whose_client_hangs_up_still_finishes(
+    world: World, start_api: ApiFactory
+) -> None:
+    """Schedulers with short HTTP timeouts still make progress; the result is in history."""
+    api = start_api(concurrency=1, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    files = {f"clip{n}.bin": (bytes([n]) * 4093 + b"\n") * (11 * MiB // 4094) for n in range(3)}
+    for path, data in files.items():
+        world.put_s3(ACTOR, path, data, multipart=True)
+    staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
+    conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=60)
+    conn.request("POST", SYNC_PATH.format(id="0042"), json.dumps({"actor_name": ACTOR}))
+
+    wait_until(
+        lambda: staging.is_dir() and any(p.stat().st_size for p in staging.iterdir()),
+        "the first download to write bytes",
+    )
+    conn.close()
+
+    entry = wait_until(
+        lambda: next(iter(api.engine.history(ACTOR, 1)), None), "the sync to record its end"
+    )
+    assert entry["cancelled"] is False and entry["counts"]["downloaded"] == 3, entry
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
 
 
