@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync
@@ -26,6 +26,7 @@ from trainsync_tui.engine.paths import TEMP_PREFIX
 from trainsync_tui.engine.s3client import describe, error_code
 
 BytesFn = Callable[[int], None]
+_R = TypeVar("_R")
 _DOWNLOAD_ATTEMPTS = 5
 _READ_SIZE = 1024 * 1024
 
@@ -105,6 +106,14 @@ class Transfers:
         except Exception as exc:
             if self.cancel.cancelled:
                 raise CancelledSync() from None
+            # Same words as the single-request paths, not s3transfer's own.
+            if "did not match expected ETag" in str(exc) or error_code(exc) in (
+                "PreconditionFailed",
+                "412",
+            ):
+                raise TransferError("changed in S3 since the audit; sync again") from None
+            if isinstance(exc, OSError) and exc.strerror:
+                raise TransferError(f"cannot write ({exc.strerror})") from None
             raise TransferError(describe(exc)) from None
         finally:
             unregister()
@@ -140,7 +149,7 @@ class Transfers:
         changes while it is read, is refused before anything is sent.
         """
         before = unchanged_since_audit(source, size, mtime)
-        data = source.read_bytes()
+        data = _read(source, source.read_bytes)
         stamp = FileStamp.of(before)
         if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
             raise TransferError("changed while it was being uploaded; it will be synced next run")
@@ -360,6 +369,14 @@ class Transfers:
             raise TransferError(describe(exc)) from None
 
 
+def _read(path: Path, read: Callable[[], _R]) -> _R:
+    """Run `read`; a file that cannot be read gets the audit's words for it."""
+    try:
+        return read()
+    except OSError as exc:
+        raise TransferError(f"cannot be read ({exc.strerror or exc})") from None
+
+
 def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result:
     """The file's stat, if it still has the size and time the audit listed."""
     try:
@@ -376,7 +393,7 @@ def hash_unchanged(
 ) -> tuple[str, FileStamp]:
     """The MD5 of a file the audit did not hash, if it is still the file the audit listed."""
     before = FileStamp.of(unchanged_since_audit(path, size, mtime))
-    md5 = md5_file(path, cancel)
+    md5 = _read(path, lambda: md5_file(path, cancel))
     if FileStamp.of(os.stat(path)) != before:
         raise TransferError("changed while it was being hashed; it will be synced next run")
     return md5, before
