@@ -115,7 +115,10 @@ async def stream_sync(
     if first is _DONE:
         return json_response(task.result().to_json())  # raises → the JSON error middleware
 
-    response = web.StreamResponse(headers={"Content-Type": NDJSON, "Cache-Control": "no-store"})
+    # X-Accel-Buffering: a proxy such as nginx must pass lines on as they come.
+    response = web.StreamResponse(
+        headers={"Content-Type": NDJSON, "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
     await response.prepare(request)
     item = first
     try:
