@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import run
 from trainsync_tui.bench.options import build_dataset, parse, workloads_for
@@ -172,3 +174,15 @@ def test_quick_profile_is_smaller_and_orders_workloads_after_the_upload() -> Non
     assert 2047 * ds.MiB < build_dataset("large", False, 1).bytes <= 2048 * ds.MiB
     assert workloads_for("many", ("W3",)) == ["W1", "W3"]
     assert workloads_for("actors", quick.workloads) == ["W6 up", "W6 no-op"]
+
+
+def test_trainsync_bench_takes_its_options_with_or_without_the_separator(capsys) -> None:
+    from trainsync_tui.cli import main
+
+    for argv in (["bench", "--help"], ["bench", "--", "--help"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 0
+        assert "--quick" in capsys.readouterr().out
+    options = parse(["--", "--quick", "--datasets", "many"])
+    assert options.quick and options.datasets == ("many",)

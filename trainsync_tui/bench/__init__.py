@@ -9,8 +9,7 @@ def run_bench(argv: list[str]) -> int:
     from trainsync_tui.bench.report import markdown, write
     from trainsync_tui.bench.runner import run_all, say
 
-    # `trainsync bench -- --quick`: argparse.REMAINDER in cli.py keeps the separator.
-    options = parse(argv[1:] if argv[:1] == ["--"] else argv)
+    options = parse(argv)
     try:
         import nanio  # noqa: F401
     except ImportError:

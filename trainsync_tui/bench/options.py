@@ -62,7 +62,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def parse(argv: list[str]) -> BenchOptions:
-    args = parser().parse_args(argv)
+    """`trainsync bench --quick` and `trainsync bench -- --quick` both reach here."""
+    args = parser().parse_args(argv[1:] if argv[:1] == ["--"] else argv)
     default_sets = (
         ("many", "large", "actors") if args.quick else ("many", "large", "actors", "huge")
     )
