@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import re
+
+# What a signed request carries that must never be shown: a server that echoes the request
+# in its error message (some S3-compatible ones do) would otherwise put these in our logs.
+_SIGNED_PARTS = re.compile(
+    r"(Signature|X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|Credential)"
+    r"(\s*[=:]\s*)[^\s&;,\"'<>]+",
+    re.IGNORECASE,
+)
+_SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+def redact(text: str) -> str:
+    """`text` with credentials and request signatures replaced by ***."""
+    for name in _SECRET_VARIABLES:
+        value = os.environ.get(name, "")
+        if len(value) >= 8 and value in text:
+            text = text.replace(value, "***")
+    return _SIGNED_PARTS.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
 
 class TrainsyncError(Exception):
     """Base error; `exit_code` is what the CLI exits with when it ends a run."""
@@ -9,6 +30,7 @@ class TrainsyncError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 

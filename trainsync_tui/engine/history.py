@@ -7,13 +7,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from trainsync_tui.engine.errors import redact
+
 HISTORY_NAME = "history.jsonl"
 
 
 def append_history(state_dir: Path, entry: dict[str, Any]) -> None:
     """One O_APPEND write per entry, so concurrent runs never interleave a line."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    text = redact(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+    line = (text + "\n").encode("utf-8")
     fd = os.open(state_dir / HISTORY_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)

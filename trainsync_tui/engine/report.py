@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainsync_tui.engine.errors import redact
 from trainsync_tui.engine.plan import COUNT_KEYS, Plan
 
 
@@ -40,7 +41,8 @@ class SyncReport:
     def to_json(self) -> dict[str, Any]:
         """Exactly the seed's keys first, then the extras."""
         data: dict[str, Any] = {key: self.counts.get(key, 0) for key in COUNT_KEYS}
-        data["errors"] = list(self.errors)
+        # Errors quote what S3 said; a server that echoes the signed request must not leak it.
+        data["errors"] = [redact(e) for e in self.errors]
         data.update(
             actor_id=self.actor_id,
             actor_name=self.actor_name,
