@@ -19,6 +19,7 @@ Counts of every fault injected, per kind, are kept in ``counts``.
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import random
 import socket
@@ -61,6 +62,9 @@ class FaultProxy:
     stall_seconds: float = 0.5
     # Which requests may be faulted (e.g. only GETs); None means all.
     applies: Callable[[Request], bool] | None = None
+    # The text of injected error bodies; a test makes a careless server that echoes the
+    # request (headers, signature, token) with it.
+    message: Callable[[Request], str] = lambda _: "injected by faultproxy"
     counts: Counter[str] = field(default_factory=Counter)
     # (method, target) of every request, in arrival order: lets a test see the phase a
     # client process is in from outside it.
@@ -175,7 +179,8 @@ class FaultProxy:
                 if kind == "error500"
                 else ("SlowDown", 503, "Slow Down")
             )
-            body = _ERROR_BODY.format(code=code, message="injected by faultproxy").encode()
+            text = html.escape(self.message(request))
+            body = _ERROR_BODY.format(code=code, message=text).encode()
             head = [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
             payload = b"" if request.method == "HEAD" else body
             client.sendall(_head(status, reason, head) + payload)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 # Distinctive values, so a leak is found by a plain substring search.
 SECRET_KEY = "rel1ab1l1tySECRETkey/" + "x" * 19
 SESSION_TOKEN = "rel1ab1l1tySESSIONtoken" + "y" * 40
-SECRET_MARKERS = (SECRET_KEY, SESSION_TOKEN, "Signature=", "X-Amz-Signature", "X-Amz-Credential")
+SECRET_MARKERS = (
+    re.escape(SECRET_KEY),
+    re.escape(SESSION_TOKEN),
+    r"Signature=[0-9a-fA-F]{16}",  # a SigV4 signature (header or presigned URL)
+    r"X-Amz-Credential=[^*&\s]",  # a presigned URL's credential scope
+)
 
 
 def md5(data: bytes) -> str:
@@ -212,7 +218,7 @@ def leaked_secrets(texts: dict[str, str]) -> list[str]:
         f"{name} contains {marker!r}"
         for name, text in texts.items()
         for marker in SECRET_MARKERS
-        if marker in text
+        if re.search(marker, text)
     ]
 
 
