@@ -125,11 +125,15 @@ def run_case(name: str, server_url: str, base: Path) -> HostileRun:
     _innocent_work(world)
     case = build(world, base)
     if case.unprivileged and os.getuid() == 0 and not shutil.which("setpriv"):
-        run.skipped = "running as root without setpriv: cannot make a file unreadable"
+        case.skip = "running as root without setpriv: cannot make a file unreadable"
+    if case.skip:
+        run.skipped = case.skip
         return run
     try:
         _check(world, base, case, run)
     finally:
+        if case.cleanup is not None:
+            case.cleanup()
         for folder, dirs, _files in os.walk(world.root):  # let the test clean up after itself
             for d in dirs:
                 os.chmod(os.path.join(folder, d), 0o755)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import subprocess
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ class Case:
     fsize: int | None = None  # RLIMIT_FSIZE for the run: a full disk
     during: Callable[[str], None] | None = None  # called as each file starts transferring
     may_be_absent_after: set[str] = field(default_factory=set)  # S3 keys it may remove
+    cleanup: Callable[[], None] | None = None
+    skip: str = ""  # why this case cannot run here
 
 
 Builder = Callable[[World, Path], Case]
@@ -221,9 +225,31 @@ def actor_prefixes_in_s3(world: World, base: Path) -> Case:
 
 @case("full disk")
 def full_disk_during_download(world: World, base: Path) -> Case:
-    world.put_s3(ACTOR, "huge.bin", blob(__import__("random").Random(1), PART + 3 * 1024 * 1024))
+    world.put_s3(ACTOR, "huge.bin", blob(random.Random(1), PART + 3 * 1024 * 1024))
     world.put_s3(ACTOR, "large.bin", b"L" * (3 * 1024 * 1024))
     return Case(hint="huge.bin", fsize=2 * 1024 * 1024)
+
+
+@case("full disk")
+def full_small_filesystem_during_download(world: World, base: Path) -> Case:
+    """A 2 MiB tmpfs as a folder of training_data/: downloads there stage beside their target
+    (rename must stay on one filesystem), so the temp file itself fills the disk."""
+    folder = world.actor_dir(ACTOR) / "training_data" / "small_disk"
+    folder.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        return Case(hint="", skip="cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN)")
+    world.put_local(ACTOR, "small_disk/already_there.bin", b"keep me")
+    world.put_s3(ACTOR, "small_disk/huge.bin", blob(random.Random(2), PART + 1024 * 1024))
+    world.put_s3(ACTOR, "small_disk/mid.bin", b"m" * (3 * 1024 * 1024))
+    world.put_s3(ACTOR, "small_disk/fits.bin", b"fits")
+
+    def unmount() -> None:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+    return Case(hint=("small_disk/", "No space left on device"), cleanup=unmount)
 
 
 @case("changed during sync")
@@ -252,7 +278,7 @@ def object_deleted_before_download(world: World, base: Path) -> Case:
 
 @case("changed during sync")
 def multipart_object_replaced_before_download(world: World, base: Path) -> Case:
-    rng = __import__("random").Random(3)
+    rng = random.Random(3)
     world.put_s3(ACTOR, "big.bin", blob(rng, PART + 1024), multipart=True)
 
     def during(path: str) -> None:
