@@ -151,8 +151,8 @@ def symlink_folder_download_target(world: World, base: Path) -> Case:
 def unreadable_file(world: World, base: Path) -> Case:
     path = world.put_local(ACTOR, "locked.bin", b"private")
     path.chmod(0)
-    # The scan or, for a new small file, its upload finds it unreadable (messages differ).
-    return Case(hint=("locked.bin: ", "Permission denied"), unprivileged=True)
+    # The scan or, for a new small file, its upload finds it unreadable.
+    return Case(hint="locked.bin: cannot be read (Permission denied)", unprivileged=True)
 
 
 @case("unreadable")
@@ -227,7 +227,7 @@ def actor_prefixes_in_s3(world: World, base: Path) -> Case:
 def full_disk_during_download(world: World, base: Path) -> Case:
     world.put_s3(ACTOR, "huge.bin", blob(random.Random(1), PART + 3 * 1024 * 1024))
     world.put_s3(ACTOR, "large.bin", b"L" * (3 * 1024 * 1024))
-    return Case(hint="huge.bin", fsize=2 * 1024 * 1024)
+    return Case(hint="huge.bin: cannot write (File too large)", fsize=2 * 1024 * 1024)
 
 
 @case("full disk")
@@ -285,4 +285,4 @@ def multipart_object_replaced_before_download(world: World, base: Path) -> Case:
         if path == "big.bin":
             world.put_s3(ACTOR, "big.bin", blob(rng, PART + 2048), multipart=True)
 
-    return Case(hint="big.bin: ", during=during)
+    return Case(hint="big.bin: changed in S3 since the audit", during=during)
