@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from textual.widgets import Static
+
 from tests.app.conftest import CONFLICTED, FakeSchedule, build_actors, settle, wait_for
 from tests.conftest import World, md5
 from trainsync_tui.app.app import TrainsyncApp
@@ -113,7 +115,10 @@ async def test_escape_cancels_a_running_sync_cleanly(world: World, schedule: Fak
             """a first file downloaded"""
             return any("downloaded" in str(line.text) for line in log.lines)
 
-        await wait_for(pilot, transferring)
+        await wait_for(pilot, transferring, timeout=90)
+        progress = app.query_one("#progress-text", Static)
+        await wait_for(pilot, lambda: "files ·" in str(progress.content), timeout=90)
+        assert "/s" in str(progress.content)  # speed shown
         await pilot.press("escape")
         await settle(pilot, app)
         assert app.query_one(ActorHeader).message.startswith("Cancelled")

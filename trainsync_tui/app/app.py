@@ -137,19 +137,9 @@ class TrainsyncApp(App[int]):
         header = self.query_one(ActorHeader)
         header.message = state.message or (state.error if state.status == "error" else "")
         header.busy = state.status == "syncing"
-        orphans = "DELETE" + (" (force)" if state.force else "") if state.delete_orphans else "keep"
-        periodic = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
-        marked = f" · {len(state.marks)} marked" if state.marks else ""
-        header.options = (
-            f"dry run {'ON' if self.dry_run else 'off'} · orphans {orphans} · "
-            f"periodic {periodic}{marked}"
-        )
+        header.options = state.options_line(self.dry_run)
         if tree:
-            note = {"never": "not audited yet", "queued": "waiting to audit…",
-                    "auditing": "auditing…", "error": state.error}.get(state.status, "")
-            if state.status == "syncing" and state.model is None:
-                note = "syncing…"
-            self.query_one(DiscrepancyTree).show_model(state.model, state.marks, note)
+            self.query_one(DiscrepancyTree).show_model(state.model, state.marks, state.tree_note())
 
     def _say(self, state: ActorState, message: str) -> None:
         """Show a message in the actor's header that clears itself after 5 seconds."""

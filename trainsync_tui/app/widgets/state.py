@@ -44,6 +44,21 @@ class ActorState:
             return f"● {actions:,} difference{'s' if actions > 1 else ''}"
         return "✓ in sync"
 
+    def options_line(self, dry_run: bool) -> str:
+        """The header's second line: the choices the next sync will use."""
+        orphans = ("DELETE" + (" (force)" if self.force else "")) if self.delete_orphans else "keep"
+        periodic = f"every {self.periodic_minutes} min" if self.periodic_minutes else "off"
+        marked = f" · {len(self.marks)} marked" if self.marks else ""
+        dry = "ON" if dry_run else "off"
+        return f"dry run {dry} · orphans {orphans} · periodic {periodic}{marked}"
+
+    def tree_note(self) -> str:
+        """What the tree says when there is no plan to show."""
+        if self.status == "syncing" and self.model is None:
+            return "syncing…"
+        notes = {"never": "not audited yet", "queued": "waiting to audit…", "auditing": "auditing…"}
+        return self.error if self.status == "error" else notes.get(self.status, "")
+
     def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
         self.audit, self.plan, self.model, self.error = audit, plan, model, ""
         self.status = "conflicts" if plan.conflicts else ("diff" if plan.actions else "ok")
