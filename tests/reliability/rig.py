@@ -148,6 +148,12 @@ def end_state_problems(world: World, expected: dict[str, bytes], actor: str = AC
     problems += [f"manifest lists unknown {p}" for p in sorted(set(recorded) - set(expected))]
     uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
     problems += [f"unfinished multipart upload: {u['Key']}" for u in uploads]
+    # What a killed run left beside training_data/ is cleaned by the next one.
+    actor_dir = world.actor_dir(actor)
+    leftovers = list(actor_dir.glob(".manifest.json.*")) + list(
+        (actor_dir / ".trainsync" / "tmp").glob(f"{TEMP_PREFIX}*")
+    )
+    problems += [f"temp file left: {p.relative_to(actor_dir)}" for p in leftovers]
     return problems
 
 
