@@ -193,3 +193,15 @@ async def test_filter_shows_matching_actors_and_periodic_sync_runs_when_due(
         assert app.states[CONFLICTED].status == "syncing"
         await settle(pilot, app)
         assert len(world.engine().history(CONFLICTED)) == 1
+
+
+async def test_without_s3_the_local_actors_still_show_with_the_reason(world: World) -> None:
+    from dataclasses import replace
+
+    world.put_local(SYNC_ME, "a.txt", b"a")
+    app = TrainsyncApp(replace(world.settings, bucket="no-such-bucket-here"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.states.get(SYNC_ME) is not None
+                       and app.states[SYNC_ME].status == "error")
+        assert "no-such-bucket-here" in app.states[SYNC_ME].error
+        assert "error" in prompt_of(app, SYNC_ME)
