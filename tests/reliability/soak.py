@@ -124,7 +124,8 @@ def run_concurrency(soak: Soak, seed: int) -> None:
         run.problems, converged=run.converged, landed=run.caught > 0)
 
 
-def run_faults(soak: Soak, seed: int) -> None:
+def run_faults(soak: Soak, seed: int, quota: int) -> None:
+    """One light and one total-failure run, then heavy runs until `quota` faults in all."""
     world, _ = soak.fresh()
     run = faults.light_faults_run(world, soak.server.port, seed)
     soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
@@ -132,12 +133,6 @@ def run_faults(soak: Soak, seed: int) -> None:
     soak.row("faults: ~5% errors + 1% cut bodies").add(
         run.problems + [f"error: {e}" for e in run.errors], converged=run.converged,
         leaks=len(run.leaks))
-    world, _ = soak.fresh()
-    run = faults.heavy_faults_run(world, soak.server.port, seed)
-    soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
-    soak.injected["requests"] += run.injected["requests"]
-    soak.row("faults: ~25% errors, then a clean sync").add(
-        run.problems, converged=run.converged, leaks=len(run.leaks))
     world, where = soak.fresh()
     run = faults.total_failure_run(world, where, soak.server.port, seed,
                                    only_transfers=bool(seed % 2))
@@ -145,6 +140,15 @@ def run_faults(soak: Soak, seed: int) -> None:
     soak.injected["requests"] += run.injected["requests"]
     soak.row("faults: 100% errors, then a clean sync").add(
         run.problems, converged=run.converged, leaks=len(run.leaks))
+    heavy = 0
+    while soak.time_left() and (heavy == 0 or soak.faulted < quota):
+        world, _ = soak.fresh()
+        run = faults.heavy_faults_run(world, soak.server.port, seed * 1000 + heavy)
+        heavy += 1
+        soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
+        soak.injected["requests"] += run.injected["requests"]
+        soak.row("faults: ~40% errors, then a clean sync").add(
+            run.problems, converged=run.converged, leaks=len(run.leaks))
 
 
 def run_crashes(soak: Soak, rng: random.Random, count: int) -> None:
@@ -192,7 +196,9 @@ def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
                 run_crashes(soak, rng, batch)
                 kills += batch
             elif job == "fault":
-                run_faults(soak, soak.seed + rounds)
+                # Keep the faults in step with the kills, so both targets end together.
+                share = min(1.0, (kills + 12) / max(1, args.crashes))
+                run_faults(soak, soak.seed + rounds, int(args.faulted_requests * share))
                 rounds += 1
             else:
                 batch = min(8, args.cancels - cancels)

@@ -60,3 +60,15 @@ def test_lost_reply_to_a_conditional_put_is_not_an_error(
     assert world.s3_paths(ACTOR) == sorted(files)
     assert report.errors == []
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+
+
+def test_heavy_faults_leave_nothing_corrupt_and_the_next_sync_converges(
+    world: World, s3_server: S3Server
+) -> None:
+    from tests.reliability.faults import heavy_faults_run
+
+    run = heavy_faults_run(world, s3_server.port, seed=12)
+
+    assert sum(run.injected[k] for k in ("error500", "slowdown", "reset", "cut")) >= 50
+    assert run.problems == []
+    assert run.leaks == []
