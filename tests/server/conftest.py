@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -178,8 +180,11 @@ def trainsync(*args: str) -> list[str]:
 
 def start_process(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """Start a `serve`/`web` subprocess and wait for its banner line (the URL it listens on)."""
+    # A session of its own: the apps `trainsync web` starts are in its process group, so a
+    # test can check that none outlives the server and kill any that would.
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        start_new_session=True,
     )
     assert proc.stdout is not None
     banner = proc.stdout.readline()  # blocks until listening, or "" when it died
@@ -187,3 +192,17 @@ def start_process(command: list[str], env: dict[str, str]) -> tuple[subprocess.P
         _out, err = proc.communicate(timeout=30)
         raise AssertionError(f"exited {proc.returncode} before listening: {err}")
     return proc, banner
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group (a server and the apps it started) is still running."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)

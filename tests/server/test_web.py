@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,13 @@ from tests.conftest import World
 from tests.engine.clitools import ACTOR
 from tests.s3server import free_port
 from tests.server.browser import Browser, png_colours
-from tests.server.conftest import start_process, subprocess_env, trainsync
+from tests.server.conftest import (
+    group_alive,
+    kill_group,
+    start_process,
+    subprocess_env,
+    trainsync,
+)
 
 TOKEN = "web-t0ken-for-tests"
 
@@ -31,6 +38,12 @@ class WebProcess:
         self.proc.send_signal(signal.SIGINT)
         out, err = self.proc.communicate(timeout=60)
         assert self.proc.returncode == 0, err
+        # The apps it started for browser tabs end with it (the group is empty once the
+        # last one has exited; each gets a few seconds to stop cleanly).
+        deadline = time.monotonic() + 15
+        while group_alive(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling process exit, not test synchronisation
+        assert not group_alive(self.proc.pid), "an app outlived trainsync web"
         return out, err
 
 
@@ -54,6 +67,7 @@ def start_web(world: World, tmp_path: Path) -> Iterator[object]:
         if web.proc.poll() is None:
             web.proc.kill()
             web.proc.communicate(timeout=30)
+        kill_group(web.proc.pid)  # never leave an app running after the test
 
 
 async def read_screen(ws: aiohttp.ClientWebSocketResponse, until: bytes) -> bytes:
