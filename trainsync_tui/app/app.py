@@ -398,6 +398,7 @@ class TrainsyncApp(App[int]):
         dialogs.show_help(self)
 
     def on_unmount(self) -> None:
-        self.adapter.cancel(None)
+        running = self.adapter.cancel(None)
         self.adapter.log.close()
-        self.engine.close()
+        if not running:  # a cancelled sync still cleaning up keeps using the hash cache
+            self.engine.close()

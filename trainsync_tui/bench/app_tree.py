@@ -89,8 +89,9 @@ async def measure(entries: int, files: int) -> list[str]:
             made = time.perf_counter()
             model = build_model(plan)
             out.append(f"synthetic plan of {entries:,} entries: {made - started:.2f} s (bench)")
-            out.append(f"tree model from the plan (worker thread): "
-                       f"{time.perf_counter() - made:.2f} s")
+            out.append(
+                f"tree model from the plan (worker thread): {time.perf_counter() - made:.2f} s"
+            )
 
             state = ActorState(SYNTHETIC)
             app.states = {SYNTHETIC: state, **app.states}
@@ -106,8 +107,10 @@ async def measure(entries: int, files: int) -> list[str]:
             app._refresh(state, tree=True)  # what AuditFinished does on the UI thread
             shown = time.perf_counter()
             await pilot.pause()
-            out.append(f"first paint of the tree: {(shown - started) * 1000:.0f} ms on the UI "
-                       f"thread, {(time.perf_counter() - started) * 1000:.0f} ms until idle")
+            out.append(
+                f"first paint of the tree: {(shown - started) * 1000:.0f} ms on the UI "
+                f"thread, {(time.perf_counter() - started) * 1000:.0f} ms until idle"
+            )
 
             async def key(name: str, done: Callable[[], bool]) -> float:
                 """From the key event posted to the app until its effect is visible."""
@@ -137,8 +140,10 @@ async def measure(entries: int, files: int) -> list[str]:
             await pilot.pause()
             tree.move_cursor(group.children[0].children[5])
             await pilot.pause()
-            out.append(f"open the group and its 30k-file folder: "
-                       f"{(time.perf_counter() - begun) * 1000:.0f} ms until idle")
+            out.append(
+                f"open the group and its 30k-file folder: "
+                f"{(time.perf_counter() - begun) * 1000:.0f} ms until idle"
+            )
 
             idle = [await move("down") for _ in range(30)]
             out.append(summarise("cursor move, idle", idle))
@@ -157,14 +162,17 @@ async def measure(entries: int, files: int) -> list[str]:
                 await asyncio.sleep(0.02)  # a person types a key every few tens of ms at most
             out.append(summarise("cursor move during a sync", moves))
             out.append(summarise("space toggle during a sync", toggles))
-            out.append(f"sync still running after the samples: "
-                       f"{app.states[REAL].status == 'syncing'}")
+            out.append(
+                f"sync still running after the samples: {app.states[REAL].status == 'syncing'}"
+            )
             if app.states[REAL].status == "syncing":
                 pane.select(REAL)
                 await pilot.pause()
                 stopped = await key("escape", lambda: app.states[REAL].status != "syncing")
-                out.append(f"escape until the sync has stopped cleanly: {stopped:.2f} s "
-                           f"({app.query_one(ActorHeader).message})")
+                out.append(
+                    f"escape until the sync has stopped cleanly: {stopped:.2f} s "
+                    f"({app.query_one(ActorHeader).message})"
+                )
     finally:
         server.stop()  # type: ignore[attr-defined]
     return out
