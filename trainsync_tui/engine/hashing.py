@@ -129,23 +129,72 @@ class HashingReader:
 
 
 class HashingWriter:
-    """A download target that hashes the bytes as they are written, in order.
+    """A download target that hashes the file in order while s3transfer writes it.
 
-    Not seekable, so s3transfer puts parts that land early in its bounded reorder queue
-    (max_in_memory_download_chunks parts) and writes them in order: the MD5 is ready when the
-    last part lands, with no second read of the file.
+    s3transfer writes parts at their offsets in whatever order they land (one IO thread).
+    Bytes that extend the hashed prefix are hashed from memory as they are written; a part
+    that lands early is only remembered as a range, and is read back (from the page cache)
+    once the gap before it fills. No data is held, nothing waits on the hash, and the MD5 is
+    ready when the last part lands, without a second pass over the whole file.
     """
 
     def __init__(self, handle: Any) -> None:
         self._handle = handle
         self.digest = hashlib.md5(usedforsecurity=False)
+        self._hashed = 0  # bytes [0, _hashed) are in the digest
+        self._ahead: dict[int, int] = {}  # start -> end of written ranges past _hashed
+        self._position = 0
 
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return int(self._handle.write(data))
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._position = self._handle.seek(offset, whence)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
 
     def seekable(self) -> bool:
-        return False
+        return True
+
+    def write(self, data: bytes) -> int:
+        start = self._position
+        written = int(self._handle.write(data))
+        self._position = start + written
+        if start == self._hashed:
+            self.digest.update(data)
+            self._hashed += written
+            self._catch_up()
+        elif start > self._hashed:
+            self._ahead[start] = max(self._ahead.get(start, 0), start + written)
+        elif start + written > self._hashed:  # a retry rewrote bytes we hashed already
+            self.digest.update(memoryview(data)[self._hashed - start :])
+            self._hashed = start + written
+            self._catch_up()
+        return written
+
+    def _catch_up(self) -> None:
+        while self._hashed in self._ahead:
+            end = self._ahead.pop(self._hashed)
+            if end <= self._hashed:
+                continue
+            self._handle.flush()
+            with open(self._handle.name, "rb", buffering=0) as reader:
+                reader.seek(self._hashed)
+                while self._hashed < end:
+                    chunk = reader.read(min(_READ_SIZE, end - self._hashed))
+                    if not chunk:
+                        raise OSError(f"{self._handle.name}: shorter than written")
+                    self.digest.update(chunk)
+                    self._hashed += len(chunk)
+        # Ranges now wholly inside the hashed prefix are done.
+        for start in [s for s, e in self._ahead.items() if e <= self._hashed]:
+            del self._ahead[start]
+
+    def hexdigest(self, size: int) -> str:
+        """The MD5 of the file, once all `size` bytes are written."""
+        self._catch_up()
+        if self._hashed != size:
+            raise OSError(f"{self._handle.name}: {self._hashed} of {size} bytes hashed in order")
+        return self.digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -276,7 +276,7 @@ class Transfers:
                             subscribers=[_Size(remote.size, remote.etag, on_bytes)],
                         )
                     )
-                md5 = writer.digest.hexdigest()
+                    md5 = writer.hexdigest(remote.size)
             self._verify(remote, temp, md5)
             return md5
         except BaseException:
