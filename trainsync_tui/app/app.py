@@ -34,7 +34,7 @@ from trainsync_tui.app.widgets.log_pane import LogPane
 from trainsync_tui.app.widgets.progress import ProgressPanel
 from trainsync_tui.app.widgets.state import ActorState
 from trainsync_tui.app.widgets.summary import summary
-from trainsync_tui.app.widgets.tree_model import TreeModel, selection_for
+from trainsync_tui.app.widgets.tree_model import TreeModel
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.config import Settings
 
@@ -123,17 +123,7 @@ class TrainsyncApp(App[int]):
         )
 
     def _options(self, state: ActorState, *, marks: bool, direction: str = "both") -> SyncOptions:
-        if marks and state.model is not None:
-            selection = selection_for(state.marks, state.model, direction)
-        else:
-            selection = selection_for((), TreeModel([], {}), direction)
-        return SyncOptions(
-            dry_run=self.dry_run,
-            delete_orphans=state.delete_orphans,
-            force=state.force,
-            resolutions=dict(state.resolutions),
-            selection=selection,
-        )
+        return state.sync_options(dry_run=self.dry_run, marks=marks, direction=direction)
 
     def _refresh(self, state: ActorState, *, tree: bool = False) -> None:
         """Redraw what shows this actor: its row, and the header/tree when it is selected."""
@@ -145,7 +135,8 @@ class TrainsyncApp(App[int]):
         header.busy = state.status == "syncing"
         header.options = state.options_line(self.dry_run)
         if tree:
-            self.query_one(DiscrepancyTree).show_model(state.model, state.marks, state.tree_note())
+            tree_view = self.query_one(DiscrepancyTree)
+            tree_view.show_model(state.model, state.marks, state.tree_note(), state.name)
 
     def _say(self, state: ActorState, message: str) -> None:
         """Show a message in the actor's header that clears itself after 5 seconds."""

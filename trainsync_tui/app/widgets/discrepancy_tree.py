@@ -62,13 +62,22 @@ class DiscrepancyTree(Tree[NodeData]):
         self.clock = clock
         self.marks: set[Mark] = set()
         self.model: TreeModel | None = None
+        self.owner = ""
 
     # -- filling -------------------------------------------------------------------------
 
-    def show_model(self, model: TreeModel | None, marks: set[Mark], note: str = "") -> None:
-        """Show a plan's groups (children come when opened); `marks` is the actor's own set."""
-        self.model = model
-        self.marks = marks
+    def show_model(
+        self, model: TreeModel | None, marks: set[Mark], note: str = "", owner: str = ""
+    ) -> None:
+        """Show a plan's groups (children come when opened); `marks` is the actor's own set.
+
+        The same model again changes nothing (what is open stays open); a new plan of the
+        same `owner` keeps the cursor line, so a re-audit does not throw the user to the top.
+        """
+        if model is not None and model is self.model and marks is self.marks:
+            return
+        line = self.cursor_line if owner and owner == self.owner else 0
+        self.model, self.marks, self.owner = model, marks, owner
         self.clear()
         if model is None or not model.groups:
             self.root.add_leaf(Text(note or "nothing to do"), NodeData("note"))
@@ -76,7 +85,7 @@ class DiscrepancyTree(Tree[NodeData]):
         for group in model.groups:
             data = NodeData("group", group.key, group.root)
             self.root.add(self._label(data), data, allow_expand=True)
-        self.cursor_line = 0
+        self.cursor_line = min(line, len(model.groups) - 1)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         data = event.node.data

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import RichLog
 
 STYLES = {"error": "bold red", "warning": "yellow"}
 PREFIX = {"error": "✗ ", "warning": "! "}  # readable without colour too
+BATCH_LINES = 40  # per redraw: a burst of 1,000 small files must not stall the UI thread
 
 
 class LogPane(RichLog):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=2000, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
 
-    def add_lines(self, lines: Iterable[tuple[str, str]]) -> None:
-        for level, text in lines:
-            self.write(Text(PREFIX.get(level, "") + text, style=STYLES.get(level, "")))
+    def add_lines(self, lines: Sequence[tuple[str, str]]) -> None:
+        """Every error and warning, and the last BATCH_LINES others of a burst."""
+        others = [i for i, (level, _) in enumerate(lines) if level not in STYLES]
+        skipped = set(others[:-BATCH_LINES]) if len(others) > BATCH_LINES else set()
+        if skipped:
+            self.write(Text(f"… {len(skipped):,} more lines in the log file", style="dim"))
+        for i, (level, text) in enumerate(lines):
+            if i not in skipped:
+                self.write(Text(PREFIX.get(level, "") + text, style=STYLES.get(level, "")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import humanize
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from trainsync_tui.engine.events import Progress
@@ -26,6 +27,9 @@ def describe(progress: Progress) -> str:
 class ProgressPanel(Vertical):
     """Redrawn only when the adapter's throttled ProgressChanged arrives (≤ 4 a second)."""
 
+    text: reactive[str] = reactive("idle")
+    current: reactive[str] = reactive("")
+
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
 
@@ -37,15 +41,18 @@ class ProgressPanel(Vertical):
 
     def show(self, progress: Progress | None, current: str = "") -> None:
         bar = self.query_one(ProgressBar)
-        text = self.query_one("#progress-text", Static)
-        now = self.query_one("#progress-current", Static)
         if progress is None:
             # An indeterminate bar animates forever: hidden when idle, no redraws over SSH.
             bar.display = False
-            text.update("idle")
-            now.update("")
+            self.text, self.current = "idle", ""
             return
         bar.display = True
         bar.update(total=max(progress.bytes_total, 1), progress=progress.bytes_done)
-        text.update(describe(progress))
-        now.update(f"now: {current}" if current else "")
+        self.text = describe(progress)
+        self.current = f"now: {current}" if current else ""
+
+    def watch_text(self, text: str) -> None:
+        self.query_one("#progress-text", Static).update(text)
+
+    def watch_current(self, current: str) -> None:
+        self.query_one("#progress-current", Static).update(current)

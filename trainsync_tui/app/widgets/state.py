@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trainsync_tui.app.widgets.tree_model import Mark, TreeModel
+from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for
+from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.plan import ConflictPolicy, Plan
 
@@ -43,6 +44,17 @@ class ActorState:
         if actions:
             return f"● {actions:,} difference{'s' if actions > 1 else ''}"
         return "✓ in sync"
+
+    def sync_options(self, *, dry_run: bool, marks: bool, direction: str = "both") -> SyncOptions:
+        """What the next sync runs: the marked items (or everything) and this actor's choices."""
+        model = self.model if marks and self.model is not None else TreeModel([], {})
+        return SyncOptions(
+            dry_run=dry_run,
+            delete_orphans=self.delete_orphans,
+            force=self.force,
+            resolutions=dict(self.resolutions),
+            selection=selection_for(self.marks if marks else (), model, direction),
+        )
 
     def options_line(self, dry_run: bool) -> str:
         """The header's second line: the choices the next sync will use."""
