@@ -133,3 +133,30 @@ async def test_escape_cancels_a_running_sync_cleanly(world: World, schedule: Fak
     staging = world.actor_dir(BIG) / ".trainsync" / "tmp"
     assert not staging.exists() or not any(staging.iterdir())
     assert world.engine().history(BIG)[0]["cancelled"] is True
+
+
+async def test_q_during_a_sync_cancels_it_cleanly_and_quits(
+    world: World, schedule: FakeSchedule
+) -> None:
+    import asyncio
+    import time
+
+    blob = bytes(range(256)) * 256
+    for n in range(200):
+        world.put_s3(BIG, f"frames/{n:04}.bin", blob)
+    app = TrainsyncApp(replace(world.settings, concurrency=1), schedule=schedule)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        log = app.query_one(LogPane)
+        await wait_for(pilot, lambda: any("downloaded" in str(x.text) for x in log.lines), 90)
+        await pilot.press("q")
+    assert app.return_code == 0
+    deadline = time.monotonic() + 30
+    while not world.engine().history(BIG):  # the sync thread records its end after cleaning up
+        assert time.monotonic() < deadline, "the cancelled sync never finished"
+        await asyncio.sleep(0.05)
+    assert world.engine().history(BIG)[0]["cancelled"] is True
+    assert len(world.local_paths(BIG)) < 200
+    for path in world.local_paths(BIG):
+        assert world.read_local(BIG, path) == blob
