@@ -42,7 +42,7 @@ async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp)
             "[ ] Upload to S3", "[ ] Download from S3", "[ ] Add to manifest",
             "[ ] Update manifest", "[ ] Remove from manifest",
         ]
-        assert "1 file · 200 Bytes" in groups[0]
+        assert "1 file · 200B" in groups[0]
         await select(pilot, app, BROKEN)
         assert "not valid JSON" in app.query_one(ActorHeader).message
 

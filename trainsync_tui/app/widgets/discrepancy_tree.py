@@ -40,7 +40,12 @@ class NodeData:
 
 
 def age(mtime: float | None, now: float) -> str:
-    return humanize.naturaltime(max(0.0, now - mtime)) if mtime is not None else ""
+    """ "3 days" old (short: the tree has half of 80 columns)."""
+    return humanize.naturaldelta(max(0.0, now - mtime)) if mtime is not None else ""
+
+
+def size(n: int) -> str:
+    return humanize.naturalsize(n, gnu=True)
 
 
 class DiscrepancyTree(Tree[NodeData]):
@@ -171,7 +176,7 @@ class DiscrepancyTree(Tree[NodeData]):
         if data.kind == "file" and data.entry is not None:
             entry = data.entry
             text.append(entry.name)
-            details = [humanize.naturalsize(entry.size), age(entry.mtime, now)]
+            details = [size(entry.size), age(entry.mtime, now)]
             if entry.note:
                 details.append(entry.note)
             text.append(" · " + " · ".join(d for d in details if d), style="dim")
@@ -180,8 +185,8 @@ class DiscrepancyTree(Tree[NodeData]):
         assert folder is not None
         text.append(folder.name + ("/" if data.kind == "folder" else ""), style="bold")
         files = "file" if folder.count == 1 else "files"
-        details = [f"{folder.count:,} {files}", humanize.naturalsize(folder.size)]
-        if data.kind == "folder" and folder.newest is not None:
+        details = [f"{folder.count:,} {files}", size(folder.size)]
+        if folder.newest is not None:  # the newest file in it
             details.append(age(folder.newest, now))
         text.append(" · " + " · ".join(details), style="dim")
         return text
