@@ -63,15 +63,19 @@ class LogFile:
         self.clock = clock
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     def write(self, level: str, text: str) -> None:
         if self.path is None:
             return
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._queue.put(f"{stamp} {level.upper():7} {text}\n")
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="trainsync-log", daemon=True)
-            self._thread.start()
+        with self._start_lock:  # engine threads log at once: one writer, one open file
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="trainsync-log", daemon=True
+                )
+                self._thread.start()
 
     def _run(self) -> None:
         assert self.path is not None
