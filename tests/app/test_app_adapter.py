@@ -1,0 +1,32 @@
+"""The adapter's forwarder: engine events become few, batched, throttled messages."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from trainsync_tui.app.adapter import REDRAW_SECONDS, EventForwarder, LogFile
+from trainsync_tui.app.messages import LogLines, ProgressChanged
+from trainsync_tui.engine.events import FileDone, FileStarted, Progress
+
+
+def test_a_burst_of_events_is_a_few_messages_and_the_last_state_is_kept(tmp_path: Path) -> None:
+    posted: list[object] = []
+    log = LogFile(tmp_path / "logs" / "app.log")
+    forward = EventForwarder("0001_a", posted.append, log)
+    started = time.monotonic()
+    for n in range(1000):
+        forward(FileStarted("0001_a", f"f{n}", "upload", 1))
+        forward(FileDone("0001_a", f"f{n}", "upload", 1, f"uploaded: f{n}"))
+        forward(Progress("0001_a", n + 1, 1000, n + 1, 1000, 1.0))
+    forward.flush()
+    elapsed = time.monotonic() - started
+    log.close()
+    allowed = 2 + int(elapsed / REDRAW_SECONDS)  # one post per redraw period, plus the flush
+    progress = [m for m in posted if isinstance(m, ProgressChanged)]
+    batches = [m for m in posted if isinstance(m, LogLines)]
+    assert 1 <= len(progress) <= allowed and len(batches) <= allowed
+    assert progress[-1].progress.files_done == 1000 and progress[-1].current == "f999"
+    assert sum(len(b.lines) for b in batches) == 1000  # batched, none lost
+    written = (tmp_path / "logs" / "app.log").read_text().splitlines()
+    assert len(written) == 1000 and written[-1].endswith("0001_a: uploaded: f999")
