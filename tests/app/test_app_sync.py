@@ -19,7 +19,7 @@ from tests.conftest import World
 from trainsync_tui.app.app import MESSAGE_SECONDS, TrainsyncApp
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
-from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader
+from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner
 
 
 def prompt_of(app: TrainsyncApp, actor: str) -> str:
@@ -104,13 +104,14 @@ async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clear
         # Marks do not narrow the button: it syncs everything.
         app.query_one(DiscrepancyTree).focus()
         await pilot.press("space")
-        seen: list[tuple[bool, bool, str]] = []
+        spinner = header.query_one(Spinner)
+        seen: list[tuple[bool, bool, bool, str]] = []
         header.watch(header, "busy", lambda busy: seen.append(
-            (busy, button.disabled, header.message)), init=False)
+            (busy, button.disabled, spinner.display, header.message)), init=False)
         await pilot.click("#sync-button")
         await settle(pilot, app)
-        assert seen[0][:2] == (True, True) and seen[0][2].startswith("Syncing")
-        assert seen[-1][:2] == (False, False)
+        assert seen[0][:3] == (True, True, True) and seen[0][3].startswith("Syncing")
+        assert seen[-1][:3] == (False, False, False)
         assert not button.disabled
         assert header.message.startswith("✅") and "1 uploaded" in header.message
         assert world.local_paths(SYNC_ME) == world.s3_paths(SYNC_ME)
