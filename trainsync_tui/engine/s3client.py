@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from trainsync_tui.engine.config import Settings
-from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.errors import ConfigError, TrainsyncError, redact
 
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
@@ -81,9 +81,10 @@ def describe(exc: BaseException) -> str:
     code = error_code(exc)
     if code:
         message = getattr(exc, "response", {}).get("Error", {}).get("Message", "")
-        return f"S3 {code}" + (f": {message}" if message else "")
+        # Servers may echo the signed request; keep the line short and secret-free.
+        return redact(f"S3 {code}" + (f": {message[:300]}" if message else ""))
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text
+    return redact(text)
 
 
 def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
