@@ -118,35 +118,38 @@ def scan_local(
     if not training_dir.is_dir():
         return scan
     found = _walk(training_dir, scan, cancel)
-    by_key: dict[str, list[_Found]] = {}
+    by_key: dict[str, _Found] = {}
+    clashes: dict[str, list[_Found]] = {}
     for item in found:
-        by_key.setdefault(item.key, []).append(item)
+        first = by_key.setdefault(item.key, item)
+        if first is not item:
+            clashes.setdefault(item.key, [first]).append(item)
+    del found
+    for key, items in clashes.items():
+        del by_key[key]
+        names = ", ".join(sorted(i.rel for i in items))
+        scan.blocked.append(
+            PathIssue(key, f"names clash after Unicode normalisation ({names})", "local")
+        )
     cached = {} if rehash else cache.lookup_tree(training_dir)
-    ready: dict[str, str] = {}
+
+    def keep(item: _Found, md5: str) -> None:
+        rel = "" if item.rel == item.key else item.rel
+        scan.files[item.key] = LocalFile(item.key, item.stamp.size, item.mtime, md5, rel)
+
     todo: list[_Found] = []
-    for key, items in by_key.items():
-        if len(items) > 1:
-            names = ", ".join(sorted(i.rel for i in items))
-            scan.blocked.append(
-                PathIssue(key, f"names clash after Unicode normalisation ({names})", "local")
-            )
-            continue
-        item = items[0]
+    for item in by_key.values():
         hit = cached.get(item.absolute)
-        if hit is not None and hit[0] == item.stamp:
-            ready[key] = hit[1]
+        if hit is not None and item.stamp.matches(hit):
+            keep(item, hit[5])
         else:
             todo.append(item)
+    del cached
     fresh = _hash_all(todo, scan, workers, cancel, on_progress, defer)
     cache.store(row for row in fresh if row[2])
-    key_of = {i.absolute: i.key for i in todo}
+    item_of = {i.absolute: i for i in todo}
     for absolute, _, md5 in fresh:
-        ready[key_of[absolute]] = md5
-    for key, md5 in ready.items():
-        item = by_key[key][0]
-        scan.files[key] = LocalFile(
-            key, item.stamp.size, item.mtime, md5, "" if item.rel == key else item.rel
-        )
+        keep(item_of[absolute], md5)
     return scan
 
 
