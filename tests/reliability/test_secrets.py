@@ -10,8 +10,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import World
 from tests.reliability.faultproxy import FaultProxy, Request
 from tests.reliability.rig import (
@@ -60,11 +58,6 @@ def test_a_run_stopping_error_from_an_echoing_server_leaks_nothing(
     ) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending in s3client.describe (perf helper): per-path errors shown on stderr by -v "
-    "are not redacted; /tmp/notes/requests-for-perf.md #4",
-)
 def test_per_path_errors_from_an_echoing_server_leak_nothing(
     world: World, s3_server: S3Server, tmp_path: Path
 ) -> None:
