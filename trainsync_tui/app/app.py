@@ -12,6 +12,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.drivers.linux_driver import LinuxDriver
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
@@ -20,11 +21,17 @@ from trainsync_tui.app.messages import (
     ActorsListed,
     AuditFinished,
     DeletionsPlanned,
+    Hangup,
     HistoryLoaded,
     LogLines,
     ProgressChanged,
     StageChanged,
     SyncFinished,
+)
+from trainsync_tui.app.terminal import (
+    HangupAwareDriver,
+    install_signal_handlers,
+    remove_signal_handlers,
 )
 from trainsync_tui.app.widgets import dialogs
 from trainsync_tui.app.widgets.actors import ActorsPane
@@ -91,6 +98,11 @@ class TrainsyncApp(App[int]):
         self.dry_run = False
         self._audit_queue: deque[str] = deque()
         self._auditing: set[str] = set()
+        self._signals: list[int] = []
+
+    def get_driver_class(self) -> Any:
+        driver = super().get_driver_class()
+        return HangupAwareDriver if driver is LinuxDriver else driver  # web driver stays
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -103,6 +115,8 @@ class TrainsyncApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self.is_headless:  # tests run in pytest's process: its signals stay its own
+            self._signals = install_signal_handlers(self)
         self.query_one("#actor-filter", Input).display = False
         self.query_one(DiscrepancyTree).show_model(None, set(), "looking for actors…")
         self.adapter.line("info", f"log file: {self.log_path}")
@@ -368,6 +382,13 @@ class TrainsyncApp(App[int]):
         self.adapter.cancel(None)
         self.exit(0)
 
+    def on_hangup(self, event: Hangup) -> None:
+        """SIGTERM/SIGHUP/SIGINT or a lost terminal: cancel through the engine, then exit."""
+        running = self.adapter.cancel(None)
+        what = f"cancelling {', '.join(sorted(running))} and " if running else ""
+        self.adapter.log.write("warning", f"{event.reason}: {what}quitting")
+        self.exit(event.code)
+
     def action_conflicts(self) -> None:
         dialogs.open_conflicts(self)
 
@@ -389,6 +410,7 @@ class TrainsyncApp(App[int]):
         dialogs.show_help(self)
 
     def on_unmount(self) -> None:
+        remove_signal_handlers(self._signals)
         running = self.adapter.cancel(None)
         self.adapter.log.close()
         if not running:  # a cancelled sync still cleaning up keeps using the hash cache

@@ -80,3 +80,11 @@ class DeletionsPlanned(Message):
 class HistoryLoaded(Message):
     actor: str | None
     entries: list[dict[str, object]]
+
+
+@dataclass
+class Hangup(Message):
+    """A signal arrived or the terminal went away: cancel every task and exit with `code`."""
+
+    reason: str
+    code: int = 0

@@ -1,0 +1,139 @@
+"""`trainsync tui` as a real process in a real pseudo-terminal (80×24): SIGTERM, and an SSH
+session that drops (SIGHUP + the terminal gone), cancel the running sync through the engine
+and end the process within seconds, leaving nothing partial; a stdin that ends does too."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AWS_ENV, World
+from trainsync_tui.engine.paths import is_temp_name
+
+ACTOR = "0001_big"
+EXIT_SECONDS = 10  # generous for a loaded 2-core CI box; it takes ~0.5 s here
+
+
+class Terminal:
+    """The app under a pty sized 80×24; a thread drains its output so it never blocks."""
+
+    def __init__(self, world: World, *, stdin_eof: bool = False) -> None:
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        env = dict(
+            os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1"
+        )
+        env.pop("TEXTUAL_DRIVER", None)
+        stdin = slave
+        if stdin_eof:
+            stdin, write_end = os.pipe()
+            os.close(write_end)
+        command = [sys.executable, "-m", "trainsync_tui", "tui", ACTOR, *world.cli_flags(),
+                   "--concurrency", "1"]
+        self.proc = subprocess.Popen(
+            command, stdin=stdin, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        if stdin_eof:
+            os.close(stdin)
+        self.output = bytearray()
+        self._changed = threading.Condition()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                data = b""
+            with self._changed:
+                if not data:
+                    self._changed.notify_all()
+                    return
+                self.output += data
+                self._changed.notify_all()
+
+    def wait_for_text(self, text: bytes, timeout: float = 60) -> None:
+        with self._changed:
+            ok = self._changed.wait_for(lambda: text in self.output, timeout)
+        assert ok, f"{text!r} never drawn; exit code {self.proc.poll()}"
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def hang_up(self) -> None:
+        """What sshd does when the connection drops: SIGHUP, and the terminal is gone."""
+        self.proc.send_signal(signal.SIGHUP)
+        os.close(self.master)
+
+    def wait_exit(self) -> tuple[int, float]:
+        start = time.monotonic()
+        try:
+            code = self.proc.wait(EXIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"the app did not exit within {EXIT_SECONDS} s")
+        return code, time.monotonic() - start
+
+
+def wait_for_line(path: Path, text: str, timeout: float = 90) -> None:
+    """Poll the app's log file (another process writes it) until `text` shows up."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and text in path.read_text(errors="replace")):
+        assert time.monotonic() < deadline, f"{text!r} never logged in {path}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "ssh drop"])
+def test_a_signal_mid_sync_cancels_it_cleanly_and_exits(world: World, how: str) -> None:
+    blob = bytes(range(256)) * 256  # 64 KiB
+    for n in range(150):
+        world.put_s3(ACTOR, f"frames/{n:04}.bin", blob)
+    term = Terminal(world)
+    term.wait_for_text(ACTOR.encode())
+    term.send(b"s")
+    log = world.settings.state_dir / "logs" / "app.log"
+    wait_for_line(log, "downloaded")
+    if how == "SIGTERM":
+        term.proc.send_signal(signal.SIGTERM)
+    else:
+        term.hang_up()
+    code, _ = term.wait_exit()
+    assert code == (143 if how == "SIGTERM" else 129)  # 128 + the signal, as a shell reports
+    history = world.engine().history(ACTOR)
+    assert history and history[0]["cancelled"] is True  # the engine's cancel ran to its end
+    local = world.local_paths(ACTOR)
+    assert len(local) < 150  # stopped part way
+    for path in local:  # every file whole, no temp file in training_data
+        assert world.read_local(ACTOR, path) == blob
+    leftovers = [p for p in world.actor_dir(ACTOR).rglob("*") if is_temp_name(p.name)]
+    assert leftovers == []
+    staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
+    assert not staging.exists() or not any(staging.iterdir())
+    manifest = json.loads((world.actor_dir(ACTOR) / "manifest.json").read_text())
+    assert set(manifest["files"]) <= set(local)
+    engine = world.engine()
+    assert engine.lock_holder(engine.actor(ACTOR)) is None
+    assert "quitting" in log.read_text()
+
+
+def test_stdin_that_ends_makes_the_app_exit_instead_of_spinning(world: World) -> None:
+    """Textual's own driver loops on an ended stdin at 40-70% CPU forever."""
+    world.put_s3(ACTOR, "a.bin", b"a")
+    term = Terminal(world, stdin_eof=True)
+    code, _ = term.wait_exit()
+    assert code == 129
+    log = world.settings.state_dir / "logs" / "app.log"
+    assert "terminal input closed" in log.read_text()
