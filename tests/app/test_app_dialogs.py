@@ -147,7 +147,9 @@ async def test_q_during_a_sync_cancels_it_cleanly_and_quits(
     app = TrainsyncApp(replace(world.settings, concurrency=1), schedule=schedule)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("s")
+        # "s" posted as a terminal would: pilot.press waits for the app to go idle (up to
+        # ~1 s while a thread posts progress), long enough for this sync to finish first.
+        app.simulate_key("s")
         log = app.query_one(LogPane)
         await wait_for(pilot, lambda: any("downloaded" in str(x.text) for x in log.lines), 90)
         await pilot.press("q")

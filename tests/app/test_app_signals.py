@@ -28,13 +28,15 @@ EXIT_SECONDS = 10  # generous for a loaded 2-core CI box; it takes ~0.5 s here
 class Terminal:
     """The app under a pty sized 80×24; a thread drains its output so it never blocks."""
 
-    def __init__(self, world: World, *, stdin_eof: bool = False) -> None:
+    def __init__(self, world: World, *, stdin_eof: bool = False, web: bool = False) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = dict(
             os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1"
         )
         env.pop("TEXTUAL_DRIVER", None)
+        if web:  # what textual-serve (`trainsync web`) runs per browser tab
+            env["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"
         stdin = slave
         if stdin_eof:
             stdin, write_end = os.pipe()
@@ -129,11 +131,13 @@ def test_a_signal_mid_sync_cancels_it_cleanly_and_exits(world: World, how: str) 
     assert "quitting" in log.read_text()
 
 
-def test_stdin_that_ends_makes_the_app_exit_instead_of_spinning(world: World) -> None:
-    """Textual's own driver loops on an ended stdin at 40-70% CPU forever."""
+@pytest.mark.parametrize("web", [False, True], ids=["terminal", "web driver"])
+def test_stdin_that_ends_makes_the_app_exit(world: World, web: bool) -> None:
+    """Textual's terminal driver loops on an ended stdin at 40-70% CPU forever; the web
+    driver's app outlived its server (nothing left to draw to)."""
     world.put_s3(ACTOR, "a.bin", b"a")
-    term = Terminal(world, stdin_eof=True)
+    term = Terminal(world, stdin_eof=True, web=web)
     code, _ = term.wait_exit()
     assert code == 129
     log = world.settings.state_dir / "logs" / "app.log"
-    assert "terminal input closed" in log.read_text()
+    wait_for_line(log, "web server gone" if web else "terminal input closed", 10)

@@ -12,7 +12,6 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.drivers.linux_driver import LinuxDriver
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
@@ -29,7 +28,7 @@ from trainsync_tui.app.messages import (
     SyncFinished,
 )
 from trainsync_tui.app.terminal import (
-    HangupAwareDriver,
+    hangup_aware,
     install_signal_handlers,
     remove_signal_handlers,
 )
@@ -101,8 +100,7 @@ class TrainsyncApp(App[int]):
         self._signals: list[int] = []
 
     def get_driver_class(self) -> Any:
-        driver = super().get_driver_class()
-        return HangupAwareDriver if driver is LinuxDriver else driver  # web driver stays
+        return hangup_aware(super().get_driver_class())
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):

@@ -20,7 +20,9 @@ from codecs import getincrementaldecoder
 from typing import TYPE_CHECKING
 
 from textual._xterm_parser import XTermParser
+from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
+from textual.drivers.web_driver import WebDriver
 
 from trainsync_tui.app.messages import Hangup
 
@@ -51,6 +53,20 @@ def remove_signal_handlers(signums: list[int]) -> None:
     loop = asyncio.get_running_loop()
     for signum in signums:
         loop.remove_signal_handler(signum)
+
+
+def hangup_aware(driver: type[Driver]) -> type[Driver]:
+    """The driver to use instead of the one Textual chose (from TEXTUAL_DRIVER or the OS)."""
+    return {LinuxDriver: HangupAwareDriver, WebDriver: HangupAwareWebDriver}.get(driver, driver)
+
+
+class HangupAwareWebDriver(WebDriver):
+    """Under textual-serve: when the server goes away (stdin ends), the app goes too."""
+
+    def run_input_thread(self) -> None:
+        super().run_input_thread()
+        if not self.exit_event.is_set():
+            self._app.post_message(Hangup("web server gone (input closed)", 129))
 
 
 class HangupAwareDriver(LinuxDriver):
