@@ -66,15 +66,29 @@ def test_human_report_lists_conflicts_and_errors(world: World, capsys) -> None:
     code = main(["sync", ACTOR, *world.cli_flags()])
     out, err = capsys.readouterr()
     assert code == 1
-    assert f"{ACTOR}: done: nothing to do" in out
+    assert f"{ACTOR}: nothing changed (2 problems below)" in out
     assert "conflict: c.bin" in out and "resolve with --conflict" in out
     assert "error: ../evil: S3 key refused" in out
     assert "Traceback" not in out + err
 
 
-def test_an_actor_found_nowhere_is_said_so(world: World, capsys) -> None:
-    code = main(["sync", "0042_typo", *world.cli_flags()])
-    out = capsys.readouterr().out
-    assert code == 0 and "no files found for this actor" in out
-    code = main(["sync", "--all", *world.cli_flags()])
+def test_an_unknown_actor_is_a_usage_error_not_a_sync(world: World, capsys) -> None:
+    for command in ("sync", "audit"):
+        code = main([command, "0042_typo", *world.cli_flags()])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == ""
+        assert err.startswith("trainsync: unknown actor '0042_typo': no folder")
+        assert len(err.splitlines()) == 1
+    assert not (world.root / ".trainsync" / "locks" / "0042_typo.lock").exists()
+    code = main(["sync", "0042_typo", "--json", *world.cli_flags()])
+    assert code == 2 and "unknown actor" in one_object(capsys.readouterr().out)["error"]
+
+
+def test_an_actor_folder_without_files_is_said_so(world: World, capsys) -> None:
+    world.actor_dir("0042_empty").mkdir(parents=True)
+    code = main(["sync", "0042_empty", *world.cli_flags()])
+    assert code == 0 and "no files found for this actor" in capsys.readouterr().out
+    (world.root / "empty").mkdir()
+    code = main(["sync", "--all", "--bucket", world.bucket, "--root", str(world.root / "empty"),
+                 "--endpoint-url", world.url])
     assert code == 0 and "no actors found" in capsys.readouterr().out

@@ -61,6 +61,8 @@ def run_sync_command(
     reports: list[SyncReport] = []
 
     def job(token: CancelToken) -> None:
+        if actor_name:
+            engine.require_actor(layouts[0])  # a typo must not "succeed" with nothing to do
         for layout in layouts:
             if token.cancelled:
                 break
@@ -113,6 +115,8 @@ def run_audit_command(
     results: dict[str, dict[str, Any]] = {}
 
     def job(token: CancelToken) -> None:
+        if actor_name:
+            engine.require_actor(layouts[0])
         for layout in layouts:
             try:
                 audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink)

@@ -18,6 +18,7 @@ from trainsync_tui.engine.errors import (
     CancelledSync,
     DeleteGuardError,
     TrainsyncError,
+    UnknownActorError,
 )
 from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
 from trainsync_tui.engine.execute import Executor, bucket_versioning
@@ -138,6 +139,15 @@ class Engine:
         except Exception as exc:
             raise classify(exc, self.settings) from None
         return bool(page.get("KeyCount") or page.get("Contents"))
+
+    def require_actor(self, layout: ActorLayout) -> None:
+        """Raise UnknownActorError unless the actor has a local folder or objects in S3."""
+        if not self.actor_exists(layout):
+            raise UnknownActorError(
+                f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
+                f"{self.settings.root} and nothing under "
+                f"s3://{self.settings.bucket}/{layout.prefix}; check the name and --root"
+            )
 
     def lock_holder(self, layout: ActorLayout) -> str | None:
         return lock_holder(self.settings.state_dir, layout.name)

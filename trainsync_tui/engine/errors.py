@@ -48,6 +48,10 @@ class ActorNameError(ConfigError):
     """An actor name or id that is not a plain folder name, or that does not match."""
 
 
+class UnknownActorError(ConfigError):
+    """No local folder and nothing under the S3 prefix: most often a typo in a name or --root."""
+
+
 class ManifestError(TrainsyncError):
     """A manifest that is not valid JSON or not the v1 schema; it is never overwritten."""
 

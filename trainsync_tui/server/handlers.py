@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan import Category, ConflictPolicy
@@ -25,13 +25,10 @@ MAX_HISTORY_LIMIT = 1000
 async def known_actor(rt: Runtime, name: str, actor_id: str) -> ActorLayout:
     """The actor's layout; 400 for a bad name or id (nothing touched), 404 when unknown."""
     layout = rt.engine.actor(name, actor_id)  # ActorNameError → 400
-    if not await rt.read(lambda: rt.engine.actor_exists(layout)):
-        settings = rt.engine.settings
-        raise ApiError(
-            404,
-            f"unknown actor {name!r}: no folder data/actors/{name}/ under the root and "
-            f"nothing under s3://{settings.bucket}/{layout.prefix}",
-        )
+    try:
+        await rt.read(lambda: rt.engine.require_actor(layout))
+    except UnknownActorError as exc:
+        raise ApiError(404, str(exc)) from None
     return layout
 
 
