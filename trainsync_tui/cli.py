@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -44,8 +44,15 @@ def _actor_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="a line per file")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line, like every other error (subcommand parsers inherit this)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"trainsync: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trainsync",
         description="Keep training data in line across local files, the manifest and S3. "
         "With no command, opens the app.",
@@ -195,7 +202,7 @@ COMMANDS = ("sync", "audit", "history", "tui", "serve", "web", "demo", "bench")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["tui", *argv]  # no command opens the app, with the app's options
     if argv[0] == "bench":
         # argparse.REMAINDER drops a leading option ("bench --quick"): the bench parses its own.
