@@ -102,20 +102,36 @@ class ConsoleSink:
                 self._line = False
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     """The end-of-sync summary a person reads."""
     stream = sys.stdout if stream is None else stream
-    head = "dry run — would have" if report.dry_run else "done"
-    if report.cancelled:
-        head = "cancelled — finished before the cancel"
     changes = [f"{report.counts[k]} {_LABELS[k]}" for k in COUNT_KEYS if report.counts.get(k)]
     moved = report.bytes_uploaded + report.bytes_downloaded
-    line = ", ".join(changes) if changes else "nothing to do"
-    if not report.total_files and not report.errors and not report.cancelled:
-        # Most often a mistyped actor name, --root or --prefix: say so rather than "in sync".
+    problems = len(report.errors) + len(report.conflicts)
+    if report.cancelled:
+        head = "cancelled — finished before the cancel: " if changes else "cancelled"
+    elif report.dry_run:
+        head = "dry run — would have: "
+    else:
+        head = "done: " if changes or not problems else ""
+    if changes:
+        line = ", ".join(changes)
+    elif report.cancelled:
+        line = " before any change"
+    elif problems:
+        # "nothing to do" would read as "in sync" when a manifest error or the guard stopped it.
+        line = f"nothing changed ({_plural(problems, 'problem')} below)"
+    else:
+        line = "nothing to do"
+    if not report.total_files and not problems and not report.cancelled:
+        # Most often a mistyped --prefix or an empty actor folder: say so rather than "in sync".
         line += " (no files found for this actor locally, in S3 or in its manifest)"
     stream.write(
-        f"{report.actor_name}: {head}: {line}"
+        f"{report.actor_name}: {head}{line}"
         + (f" ({size(moved)} in {duration(report.duration)})" if moved else "")
         + "\n"
     )
