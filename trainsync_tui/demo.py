@@ -56,6 +56,10 @@ def setup_demo(root: Path, port: int = 0) -> tuple[Settings, object]:
     client.create_bucket(Bucket=DEMO_BUCKET)
     root.mkdir(parents=True, exist_ok=True)
     make_sample(root, client, DEMO_BUCKET)
+    # So the seed's command line works as written from the demo folder (no keys in it).
+    (root / "trainsync.toml").write_text(
+        f'bucket = "{DEMO_BUCKET}"\nendpoint_url = "{url}"\nregion = "us-east-1"\n'
+    )
     settings = Settings(
         root=root.resolve(),
         bucket=DEMO_BUCKET,
@@ -71,20 +75,19 @@ def run_demo(root: str | None, port: int, *, open_app: bool) -> int:
     if folder.exists() and any((folder / "data" / "actors").glob("*")):
         raise ConfigError(f"{folder} already holds actors; give an empty --root for the demo")
     settings, server = setup_demo(folder, port)
-    flags = (
-        f"--root {settings.root} --bucket {settings.bucket} --endpoint-url {settings.endpoint_url}"
-    )
     try:
         if open_app:
             from trainsync_tui.app import run_app
 
             return run_app(settings)
-        print(f"demo data in {settings.root}, S3 at {settings.endpoint_url}")
-        print("in another shell:")
+        print(f"demo data in {settings.root} (its trainsync.toml points at the embedded S3),")
+        print(f"S3 at {settings.endpoint_url}. In another shell:")
+        print(f"  cd {settings.root}")
         for key, value in DEMO_KEYS.items():
             print(f"  export {key}={value}")
-        print(f"  trainsync audit --all {flags}")
-        print(f"  trainsync sync 0042 0042_european_30_male --dry-run {flags}")
+        print("  trainsync audit --all")
+        print("  trainsync sync 0042 0042_european_30_male --dry-run")
+        print("  trainsync serve")
         print("Ctrl-C stops the embedded S3.")
         sys.stdout.flush()
         threading.Event().wait()
@@ -93,3 +96,4 @@ def run_demo(root: str | None, port: int, *, open_app: bool) -> int:
         return 0
     finally:
         server.stop()  # type: ignore[attr-defined]
+        print(f"trainsync demo: the sample data stays in {settings.root}", file=sys.stderr)
