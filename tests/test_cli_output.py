@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from tests.conftest import World
 from tests.engine.clitools import ACTOR, one_object
 from trainsync_tui.cli import main
@@ -92,3 +94,21 @@ def test_an_actor_folder_without_files_is_said_so(world: World, capsys) -> None:
     code = main(["sync", "--all", "--bucket", world.bucket, "--root", str(world.root / "empty"),
                  "--endpoint-url", world.url])
     assert code == 0 and "no actors found" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["sync", ACTOR, "--conflict", "bogus"], "invalid choice: 'bogus'"),
+        (["sync", ACTOR, "--direction", "sideways"], "invalid choice: 'sideways'"),
+        (["sync", ACTOR, "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv: list[str], says: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == ""
+    assert err.startswith("trainsync: ") and says in err
+    assert len(err.splitlines()) == 1
