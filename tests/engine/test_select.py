@@ -78,3 +78,24 @@ def test_one_way_directions_leave_out_actions_that_change_the_other_side() -> No
         plan = build_plan(lists, conflict=policy)
         assert [a.path for a in apply_selection(plan, Selection(direction="up")).actions] == up
         assert [a.path for a in apply_selection(plan, Selection(direction="down")).actions] == down
+
+
+def test_conflicts_and_refused_paths_outside_the_selection_are_not_this_syncs() -> None:
+    from trainsync_tui.engine.listing import PathIssue
+
+    lists = Listings()
+    lists.local["images/0001.png"] = LocalFile("images/0001.png", 1, 1.0, A)
+    lists.local["text/c.txt"] = LocalFile("text/c.txt", 1, 1.0, A)
+    lists.remote["text/c.txt"] = RemoteObject("text/c.txt", "k/text/c.txt", 1, B, 1.0, B)
+    lists.blocked.append(PathIssue("../evil", "S3 key refused: has a '..' segment", "s3"))
+    full = build_plan(lists)
+    assert [c.path for c in full.conflicts] == ["text/c.txt"] and full.issues
+
+    images = apply_selection(full, Selection(only=["images/*"], direction="up"))
+    assert [a.path for a in images.actions] == ["images/0001.png"]
+    assert images.conflicts == () and images.issues == ()
+    text = apply_selection(full, Selection(paths={"text/"}))
+    assert [c.path for c in text.conflicts] == ["text/c.txt"]
+    uploads = apply_selection(full, Selection(categories={Category.UPLOAD}))
+    assert uploads.conflicts == ()
+    assert apply_selection(full, Selection(direction="up")).conflicts == full.conflicts

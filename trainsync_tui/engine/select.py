@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -44,12 +45,17 @@ def _in_paths(path: str, paths: Collection[str]) -> bool:
     return any("/".join(parts[:i]) + "/" in paths for i in range(1, len(parts)))
 
 
+def in_scope(selection: Selection, path: str) -> bool:
+    """Whether the path filters (globs, folders, paths) take in `path`."""
+    if selection.only and not any(_matches_glob(path, g) for g in selection.only):
+        return False
+    if selection.exclude and any(_matches_glob(path, g) for g in selection.exclude):
+        return False
+    return not (selection.paths and not _in_paths(path, selection.paths))
+
+
 def wants(selection: Selection, action: Action) -> bool:
-    if selection.only and not any(_matches_glob(action.path, g) for g in selection.only):
-        return False
-    if selection.exclude and any(_matches_glob(action.path, g) for g in selection.exclude):
-        return False
-    if selection.paths and not _in_paths(action.path, selection.paths):
+    if not in_scope(selection, action.path):
         return False
     if selection.categories and action.category not in selection.categories:
         return False
@@ -70,7 +76,21 @@ def _changes_local(action: Action) -> bool:
 
 
 def apply_selection(plan: Plan, selection: Selection) -> Plan:
-    """The plan reduced to the selected actions; conflicts and issues stay as reported."""
+    """The plan reduced to the selected actions, and to the conflicts and refused paths in scope.
+
+    A conflict or a refused key outside what the user picked is not this sync's problem: an
+    "upload images/ only" cron job must not fail forever over a conflict in text/.
+    Direction does not narrow conflicts: an unresolved one still blocks either way.
+    """
     if selection.is_everything:
         return plan
-    return plan.replace(a for a in plan.actions if wants(selection, a))
+    conflicts_wanted = not selection.categories or Category.CONFLICT in selection.categories
+    return dataclasses.replace(
+        plan,
+        actions=tuple(a for a in plan.actions if wants(selection, a)),
+        conflicts=tuple(
+            c for c in plan.conflicts if conflicts_wanted and in_scope(selection, c.path)
+        ),
+        issues=tuple(i for i in plan.issues if in_scope(selection, i.path)),
+        unverified=tuple(p for p in plan.unverified if in_scope(selection, p)),
+    )
