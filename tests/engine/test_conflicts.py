@@ -93,3 +93,17 @@ def test_keep_both_keeps_the_loser_beside_the_winner(
     assert report["added_to_manifest"] == 1 and report["updated_in_manifest"] == 1
     again, second = sync_json(world, capsys)
     assert again == 0 and sum(counts(second).values()) == 0
+
+
+def test_history_records_per_file_conflict_choices(world: World) -> None:
+    from trainsync_tui.engine.api import SyncOptions
+    from trainsync_tui.engine.plan import ConflictPolicy
+
+    conflict(world, local_newer=True)
+    engine = world.engine()
+    options = SyncOptions(resolutions={"img/x.png": ConflictPolicy.KEEP_BOTH})
+    report = engine.sync(engine.actor(ACTOR), options)
+    assert report.conflicts == []
+    recorded = engine.history(ACTOR)[0]["options"]
+    assert recorded["conflict"] == "skip"  # the default for files with no choice
+    assert recorded["conflict_choices"] == {"keep-both": 1}

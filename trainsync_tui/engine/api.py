@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ class SyncOptions:
             "dry_run": self.dry_run,
             "delete_orphans": self.delete_orphans,
             "conflict": str(self.conflict),
+            # Per-file choices made in the app or the API: how many of each.
+            "conflict_choices": dict(Counter(str(p) for p in self.resolutions.values())),
             "selective": not self.selection.is_everything,
             "force": self.force,
         }

@@ -19,7 +19,8 @@ def require_serve_extra(command: str, modules: tuple[str, ...] = ("aiohttp",)) -
     for module in modules:
         if importlib.util.find_spec(module) is None:
             raise ConfigError(
-                f"trainsync {command} needs {module}: pip install 'trainsync[serve]'"
+                f"trainsync {command} needs {module}: "
+                "install the serve extra (pip install -e '.[serve]')"
             )
 
 
