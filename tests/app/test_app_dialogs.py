@@ -93,6 +93,12 @@ async def test_conflict_view_choice_is_what_the_next_sync_does(
         tree.root.children[0].expand()
         await pilot.pause()
         assert "→ local" in str(tree.root.children[0].children[0].label)
+        # Reopened, the view starts from that choice: applying it again keeps it.
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConflictScreen))
+        assert app.states[CONFLICTED].resolutions == {"c.txt": "local"}
         await pilot.press("s")
         await settle(pilot, app)
         assert "in sync" in app.states[CONFLICTED].describe()

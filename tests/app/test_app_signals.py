@@ -28,7 +28,9 @@ EXIT_SECONDS = 10  # generous for a loaded 2-core CI box; it takes ~0.5 s here
 class Terminal:
     """The app under a pty sized 80×24; a thread drains its output so it never blocks."""
 
-    def __init__(self, world: World, *, stdin_eof: bool = False, web: bool = False) -> None:
+    def __init__(
+        self, world: World, *, stdin_eof: bool = False, web: bool = False, actor: str = ACTOR
+    ) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = dict(
@@ -41,8 +43,8 @@ class Terminal:
         if stdin_eof:
             stdin, write_end = os.pipe()
             os.close(write_end)
-        command = [sys.executable, "-m", "trainsync_tui", "tui", ACTOR, *world.cli_flags(),
-                   "--concurrency", "1"]
+        command = [sys.executable, "-m", "trainsync_tui", "tui", *([actor] if actor else []),
+                   *world.cli_flags(), "--concurrency", "1"]
         self.proc = subprocess.Popen(
             command, stdin=stdin, stdout=slave, stderr=slave, env=env, start_new_session=True
         )
@@ -141,3 +143,15 @@ def test_stdin_that_ends_makes_the_app_exit(world: World, web: bool) -> None:
     assert code == 129
     log = world.settings.state_dir / "logs" / "app.log"
     wait_for_line(log, "web server gone" if web else "terminal input closed", 10)
+
+
+def test_with_no_actor_the_keys_reach_the_app_not_the_hidden_filter(world: World) -> None:
+    """Only a real terminal showed it: the hidden filter Input had the focus, so ? and q
+    typed into it and the app looked hung to a user who got the configuration wrong."""
+    term = Terminal(world, actor="")
+    term.wait_for_text(b"no actors")
+    term.send(b"?")
+    term.wait_for_text(b"What it does")
+    term.send(b"?q")  # ? closes the help (a lone escape byte would read as alt+q here)
+    code, _ = term.wait_exit()
+    assert code == 0

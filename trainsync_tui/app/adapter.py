@@ -252,7 +252,7 @@ class EngineAdapter:
             report = self.engine.sync(self.engine.actor(actor), options, cancel=token, sink=forward)
         except TrainsyncError as exc:
             self.log.write("error", f"{actor}: {exc}")
-            self.post(SyncFinished(actor, None, str(exc)))
+            self.post(SyncFinished(actor, None, str(exc), options.selection))
             return
         finally:
             forward.flush()
@@ -261,7 +261,7 @@ class EngineAdapter:
             if error.split(":", 1)[0] not in forward.failed:  # path errors were logged live
                 self.line("error", f"{actor}: {error}")
         self.log.write("info", f"{actor}: {what} finished {report.to_json()['duration_s']} s")
-        self.post(SyncFinished(actor, report))
+        self.post(SyncFinished(actor, report, selection=options.selection))
 
     def plan_deletions(self, actor: str, audit: Audit, options: SyncOptions) -> None:
         plan = self.engine.plan(audit, SyncOptions(

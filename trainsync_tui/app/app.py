@@ -73,6 +73,8 @@ class TrainsyncApp(App[int]):
         Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),
         Binding("question_mark", "help", "Help", tooltip="Every key"),
         Binding("q", "quit", "Quit", tooltip="Cancel running tasks and quit"),
+        # Over SSH Ctrl-C means "stop": cancel and quit like q (Textual only hints ctrl+q).
+        Binding("ctrl+c", "quit", "Quit", tooltip="Same as q", show=False, system=True),
     ]
 
     def __init__(
@@ -116,7 +118,9 @@ class TrainsyncApp(App[int]):
         if not self.is_headless:  # tests run in pytest's process: its signals stay its own
             self._signals = install_signal_handlers(self)
         self.query_one("#actor-filter", Input).display = False
-        self.query_one(DiscrepancyTree).show_model(None, set(), "looking for actors…")
+        tree = self.query_one(DiscrepancyTree)
+        tree.show_model(None, set(), "looking for actors…")
+        tree.focus()  # not the hidden filter: q and ? must work even with no actor
         self.adapter.line("info", f"log file: {self.log_path}")
         self._start(self.adapter.list_actors, "actors", "list actors")
         self.set_interval(10, self.check_periodic)
@@ -143,6 +147,7 @@ class TrainsyncApp(App[int]):
         if self.selected is not state:
             return
         header = self.query_one(ActorHeader)
+        header.actor = state.name
         header.message = state.message or (state.error if state.status == "error" else "")
         header.busy = state.status == "syncing"
         header.options = state.options_line(self.dry_run)
@@ -178,12 +183,12 @@ class TrainsyncApp(App[int]):
         if self.initial_actor:
             pane.select(self.initial_actor)
         if not names:
-            self.query_one(DiscrepancyTree).show_model(
-                None, set(), f"no actors under {self.settings.actors_dir} or in the bucket"
-            )
+            note = f"no actors under {self.settings.actors_dir} or in the bucket"
+            self.query_one(DiscrepancyTree).show_model(None, set(), note)
+            self.query_one(ActorHeader).message = note  # the header wraps; a tree line is cut
         for state in self.states.values():
             self.queue_audit(state.name)
-        if self.selected is not None:
+        if not isinstance(self.focused, Input):
             self.query_one(DiscrepancyTree).focus()
 
     def queue_audit(self, name: str, *, first: bool = False) -> None:
@@ -226,6 +231,8 @@ class TrainsyncApp(App[int]):
         elif event.audit is not None and event.plan is not None:
             assert isinstance(event.model, TreeModel)
             state.set_planned(event.audit, event.plan, event.model)
+        if state is self.selected:
+            self.query_one(ProgressPanel).show(None)
         self._refresh(state, tree=True)
 
     @on(OptionList.OptionHighlighted, "#actor-list")
@@ -283,7 +290,7 @@ class TrainsyncApp(App[int]):
             # One-shot choices were used by this sync; the next one starts from defaults.
             state.resolutions.clear()
             state.delete_orphans = state.force = False
-        text, level = summary(event.report, event.error)
+        text, level = summary(event.report, event.error, event.selection)
         self.adapter.line(level, f"{event.actor}: {text}")
         self._say(state, text)
         if self.selected is state:
@@ -296,6 +303,9 @@ class TrainsyncApp(App[int]):
             what = "Dry run" if self.dry_run else "Syncing"
             state.message = f"{what}: {event.text}"
             self._refresh(state)
+        elif state is not None and state.status == "auditing" and state is self.selected:
+            # An audit hashing a big file says so, not "idle" (a late stage is ignored).
+            self.query_one(ProgressPanel).text = f"auditing: {event.text}"
 
     def on_progress_changed(self, event: ProgressChanged) -> None:
         state = self.selected

@@ -10,6 +10,7 @@ from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.events import Progress
 from trainsync_tui.engine.plan import Plan
 from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.select import Selection
 
 
 @dataclass
@@ -65,6 +66,7 @@ class SyncFinished(Message):
     actor: str
     report: SyncReport | None
     error: str = ""
+    selection: Selection | None = None  # what the sync was asked to do, for its summary
 
 
 @dataclass

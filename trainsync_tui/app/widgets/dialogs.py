@@ -50,7 +50,15 @@ def open_conflicts(app: TrainsyncApp) -> None:
         app.notify(f"{len(result)} conflict(s) resolved: press s to sync")
         _replan(app, state.name)
 
-    app.push_screen(ConflictScreen(state.name, conflicts, now=app.clock), apply)
+    # Start from the choices already made, so reopening shows them (not "skip") and an
+    # apply that does not touch them keeps them.
+    chosen = {
+        a.path: a.resolved
+        for a in state.plan.actions
+        if a.category == Category.CONFLICT and a.resolved
+    }
+    chosen.update(state.resolutions)
+    app.push_screen(ConflictScreen(state.name, conflicts, now=app.clock, chosen=chosen), apply)
 
 
 def toggle_delete_orphans(app: TrainsyncApp) -> None:
@@ -106,8 +114,12 @@ def show_help(app: TrainsyncApp) -> None:
 
     rows = [(app.get_key_display(b), b.tooltip or b.description) for b in app.BINDINGS]  # type: ignore[union-attr]
     rows += [
+        ("Sync", "The 🔄 Sync button (tab, enter): audit, then sync everything"),
         ("enter", "Open or close the folder or group under the cursor"),
         ("↑ ↓", "Move in the tree or the actors list"),
         ("tab", "Move between the actors list and the tree"),
+        ("l s b n x a", "Conflict view: local, S3, both, newer, skip, same for all"),
+        ("y f n", "Delete-orphans dialog: confirm, force past the guard, keep"),
+        ("esc", "In a dialog: close it, change nothing"),
     ]
     app.push_screen(HelpScreen(rows))

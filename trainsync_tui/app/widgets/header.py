@@ -35,9 +35,13 @@ class Spinner(Static):
 
 
 class ActorHeader(Vertical):
+    """Row 1: the Sync button, spinner and the actor's name; then the message (it wraps, so a
+    summary or an error is read in full at 80×24; hidden when empty); then the options."""
+
     busy: reactive[bool] = reactive(False)
     message: reactive[str] = reactive("")
     options: reactive[str] = reactive("")
+    actor: reactive[str] = reactive("")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-row"):
@@ -45,18 +49,25 @@ class ActorHeader(Vertical):
                 "🔄 Sync", variant="success", id="sync-button", tooltip=SYNC_TOOLTIP, compact=True
             )
             yield Spinner(id="spinner")
-            yield Static(id="sync-message", markup=False)
+            yield Static(id="actor-name", markup=False)
+        yield Static(id="sync-message", markup=False)
         yield Static(id="options-line", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Spinner).spin(False)
+        self.query_one("#sync-message").display = False
+
+    def watch_actor(self, actor: str) -> None:
+        self.query_one("#actor-name", Static).update(actor)
 
     def watch_busy(self, busy: bool) -> None:
         self.query_one("#sync-button", Button).disabled = busy
         self.query_one(Spinner).spin(busy)
 
     def watch_message(self, message: str) -> None:
-        self.query_one("#sync-message", Static).update(message)
+        line = self.query_one("#sync-message", Static)
+        line.update(message)
+        line.display = bool(message)
 
     def watch_options(self, options: str) -> None:
         self.query_one("#options-line", Static).update(options)

@@ -14,7 +14,8 @@ BATCH_LINES = 40  # per redraw: a burst of 1,000 small files must not stall the 
 
 class LogPane(RichLog):
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_lines=2000, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
+        # Lines wrap: an error or a summary is read in full at 80 columns (no sideways scroll).
+        super().__init__(max_lines=2000, wrap=True, markup=False, **kwargs)  # type: ignore[arg-type]
 
     def add_lines(self, lines: Sequence[tuple[str, str]]) -> None:
         """Every error and warning, and the last BATCH_LINES others of a burst."""

@@ -11,17 +11,32 @@ from textual.widgets import ProgressBar, Static
 from trainsync_tui.engine.events import Progress
 
 
+def size(n: float) -> str:
+    return humanize.naturalsize(n, binary=True)  # the same units as the dialogs and the CLI
+
+
+def short_eta(seconds: float) -> str:
+    """ "45s", "3m 05s", "2h 07m": an ETA that fits beside the bar at 80 columns."""
+    s = int(seconds + 0.5)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02}s"
+    return f"{s // 3600}h {s % 3600 // 60:02}m"
+
+
 def describe(progress: Progress) -> str:
-    size = humanize.naturalsize
-    parts = [
-        f"{progress.files_done:,}/{progress.files_total:,} files",
-        f"{size(progress.bytes_done)}/{size(progress.bytes_total)}",
-        f"{size(progress.rate)}/s",
-    ]
-    eta = progress.eta
-    if eta is not None:
-        parts.append(f"ETA {humanize.precisedelta(eta, minimum_unit='seconds', format='%0.0f')}")
+    """Files, speed and ETA: the first row, beside the bar, so speed and ETA are never cut."""
+    parts = [f"{progress.files_done:,}/{progress.files_total:,} files", f"{size(progress.rate)}/s"]
+    if progress.eta is not None:
+        parts.append(f"ETA {short_eta(progress.eta)}")
     return " · ".join(parts)
+
+
+def describe_bytes(progress: Progress, current: str) -> str:
+    """Bytes done of the total, then the file being transferred (the part that may be cut)."""
+    text = f"{size(progress.bytes_done)} of {size(progress.bytes_total)}"
+    return f"{text} · now: {current}" if current else text
 
 
 class ProgressPanel(Vertical):
@@ -35,7 +50,7 @@ class ProgressPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="progress-row"):
-            yield ProgressBar(id="bar", show_eta=False)
+            yield ProgressBar(id="bar", show_eta=False, show_percentage=False)
             yield Static("idle", id="progress-text", markup=False)
         yield Static("", id="progress-current", markup=False)
 
@@ -49,7 +64,7 @@ class ProgressPanel(Vertical):
         bar.display = True
         bar.update(total=max(progress.bytes_total, 1), progress=progress.bytes_done)
         self.text = describe(progress)
-        self.current = f"now: {current}" if current else ""
+        self.current = describe_bytes(progress, current)
 
     def watch_text(self, text: str) -> None:
         self.query_one("#progress-text", Static).update(text)

@@ -1,8 +1,14 @@
-"""The one-line summary the header shows when a sync ends."""
+"""The summary the header (and the log) shows when a sync ends.
+
+It never claims more than happened: "already in sync" only for a full sync that found
+nothing to do and hit no error; a sync that failed before changing anything says
+"not synced" and why; an upload-only or download-only run says what it had nothing to do for.
+"""
 
 from __future__ import annotations
 
 from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.select import Selection
 
 LABELS = {
     "uploaded": "uploaded",
@@ -13,24 +19,47 @@ LABELS = {
     "deleted_local": "deleted locally",
     "deleted_s3": "deleted in S3",
 }
+NOTHING = {"up": "nothing to upload", "down": "nothing to download"}
 
 
-def summary(report: SyncReport | None, error: str = "") -> tuple[str, str]:
-    """(text, log level) for a finished sync."""
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def summary(
+    report: SyncReport | None, error: str = "", selection: Selection | None = None
+) -> tuple[str, str]:
+    """(text, log level) for a finished sync; `selection` is what the sync was asked to do."""
     if report is None:
-        return f"✗ {error}", "error"
+        return f"✗ not synced: {error}", "error"
     if report.cancelled:
         return "Cancelled: nothing partial left, manifest valid", "warning"
-    counts = [f"{n:,} {LABELS.get(k, k)}" for k, n in report.counts.items() if n]
-    if report.dry_run:
-        done = "Dry run, would have: " + (", ".join(counts) if counts else "nothing to do")
+    selection = selection or Selection()
+    counts = ", ".join(f"{n:,} {LABELS.get(k, k)}" for k, n in report.counts.items() if n)
+    errors, conflicts = len(report.errors), len(report.conflicts)
+    if counts:
+        done = counts
+    elif errors:
+        done = "not synced"
+    elif selection.direction in NOTHING:
+        done = NOTHING[selection.direction]
+    elif not selection.is_everything:
+        done = "nothing to do in the selection"
+    elif conflicts:
+        done = "nothing else to do"
     else:
-        done = "✅ " + (", ".join(counts) if counts else "already in sync")
+        done = "already in sync" if not report.dry_run else "nothing to do"
+    if report.dry_run:
+        done = f"Dry run, would have: {done}" if counts else f"Dry run: {done}"
+    else:
+        done = ("✗ " if errors and not counts else "! " if errors or conflicts else "✅ ") + done
     extras = []
-    if report.conflicts:
-        extras.append(f"{len(report.conflicts):,} conflicts skipped (c)")
-    if report.errors:
-        first = report.errors[0] if len(report.errors) == 1 else f"{len(report.errors):,} errors"
-        extras.append(f"✗ {first}")
-    level = "error" if report.errors else ("warning" if report.conflicts else "info")
-    return " · ".join([done, *extras]), level
+    if conflicts:
+        extras.append(f"{plural(conflicts, 'conflict')} skipped (c)")
+    if errors:
+        extras.append(report.errors[0] if errors == 1 else f"{errors:,} errors (see the log)")
+    text = " · ".join([done, *extras])
+    if errors and not counts:
+        text = f"{done}: {' · '.join(extras)}"
+    level = "error" if errors else ("warning" if conflicts else "info")
+    return text, level
