@@ -85,3 +85,35 @@ def test_selection_is_exactly_the_marked_items() -> None:
     assert set(folders.paths) == {"text/", "images/a.png"}
     mixed = selection_for([Mark("group", "download"), Mark("file", "upload", "text/c.txt")], model)
     assert set(mixed.paths) == {"images/b.png", "text/c.txt"}
+
+
+async def test_a_new_plan_keeps_open_folders_and_the_marks_that_still_exist() -> None:
+    from trainsync_tui.app.widgets.state import ActorState
+
+    first = plan_of(("a/x.bin", Category.UPLOAD), ("a/y.bin", Category.UPLOAD),
+                    ("b/z.bin", Category.DOWNLOAD))
+    state = ActorState("actor")
+    app = TreeHost(first)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(DiscrepancyTree)
+        model = build_model(first)
+        state.model = model
+        tree.show_model(model, state.marks, owner="actor")
+        tree.root.children[0].expand()
+        await pilot.pause()
+        tree.root.children[0].children[0].expand()
+        await pilot.pause()
+        state.marks.update({Mark("file", "upload", "a/x.bin"), Mark("file", "upload", "a/y.bin")})
+        # The re-audit after a sync of a/x.bin: it is gone from the plan, a/y.bin is not.
+        second = plan_of(("a/y.bin", Category.UPLOAD), ("b/z.bin", Category.DOWNLOAD))
+        new_model = build_model(second)
+        state.set_planned(None, second, new_model)  # type: ignore[arg-type]
+        tree.show_model(new_model, state.marks, owner="actor")
+        await pilot.pause()
+        assert state.marks == {Mark("file", "upload", "a/y.bin")}
+        upload = tree.root.children[0]
+        assert upload.is_expanded and upload.children[0].is_expanded  # "a/" still open
+        assert [str(n.label) for n in upload.children[0].children] == [
+            "[x] y.bin · 10B · a moment"
+        ]
+        assert not tree.root.children[1].is_expanded  # what was closed stays closed

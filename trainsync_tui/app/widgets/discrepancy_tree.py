@@ -81,7 +81,9 @@ class DiscrepancyTree(Tree[NodeData]):
         """
         if model is not None and model is self.model and marks is self.marks:
             return
-        line = self.cursor_line if owner and owner == self.owner else 0
+        same_actor = bool(owner) and owner == self.owner
+        line = self.cursor_line if same_actor else 0
+        opened = self._opened(self.root) if same_actor else set()
         self.model, self.marks, self.owner = model, marks, owner
         self.clear()
         if model is None or not model.groups:
@@ -90,7 +92,27 @@ class DiscrepancyTree(Tree[NodeData]):
         for group in model.groups:
             data = NodeData("group", group.key, group.root)
             self.root.add(self._label(data), data, allow_expand=True)
-        self.cursor_line = min(line, len(model.groups) - 1)
+        self._reopen(self.root, opened)  # what was open stays open (first batch of each)
+        self.cursor_line = max(0, min(line, self.last_line))
+
+    def _opened(self, node: TreeNode[NodeData]) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for child in node.children:
+            data = child.data
+            if child.is_expanded and data is not None and data.folder is not None:
+                found.add((data.group, data.folder.path))
+                found |= self._opened(child)
+        return found
+
+    def _reopen(self, node: TreeNode[NodeData], opened: set[tuple[str, str]]) -> None:
+        for child in node.children:
+            data = child.data
+            if data is None or data.folder is None or (data.group, data.folder.path) not in opened:
+                continue
+            data.loaded = True
+            self._load(child, data, 0)
+            child.expand()
+            self._reopen(child, opened)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         data = event.node.data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for
+from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for, still_there
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.plan import ConflictPolicy, Plan
@@ -74,4 +74,5 @@ class ActorState:
     def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
         self.audit, self.plan, self.model, self.error = audit, plan, model, ""
         self.status = "conflicts" if plan.conflicts else ("diff" if plan.actions else "ok")
-        self.marks.clear()
+        # A re-audit keeps the marks that still name something (a synced file's is gone).
+        self.marks.intersection_update({m for m in self.marks if still_there(m, model)})

@@ -162,3 +162,15 @@ def _find_folder(root: Folder, path: str) -> Folder | None:
     for part in path.rstrip("/").split("/"):
         folder = folder.folders.get(part) if folder is not None else None
     return folder
+
+
+def still_there(mark: Mark, model: TreeModel) -> bool:
+    """Whether a mark made on an older plan still names something in this one."""
+    group = model.group(mark.group)
+    if group is None or mark.kind == "group":
+        return group is not None
+    if mark.kind == "folder":
+        return _find_folder(group.root, mark.path) is not None
+    parent, _, _ = mark.path.rpartition("/")
+    folder = _find_folder(group.root, parent) if parent else group.root
+    return folder is not None and any(e.path == mark.path for e in folder.files)
