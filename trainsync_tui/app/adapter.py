@@ -5,6 +5,7 @@ log file. No widget is touched here; everything reaches the UI through `post`.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -44,6 +45,7 @@ from trainsync_tui.engine.paths import actor_name_problem
 from trainsync_tui.engine.plan import Category
 
 Post = Callable[[TextualMessage], Any]
+FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix
 REDRAW_SECONDS = 0.25  # progress and log batches reach the UI at most 4 times a second
 _STAGES = {
     "scan": "scanning",
@@ -240,7 +242,9 @@ class EngineAdapter:
             delete_orphans=options.delete_orphans,
             resolutions=options.resolutions,
         ))
-        self.post(AuditFinished(actor, audit, plan, build_model(plan)))
+        model = build_model(plan)
+        freeze_big_heap(plan.total_paths)
+        self.post(AuditFinished(actor, audit, plan, model))
 
     def sync(self, actor: str, options: SyncOptions) -> None:
         task = f"sync:{actor}"
@@ -276,6 +280,16 @@ class EngineAdapter:
 
     def history(self, actor: str | None) -> None:
         self.post(HistoryLoaded(actor, self.engine.history(actor)))
+
+
+def freeze_big_heap(paths: int) -> None:
+    """After a big audit + plan + tree model (~10 long-lived objects per path), move what
+    exists into the permanent generation: Python's full collections stop walking ~1M
+    objects (the 0.1-0.5 s pauses of the UI thread during a sync). Objects are still freed by
+    reference counting when a new plan replaces them; only cyclic garbage made before the
+    call is kept, and this code makes little."""
+    if paths >= FREEZE_ABOVE:
+        gc.freeze()
 
 
 def a_size(action: Any) -> int:

@@ -60,7 +60,8 @@ def summarise(name: str, samples: list[float]) -> str:
     )
 
 
-async def measure(entries: int, files: int) -> list[str]:
+async def measure(entries: int, files: int, freeze: bool = True) -> list[str]:
+    from trainsync_tui.app.adapter import freeze_big_heap
     from trainsync_tui.app.app import TrainsyncApp
     from trainsync_tui.app.widgets.actors import ActorsPane
     from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
@@ -88,6 +89,9 @@ async def measure(entries: int, files: int) -> list[str]:
             plan = synthetic_plan(entries, app.clock())
             made = time.perf_counter()
             model = build_model(plan)
+            if freeze:  # what the audit worker does after building a big model
+                freeze_big_heap(plan.total_paths)
+            out.append(f"gc.freeze after the model: {freeze}")
             out.append(f"synthetic plan of {entries:,} entries: {made - started:.2f} s (bench)")
             out.append(
                 f"tree model from the plan (worker thread): {time.perf_counter() - made:.2f} s"
@@ -182,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainsync_tui.bench.app_tree")
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=3000, help="files the background sync uploads")
+    parser.add_argument("--no-freeze", action="store_true", help="compare: no gc.freeze()")
     args = parser.parse_args(argv)
-    for line in asyncio.run(measure(args.entries, args.files)):
+    for line in asyncio.run(measure(args.entries, args.files, not args.no_freeze)):
         print(line)
     return 0
 
