@@ -56,6 +56,10 @@ async def test_summaries_say_what_happened_not_already_in_sync(
         await pilot.press("s")
         await settle(pilot, app)
         assert header.message == "! nothing else to do · 1 conflict skipped (c)"
+        # Remarks go to the header, not a toast over the log or a dialog's keys.
+        await pilot.press("n")
+        assert header.message == "dry run ON: syncs change nothing"
+        assert "dry run ON" in header.options and len(app._notifications) == 0
         # The header message wraps instead of being cut at 80 columns.
         message = header.query_one("#sync-message")
         assert message.styles.height is not None and message.styles.height.is_auto

@@ -60,6 +60,8 @@ async def test_marking_a_group_marks_what_is_shown_under_it() -> None:
         tree.focus()
         await pilot.press("enter", "down", "enter", "down", "space")
         assert tree.marks == {Mark("file", "upload", "a/x.bin")}
+        group, folder = tree.root.children[0], tree.root.children[0].children[0]
+        assert str(group.label)[:3] == "[-]" and str(folder.label)[:3] == "[-]"  # partly marked
         await pilot.press("up", "up", "space")  # the group covers the file: its mark goes
         assert tree.marks == {Mark("group", "upload")}
         labels = [str(n.label)[:3] for n in (tree.root.children[0], *tree.root.children[0]

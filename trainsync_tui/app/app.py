@@ -155,6 +155,15 @@ class TrainsyncApp(App[int]):
             tree_view = self.query_one(DiscrepancyTree)
             tree_view.show_model(state.model, state.marks, state.tree_note(), state.name)
 
+    def tell(self, message: str) -> None:
+        """A passing remark in the selected actor's header (which wraps), not a toast that
+        would cover a dialog's keys or the log for 5 seconds."""
+        state = self.selected
+        if state is not None and state.status != "syncing":  # not over the sync's progress
+            self._say(state, message)
+        else:
+            self.notify(message, timeout=3)
+
     def _say(self, state: ActorState, message: str) -> None:
         """Show a message in the actor's header that clears itself after 5 seconds."""
         state.message = message
@@ -265,7 +274,7 @@ class TrainsyncApp(App[int]):
 
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
         if state.status == "syncing":
-            self.notify(f"{state.name} is already syncing", severity="warning")
+            self.tell(f"{state.name} is already syncing")
             return
         if state.name in self._auditing:
             self.adapter.cancel(state.name)  # the sync audits afresh anyway
@@ -341,9 +350,7 @@ class TrainsyncApp(App[int]):
 
     def action_dry_run(self) -> None:
         self.dry_run = not self.dry_run
-        self.notify(f"dry run {'on: nothing will change' if self.dry_run else 'off'}")
-        if self.selected is not None:
-            self._refresh(self.selected)
+        self.tell(f"dry run {'ON: syncs change nothing' if self.dry_run else 'off'}")
 
     def action_periodic(self) -> None:
         state = self.selected
@@ -352,8 +359,7 @@ class TrainsyncApp(App[int]):
         state.periodic_minutes = PERIODS[(PERIODS.index(state.periodic_minutes) + 1) % 4]
         state.next_periodic = self.clock() + state.periodic_minutes * 60
         every = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
-        self.notify(f"{state.name}: periodic sync {every}")
-        self._refresh(state)
+        self._say(state, f"periodic sync {every}")
 
     def check_periodic(self) -> None:
         now = self.clock()
@@ -379,7 +385,7 @@ class TrainsyncApp(App[int]):
             self._refresh(state, tree=True)
             tasks.append(f"audit:{state.name}")
         if not tasks:
-            self.notify("nothing running to cancel")
+            self.tell("nothing running to cancel")
             return
         self.adapter.line("warning", f"cancel requested: {', '.join(sorted(tasks))}")
         if state is not None and state.status == "syncing":

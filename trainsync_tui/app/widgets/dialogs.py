@@ -34,11 +34,11 @@ def open_conflicts(app: TrainsyncApp) -> None:
 
     state = app.selected
     if state is None or state.plan is None:
-        app.notify("audit the actor first (r)", severity="warning")
+        app.tell("audit the actor first (r)")
         return
     conflicts = all_conflicts(state.plan)
     if not conflicts:
-        app.notify(f"{state.name} has no conflicts")
+        app.tell(f"{state.name} has no conflicts")
         return
 
     def apply(result: dict[str, ConflictPolicy] | None) -> None:
@@ -47,7 +47,7 @@ def open_conflicts(app: TrainsyncApp) -> None:
         state.resolutions = dict(result)
         chosen = ", ".join(f"{p} → {c}" for p, c in sorted(result.items())) or "all skipped"
         app.adapter.line("info", f"{state.name}: conflict choices: {chosen}")
-        app.notify(f"{len(result)} conflict(s) resolved: press s to sync")
+        app.tell(f"{len(result)} conflict choice(s) kept: press s to sync")
         _replan(app, state.name)
 
     # Start from the choices already made, so reopening shows them (not "skip") and an
@@ -67,12 +67,11 @@ def toggle_delete_orphans(app: TrainsyncApp) -> None:
         return
     if state.delete_orphans:
         state.delete_orphans = state.force = False
-        app.notify("orphans will be kept (added to the manifest)")
-        app._refresh(state)
+        app.tell("orphans will be kept (added to the manifest)")
         _replan(app, state.name)
         return
     if state.audit is None:
-        app.notify("audit the actor first (r)", severity="warning")
+        app.tell("audit the actor first (r)")
         return
     options = app._options(state, marks=False)
     job = partial(app.adapter.plan_deletions, state.name, state.audit, options)
@@ -88,7 +87,7 @@ def confirm_deletions(app: TrainsyncApp, event: DeletionsPlanned) -> None:
 
     def apply(answer: str | None) -> None:
         if answer not in ("confirm", "force"):
-            app.notify("delete orphans stays off")
+            app.tell("delete orphans stays off")
             return
         state.delete_orphans = True
         state.force = answer == "force"

@@ -171,7 +171,22 @@ class DiscrepancyTree(Tree[NodeData]):
             self._drop_marks_below(node)
             self.marks.add(mark)
         self._relabel(node)
+        parent = node.parent
+        while parent is not None and parent.data is not None:  # their [-] may change
+            parent.set_label(self._label(parent.data, self.is_marked(parent)))
+            parent = parent.parent
         self.post_message(self.MarksChanged(frozenset(self.marks)))
+
+    def _marked_below(self, data: NodeData) -> bool:
+        """Something inside this group or folder is marked: its box shows [-]."""
+        if data.kind not in ("group", "folder") or data.folder is None:
+            return False
+        prefix = data.folder.path
+        return any(
+            m.group == data.group and m.kind != "group" and m.path.startswith(prefix)
+            and m != data.mark
+            for m in self.marks
+        )
 
     def _drop_marks_below(self, node: TreeNode[NodeData]) -> None:
         data = node.data
@@ -193,7 +208,8 @@ class DiscrepancyTree(Tree[NodeData]):
     def _label(self, data: NodeData, marked: bool | None = None) -> Text:
         if marked is None:
             marked = data.mark in self.marks
-        text = Text("[x] " if marked else "[ ] ", style="bold" if marked else "dim")
+        box = "[x] " if marked else ("[-] " if self._marked_below(data) else "[ ] ")
+        text = Text(box, style="dim" if box == "[ ] " else "bold")
         now = self.clock()
         if data.kind == "file" and data.entry is not None:
             entry = data.entry
