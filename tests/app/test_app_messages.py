@@ -78,3 +78,10 @@ async def test_with_no_actor_q_help_and_ctrl_c_still_work(world: World) -> None:
         await pilot.press("ctrl+c")
     assert app.return_code == 0
 
+
+
+def test_the_app_keys_are_not_priority_so_dialogs_keep_their_own() -> None:
+    """The conflict view's s/n/x and the delete dialog's n mean other things there."""
+    from trainsync_tui.app.keys import BINDINGS
+
+    assert BINDINGS and not any(getattr(b, "priority", False) for b in BINDINGS)

@@ -10,12 +10,13 @@ from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from trainsync_tui.app.adapter import EngineAdapter
+from trainsync_tui.app.keys import BINDINGS
 from trainsync_tui.app.messages import (
     ActorsListed,
     AuditFinished,
@@ -46,36 +47,12 @@ from trainsync_tui.engine.config import Settings
 
 Schedule = Callable[[float, Callable[[], None]], Any]
 MESSAGE_SECONDS = 5.0
-PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
 
 
 class TrainsyncApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainsync"
-    # The footer shows the SPEC's keys (80 columns hold no more); `?` shows every one.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "sync", "Sync", tooltip="Sync the selected actor (marked items, or all)"),
-        Binding("r", "audit", "Re-audit", tooltip="Audit the selected actor again"),
-        Binding("space", "toggle_mark", "Toggle", tooltip="Mark the item under the cursor"),
-        *(
-            Binding(key, action, description, tooltip=tooltip, show=False)
-            for key, action, description, tooltip in (
-                ("u", "sync('up')", "Upload only", "Sync only what changes S3"),
-                ("d", "sync('down')", "Download only", "Sync only what changes local files"),
-                ("n", "dry_run", "Dry run", "Dry run on/off: plan and count, change nothing"),
-                ("x", "delete_orphans", "Del orphans", "Delete orphans on/off (asks first)"),
-                ("c", "conflicts", "Conflicts", "Resolve the selected actor's conflicts"),
-                ("h", "history", "History", "Past syncs of the selected actor"),
-                ("p", "periodic", "Periodic", "Selected actor: sync every 5/15/60 min, off"),
-                ("slash", "filter", "Filter", "Filter the actors by name"),
-            )
-        ),
-        Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),
-        Binding("question_mark", "help", "Help", tooltip="Every key"),
-        Binding("q", "quit", "Quit", tooltip="Cancel running tasks and quit"),
-        # Over SSH Ctrl-C means "stop": cancel and quit like q (Textual only hints ctrl+q).
-        Binding("ctrl+c", "quit", "Quit", tooltip="Same as q", show=False, system=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
 
     def __init__(
         self,
@@ -156,8 +133,7 @@ class TrainsyncApp(App[int]):
             tree_view.show_model(state.model, state.marks, state.tree_note(), state.name)
 
     def tell(self, message: str) -> None:
-        """A passing remark in the selected actor's header (which wraps), not a toast that
-        would cover a dialog's keys or the log for 5 seconds."""
+        """A remark in the actor's header (it wraps), not a toast over a dialog or the log."""
         state = self.selected
         if state is not None and state.status != "syncing":  # not over the sync's progress
             self._say(state, message)
@@ -353,20 +329,13 @@ class TrainsyncApp(App[int]):
         self.tell(f"dry run {'ON: syncs change nothing' if self.dry_run else 'off'}")
 
     def action_periodic(self) -> None:
-        state = self.selected
-        if state is None:
-            return
-        state.periodic_minutes = PERIODS[(PERIODS.index(state.periodic_minutes) + 1) % 4]
-        state.next_periodic = self.clock() + state.periodic_minutes * 60
-        every = f"every {state.periodic_minutes} min" if state.periodic_minutes else "off"
-        self._say(state, f"periodic sync {every}")
+        if self.selected is not None:
+            self._say(self.selected, f"periodic sync {self.selected.cycle_period(self.clock())}")
 
     def check_periodic(self) -> None:
         now = self.clock()
-        for state in self.states.values():
-            due = state.periodic_minutes and now >= state.next_periodic
-            if due and state.status != "syncing" and state.name not in self._auditing:
-                state.next_periodic = now + state.periodic_minutes * 60
+        for state in list(self.states.values()):
+            if state.name not in self._auditing and state.periodic_due(now):
                 self.start_sync(state, SyncOptions(dry_run=self.dry_run))
 
     def action_filter(self) -> None:

@@ -9,6 +9,8 @@ from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.plan import ConflictPolicy, Plan
 
+PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
+
 
 @dataclass
 class ActorState:
@@ -44,6 +46,19 @@ class ActorState:
         if actions:
             return f"● {actions:,} difference{'s' if actions > 1 else ''}"
         return "✓ in sync"
+
+    def cycle_period(self, now: float) -> str:
+        """`p`: off → 5 → 15 → 60 min → off; returns it in words."""
+        self.periodic_minutes = PERIODS[(PERIODS.index(self.periodic_minutes) + 1) % 4]
+        self.next_periodic = now + self.periodic_minutes * 60
+        return f"every {self.periodic_minutes} min" if self.periodic_minutes else "off"
+
+    def periodic_due(self, now: float) -> bool:
+        """Due (and not syncing): the next one is then counted from now."""
+        if not self.periodic_minutes or now < self.next_periodic or self.status == "syncing":
+            return False
+        self.next_periodic = now + self.periodic_minutes * 60
+        return True
 
     def sync_options(self, *, dry_run: bool, marks: bool, direction: str = "both") -> SyncOptions:
         """What the next sync runs: the marked items (or everything) and this actor's choices."""
