@@ -47,3 +47,17 @@ def test_a_big_plan_freezes_the_heap_so_full_gc_passes_skip_it() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual
+
+
+def test_now_names_the_big_transfer_under_way_not_the_last_small_file(tmp_path: Path) -> None:
+    posted: list[object] = []
+    forward = EventForwarder("0001_a", posted.append, LogFile(None))
+    forward(FileStarted("0001_a", "video/big.mp4", "download", 300 << 20))
+    for n in range(5):  # small files start and finish around it
+        forward(FileStarted("0001_a", f"img/{n}.png", "download", 100))
+        forward(FileDone("0001_a", f"img/{n}.png", "download", 100, f"downloaded: img/{n}.png"))
+    forward(FileStarted("0001_a", "img/9.png", "download", 100))
+    forward(Progress("0001_a", 5, 7, 500, 300 << 20, 1.0))
+    forward.flush()
+    progress = [m for m in posted if isinstance(m, ProgressChanged)]
+    assert progress[-1].current == "video/big.mp4"

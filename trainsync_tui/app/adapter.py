@@ -108,6 +108,7 @@ class EventForwarder:
         self._lines: list[tuple[str, str]] = []
         self._progress: Progress | None = None
         self._current = ""
+        self._inflight: dict[str, int] = {}  # path -> size, of the transfers under way
         self._stage = ""
         self._last_post = 0.0
         self.failed: set[str] = set()
@@ -122,12 +123,15 @@ class EventForwarder:
         elif isinstance(event, Message):
             line = (event.level, event.text)
         with self._lock:
+            if isinstance(event, FileDone | FileFailed):
+                self._inflight.pop(event.path, None)
             if line is not None:
                 text = f"{self.actor}: {line[1]}"
                 self._lines.append((line[0], text))
                 self.log.write(line[0], text)
             elif isinstance(event, FileStarted):
                 self._current = event.path
+                self._inflight[event.path] = event.size
             elif isinstance(event, Progress):
                 self._progress = event
             elif isinstance(event, Stage) and event.stage in _STAGES:
@@ -151,7 +155,10 @@ class EventForwarder:
             lines, self._lines = self._lines, []
             progress, self._progress = self._progress, None
             stage, self._stage = self._stage, ""
-            current = self._current
+            # "now:" names the biggest transfer under way (the one the ETA waits for), not
+            # the small file that happened to start last.
+            inflight = self._inflight
+            current = max(inflight, key=inflight.__getitem__) if inflight else self._current
         if lines:
             self.post(LogLines(lines))
         if stage:
