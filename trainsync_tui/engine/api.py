@@ -287,7 +287,8 @@ class Engine:
             return
         if not plan.actions:
             return
-        sink(Stage(layout.name, "transfer", f"{len(plan.actions)} actions"))
+        n = len(plan.actions)
+        sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
         transfers = Transfers(
             self.client,
             self.settings.require_bucket(),
