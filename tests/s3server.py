@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ def free_port() -> int:
 
 
 class S3Server:
-    """moto_server on 127.0.0.1:<free port>; stopped with the test session."""
+    """moto on 127.0.0.1:<free port> (faithful_s3.py); stopped with the test session."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -26,13 +25,11 @@ class S3Server:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which(
-            "moto_server"
-        )
-        command = [exe] if exe else [sys.executable, "-m", "moto.server"]
+        # moto's server behind the body checks real S3 makes (see faithful_s3.py).
+        script = Path(__file__).with_name("faithful_s3.py")
         env = dict(os.environ, MOTO_PORT=str(self.port))
         self._proc = subprocess.Popen(
-            [*command, "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, str(script), "127.0.0.1", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -40,13 +37,13 @@ class S3Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError("moto_server exited at start")
+                raise RuntimeError("the loopback S3 server exited at start")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.05)  # readiness poll of a subprocess, not test synchronisation
-        raise RuntimeError("moto_server did not start within 30 s")
+        raise RuntimeError("the loopback S3 server did not start within 30 s")
 
     def stop(self) -> None:
         if self._proc is not None:

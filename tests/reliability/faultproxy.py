@@ -229,11 +229,19 @@ def _read_request(reader: BinaryIO, client: socket.socket) -> Request | None:
                 while reader.readline() not in (b"\r\n", b"\n", b""):
                     pass
                 break
-            chunks.append(reader.read(size))
+            chunk = reader.read(size)
+            if len(chunk) < size:
+                return None  # cut mid-chunk: as above, never forward a truncated body
+            chunks.append(chunk)
             reader.readline()
         request.body = b"".join(chunks)
     else:
-        request.body = reader.read(int(request.header("content-length") or 0))
+        length = int(request.header("content-length") or 0)
+        request.body = reader.read(length)
+        if len(request.body) < length:
+            # The client went away mid-body (a kill -9): a real network never delivers such a
+            # request, and forwarding what came would store a truncated object.
+            return None
     return request
 
 
