@@ -34,7 +34,8 @@ from trainsync_tui.engine.remote import list_actor_names, stale_multipart_upload
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import classify, make_client
 from trainsync_tui.engine.select import Selection, apply_selection
-from trainsync_tui.engine.transfer import Transfers, remove_temp_files
+from trainsync_tui.engine.tempfiles import remove_temp_files
+from trainsync_tui.engine.transfer import Transfers
 
 T = TypeVar("T")
 _STALE_UPLOAD_SECONDS = 24 * 3600

@@ -35,11 +35,11 @@ from trainsync_tui.engine.ops import (
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import describe
+from trainsync_tui.engine.tempfiles import temp_path
 from trainsync_tui.engine.transfer import (
     TransferError,
     Transfers,
     hash_unchanged,
-    temp_path,
     unchanged_since_audit,
 )
 

@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import os
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +21,6 @@ from trainsync_tui.engine.hashing import (
     multipart_etag,
 )
 from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.paths import TEMP_PREFIX
 from trainsync_tui.engine.s3client import describe, error_code
 
 BytesFn = Callable[[int], None]
@@ -397,17 +395,3 @@ def hash_unchanged(
     if FileStamp.of(os.stat(path)) != before:
         raise TransferError("changed while it was being hashed; it will be synced next run")
     return md5, before
-
-
-def temp_path(folder: Path) -> Path:
-    return folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-
-
-def remove_temp_files(folder: Path) -> None:
-    """Delete temp files left by a killed run (only while holding the actor lock)."""
-    if not folder.is_dir():
-        return
-    for stale in folder.iterdir():
-        if stale.name.startswith(TEMP_PREFIX):
-            with contextlib.suppress(OSError):
-                stale.unlink()
