@@ -137,17 +137,6 @@ class Plan:
     def bytes_to_transfer(self) -> int:
         return sum(a.size for a in self.actions)
 
-    def replace(self, actions: Iterable[Action]) -> Plan:
-        return Plan(
-            tuple(actions),
-            self.conflicts,
-            self.issues,
-            self.unverified,
-            self.total_paths,
-            self.in_sync,
-            self.manifest,
-        )
-
 
 def predicted_counts(
     ops: Iterable[Op],
