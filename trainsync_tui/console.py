@@ -112,26 +112,27 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     changes = [f"{report.counts[k]} {_LABELS[k]}" for k in COUNT_KEYS if report.counts.get(k)]
     moved = report.bytes_uploaded + report.bytes_downloaded
     problems = len(report.errors) + len(report.conflicts)
+    head = "dry run — would have: " if report.dry_run else "done: "
     if report.cancelled:
-        head = "cancelled — finished before the cancel: " if changes else "cancelled"
-    elif report.dry_run:
-        head = "dry run — would have: "
-    else:
-        head = "done: " if changes or not problems else ""
-    if changes:
-        line = ", ".join(changes)
-    elif report.cancelled:
-        line = " before any change"
+        line = (
+            f"cancelled — finished before the cancel: {', '.join(changes)}"
+            if changes
+            else "cancelled before any change"
+        )
+    elif changes:
+        line = head + ", ".join(changes)
     elif problems:
         # "nothing to do" would read as "in sync" when a manifest error or the guard stopped it.
         line = f"nothing changed ({_plural(problems, 'problem')} below)"
+        if report.dry_run:
+            line = head + line
     else:
-        line = "nothing to do"
-    if not report.total_files and not problems and not report.cancelled:
-        # Most often a mistyped --prefix or an empty actor folder: say so rather than "in sync".
-        line += " (no files found for this actor locally, in S3 or in its manifest)"
+        line = head + "nothing to do"
+        if not report.total_files:
+            # Most often a mistyped --prefix or an empty actor folder: say so, not "in sync".
+            line += " (no files found for this actor locally, in S3 or in its manifest)"
     stream.write(
-        f"{report.actor_name}: {head}{line}"
+        f"{report.actor_name}: {line}"
         + (f" ({size(moved)} in {duration(report.duration)})" if moved else "")
         + "\n"
     )
