@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,3 +63,13 @@ def snapshot(world: World, actor: str = ACTOR) -> tuple[Any, ...]:
         for o in page.get("Contents", []):
             objects[o["Key"]] = o["ETag"]
     return local, objects
+
+
+def sub_linked_outside(world: World, tmp_path: Path) -> tuple[Path, Path]:
+    """training_data/sub is a symlink to an empty folder outside; returns (top, outside)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    top = world.actor_dir(ACTOR) / "training_data"
+    top.mkdir(parents=True)
+    (top / "sub").symlink_to(outside)
+    return top, outside

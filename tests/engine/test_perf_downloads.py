@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from tests.conftest import World
-from tests.engine.clitools import ACTOR, sync_json
+from tests.engine.clitools import ACTOR, sub_linked_outside, sync_json
 from tests.engine.test_hash_cache import audit, rewrite_in_place_keeping_stamp
 
 
@@ -26,11 +26,7 @@ def test_every_download_lands_in_the_cache_at_the_end_of_the_run(world: World, c
 def test_checked_folders_do_not_let_a_second_file_through_a_link(
     world: World, capsys, tmp_path: Path
 ) -> None:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    top = world.actor_dir(ACTOR) / "training_data"
-    top.mkdir(parents=True)
-    (top / "sub").symlink_to(outside)
+    top, outside = sub_linked_outside(world, tmp_path)
     for name in ("sub/x.bin", "sub/y.bin", "ok/a.bin", "ok/b.bin"):
         world.put_s3(ACTOR, name, name.encode())
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World, md5
-from tests.engine.clitools import ACTOR, counts, snapshot, sync_json
+from tests.engine.clitools import ACTOR, counts, snapshot, sub_linked_outside, sync_json
 
 PREFIX = f"actors/{ACTOR}/training_data/"
 HOSTILE = {
@@ -68,11 +68,7 @@ def test_symlink_pointing_outside_is_refused(world: World, capsys, tmp_path: Pat
 def test_download_never_follows_a_symlinked_folder_outside(
     world: World, capsys, tmp_path: Path
 ) -> None:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    top = world.actor_dir(ACTOR) / "training_data"
-    top.mkdir(parents=True)
-    (top / "sub").symlink_to(outside)
+    _, outside = sub_linked_outside(world, tmp_path)
     world.put_s3(ACTOR, "sub/x.bin", b"through the link")
 
     code, report = sync_json(world, capsys)
