@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -379,10 +380,15 @@ class Engine:
         )
 
 
-async def run_cancellable(job: Callable[[CancelToken], T]) -> T:
+async def run_cancellable(
+    job: Callable[[CancelToken], T],
+    *,
+    cancel: CancelToken | None = None,
+    executor: futures.Executor | None = None,
+) -> T:
     """Run a blocking engine call in a thread; task cancellation sets its CancelToken."""
-    cancel = CancelToken()
-    future = asyncio.get_running_loop().run_in_executor(None, job, cancel)
+    cancel = cancel or CancelToken()
+    future = asyncio.get_running_loop().run_in_executor(executor, job, cancel)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

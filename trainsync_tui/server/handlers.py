@@ -124,14 +124,17 @@ async def _describe_actor(
         except TrainsyncError as exc:  # a bad manifest, say: this actor only
             entry["error"] = exc.message
             return
-    plan = plan_to_json(rt.engine.plan(found, SyncOptions()))
-    states = {str(c): len(plan["actions"].get(str(c), [])) for c in Category}
-    states[str(Category.CONFLICT)] += len(plan["conflicts"])
+    # Counted from the plan itself: its JSON would build a dict per path only to be counted.
+    plan = rt.engine.plan(found, SyncOptions())
+    states = dict.fromkeys(map(str, Category), 0)
+    for action in plan.actions:
+        states[str(action.category)] += 1
+    states[str(Category.CONFLICT)] += len(plan.conflicts)
     entry.update(
-        in_sync=plan["in_sync"],
-        total_files=plan["total_files"],
+        in_sync=plan.in_sync,
+        total_files=plan.total_paths,
         states=states,
-        counts=plan["counts"],
-        errors=len(plan["errors"]),
-        bytes_to_transfer=plan["bytes_to_transfer"],
+        counts=plan.counts(),
+        errors=len(plan.issues),
+        bytes_to_transfer=plan.bytes_to_transfer,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import Engine
+from trainsync_tui.engine.api import Engine, run_cancellable
 from trainsync_tui.engine.cancel import CancelToken
 
 T = TypeVar("T")
@@ -50,20 +49,14 @@ class Runtime:
     ) -> T:
         """Run `job(token)` in a thread; cancelling the task or stopping the server cancels it.
 
-        Like engine.api.run_cancellable, but on our pools and registered so the server's
-        shutdown can cancel every running sync and wait for its clean-up.
+        engine.api.run_cancellable on our pools, registered so the server's shutdown can
+        cancel every running sync and wait for its clean-up.
         """
         token = cancel or CancelToken()
         pool = self.sync_pool if long else self.read_pool
-        future = asyncio.get_running_loop().run_in_executor(pool, job, token)
         self.running.add(token)
         try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            token.cancel()
-            with contextlib.suppress(Exception):
-                await future  # temp files removed, manifest written: then we go
-            raise
+            return await run_cancellable(job, cancel=token, executor=pool)
         finally:
             self.running.discard(token)
 
