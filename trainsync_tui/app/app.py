@@ -208,10 +208,7 @@ class TrainsyncApp(App[int]):
         if event.error:
             state.status, state.error = "error", event.error
         elif event.cancelled:
-            state.status = "never" if state.plan is None else "ok"
-            if state.plan is not None:
-                state.status = "conflicts" if state.plan.conflicts else (
-                    "diff" if state.plan.actions else "ok")
+            state.status = state.plan_status()
             self._say(state, "audit cancelled")
         elif event.audit is not None and event.plan is not None:
             assert isinstance(event.model, TreeModel)

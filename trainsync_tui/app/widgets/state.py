@@ -86,8 +86,16 @@ class ActorState:
         notes = {"never": "not audited yet", "queued": "waiting to audit…", "auditing": "auditing…"}
         return self.error if self.status == "error" else notes.get(self.status, "")
 
+    def plan_status(self) -> str:
+        """The state the last plan shows: never audited, conflicts, differences or in sync."""
+        if self.plan is None:
+            return "never"
+        if self.plan.conflicts:
+            return "conflicts"
+        return "diff" if self.plan.actions else "ok"
+
     def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
         self.audit, self.plan, self.model, self.error = audit, plan, model, ""
-        self.status = "conflicts" if plan.conflicts else ("diff" if plan.actions else "ok")
+        self.status = self.plan_status()
         # A re-audit keeps the marks that still name something (a synced file's is gone).
         self.marks.intersection_update({m for m in self.marks if still_there(m, model)})
