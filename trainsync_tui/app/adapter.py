@@ -41,7 +41,6 @@ from trainsync_tui.engine.events import (
     ScanProgress,
     Stage,
 )
-from trainsync_tui.engine.paths import actor_name_problem
 from trainsync_tui.engine.plan import Category
 
 Post = Callable[[TextualMessage], Any]
@@ -220,11 +219,7 @@ class EngineAdapter:
             # S3 unreachable or misconfigured: still show the local actors (their audits
             # will say what is wrong) rather than an empty screen.
             self.log.write("error", str(exc))
-            folder = self.engine.settings.actors_dir
-            local = sorted(
-                p.name for p in folder.iterdir() if p.is_dir() and not actor_name_problem(p.name)
-            ) if folder.is_dir() else []
-            self.post(ActorsListed(local, str(exc)))
+            self.post(ActorsListed(self.engine.local_actor_names(), str(exc)))
 
     def audit(self, actor: str, options: SyncOptions) -> None:
         task = f"audit:{actor}"

@@ -111,14 +111,18 @@ class Engine:
     def actor(self, name: str, actor_id: str | None = None) -> ActorLayout:
         return actor_layout(self.settings, name, actor_id)
 
+    def local_actor_names(self) -> list[str]:
+        """Every actor with a folder under data/actors/, sorted (no S3 request)."""
+        folder = self.settings.actors_dir
+        if not folder.is_dir():
+            return []
+        return sorted(
+            p.name for p in folder.iterdir() if p.is_dir() and not actor_name_problem(p.name)
+        )
+
     def actor_names(self) -> list[str]:
         """Every actor with a local folder or an S3 prefix, sorted."""
-        names: set[str] = set()
-        folder = self.settings.actors_dir
-        if folder.is_dir():
-            names.update(
-                p.name for p in folder.iterdir() if p.is_dir() and not actor_name_problem(p.name)
-            )
+        names = set(self.local_actor_names())
         bucket = self.settings.require_bucket()
         try:
             found = list_actor_names(self.client, bucket, self.settings.actors_prefix)
