@@ -5,7 +5,7 @@ from __future__ import annotations
 import humanize
 
 
-def size(n: int) -> str:
+def size(n: float) -> str:
     return humanize.naturalsize(n, binary=True)
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import humanize
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
+from trainsync_tui.app.screens.units import size  # the dialogs' units, as the CLI's
 from trainsync_tui.engine.events import Progress
-
-
-def size(n: float) -> str:
-    return humanize.naturalsize(n, binary=True)  # the same units as the dialogs and the CLI
 
 
 def short_eta(seconds: float) -> str:
