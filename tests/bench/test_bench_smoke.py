@@ -139,6 +139,7 @@ def test_report_gives_ratio_to_best_working_anchor_in_markdown_and_json(tmp_path
     assert "| many | W3 | 0.50 | s5cmd sync | 0.25 | 2.00 |" in text
     assert "| W3 many ≤ 1 × s5cmd sync | 2.00 | **no** |" in text
     assert "**failed**: exit 1: boom" in text
+    assert "| CPU s | server CPU s |" in text
     assert "rclone sync: rclone not found" in text
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["measurements"][0]["files_per_s"] == 4000.0
@@ -149,7 +150,11 @@ def test_report_gives_ratio_to_best_working_anchor_in_markdown_and_json(tmp_path
 def test_profile_summary_groups_samples_by_cause(tmp_path: Path) -> None:
     raw = tmp_path / "p.raw"
     raw.write_text(
-        "main (a.py:1);md5_file (trainsync_tui/engine/hashing.py:19) 30\n"
+        "main (a.py:1);md5_file (trainsync_tui/engine/hashing.py:19) 20\n"
+        # Methods show with their class: the hashing loops are still found by name.
+        "run (t.py:1);Transfers._get (trainsync_tui/engine/transfer.py:320) 5\n"
+        "_worker (concurrent/futures/thread.py:69);PartHasher.update "
+        "(trainsync_tui/engine/hashing.py:75) 5\n"
         "run (t.py:1);_api_call (botocore/client.py:5);readinto (socket.py:692) 50\n"
         "run (t.py:1);_make_api_call (botocore/client.py:9) 15\n"
         "<module> (x.py:1);_find_and_load (<frozen importlib._bootstrap>:1) 5\n",
@@ -160,7 +165,7 @@ def test_profile_summary_groups_samples_by_cause(tmp_path: Path) -> None:
     assert summary["samples"] == 100
     assert shares == {
         "HTTP and sockets": 0.5,
-        "MD5 hashing": 0.3,
+        "file read/write + MD5 (trainsync)": 0.3,
         "botocore (sign, serialise, parse, events)": 0.15,
         "imports (start-up)": 0.05,
     }

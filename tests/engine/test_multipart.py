@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from pathlib import Path
 
 from tests.conftest import World, md5
 from trainsync_tui.engine.api import Engine, SyncOptions
@@ -113,28 +112,14 @@ def test_small_file_changed_between_audit_and_upload_is_not_recorded(world: Worl
     assert world.manifest_md5s(ACTOR)["small.bin"] == md5(b"version two!")
 
 
-def _read_position(path: Path) -> int | None:
-    """Where this process's open handle on `path` is reading (Linux /proc)."""
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                with open(f"/proc/self/fdinfo/{fd}") as info:
-                    return int(info.readline().split()[1])
-        except OSError:
-            continue
-    return None
-
-
-def test_file_appended_to_while_its_parts_are_read_is_not_recorded(world: World) -> None:
-    # 13 parts of 5 MiB: s3transfer keeps at most 10 parts in memory, so while the first
-    # part is still being sent (its first progress callback) the last parts are unread.
-    data = BIG * 6
+def test_file_appended_to_while_its_parts_are_sent_is_not_recorded(world: World) -> None:
+    data = BIG * 6  # 13 parts of 5 MiB
     path = world.put_local(ACTOR, "huge.bin", data)
-    seen: list[int | None] = []
+    appended: list[bool] = []
 
     def sink(event: Event) -> None:
-        if isinstance(event, Progress) and event.bytes_done and not seen:
-            seen.append(_read_position(path))
+        if isinstance(event, Progress) and event.bytes_done and not appended:
+            appended.append(True)
             with open(path, "ab") as handle:
                 handle.write(b"appended while uploading")
 
@@ -142,7 +127,7 @@ def test_file_appended_to_while_its_parts_are_read_is_not_recorded(world: World)
     report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=sink)
     eng.close()
 
-    assert seen and seen[0] is not None and seen[0] < len(data) - 5 * MiB, seen
+    assert appended
     assert report.counts["uploaded"] == 0
     assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
     assert world.s3_paths(ACTOR) == []
@@ -150,3 +135,32 @@ def test_file_appended_to_while_its_parts_are_read_is_not_recorded(world: World)
     follow = sync(world)
     assert follow.errors == [] and follow.counts["uploaded"] == 1
     assert world.manifest_md5s(ACTOR) == {"huge.bin": md5(path.read_bytes())}
+
+
+def test_a_part_rewritten_after_hashing_is_refused_by_its_content_md5(world: World) -> None:
+    """The stamp is put back, so only the part's Content-MD5 can tell: S3 must refuse it."""
+    path = world.put_local(ACTOR, "big.bin", BIG)
+    before = os.stat(path)
+    rewritten: list[bool] = []
+
+    def sink(event: Event) -> None:
+        # One request at a time: the first part is being sent, the last is not read yet.
+        if isinstance(event, Progress) and event.bytes_done and not rewritten:
+            rewritten.append(True)
+            with open(path, "r+b") as handle:
+                handle.seek(len(BIG) - 100)
+                handle.write(b"X" * 50)
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    settings = dataclasses.replace(engine(world).settings, concurrency=1)
+    eng = Engine(settings)
+    report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=sink)
+    uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
+    eng.close()
+
+    assert rewritten
+    assert report.counts["uploaded"] == 0
+    assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
+    assert world.s3_paths(ACTOR) == []
+    assert uploads == []  # the refused upload was aborted, not left to be billed
+    assert world.manifest_md5s(ACTOR) == {}

@@ -1,8 +1,9 @@
-"""A small file new on both sides is read and hashed once, by its upload, with SPEC §4 intact.
+"""A file new on both sides is read and hashed once, by its upload, with SPEC §4 intact.
 
-The audit lists it with an empty MD5 (`hash_new_below`); the upload hashes the bytes it
-sends, sends that MD5 as Content-MD5, records it and caches it. Files S3 or the manifest
-know, and big (multipart) files, are still hashed by the audit.
+The audit lists it with an empty MD5 (`defer_new`); the upload hashes it in the read it
+makes anyway — a small file's bytes as sent (their MD5 goes out as Content-MD5), a big
+one's parts before they are sent (each part's MD5 goes out as its Content-MD5) — and
+records and caches that MD5. Files S3 or the manifest know are still hashed by the audit.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def audit_deferring(eng: Engine) -> Audit:
         eng.cache,
         concurrency=4,
         sink=lambda _: None,
-        hash_new_below=THRESHOLD,
+        defer_new=True,
     )
 
 
@@ -75,7 +76,7 @@ def sync_deferring(world: World, on_start=lambda path: None) -> SyncReport:
     return report
 
 
-def test_only_files_new_on_both_sides_and_small_are_left_unhashed(world: World) -> None:
+def test_only_files_new_on_both_sides_are_left_unhashed(world: World) -> None:
     world.put_local(ACTOR, "new.bin", b"new")
     world.put_local(ACTOR, "in_s3.bin", b"both")
     world.put_s3(ACTOR, "in_s3.bin", b"both")
@@ -92,7 +93,7 @@ def test_only_files_new_on_both_sides_and_small_are_left_unhashed(world: World) 
     assert local["new.bin"].md5 == ""
     assert local["in_s3.bin"].md5 == md5(b"both")
     assert local["recorded.bin"].md5 == md5(b"recorded")
-    assert local["big.bin"].md5 == md5(b"b" * THRESHOLD)
+    assert local["big.bin"].md5 == ""
 
 
 def test_a_deferred_upload_records_and_caches_the_md5_of_what_it_sent(world: World) -> None:
@@ -136,3 +137,23 @@ def test_a_deferred_file_removed_after_the_audit_is_an_error_not_a_crash(world: 
     report = sync_deferring(world, lambda _: Path(path).unlink())
     assert any(e.startswith("gone.bin:") and "removed locally" in e for e in report.errors)
     assert world.s3_paths(ACTOR) == []
+
+
+def test_a_deferred_big_file_is_hashed_once_with_its_parts_and_recorded(world: World) -> None:
+    data = bytes(range(256)) * (THRESHOLD * 2 // 256) + b"tail"  # three parts
+    world.put_local(ACTOR, "big.bin", data)
+
+    report = sync_deferring(world)
+
+    assert report.errors == []
+    assert world.manifest_md5s(ACTOR) == {"big.bin": md5(data)}
+    head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "big.bin"))
+    assert head["Metadata"]["md5"] == md5(data)
+    assert head["ETag"].strip('"').endswith("-3")
+    assert world.read_s3(ACTOR, "big.bin") == data
+    rewrite_in_place_keeping_stamp(world.local_path(ACTOR, "big.bin"), b"B" + data[1:])
+    eng = Engine(world.settings)
+    try:
+        assert audit_deferring(eng).listings.local["big.bin"].md5 == md5(data)  # from the cache
+    finally:
+        eng.close()

@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--profile",
         action="store_true",
-        help="also profile trainsync's W1 and W3 on many with py-spy (needs py-spy)",
+        help="also profile trainsync's W1, W3 and W2 on many and large with py-spy (needs py-spy)",
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--seed", type=int, default=8)

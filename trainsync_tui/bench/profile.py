@@ -1,4 +1,4 @@
-"""Where trainsync's time goes: py-spy samples of W1 and W3 on *many*, grouped by cause."""
+"""Where trainsync's time goes: py-spy samples of W1, W3 and W2, grouped by cause."""
 
 from __future__ import annotations
 
@@ -17,23 +17,39 @@ RATE = 250  # samples per second when only the GIL holder is sampled
 ALL_RATE = 100  # all threads: fewer samples, taken without pausing the program
 
 # Checked from the innermost frame outwards; the first rule that matches names the sample.
-# C calls (hashlib, sqlite3, socket) show as the Python line that made them.
+# A needle is a file fragment, or "file::function" (qualified or bare name). Frames are
+# whole functions (py-spy --function), and a C call (hashlib, file I/O, sqlite3, socket)
+# shows as the Python function that made it: so our functions that read or write a file
+# and hash it in the same loop are one category.
+_HASH_IO = "trainsync_tui/engine/hashing.py"
+_TRANSFER = "trainsync_tui/engine/transfer.py"
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("MD5 hashing", ("md5_file", "multipart_etag", "(trainsync_tui/engine/hashing.py)::update")),
-    ("hash cache (SQLite)", ("lookup_tree", "store (", "md5_for_etag", "remember_etag")),
-    ("HTTP and sockets", ("(urllib3/", "(http/client", "(ssl.py", "(socket.py")),
-    ("botocore (sign, serialise, parse, events)", ("(botocore/", "(boto3/")),
-    ("s3transfer", ("(s3transfer/",)),
-    ("upload: read + MD5 in _put", ("_put (trainsync_tui/engine/transfer.py)",)),
-    ("download: write + MD5 in _get", ("_get (trainsync_tui/engine/transfer.py)",)),
-    ("local tree walk (scandir, stat)", ("(trainsync_tui/engine/local.py)",)),
-    ("S3 listing (trainsync)", ("(trainsync_tui/engine/remote.py)",)),
-    ("manifest (JSON)", ("(trainsync_tui/engine/manifest.py)", "(json/")),
-    ("plan", ("(trainsync_tui/engine/plan.py)",)),
-    ("execute", ("(trainsync_tui/engine/execute.py)", "(trainsync_tui/engine/transfer.py)")),
-    ("progress and report", ("(trainsync_tui/console.py)", "(trainsync_tui/engine/report.py)")),
+    (
+        "file read/write + MD5 (trainsync)",
+        (
+            f"{_HASH_IO}::md5_file",
+            f"{_HASH_IO}::multipart_etag",
+            f"{_HASH_IO}::hash_parts",
+            f"{_HASH_IO}::PartHasher.update",
+            f"{_HASH_IO}::HashingWriter.write",
+            f"{_HASH_IO}::HashingWriter._catch_up",
+            f"{_TRANSFER}::Transfers.put",
+            f"{_TRANSFER}::Transfers.put_new",
+            f"{_TRANSFER}::Transfers._get",
+        ),
+    ),
+    ("hash cache (SQLite)", (f"{_HASH_IO}::HashCache",)),
+    ("HTTP and sockets", ("urllib3/", "http/client", "ssl.py", "socket.py")),
+    ("botocore (sign, serialise, parse, events)", ("botocore/", "boto3/")),
+    ("s3transfer", ("s3transfer/",)),
+    ("local tree walk (scandir, stat)", ("trainsync_tui/engine/local.py",)),
+    ("S3 listing (trainsync)", ("trainsync_tui/engine/remote.py",)),
+    ("manifest (JSON)", ("trainsync_tui/engine/manifest.py", "json/")),
+    ("plan", ("trainsync_tui/engine/plan.py",)),
+    ("execute", ("trainsync_tui/engine/execute.py", _TRANSFER)),
+    ("progress and report", ("trainsync_tui/console.py", "trainsync_tui/engine/report.py")),
     # A pool thread parked on its queue or a lock: waiting, not working.
-    ("waiting (idle pool threads, locks)", ("(threading.py", "(queue.py", "(concurrent/")),
+    ("waiting (idle pool threads, locks)", ("threading.py", "queue.py", "concurrent/")),
 )
 
 
@@ -48,10 +64,16 @@ def _category(frames: list[str]) -> str:
 
 
 def _matches(frame: str, needle: str) -> bool:
-    if "::" in needle:  # "(file)::function": a function of one file
-        where, func = needle.split("::")
-        return frame.startswith(func + " ") and where in frame
-    return needle in frame
+    """Whether a py-spy frame, "Class.function (path/file.py:line)", meets a needle."""
+    function, _, where = frame.partition(" (")
+    if "::" not in needle:
+        return needle in where
+    path, wanted = needle.split("::")
+    if path not in where:
+        return False
+    return function == wanted or function.startswith(wanted + ".") or (
+        "." not in wanted and function.rsplit(".", 1)[-1] == wanted
+    )
 
 
 def summarize(raw: Path, wall_s: float, rate: int = RATE) -> dict[str, Any]:

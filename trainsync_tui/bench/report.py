@@ -58,7 +58,8 @@ def _row(m: Measurement) -> str:
     state = "ok" if m.ok else f"**failed**: {m.note}"
     return (
         f"| {m.workload} | {m.tool} | {m.wall_s:.2f} | {m.files_per_s:,.0f} | {m.mb_per_s:,.1f} "
-        f"| {cpu:.1f} | {m.peak_rss_mb:.0f} | {requests_text(m.requests)} | {state} |"
+        f"| {cpu:.1f} | {m.server_cpu_s:.1f} | {m.peak_rss_mb:.0f} "
+        f"| {requests_text(m.requests)} | {state} |"
     )
 
 
@@ -132,13 +133,14 @@ def markdown(result: BenchResult) -> str:
     for dataset in dict.fromkeys(m.dataset for m in result.measurements):
         out += ["", f"## {dataset}", ""]
         out += [
-            "| workload | tool | wall s | files/s | MB/s | CPU s | peak RSS MB | S3 requests | |",
-            "|---|---|---:|---:|---:|---:|---:|---|---|",
+            "| workload | tool | wall s | files/s | MB/s | CPU s | server CPU s | peak RSS MB "
+            "| S3 requests | |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         out += [_row(m) for m in result.measurements if m.dataset == dataset]
     profiles = result.extras.get("profiles")
     if profiles:
-        out += ["", "## Where trainsync's time goes (py-spy, many)", ""]
+        out += ["", "## Where trainsync's time goes (py-spy)", ""]
         for name, summary in profiles.items():
             out += profile_lines(name, summary)
     return "\n".join(out) + "\n"

@@ -22,6 +22,7 @@ class Measurement:
     requests: dict[str, int]
     ok: bool
     note: str = ""
+    server_cpu_s: float = 0.0  # the S3 server's CPU during the run: it shares the 2 cores
 
     @property
     def files_per_s(self) -> float:

@@ -103,14 +103,15 @@ def run_all(options: BenchOptions) -> BenchResult:
                     for m in found:
                         say(f"  {m.workload:9} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}")
                     result.measurements.extend(found)
-            if options.profile and name == "many":
+            if options.profile and name in ("many", "large"):
                 from trainsync_tui.bench.profile import profile_trainsync
 
                 trainsync = next((t for t in ready if t.name == "trainsync"), None)
                 if trainsync is not None:
-                    say("many: profiling trainsync W1, W3 and W2 with py-spy")
-                    result.extras["profiles"] = profile_trainsync(
-                        ctx, trainsync, dataset, source, options.out
+                    say(f"{name}: profiling trainsync W1, W3 and W2 with py-spy")
+                    profiles = result.extras.setdefault("profiles", {})
+                    profiles.update(
+                        profile_trainsync(ctx, trainsync, dataset, source, options.out)
                     )
             shutil.rmtree(source, ignore_errors=True)
     finally:

@@ -132,6 +132,28 @@ class NanioServer:
                 self.process.wait()
         self.process = None
 
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) the server's processes have used so far; 0 without psutil."""
+        try:
+            import psutil
+        except ImportError:
+            return 0.0
+        if self.process is None:
+            return 0.0
+        total = 0.0
+        try:
+            root = psutil.Process(self.process.pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
     def mark(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 

@@ -29,9 +29,11 @@ def measure(
     ctx: Context, tool: Tool, target: Target, dataset: str, workload: str, files: int, size: int
 ) -> Measurement:
     mark = ctx.server.mark()
+    server_cpu = ctx.server.cpu_seconds()
     env = clean_env({**ctx.server.client_env(), **tool.env(target)})
     log = ctx.logs / f"{dataset}-{workload.replace(' ', '_')}-{slug(tool.name)}.log"
     timing = run(tool.command(target), env, log, ctx.timeout)
+    server_cpu = ctx.server.cpu_seconds() - server_cpu
     requests = dict(sorted(ctx.server.requests_since(mark).items()))
     note = ""
     ok = timing.returncode == 0 and not timing.timed_out
@@ -55,6 +57,7 @@ def measure(
         requests=requests,
         ok=ok,
         note=note,
+        server_cpu_s=round(server_cpu, 2),
     )
 
 

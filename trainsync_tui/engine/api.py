@@ -173,13 +173,13 @@ class Engine:
         rehash: bool = False,
         cancel: CancelToken | None = None,
         sink: EventSink = ignore,
-        hash_new_below: int = 0,
+        defer_new: bool = False,
     ) -> Audit:
         """The three listings of one actor; raises TrainsyncError for run-stopping problems.
 
-        `hash_new_below`: files under this size known to neither S3 nor the manifest are
-        hashed by their upload instead of the scan (one read, not two). Real syncs only:
-        a dry run or the app's audit must show every local MD5.
+        `defer_new`: files known to neither S3 nor the manifest are hashed by their upload
+        instead of the scan (one read, not two). Real syncs only: a dry run or the app's
+        audit must show every local MD5.
         """
         bucket = self.settings.require_bucket()
         try:
@@ -192,7 +192,7 @@ class Engine:
                 rehash=rehash,
                 cancel=cancel,
                 sink=sink,
-                hash_new_below=hash_new_below,
+                defer_new=defer_new,
             )
         except (TrainsyncError, OSError) as exc:
             if isinstance(exc, OSError):
@@ -267,7 +267,7 @@ class Engine:
                 rehash=options.rehash,
                 cancel=cancel,
                 sink=sink,
-                hash_new_below=0 if options.dry_run else self.settings.multipart_threshold,
+                defer_new=not options.dry_run,
             )
         except ManifestError as exc:
             report.errors.append(str(exc))

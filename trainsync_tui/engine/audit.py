@@ -50,13 +50,13 @@ def run_audit(
     rehash: bool = False,
     cancel: CancelToken | None = None,
     sink: EventSink,
-    hash_new_below: int = 0,
+    defer_new: bool = False,
 ) -> Audit:
     """Read all three listings; raises ManifestError for a bad manifest (nothing is synced).
 
-    With `hash_new_below`, local files under that size that neither S3 nor the manifest
-    knows are listed with an empty MD5: a sync's upload hashes the bytes it sends (one read
-    instead of two). A dry run or the app's audit passes 0 and sees every MD5.
+    With `defer_new`, local files that neither S3 nor the manifest knows are listed with an
+    empty MD5: a sync's upload hashes them in the read it makes anyway (one read instead of
+    two). A dry run or the app's audit does not defer, and sees every MD5.
     """
     started = time.monotonic()
     name = layout.name
@@ -85,9 +85,9 @@ def run_audit(
                 on_progress=on_list,
             )
 
-            def defer(path: str, size: int) -> bool:
-                """A small file new on both sides is hashed by its upload, not twice."""
-                if size >= hash_new_below or path in manifest.entries:
+            def defer(path: str) -> bool:
+                """A file new on both sides is hashed by its upload, not twice."""
+                if path in manifest.entries:
                     return False
                 wait([remote_job])  # only the listing says whether S3 has it
                 if remote_job.exception() is not None:
@@ -102,7 +102,7 @@ def run_audit(
                 workers=max(2, min(8, concurrency)),
                 cancel=scans,
                 on_progress=on_hash,
-                defer=defer if hash_new_below > 0 else None,
+                defer=defer if defer_new else None,
             )
             wait([local_job, remote_job], return_when=FIRST_EXCEPTION)
             for job in (remote_job, local_job):

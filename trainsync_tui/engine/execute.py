@@ -268,10 +268,23 @@ class Executor:
         key = op.replaces.key if same and op.replaces else self.layout.key(op.dest)
         replaces = op.replaces.etag if same and op.replaces else None
         source = self.layout.local(op.local.disk_path)
-        md5 = op.local.md5
-        if not md5:
-            # New on both sides, so the audit left the hashing to the upload.
-            if op.local.size < self.transfers.threshold and replaces is None:
+        # A file new on both sides comes without an MD5: the audit left it to the upload,
+        # which hashes it in the same read it needs anyway.
+        md5 = op.local.md5 or None
+        if op.local.size >= self.transfers.threshold:
+            hashes, stamp = self.transfers.hash_for_upload(
+                source, op.local.size, op.local.mtime, md5
+            )
+            if md5 is None:
+                self._remember(source, hashes.md5, stamp)
+            self._journal(key)
+            etag = self.transfers.upload_parts(
+                source, key, hashes, stamp, replaces, self._add_bytes
+            )
+            self.cache.remember_etag(etag, op.local.size, hashes.md5)
+            return hashes.md5
+        if md5 is None:
+            if replaces is None:
                 md5, stamp = self.transfers.put_new(
                     source, key, op.local.size, op.local.mtime, self._add_bytes
                 )
@@ -279,10 +292,7 @@ class Executor:
                 return md5
             md5, stamp = hash_unchanged(source, op.local.size, op.local.mtime, self.cancel)
             self._remember(source, md5, stamp)
-        if op.local.size >= self.transfers.threshold:
-            self._journal(key)
-        etag = self.transfers.upload(source, key, md5, op.local.size, replaces, self._add_bytes)
-        self.cache.remember_etag(etag, op.local.size, md5)
+        self.transfers.put(source, key, md5, replaces, self._add_bytes)
         return md5
 
     def _journal(self, key: str) -> None:

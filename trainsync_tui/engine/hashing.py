@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import sqlite3
@@ -84,48 +85,52 @@ class PartHasher:
                 self._part = hashlib.md5(usedforsecurity=False)
                 self._in_part = 0
 
-    def etag(self) -> str:
+    def part_digests(self) -> list[bytes]:
         parts = list(self._parts)
         if self._in_part or not parts:
             parts.append(self._part.digest())
-        return _combine(parts)
+        return parts
 
 
-class HashingReader:
-    """A file object that hashes what s3transfer reads, part by part, as it sends it.
+@dataclass(frozen=True, slots=True)
+class PartHashes:
+    """A file's MD5 and the MD5 of each part it is uploaded in, from one read."""
 
-    s3transfer reads a seekable upload source sequentially, one part at a time, in its
-    submission thread; hashing there checks the bytes actually sent with no second read.
+    md5: str
+    part_size: int
+    parts: tuple[bytes, ...]
+
+    def etag(self) -> str:
+        """The ETag S3 must give the object once every part has arrived intact."""
+        return _combine(list(self.parts))
+
+    def content_md5(self, part_number: int) -> str | None:
+        """The Content-MD5 header for part `part_number` (1-based), if there is such a part."""
+        if not 1 <= part_number <= len(self.parts):
+            return None
+        return base64.b64encode(self.parts[part_number - 1]).decode()
+
+
+def hash_parts(
+    path: str | os.PathLike[str], part_size: int, cancel: CancelToken | None = None
+) -> PartHashes:
+    """Whole-file and per-part MD5s in one read, before a multipart upload.
+
+    The whole MD5 goes out as metadata when the upload starts; each part MD5 goes out as
+    that part's Content-MD5, so S3 refuses a part whose bytes changed after this read.
     """
-
-    def __init__(self, path: Path, part_size: int) -> None:
-        self._handle = open(path, "rb")  # noqa: SIM115 — closed by close()
-        self.hasher = PartHasher(part_size)
-        self.sequential = True
-        self._position = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if self._handle.tell() != self._position:
-            self.sequential = False
-        data = self._handle.read(size)
-        self.hasher.update(data)
-        self._position += len(data)
-        return data
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._handle.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._handle.tell()
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._handle.close()
+    hasher = PartHasher(part_size)
+    buffer = bytearray(_READ_SIZE)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            n = handle.readinto(buffer)
+            if not n:
+                break
+            hasher.update(view[:n])
+            if cancel is not None and cancel.cancelled:
+                cancel.raise_if_cancelled()
+    return PartHashes(hasher.whole.hexdigest(), part_size, tuple(hasher.part_digests()))
 
 
 class HashingWriter:

@@ -15,8 +15,8 @@ from trainsync_tui.engine.listing import LocalFile, PathIssue
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
-# (path, size) -> True when the file need not be hashed now; it may wait for the S3 listing.
-DeferHash = Callable[[str, int], bool]
+# path -> True when the file need not be hashed now; it may wait for the S3 listing.
+DeferHash = Callable[[str], bool]
 
 
 @dataclass
@@ -174,7 +174,7 @@ def _hash_all(
     def one(item: _Found) -> tuple[_Found, str | None, str | None]:
         if cancel is not None and cancel.cancelled:
             return item, None, "cancelled"
-        if defer is not None and defer(item.key, item.stamp.size):
+        if defer is not None and defer(item.key):
             return item, "", None
         try:
             md5 = md5_file(item.absolute, cancel)

@@ -15,8 +15,9 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.hashing import (
     FileStamp,
-    HashingReader,
     HashingWriter,
+    PartHashes,
+    hash_parts,
     md5_file,
     multipart_etag,
 )
@@ -26,6 +27,7 @@ from trainsync_tui.engine.s3client import describe, error_code
 BytesFn = Callable[[int], None]
 _R = TypeVar("_R")
 _DOWNLOAD_ATTEMPTS = 5
+_CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"
 _READ_SIZE = 1024 * 1024
 
 
@@ -90,9 +92,26 @@ class Transfers:
             ),
         )
         self._lock = threading.Lock()
+        # Part MD5s of the multipart uploads under way, by key: s3transfer cannot pass a
+        # Content-MD5 per part, so a botocore hook adds it to each UploadPart it sends.
+        self._part_hashes: dict[str, PartHashes] = {}
+        self._hook_id = f"trainsync-part-md5-{id(self)}"
+        client.meta.events.register(
+            "before-parameter-build.s3.UploadPart", self._add_part_md5, unique_id=self._hook_id
+        )
 
     def close(self) -> None:
         self._manager.shutdown()
+        self.client.meta.events.unregister(
+            "before-parameter-build.s3.UploadPart", unique_id=self._hook_id
+        )
+
+    def _add_part_md5(self, params: dict[str, Any], **_: Any) -> None:
+        hashes = self._part_hashes.get(params.get("Key", ""))
+        if hashes is not None and params.get("Bucket") == self.bucket:
+            digest = hashes.content_md5(int(params.get("PartNumber", 0)))
+            if digest is not None:
+                params["ContentMD5"] = digest
 
     def _wait(self, future: Any) -> Any:
         """Wait for an s3transfer future; a cancel cancels it (shutdown(cancel=True) is broken)."""
@@ -110,6 +129,8 @@ class Transfers:
                 "412",
             ):
                 raise TransferError("changed in S3 since the audit; sync again") from None
+            if error_code(exc) == "BadDigest":
+                raise TransferError(_CHANGED_WHILE_SENT) from None
             if isinstance(exc, OSError) and exc.strerror:
                 raise TransferError(f"cannot write ({exc.strerror})") from None
             raise TransferError(describe(exc)) from None
@@ -118,19 +139,17 @@ class Transfers:
 
     # -- uploads -------------------------------------------------------------------------
 
-    def upload(
-        self, source: Path, key: str, md5: str, size: int, replaces: str | None, on_bytes: BytesFn
-    ) -> str:
-        """Upload `source` and return the new ETag; fails, leaving no wrong data, if the file
-        no longer has MD5 `md5`."""
-        if size < self.threshold:
-            self._put(source, key, md5, replaces, on_bytes)
-            return md5
-        return self._upload_parts(source, key, md5, size, replaces, on_bytes)
+    def part_size(self, size: int) -> int:
+        """The part size s3transfer will use for a file of `size` bytes."""
+        from s3transfer.utils import ChunksizeAdjuster
 
-    def _put(
+        return int(ChunksizeAdjuster().adjust_chunksize(self.chunksize, size))
+
+    def put(
         self, source: Path, key: str, md5: str, replaces: str | None, on_bytes: BytesFn
     ) -> None:
+        """Upload a file under the multipart threshold in one PUT; fails, sending nothing,
+        if the file no longer has MD5 `md5`."""
         data = source.read_bytes()
         if hashlib.md5(data, usedforsecurity=False).hexdigest() != md5:
             raise TransferError("changed since the audit; it will be synced next run")
@@ -209,48 +228,64 @@ class Transfers:
         if current != replaces:
             raise TransferError("changed in S3 since the audit; sync again")
 
-    def _upload_parts(
+    def hash_for_upload(
+        self, source: Path, size: int, mtime: float, md5: str | None
+    ) -> tuple[PartHashes, FileStamp]:
+        """Hash a file for its multipart upload (whole and per part, one read), if it is
+        still the file the audit listed, with MD5 `md5` when the audit knew it."""
+        before = FileStamp.of(unchanged_since_audit(source, size, mtime))
+        hashes = _read(source, lambda: hash_parts(source, self.part_size(size), self.cancel))
+        if _stamp(source) != before:
+            raise TransferError("changed while it was being hashed; it will be synced next run")
+        if md5 is not None and hashes.md5 != md5:
+            raise TransferError("changed since the audit; it will be synced next run")
+        return hashes, before
+
+    def upload_parts(
         self,
         source: Path,
         key: str,
-        md5: str,
-        size: int,
+        hashes: PartHashes,
+        stamp: FileStamp,
         replaces: str | None,
         on_bytes: BytesFn,
     ) -> str:
-        from s3transfer.utils import ChunksizeAdjuster
+        """Send a hashed file in parts and return the object's ETag.
 
+        Each part carries its Content-MD5 (S3 refuses one whose bytes changed since
+        `hash_for_upload`), and the object's ETag must be the one those part MD5s make:
+        then S3 holds exactly the bytes whose MD5 is `hashes.md5`, with no second read.
+        s3transfer reads the parts from the file by name, in its worker threads.
+        """
         # s3transfer cannot make a multipart upload conditional; check just before instead.
         self._check_unchanged(key, replaces)
-        part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, size)
-        reader = HashingReader(source, part_size)
+        self._part_hashes[key] = hashes
         try:
             future = self._manager.upload(
-                reader,
+                str(source),
                 self.bucket,
                 key,
-                extra_args={"Metadata": {"md5": md5}},
-                subscribers=[_Size(size, None, on_bytes)],
+                extra_args={"Metadata": {"md5": hashes.md5}},
+                subscribers=[_Size(stamp.size, None, on_bytes)],
             )
             self._wait(future)
         finally:
-            reader.close()
-        sent_md5 = reader.hasher.whole.hexdigest()
-        expected_etag = reader.hasher.etag()
+            self._part_hashes.pop(key, None)
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
             etag = str(head.get("ETag", "")).strip('"')
         except Exception as exc:
             raise TransferError(f"uploaded but cannot be checked ({describe(exc)})") from None
         problem = None
-        if not reader.sequential or sent_md5 != md5:
-            problem = "changed while it was being uploaded; it will be synced next run"
-        elif etag != expected_etag:
+        if _stamp(source) != stamp:
+            # S3 holds the bytes hashed, but the file is no longer them: record nothing.
+            problem = _CHANGED_WHILE_SENT
+        elif etag != hashes.etag():
             problem = (
-                f"S3 holds different bytes than were sent (ETag {etag}, expected {expected_etag})"
+                f"S3 holds different bytes than were sent (ETag {etag}, expected {hashes.etag()})"
             )
         if problem:
-            # The object holds bytes no MD5 of ours describes; never leave it looking valid.
+            # Never leave an object that the manifest does not describe looking valid.
             with contextlib.suppress(Exception):
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             raise TransferError(problem)
@@ -373,6 +408,14 @@ def _read(path: Path, read: Callable[[], _R]) -> _R:
         return read()
     except OSError as exc:
         raise TransferError(f"cannot be read ({exc.strerror or exc})") from None
+
+
+def _stamp(path: Path) -> FileStamp | None:
+    """The file's stamp now; None once it is gone."""
+    try:
+        return FileStamp.of(os.stat(path))
+    except OSError:
+        return None
 
 
 def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result:
