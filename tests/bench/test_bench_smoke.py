@@ -14,6 +14,7 @@ from trainsync_tui.bench.options import build_dataset, parse, workloads_for
 from trainsync_tui.bench.profile import summarize
 from trainsync_tui.bench.report import markdown, write
 from trainsync_tui.bench.results import BenchResult, Measurement
+from trainsync_tui.bench.runner import add_app_figures, measure_app
 from trainsync_tui.bench.server import classify, count_requests
 
 
@@ -145,6 +146,63 @@ def test_report_gives_ratio_to_best_working_anchor_in_markdown_and_json(tmp_path
     assert data["measurements"][0]["files_per_s"] == 4000.0
     assert data["measurements"][0]["requests"] == {"ListObjectsV2": 21}
     assert markdown(_result()) == text
+
+
+def _app_figures(build_ms: float, idle_ms: float, move_p95: float, toggle_p95: float) -> dict:
+    def latency(p95: float) -> dict[str, float]:
+        return {"n": 40, "median_ms": 2.0, "p95_ms": p95, "max_ms": p95 + 5}
+
+    return {
+        "entries": 100_000,
+        "model_build_ms": build_ms,
+        "first_paint_ms": 1.0,
+        "until_idle_ms": idle_ms,
+        "cursor_idle": latency(3.0),
+        "cursor_sync": latency(move_p95),
+        "toggle_sync": latency(toggle_p95),
+        "sync_running_at_end": True,
+        "escape_stop_s": 0.1,
+        "lines": ["first paint of the tree: 1 ms on the UI thread, 60 ms until idle"],
+    }
+
+
+def test_report_judges_the_apps_first_paint_and_key_latency(tmp_path: Path) -> None:
+    met = _result()
+    met.extras["app"] = _app_figures(500.0, 60.0, 5.0, 90.0)
+    md_path, json_path = write(met, tmp_path / "met")
+    text = md_path.read_text(encoding="utf-8")
+    paint = "| app tree first paint ≤ 1 s (100,000 entries; model build + until idle)"
+    latency = "| app key latency ≤ 100 ms during a sync (p95, worse of move and space)"
+    assert f"{paint} | 560 ms | yes |" in text
+    assert f"{latency} | 90 ms | yes |" in text
+    assert "## The app on a 100,000-entry tree" in text
+    assert "60 ms until idle" in text
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["extras"]["app"]["toggle_sync"]["p95_ms"] == 90.0
+
+    # The build alone fits in 1 s but the user waits for both; the toggles are the slow keys.
+    missed = _result()
+    missed.extras["app"] = _app_figures(950.0, 60.0, 5.0, 140.0)
+    text = markdown(missed)
+    assert f"{paint} | 1010 ms | **no** |" in text
+    assert f"{latency} | 140 ms | **no** |" in text
+    assert "app tree" not in markdown(_result())
+
+
+def test_a_failed_app_measurement_is_a_one_line_reason(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    fail = [sys.executable, "-c", "import sys; print('ModuleNotFoundError: moto', file=sys.stderr)"
+            "; raise SystemExit(3)"]  # fmt: skip
+    result = _result()
+    add_app_figures(result, fail, log, timeout=60)
+    assert result.skipped[-1] == "app tree measurement: exit 3: ModuleNotFoundError: moto"
+    assert "app" not in result.extras
+    assert "- Skipped: app tree measurement: exit 3" in markdown(result)
+    garbled = [sys.executable, "-c", "print('not json')"]
+    assert measure_app(garbled, log, timeout=60) == (None, "its output was not the JSON expected")
+    fine = [sys.executable, "-c", "print('noise'); print('{\"entries\": 10}')"]
+    figures, why = measure_app(fine, log, timeout=60)
+    assert why == "" and figures is not None and figures["entries"] == 10
 
 
 def test_profile_summary_groups_samples_by_cause(tmp_path: Path) -> None:

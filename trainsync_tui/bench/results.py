@@ -44,7 +44,7 @@ class BenchResult:
     context: dict[str, Any]
     measurements: list[Measurement] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)  # hashing, profiles
+    extras: dict[str, Any] = field(default_factory=dict)  # hashing, profiles, app
 
     def find(self, dataset: str, workload: str, tool: str) -> Measurement | None:
         for m in self.measurements:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -11,8 +12,10 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from trainsync_tui.bench import datasets as ds
+from trainsync_tui.bench.measure import clean_env, run
 from trainsync_tui.bench.options import BenchOptions, build_dataset, workloads_for
 from trainsync_tui.bench.results import BenchResult
 from trainsync_tui.bench.server import NanioServer
@@ -96,6 +99,10 @@ def run_all(options: BenchOptions) -> BenchResult:
                 result.extras["hashing"] = hash_speed(source)
             if name == "huge":
                 _huge(ctx, ready, dataset, source, result)
+                # A tree as big as the huge dataset: 100,000 entries, 10,000 with --quick.
+                say(f"huge: the app on a {dataset.count:,}-entry tree, keys during a sync")
+                log = ctx.logs / "huge-app-tree.log"
+                add_app_figures(result, app_command(dataset.count), log, ctx.timeout)
             else:
                 for tool in ready:
                     say(f"{name}: {tool.name} {' → '.join(steps)}")
@@ -139,6 +146,7 @@ def _huge(
     try:
         if seeder is None:
             result.skipped.append("huge: needs s5cmd or aws to fill the bucket")
+            say("skip huge's audits: needs s5cmd or aws to fill the bucket")
             return
         say(f"huge: filling the bucket with {seeder.name}")
         seed = measure(ctx, seeder, target, "huge", "W1 (fill)", dataset.count, dataset.bytes)
@@ -161,3 +169,48 @@ def _huge(
                 result.measurements.append(m)
     finally:
         ctx.server.drop_bucket(bucket)
+
+
+def app_command(entries: int) -> list[str]:
+    module = "trainsync_tui.bench.app_tree"
+    return [sys.executable, "-m", module, "--entries", str(entries), "--json"]
+
+
+def measure_app(command: list[str], log: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
+    """The app measurement's figures, or None and why not (one line).
+
+    In a process of its own: its gc.freeze(), event loop and embedded S3 must not linger in
+    the bench's process, and a crash there must not end the bench.
+    """
+    try:
+        timing = run(command, clean_env({}), log, timeout)
+    except OSError as error:
+        return None, f"could not start: {error}"
+    if timing.timed_out:
+        return None, f"timed out after {timeout:.0f} s"
+    if timing.returncode != 0:
+        tail = timing.stderr_tail.splitlines()[-1:] or ["no message"]
+        return None, f"exit {timing.returncode}: {tail[0][:200]}"
+    try:
+        figures = json.loads(timing.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        figures = None
+    if not isinstance(figures, dict):
+        return None, "its output was not the JSON expected"
+    figures["peak_rss_mb"] = round(timing.peak_rss_mb, 1)  # the app and its embedded S3
+    return figures, ""
+
+
+def add_app_figures(result: BenchResult, command: list[str], log: Path, timeout: float) -> None:
+    """The app's first paint and key latency into result.extras["app"], or a skip note."""
+    figures, why = measure_app(command, log, timeout)
+    if figures is None:
+        result.skipped.append(f"app tree measurement: {why}")
+        say(f"skip the app measurement: {why}")
+        return
+    result.extras["app"] = figures
+    say(
+        f"huge: app first paint {figures['model_build_ms'] + figures['until_idle_ms']:.0f} ms, "
+        f"p95 during a sync {figures['cursor_sync']['p95_ms']:.0f} ms (move), "
+        f"{figures['toggle_sync']['p95_ms']:.0f} ms (space)"
+    )
