@@ -164,3 +164,27 @@ def test_a_part_rewritten_after_hashing_is_refused_by_its_content_md5(world: Wor
     assert world.s3_paths(ACTOR) == []
     assert uploads == []  # the refused upload was aborted, not left to be billed
     assert world.manifest_md5s(ACTOR) == {}
+
+
+def test_a_file_truncated_while_its_parts_are_sent_fails_promptly(world: World) -> None:
+    """A part now shorter than announced must fail the upload, not wait for missing bytes."""
+    path = world.put_local(ACTOR, "big.bin", BIG)
+    truncated: list[bool] = []
+
+    def sink(event: Event) -> None:
+        if isinstance(event, Progress) and event.bytes_done and not truncated:
+            truncated.append(True)
+            os.truncate(path, 6 * MiB)  # the last part is gone, the second one cut short
+
+    settings = dataclasses.replace(engine(world).settings, concurrency=1)
+    eng = Engine(settings)
+    report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=sink)
+    uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
+    eng.close()
+
+    assert truncated
+    assert report.counts["uploaded"] == 0
+    assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
+    assert world.s3_paths(ACTOR) == []
+    assert uploads == []
+    assert world.manifest_md5s(ACTOR) == {}

@@ -35,7 +35,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             f"{_HASH_IO}::HashingWriter._catch_up",
             f"{_TRANSFER}::Transfers.put",
             f"{_TRANSFER}::Transfers.put_new",
-            f"{_TRANSFER}::Transfers._get",
+            "trainsync_tui/engine/single_get.py::get_to_file",
         ),
     ),
     ("hash cache (SQLite)", (f"{_HASH_IO}::HashCache",)),

@@ -19,6 +19,11 @@ from trainsync_tui.engine.events import EventSink, FileDone, FileFailed, FileSta
 from trainsync_tui.engine.hashing import FileStamp, HashCache
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
+from trainsync_tui.engine.localcheck import (
+    TransferError,
+    hash_unchanged,
+    unchanged_since_audit,
+)
 from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
 from trainsync_tui.engine.ops import (
     BackupLocal,
@@ -36,12 +41,7 @@ from trainsync_tui.engine.plan import Action, Plan, predicted_counts
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import describe
 from trainsync_tui.engine.tempfiles import temp_path
-from trainsync_tui.engine.transfer import (
-    TransferError,
-    Transfers,
-    hash_unchanged,
-    unchanged_since_audit,
-)
+from trainsync_tui.engine.transfer import Transfers
 
 _CHECKPOINT_SECONDS = 10.0
 _PROGRESS_SECONDS = 0.25

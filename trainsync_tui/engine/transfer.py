@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync
@@ -18,21 +18,21 @@ from trainsync_tui.engine.hashing import (
     HashingWriter,
     PartHashes,
     hash_parts,
-    md5_file,
     multipart_etag,
 )
 from trainsync_tui.engine.listing import RemoteObject
+from trainsync_tui.engine.localcheck import (
+    TransferError,
+    read_or_fail,
+    stamp_now,
+    unchanged_since_audit,
+)
 from trainsync_tui.engine.s3client import describe, error_code
+from trainsync_tui.engine.single_get import get_to_file
 
 BytesFn = Callable[[int], None]
-_R = TypeVar("_R")
 _DOWNLOAD_ATTEMPTS = 5
 _CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"
-_READ_SIZE = 1024 * 1024
-
-
-class TransferError(Exception):
-    """A transfer of one path failed; the message is the one-line cause."""
 
 
 class _Size:
@@ -74,6 +74,8 @@ class Transfers:
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
 
+        from trainsync_tui.engine.chunks import StrictOSUtils
+
         self.client = client
         self.bucket = bucket
         self.threshold = threshold
@@ -90,6 +92,7 @@ class Transfers:
                 max_request_concurrency=concurrency,
                 num_download_attempts=_DOWNLOAD_ATTEMPTS,
             ),
+            osutil=StrictOSUtils(),
         )
         self._lock = threading.Lock()
         # Part MD5s of the multipart uploads under way, by key: s3transfer cannot pass a
@@ -121,8 +124,12 @@ class Transfers:
         except CancelledSync:
             raise
         except Exception as exc:
+            from trainsync_tui.engine.chunks import FileShrank
+
             if self.cancel.cancelled:
                 raise CancelledSync() from None
+            if isinstance(exc, FileShrank):
+                raise TransferError(_CHANGED_WHILE_SENT) from None
             # Same words as the single-request paths, not s3transfer's own.
             if "did not match expected ETag" in str(exc) or error_code(exc) in (
                 "PreconditionFailed",
@@ -166,7 +173,7 @@ class Transfers:
         changes while it is read, is refused before anything is sent.
         """
         before = unchanged_since_audit(source, size, mtime)
-        data = _read(source, source.read_bytes)
+        data = read_or_fail(source, source.read_bytes)
         stamp = FileStamp.of(before)
         if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
             raise TransferError("changed while it was being uploaded; it will be synced next run")
@@ -234,8 +241,8 @@ class Transfers:
         """Hash a file for its multipart upload (whole and per part, one read), if it is
         still the file the audit listed, with MD5 `md5` when the audit knew it."""
         before = FileStamp.of(unchanged_since_audit(source, size, mtime))
-        hashes = _read(source, lambda: hash_parts(source, self.part_size(size), self.cancel))
-        if _stamp(source) != before:
+        hashes = read_or_fail(source, lambda: hash_parts(source, self.part_size(size), self.cancel))
+        if stamp_now(source) != before:
             raise TransferError("changed while it was being hashed; it will be synced next run")
         if md5 is not None and hashes.md5 != md5:
             raise TransferError("changed since the audit; it will be synced next run")
@@ -269,6 +276,11 @@ class Transfers:
                 subscribers=[_Size(stamp.size, None, on_bytes)],
             )
             self._wait(future)
+        except TransferError:
+            # Whatever failed, a file that changed under the upload is the cause to report.
+            if stamp_now(source) != stamp:
+                raise TransferError(_CHANGED_WHILE_SENT) from None
+            raise
         finally:
             self._part_hashes.pop(key, None)
         try:
@@ -277,7 +289,7 @@ class Transfers:
         except Exception as exc:
             raise TransferError(f"uploaded but cannot be checked ({describe(exc)})") from None
         problem = None
-        if _stamp(source) != stamp:
+        if stamp_now(source) != stamp:
             # S3 holds the bytes hashed, but the file is no longer them: record nothing.
             problem = _CHANGED_WHILE_SENT
         elif etag != hashes.etag():
@@ -297,7 +309,15 @@ class Transfers:
         """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure."""
         try:
             if remote.size < self.threshold:
-                md5 = self._get(remote, temp, on_bytes)
+                md5 = get_to_file(
+                    self.client,
+                    self.bucket,
+                    remote,
+                    temp,
+                    on_bytes,
+                    self.cancel,
+                    _DOWNLOAD_ATTEMPTS,
+                )
             else:
                 with open(temp, "wb") as handle:
                     writer = HashingWriter(handle)
@@ -316,55 +336,6 @@ class Transfers:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
             raise
-
-    def _get(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
-        """One GET streamed to disk while hashing; a body cut mid-way is fetched again."""
-        from botocore.exceptions import (
-            ConnectionClosedError,
-            IncompleteReadError,
-            ReadTimeoutError,
-            ResponseStreamingError,
-        )
-
-        retryable = (
-            ResponseStreamingError,
-            IncompleteReadError,
-            ReadTimeoutError,
-            ConnectionClosedError,
-            ConnectionError,
-        )
-        last: Exception | None = None
-        for _ in range(_DOWNLOAD_ATTEMPTS):
-            self.cancel.raise_if_cancelled()
-            digest = hashlib.md5(usedforsecurity=False)
-            written = 0
-            try:
-                response = self.client.get_object(
-                    Bucket=self.bucket, Key=remote.key, IfMatch=f'"{remote.etag}"'
-                )
-                with open(temp, "wb") as handle:
-                    for chunk in response["Body"].iter_chunks(_READ_SIZE):
-                        handle.write(chunk)
-                        digest.update(chunk)
-                        written += len(chunk)
-                        self.cancel.raise_if_cancelled()
-            except retryable as exc:
-                last = exc
-                continue
-            except CancelledSync:
-                raise
-            except OSError as exc:
-                raise TransferError(f"cannot write ({exc.strerror})") from None
-            except Exception as exc:
-                code = error_code(exc)
-                if code in ("PreconditionFailed", "412"):
-                    raise TransferError("changed in S3 since the audit; sync again") from None
-                if code in ("NoSuchKey", "404"):
-                    raise TransferError("deleted from S3 since the audit") from None
-                raise TransferError(describe(exc)) from None
-            on_bytes(written)
-            return digest.hexdigest()
-        raise TransferError(f"download kept failing ({describe(last) if last else 'unknown'})")
 
     def _verify(self, remote: RemoteObject, temp: Path, md5: str) -> None:
         size = temp.stat().st_size
@@ -400,41 +371,3 @@ class Transfers:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             raise TransferError(describe(exc)) from None
-
-
-def _read(path: Path, read: Callable[[], _R]) -> _R:
-    """Run `read`; a file that cannot be read gets the audit's words for it."""
-    try:
-        return read()
-    except OSError as exc:
-        raise TransferError(f"cannot be read ({exc.strerror or exc})") from None
-
-
-def _stamp(path: Path) -> FileStamp | None:
-    """The file's stamp now; None once it is gone."""
-    try:
-        return FileStamp.of(os.stat(path))
-    except OSError:
-        return None
-
-
-def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result:
-    """The file's stat, if it still has the size and time the audit listed."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise TransferError("removed locally since the audit; sync again") from None
-    if st.st_size != size or st.st_mtime != mtime:
-        raise TransferError("changed locally since the audit; sync again")
-    return st
-
-
-def hash_unchanged(
-    path: Path, size: int, mtime: float, cancel: CancelToken
-) -> tuple[str, FileStamp]:
-    """The MD5 of a file the audit did not hash, if it is still the file the audit listed."""
-    before = FileStamp.of(unchanged_since_audit(path, size, mtime))
-    md5 = _read(path, lambda: md5_file(path, cancel))
-    if FileStamp.of(os.stat(path)) != before:
-        raise TransferError("changed while it was being hashed; it will be synced next run")
-    return md5, before

@@ -1,0 +1,55 @@
+"""Is a local file still the one the audit listed: stat checks, and hashing under them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.hashing import FileStamp, md5_file
+
+_R = TypeVar("_R")
+
+
+class TransferError(Exception):
+    """A transfer of one path failed; the message is the one-line cause."""
+
+
+def read_or_fail(path: Path, read: Callable[[], _R]) -> _R:
+    """Run `read`; a file that cannot be read gets the audit's words for it."""
+    try:
+        return read()
+    except OSError as exc:
+        raise TransferError(f"cannot be read ({exc.strerror or exc})") from None
+
+
+def stamp_now(path: Path) -> FileStamp | None:
+    """The file's stamp now; None once it is gone."""
+    try:
+        return FileStamp.of(os.stat(path))
+    except OSError:
+        return None
+
+
+def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result:
+    """The file's stat, if it still has the size and time the audit listed."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise TransferError("removed locally since the audit; sync again") from None
+    if st.st_size != size or st.st_mtime != mtime:
+        raise TransferError("changed locally since the audit; sync again")
+    return st
+
+
+def hash_unchanged(
+    path: Path, size: int, mtime: float, cancel: CancelToken
+) -> tuple[str, FileStamp]:
+    """The MD5 of a file the audit did not hash, if it is still the file the audit listed."""
+    before = FileStamp.of(unchanged_since_audit(path, size, mtime))
+    md5 = read_or_fail(path, lambda: md5_file(path, cancel))
+    if FileStamp.of(os.stat(path)) != before:
+        raise TransferError("changed while it was being hashed; it will be synced next run")
+    return md5, before
