@@ -7,11 +7,12 @@ import json
 import sys
 from typing import Any
 
-from trainsync_tui.console import ConsoleSink, print_report, size
+from trainsync_tui.console import ConsoleSink, print_report, size, warn
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.plan import ConflictPolicy
 from trainsync_tui.engine.report import SyncReport, plan_to_json
 from trainsync_tui.engine.select import Selection
@@ -43,6 +44,33 @@ def _options(args: argparse.Namespace) -> SyncOptions:
     )
 
 
+def _layouts(
+    engine: Engine, target: tuple[str | None, str | None]
+) -> tuple[list[ActorLayout], list[str]]:
+    """The actors to work on and, for --all, a line per S3 folder skipped for its name
+    (warned about on stderr at once, so a run that fails later still shows them)."""
+    actor_id, actor_name = target
+    if actor_name:
+        return [engine.actor(actor_name, actor_id)], []
+    skipped: list[str] = []
+
+    def skip(line: str) -> None:
+        skipped.append(line)
+        warn(line)
+
+    return [engine.actor(n) for n in engine.actor_names(on_skip=skip)], skipped
+
+
+def _all_json(per_actor: dict[str, Any], skipped: list[str]) -> dict[str, Any]:
+    """The --all object: one entry per actor, plus "skipped_actors" only when there are any
+    (so the usual output keeps its shape)."""
+    out = dict(per_actor)
+    if skipped:
+        # An actor may really be named "skipped_actors": its report wins, stderr has the lines.
+        out.setdefault("skipped_actors", skipped)
+    return out
+
+
 def run_sync_command(
     args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
 ) -> int:
@@ -50,12 +78,8 @@ def run_sync_command(
 
     engine = _engine(flags)
     options = _options(args)
-    actor_id, actor_name = target
-    layouts = (
-        [engine.actor(actor_name, actor_id)]
-        if actor_name
-        else [engine.actor(n) for n in engine.actor_names()]
-    )
+    actor_name = target[1]
+    layouts, skipped = _layouts(engine, target)
     sink = ConsoleSink(verbose=args.verbose, progress=not args.no_progress and not args.json)
     cancel = CancelToken()
     reports: list[SyncReport] = []
@@ -86,7 +110,7 @@ def run_sync_command(
         reports.append(SyncReport(layout.name, layout.actor_id, options.dry_run, cancelled=True))
     if args.json:
         if args.all:
-            print(json.dumps({r.actor_name: r.to_json() for r in reports}))
+            print(json.dumps(_all_json({r.actor_name: r.to_json() for r in reports}, skipped)))
         else:
             print(json.dumps(reports[0].to_json()))
     else:
@@ -105,12 +129,8 @@ def run_audit_command(
     from trainsync_tui.cli import run_with_interrupt
 
     engine = _engine(flags)
-    actor_id, actor_name = target
-    layouts = (
-        [engine.actor(actor_name, actor_id)]
-        if actor_name
-        else [engine.actor(n) for n in engine.actor_names()]
-    )
+    actor_name = target[1]
+    layouts, skipped = _layouts(engine, target)
     sink = ConsoleSink(verbose=False, progress=not args.json)
     results: dict[str, dict[str, Any]] = {}
 
@@ -138,7 +158,7 @@ def run_audit_command(
     if cancel.cancelled:
         return 130
     if args.json:
-        print(json.dumps(results if args.all else next(iter(results.values()))))
+        print(json.dumps(_all_json(results, skipped) if args.all else next(iter(results.values()))))
     else:
         for name, summary in results.items():
             _print_audit(name, summary, args.verbose)

@@ -102,6 +102,13 @@ class ConsoleSink:
                 self._line = False
 
 
+def warn(text: str, stream: TextIO | None = None) -> None:
+    """A warning line on stderr that does not stop the run."""
+    stream = sys.stderr if stream is None else stream
+    stream.write(f"warning: {text}\n")
+    stream.flush()
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

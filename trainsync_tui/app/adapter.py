@@ -214,7 +214,8 @@ class EngineAdapter:
 
     def list_actors(self) -> None:
         try:
-            self.post(ActorsListed(self.engine.actor_names()))
+            names = self.engine.actor_names(on_skip=lambda text: self.line("warning", text))
+            self.post(ActorsListed(names))
         except TrainsyncError as exc:
             # S3 unreachable or misconfigured: still show the local actors (their audits
             # will say what is wrong) rather than an empty screen.

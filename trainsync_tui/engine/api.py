@@ -120,22 +120,27 @@ class Engine:
             p.name for p in folder.iterdir() if p.is_dir() and not actor_name_problem(p.name)
         )
 
-    def actor_names(self) -> list[str]:
-        """Every actor with a local folder or an S3 prefix, sorted."""
+    def actor_names(self, *, on_skip: Callable[[str], None] | None = None) -> list[str]:
+        """Every actor with a local folder or an S3 prefix, sorted; `on_skip` gets a line per
+        S3 folder left out for its name, so a caller can tell the user which and why."""
         names = set(self.local_actor_names())
         bucket = self.settings.require_bucket()
+        actors_prefix = self.settings.actors_prefix
         try:
-            found = list_actor_names(self.client, bucket, self.settings.actors_prefix)
+            found = list_actor_names(self.client, bucket, actors_prefix)
         except Exception as exc:
             raise classify(exc, self.settings) from None
         # With a prefix at the bucket root, the trash prefix's folder looks like an actor.
         trash_root = self.settings.trash_prefix.split("{", 1)[0]
-        names.update(
-            n
-            for n in found
-            if not actor_name_problem(n)
-            and not (trash_root and self.settings.prefix_for(n).startswith(trash_root))
-        )
+        for n in found:
+            if trash_root and self.settings.prefix_for(n).startswith(trash_root):
+                continue  # our own trash, not a skipped actor
+            problem = actor_name_problem(n)
+            if problem is None:
+                names.add(n)
+            elif on_skip is not None:  # repr(): a control character must not reach a terminal
+                folder = f"s3://{bucket}/{actors_prefix}{n}/"
+                on_skip(f"S3 folder {folder!r} skipped: its name {problem}; rename it to sync it")
         return sorted(names)
 
     def actor_exists(self, layout: ActorLayout) -> bool:

@@ -1,0 +1,97 @@
+"""--all over a bucket holding S3 folders that are not valid actor names: each is skipped with
+one warning line naming it (and in --json), the other actors still sync, the exit code holds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tests.conftest import World
+from tests.engine.clitools import one_object
+from trainsync_tui.cli import main
+from trainsync_tui.engine.api import Engine
+
+GOOD = "0002_s3_only"
+
+
+def put_folder(world: World, name: str) -> None:
+    world.put_s3(GOOD, "", b"who am i", key=f"actors/{name}/training_data/f.bin")
+
+
+def warnings(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("warning: S3 folder")]
+
+
+@pytest.fixture
+def bucket_with_hostile_folder(world: World) -> World:
+    world.put_s3(GOOD, "b.bin", b"b")
+    put_folder(world, "..")
+    return world
+
+
+def test_sync_all_names_the_skipped_folder_and_syncs_the_others(
+    bucket_with_hostile_folder: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = bucket_with_hostile_folder
+    code = main(["sync", "--all", "--no-progress", *world.cli_flags()])
+    captured = capsys.readouterr()
+
+    assert code == 0
+    assert world.read_local(GOOD, "b.bin") == b"b"
+    assert f"{GOOD}: done" in captured.out
+    assert warnings(captured.err) == [
+        f"warning: S3 folder 's3://{world.bucket}/actors/../' skipped: "
+        "its name must not start with '.'; rename it to sync it"
+    ]
+    assert not (world.root / "data" / "training_data").exists()  # nothing under actors/../
+
+
+def test_sync_all_json_carries_the_skipped_folders(
+    bucket_with_hostile_folder: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = bucket_with_hostile_folder
+    put_folder(world, "x\x1b[31my")  # a terminal escape in a bucket key
+    code = main(["sync", "--all", "--json", *world.cli_flags()])
+    captured = capsys.readouterr()
+    reports = one_object(captured.out)
+
+    assert code == 0
+    assert sorted(reports) == [GOOD, "skipped_actors"]
+    assert reports[GOOD]["downloaded"] == 1 and reports[GOOD]["errors"] == []
+    skipped = reports["skipped_actors"]
+    assert len(skipped) == 2
+    assert any("'s3://" in s and "/actors/../'" in s for s in skipped)
+    assert any("x\\x1b[31my" in s and "control character" in s for s in skipped)
+    assert [f"warning: {s}" for s in skipped] == warnings(captured.err)
+    assert "\x1b" not in captured.err  # escaped, never sent to the terminal raw
+
+
+def test_audit_all_json_carries_the_skipped_folder_and_exits_clean(
+    bucket_with_hostile_folder: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = bucket_with_hostile_folder
+    code = main(["audit", "--all", "--json", *world.cli_flags()])
+    captured = capsys.readouterr()
+    summary = one_object(captured.out)
+
+    assert code == 0
+    assert summary[GOOD]["counts"]["downloaded"] == 1
+    assert len(summary["skipped_actors"]) == 1 and "/actors/../'" in summary["skipped_actors"][0]
+    assert len(warnings(captured.err)) == 1
+
+
+def test_our_own_trash_is_never_reported_as_a_skipped_actor(world: World) -> None:
+    """A trash folder at the bucket root whose name is no actor name (".trash") is ours."""
+    settings = dataclasses.replace(
+        world.settings, prefix="{actor_name}/", trash_prefix=".trash/{actor_name}/"
+    )
+    world.put_s3(GOOD, "", b"b", key=f"{GOOD}/b.bin")
+    world.put_s3(GOOD, "", b"old", key=f".trash/{GOOD}/b.bin")
+    world.put_s3(GOOD, "", b"x", key=".hidden/f.bin")
+    skipped: list[str] = []
+
+    names = Engine(settings).actor_names(on_skip=skipped.append)
+
+    assert names == [GOOD]
+    assert len(skipped) == 1 and f"'s3://{world.bucket}/.hidden/'" in skipped[0]
