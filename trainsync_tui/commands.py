@@ -44,31 +44,14 @@ def _options(args: argparse.Namespace) -> SyncOptions:
     )
 
 
-def _layouts(
-    engine: Engine, target: tuple[str | None, str | None]
-) -> tuple[list[ActorLayout], list[str]]:
-    """The actors to work on and, for --all, a line per S3 folder skipped for its name
-    (warned about on stderr at once, so a run that fails later still shows them)."""
+def _layouts(engine: Engine, target: tuple[str | None, str | None]) -> list[ActorLayout]:
+    """The actors to work on; for --all, an S3 folder skipped for its name is a warning on
+    stderr at once (so a run that fails later still shows it). Not in the --json object:
+    SPEC §5 makes that one report per actor, keyed by actor name, and nothing else."""
     actor_id, actor_name = target
     if actor_name:
-        return [engine.actor(actor_name, actor_id)], []
-    skipped: list[str] = []
-
-    def skip(line: str) -> None:
-        skipped.append(line)
-        warn(line)
-
-    return [engine.actor(n) for n in engine.actor_names(on_skip=skip)], skipped
-
-
-def _all_json(per_actor: dict[str, Any], skipped: list[str]) -> dict[str, Any]:
-    """The --all object: one entry per actor, plus "skipped_actors" only when there are any
-    (so the usual output keeps its shape)."""
-    out = dict(per_actor)
-    if skipped:
-        # An actor may really be named "skipped_actors": its report wins, stderr has the lines.
-        out.setdefault("skipped_actors", skipped)
-    return out
+        return [engine.actor(actor_name, actor_id)]
+    return [engine.actor(n) for n in engine.actor_names(on_skip=warn)]
 
 
 def run_sync_command(
@@ -79,7 +62,7 @@ def run_sync_command(
     engine = _engine(flags)
     options = _options(args)
     actor_name = target[1]
-    layouts, skipped = _layouts(engine, target)
+    layouts = _layouts(engine, target)
     sink = ConsoleSink(verbose=args.verbose, progress=not args.no_progress and not args.json)
     cancel = CancelToken()
     reports: list[SyncReport] = []
@@ -110,7 +93,7 @@ def run_sync_command(
         reports.append(SyncReport(layout.name, layout.actor_id, options.dry_run, cancelled=True))
     if args.json:
         if args.all:
-            print(json.dumps(_all_json({r.actor_name: r.to_json() for r in reports}, skipped)))
+            print(json.dumps({r.actor_name: r.to_json() for r in reports}))
         else:
             print(json.dumps(reports[0].to_json()))
     else:
@@ -130,7 +113,7 @@ def run_audit_command(
 
     engine = _engine(flags)
     actor_name = target[1]
-    layouts, skipped = _layouts(engine, target)
+    layouts = _layouts(engine, target)
     sink = ConsoleSink(verbose=False, progress=not args.json)
     results: dict[str, dict[str, Any]] = {}
 
@@ -158,7 +141,7 @@ def run_audit_command(
     if cancel.cancelled:
         return 130
     if args.json:
-        print(json.dumps(_all_json(results, skipped) if args.all else next(iter(results.values()))))
+        print(json.dumps(results if args.all else next(iter(results.values()))))
     else:
         for name, summary in results.items():
             _print_audit(name, summary, args.verbose)
