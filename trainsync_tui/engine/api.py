@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from trainsync_tui.engine.audit import Audit, run_audit
-from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
     CancelledSync,
@@ -23,7 +21,7 @@ from trainsync_tui.engine.errors import (
     UnknownActorError,
 )
 from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
-from trainsync_tui.engine.execute import Executor, bucket_versioning
+from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import append_history, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
@@ -31,14 +29,17 @@ from trainsync_tui.engine.lock import actor_lock, lock_holder
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.paths import actor_name_problem
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
-from trainsync_tui.engine.remote import list_actor_names, stale_multipart_uploads
+from trainsync_tui.engine.remote import (
+    bucket_versioning,
+    list_actor_names,
+    stale_multipart_uploads,
+)
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import classify, make_client
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.tempfiles import remove_temp_files
 from trainsync_tui.engine.transfer import Transfers
 
-T = TypeVar("T")
 _STALE_UPLOAD_SECONDS = 24 * 3600
 
 
@@ -388,21 +389,3 @@ class Engine:
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
 
-
-async def run_cancellable(
-    job: Callable[[CancelToken], T],
-    *,
-    cancel: CancelToken | None = None,
-    executor: futures.Executor | None = None,
-) -> T:
-    """Run a blocking engine call in a thread; task cancellation sets its CancelToken."""
-    cancel = cancel or CancelToken()
-    future = asyncio.get_running_loop().run_in_executor(executor, job, cancel)
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        cancel.cancel()
-        # Wait for the thread to finish its clean-up (temp files, manifest) before we go.
-        with contextlib.suppress(Exception):
-            await future
-        raise

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
+from concurrent import futures
+from typing import TypeVar
 
 from trainsync_tui.engine.errors import CancelledSync
+
+T = TypeVar("T")
 
 
 class CancelToken:
@@ -51,3 +57,22 @@ class CancelToken:
                 return unregister
         callback()
         return lambda: None
+
+
+async def run_cancellable(
+    job: Callable[[CancelToken], T],
+    *,
+    cancel: CancelToken | None = None,
+    executor: futures.Executor | None = None,
+) -> T:
+    """Run a blocking engine call in a thread; task cancellation sets its CancelToken."""
+    cancel = cancel or CancelToken()
+    future = asyncio.get_running_loop().run_in_executor(executor, job, cancel)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        cancel.cancel()
+        # Wait for the thread to finish its clean-up (temp files, manifest) before we go.
+        with contextlib.suppress(Exception):
+            await future
+        raise

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
@@ -389,20 +388,3 @@ class Executor:
             return  # S3 keeps the previous version itself
         self.transfers.copy(remote, f"{self.layout.trash_prefix}{self.stamp}/{remote.path}")
 
-
-def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:
-    """Ask once, lazily, whether the bucket keeps versions."""
-    answer: list[bool] = []
-    lock = threading.Lock()
-
-    def versioned() -> bool:
-        with lock:
-            if not answer:
-                try:
-                    status = client.get_bucket_versioning(Bucket=bucket).get("Status")
-                except Exception:
-                    status = None
-                answer.append(status == "Enabled")
-            return answer[0]
-
-    return versioned

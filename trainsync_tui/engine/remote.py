@@ -233,3 +233,21 @@ def stale_multipart_uploads(
             if upload["Key"] in ours or started < older_than:
                 stale.append((upload["Key"], upload["UploadId"]))
     return stale
+
+
+def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:
+    """Ask once, lazily, whether the bucket keeps versions."""
+    answer: list[bool] = []
+    lock = threading.Lock()
+
+    def versioned() -> bool:
+        with lock:
+            if not answer:
+                try:
+                    status = client.get_bucket_versioning(Bucket=bucket).get("Status")
+                except Exception:
+                    status = None
+                answer.append(status == "Enabled")
+            return answer[0]
+
+    return versioned

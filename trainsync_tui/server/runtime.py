@@ -10,8 +10,8 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import Engine, run_cancellable
-from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.api import Engine
+from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 
 T = TypeVar("T")
 
