@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 from tests.conftest import World, md5
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, FileStarted, Progress
+from trainsync_tui.engine.report import SyncReport
 
 ACTOR = "0007_multipart_test"
 MiB = 1024 * 1024
@@ -137,20 +140,18 @@ def test_file_appended_to_while_its_parts_are_sent_is_not_recorded(world: World)
     assert world.manifest_md5s(ACTOR) == {"huge.bin": md5(path.read_bytes())}
 
 
-def test_a_part_rewritten_after_hashing_is_refused_by_its_content_md5(world: World) -> None:
-    """The stamp is put back, so only the part's Content-MD5 can tell: S3 must refuse it."""
+def upload_changing_it_after_the_first_bytes(
+    world: World, change: Callable[[Path], None]
+) -> SyncReport:
+    """Sync big.bin one request at a time, calling `change` once its first part is being
+    sent (the later parts are not read yet); then check nothing of it was kept."""
     path = world.put_local(ACTOR, "big.bin", BIG)
-    before = os.stat(path)
-    rewritten: list[bool] = []
+    changed_it: list[bool] = []
 
     def sink(event: Event) -> None:
-        # One request at a time: the first part is being sent, the last is not read yet.
-        if isinstance(event, Progress) and event.bytes_done and not rewritten:
-            rewritten.append(True)
-            with open(path, "r+b") as handle:
-                handle.seek(len(BIG) - 100)
-                handle.write(b"X" * 50)
-            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        if isinstance(event, Progress) and event.bytes_done and not changed_it:
+            changed_it.append(True)
+            change(path)
 
     settings = dataclasses.replace(engine(world).settings, concurrency=1)
     eng = Engine(settings)
@@ -158,33 +159,29 @@ def test_a_part_rewritten_after_hashing_is_refused_by_its_content_md5(world: Wor
     uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
     eng.close()
 
-    assert rewritten
+    assert changed_it
     assert report.counts["uploaded"] == 0
     assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
     assert world.s3_paths(ACTOR) == []
-    assert uploads == []  # the refused upload was aborted, not left to be billed
+    assert uploads == []  # the failed upload was aborted, not left to be billed
     assert world.manifest_md5s(ACTOR) == {}
+    return report
+
+
+def test_a_part_rewritten_after_hashing_is_refused_by_its_content_md5(world: World) -> None:
+    """The stamp is put back, so only the part's Content-MD5 can tell: S3 must refuse it."""
+
+    def rewrite_last_part_keeping_the_stamp(path: Path) -> None:
+        before = os.stat(path)
+        with open(path, "r+b") as handle:
+            handle.seek(len(BIG) - 100)
+            handle.write(b"X" * 50)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    upload_changing_it_after_the_first_bytes(world, rewrite_last_part_keeping_the_stamp)
 
 
 def test_a_file_truncated_while_its_parts_are_sent_fails_promptly(world: World) -> None:
     """A part now shorter than announced must fail the upload, not wait for missing bytes."""
-    path = world.put_local(ACTOR, "big.bin", BIG)
-    truncated: list[bool] = []
-
-    def sink(event: Event) -> None:
-        if isinstance(event, Progress) and event.bytes_done and not truncated:
-            truncated.append(True)
-            os.truncate(path, 6 * MiB)  # the last part is gone, the second one cut short
-
-    settings = dataclasses.replace(engine(world).settings, concurrency=1)
-    eng = Engine(settings)
-    report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=sink)
-    uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
-    eng.close()
-
-    assert truncated
-    assert report.counts["uploaded"] == 0
-    assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
-    assert world.s3_paths(ACTOR) == []
-    assert uploads == []
-    assert world.manifest_md5s(ACTOR) == {}
+    # The last part is gone, the second one cut short.
+    upload_changing_it_after_the_first_bytes(world, lambda path: os.truncate(path, 6 * MiB))

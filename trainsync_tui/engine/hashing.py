@@ -7,7 +7,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +19,26 @@ _READ_SIZE = 1024 * 1024
 _BATCH = 500
 
 
-def md5_file(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
+def _read_chunks(
+    path: str | os.PathLike[str], cancel: CancelToken | None
+) -> Iterator[memoryview]:
+    """The file in 1 MiB chunks, read into one reused buffer: each is valid until the next."""
     buffer = bytearray(_READ_SIZE)
     view = memoryview(buffer)
     with open(path, "rb", buffering=0) as handle:
         while True:
             n = handle.readinto(buffer)
             if not n:
-                break
-            digest.update(view[:n])
+                return
+            yield view[:n]
             if cancel is not None and cancel.cancelled:
                 cancel.raise_if_cancelled()
+
+
+def md5_file(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    for chunk in _read_chunks(path, cancel):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -120,16 +128,8 @@ def hash_parts(
     that part's Content-MD5, so S3 refuses a part whose bytes changed after this read.
     """
     hasher = PartHasher(part_size)
-    buffer = bytearray(_READ_SIZE)
-    view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as handle:
-        while True:
-            n = handle.readinto(buffer)
-            if not n:
-                break
-            hasher.update(view[:n])
-            if cancel is not None and cancel.cancelled:
-                cancel.raise_if_cancelled()
+    for chunk in _read_chunks(path, cancel):
+        hasher.update(chunk)
     return PartHashes(hasher.whole.hexdigest(), part_size, tuple(hasher.part_digests()))
 
 
