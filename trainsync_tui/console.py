@@ -17,18 +17,8 @@ from trainsync_tui.engine.events import (
     Progress,
     ScanProgress,
 )
-from trainsync_tui.engine.plan import COUNT_KEYS
-from trainsync_tui.engine.report import SyncReport
-
-_LABELS = {
-    "uploaded": "uploaded",
-    "downloaded": "downloaded",
-    "added_to_manifest": "added to manifest",
-    "updated_in_manifest": "updated in manifest",
-    "removed_from_manifest": "removed from manifest",
-    "deleted_local": "deleted locally (to trash)",
-    "deleted_s3": "deleted from S3 (to trash)",
-}
+from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
+from trainsync_tui.engine.report import SyncReport, plural
 
 
 def size(n: int) -> str:
@@ -109,14 +99,11 @@ def warn(text: str, stream: TextIO | None = None) -> None:
     stream.flush()
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     """The end-of-sync summary a person reads."""
     stream = sys.stdout if stream is None else stream
-    changes = [f"{report.counts[k]} {_LABELS[k]}" for k in COUNT_KEYS if report.counts.get(k)]
+    counts = report.counts
+    changes = [f"{counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if counts.get(k)]
     moved = report.bytes_uploaded + report.bytes_downloaded
     problems = len(report.errors) + len(report.conflicts)
     head = "dry run — would have: " if report.dry_run else "done: "
@@ -130,7 +117,7 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         line = head + ", ".join(changes)
     elif problems:
         # "nothing to do" would read as "in sync" when a manifest error or the guard stopped it.
-        line = f"nothing changed ({_plural(problems, 'problem')} below)"
+        line = f"nothing changed ({plural(problems, 'problem')} below)"
         if report.dry_run:
             line = head + line
     else:

@@ -42,10 +42,10 @@ async def test_real_runs_show_and_the_detail_follows_the_cursor(world: World) ->
         await pilot.press("down")
         text = text_of(detail)
         assert "Options: dry run" in text
-        assert "Counts: downloaded 1; added to manifest 1" in text
+        assert "Counts: 1 downloaded; 1 added to manifest" in text
         await pilot.press("down")
         text = text_of(detail)
-        assert "Counts: uploaded 2; added to manifest 2" in text
+        assert "Counts: 2 uploaded; 2 added to manifest" in text
         assert "7 Bytes up" in text
         await pilot.press("escape")
         assert await app.wait_dismissed() is None

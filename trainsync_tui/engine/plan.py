@@ -39,6 +39,16 @@ COUNT_KEYS = (
     "deleted_local",
     "deleted_s3",
 )
+# How every front end names those counts to a person (the CLI, the app, its history).
+COUNT_LABELS = {
+    "uploaded": "uploaded",
+    "downloaded": "downloaded",
+    "added_to_manifest": "added to manifest",
+    "updated_in_manifest": "updated in manifest",
+    "removed_from_manifest": "removed from manifest",
+    "deleted_local": "deleted locally (to trash)",
+    "deleted_s3": "deleted from S3 (to trash)",
+}
 
 
 class Category(StrEnum):

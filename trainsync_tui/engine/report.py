@@ -9,6 +9,11 @@ from trainsync_tui.engine.errors import redact
 from trainsync_tui.engine.plan import COUNT_KEYS, Plan
 
 
+def plural(n: int, word: str) -> str:
+    """"1 conflict", "1,204 conflicts": how every front end counts things in its text."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 @dataclass
 class SyncReport:
     actor_name: str

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from trainsync_tui.app.screens import units
-from trainsync_tui.engine.plan import COUNT_KEYS
+from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
 
 Entry = Mapping[str, Any]
 
@@ -138,7 +138,7 @@ class HistoryScreen(ModalScreen[None]):
             f"{units.size(int(entry.get('bytes_downloaded') or 0))} down",
         ]
         counts = entry.get("counts") or {}
-        done = [f"{k.replace('_', ' ')} {counts[k]}" for k in COUNT_KEYS if counts.get(k)]
+        done = [f"{counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if counts.get(k)]
         lines.append("Counts: " + ("; ".join(done) if done else "no changes"))
         lines.append(f"Result: {result(entry)}")
         errors = list(entry.get("errors") or [])

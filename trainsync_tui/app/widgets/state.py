@@ -8,6 +8,7 @@ from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for,
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.plan import ConflictPolicy, Plan
+from trainsync_tui.engine.report import plural
 
 PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
 
@@ -41,10 +42,10 @@ class ActorState:
         conflicts = len(self.plan.conflicts)
         actions = len(self.plan.actions)
         if conflicts:
-            more = f", {actions:,} differences" if actions else ""
-            return f"! {conflicts:,} conflict{'s' if conflicts > 1 else ''}{more}"
+            more = f", {plural(actions, 'difference')}" if actions else ""
+            return f"! {plural(conflicts, 'conflict')}{more}"
         if actions:
-            return f"● {actions:,} difference{'s' if actions > 1 else ''}"
+            return f"● {plural(actions, 'difference')}"
         return "✓ in sync"
 
     def cycle_period(self, now: float) -> str:

@@ -7,23 +7,11 @@ nothing to do and hit no error; a sync that failed before changing anything says
 
 from __future__ import annotations
 
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.plan import COUNT_LABELS
+from trainsync_tui.engine.report import SyncReport, plural
 from trainsync_tui.engine.select import Selection
 
-LABELS = {
-    "uploaded": "uploaded",
-    "downloaded": "downloaded",
-    "added_to_manifest": "added to manifest",
-    "updated_in_manifest": "updated in manifest",
-    "removed_from_manifest": "removed from manifest",
-    "deleted_local": "deleted locally",
-    "deleted_s3": "deleted in S3",
-}
 NOTHING = {"up": "nothing to upload", "down": "nothing to download"}
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def summary(
@@ -35,7 +23,7 @@ def summary(
     if report.cancelled:
         return "Cancelled: nothing partial left, manifest valid", "warning"
     selection = selection or Selection()
-    counts = ", ".join(f"{n:,} {LABELS.get(k, k)}" for k, n in report.counts.items() if n)
+    counts = ", ".join(f"{n:,} {COUNT_LABELS.get(k, k)}" for k, n in report.counts.items() if n)
     errors, conflicts = len(report.errors), len(report.conflicts)
     if counts:
         done = counts
