@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import World, md5
+from tests.reliability.faultproxy import FaultProxy
+from tests.s3server import S3Server
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, FileStarted, Progress
 from trainsync_tui.engine.report import SyncReport
@@ -52,6 +54,30 @@ def test_upload_of_a_big_file_is_multipart_with_md5_metadata(world: World) -> No
     # A machine with no cache learns the MD5 from the metadata: nothing to do, nothing unverified.
     again = sync(world, engine(world, cache="fresh-cache"))
     assert changed(again) == 0 and again.conflicts == [] and again.unverified == []
+
+
+def test_every_upload_body_carries_its_md5_and_is_not_sha256_signed_again(
+    world: World, s3_server: S3Server
+) -> None:
+    """On plain HTTP botocore would SHA-256 each body for the signature (reading each part from
+    the file once more); the body's signed Content-MD5, checked by S3, already covers it."""
+    world.put_local(ACTOR, "big.bin", BIG)
+    world.put_local(ACTOR, "small.bin", b"small")
+    with FaultProxy(s3_server.port, {}) as proxy:
+        through = dataclasses.replace(world, url=proxy.url)
+        report = sync(through, engine(through))
+    assert report.errors == [] and report.counts["uploaded"] == 2
+    sent = [
+        (target, headers)
+        for (method, target), headers in zip(proxy.log, proxy.headers, strict=True)
+        if method == "PUT" and int(headers.get("content-length", 0))
+    ]
+    assert len(sent) == 4, sent  # three parts and the small file
+    for target, headers in sent:
+        assert headers.get("content-md5"), target
+        assert headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD", target
+        assert headers["authorization"].startswith("AWS4-HMAC-SHA256 "), target
+    assert world.read_s3(ACTOR, "big.bin") == BIG and world.read_s3(ACTOR, "small.bin") == b"small"
 
 
 def test_foreign_multipart_object_matches_local_by_its_own_part_size(world: World) -> None:

@@ -69,6 +69,8 @@ class FaultProxy:
     # (method, target) of every request, in arrival order: lets a test see the phase a
     # client process is in from outside it.
     log: list[tuple[str, str]] = field(default_factory=list)
+    # The headers of each request in `log`, lower-cased names: what the client signed and sent.
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         unknown = set(self.rates) - set(KINDS)
@@ -123,6 +125,7 @@ class FaultProxy:
         with self._lock:
             self.counts["requests"] += 1
             self.log.append((request.method, request.target))
+            self.headers.append({k.lower(): v for k, v in request.headers})
             if self.applies is not None and not self.applies(request):
                 return None
             roll = self._rng.random()

@@ -42,12 +42,23 @@ def make_client(settings: Settings) -> Any:
             # CPU and some S3-compatible servers reject it.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
-            s3={"addressing_style": "path"} if settings.endpoint_url else None,
+            s3=_s3_options(settings),
             user_agent_extra="trainsync",
         )
         return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
     except BotoCoreError as exc:
         raise ConfigError(f"cannot set up the S3 client: {exc}") from None
+
+
+def _s3_options(settings: Settings) -> dict[str, Any]:
+    # Every body we send carries a Content-MD5 (signed, and checked by S3 against the body)
+    # or is checked after (CompleteMultipartUpload, by the object's ETag). On plain HTTP
+    # botocore would also SHA-256 each body for the signature, reading every part from the
+    # file once more: what it already skips on HTTPS when a Content-MD5 is present.
+    options: dict[str, Any] = {"payload_signing_enabled": False}
+    if settings.endpoint_url:
+        options["addressing_style"] = "path"
+    return options
 
 
 def _keep_text(value: str) -> str:
