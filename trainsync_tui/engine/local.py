@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,10 @@ from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_pr
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
 # path -> True when the file need not be hashed now; it may wait for the S3 listing.
 DeferHash = Callable[[str], bool]
+# A task for a hashing thread: files up to this many bytes (opening one counts as 16 KiB).
+_BATCH_BYTES = 4 * 1024 * 1024
+_BATCH_FILES = 256
+_PER_FILE_BYTES = 16 * 1024
 
 
 @dataclass
@@ -185,22 +189,41 @@ def _hash_all(
             return item, None, "changed while it was being hashed; sync again when it is written"
         return item, md5, None
 
+    def batch(items: list[_Found]) -> list[tuple[_Found, str | None, str | None]]:
+        return [one(item) for item in items]
+
     # Large files first, so one big file does not finish alone at the end.
     todo.sort(key=lambda i: -i.stamp.size)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="hash") as pool:
-        for item, md5, problem in pool.map(one, todo):
-            if md5 is None:
-                if problem != "cancelled":
-                    scan.blocked.append(PathIssue(item.key, problem or "unreadable", "local"))
-                continue
-            results.append((item.absolute, item.stamp, md5))
-            if md5:
-                done_files += 1
-                done_bytes += item.stamp.size
-            else:
-                deferred += 1  # not to hash now: no longer counted among the files to hash
+        for found in pool.map(batch, _batches(todo)):
+            for item, md5, problem in found:
+                if md5 is None:
+                    if problem != "cancelled":
+                        scan.blocked.append(PathIssue(item.key, problem or "unreadable", "local"))
+                    continue
+                results.append((item.absolute, item.stamp, md5))
+                if md5:
+                    done_files += 1
+                    done_bytes += item.stamp.size
+                else:
+                    deferred += 1  # not to hash now: no longer counted among the files to hash
             if on_progress is not None:
                 on_progress(done_files, done_bytes, len(todo) - deferred)
     if cancel is not None:
         cancel.raise_if_cancelled()
     return results
+
+
+def _batches(todo: list[_Found]) -> Iterator[list[_Found]]:
+    """Files in groups of about _BATCH_BYTES (a big file alone): handing each small file to a
+    thread on its own (a future, a lock hand-off, a GIL switch) cost more than hashing it."""
+    group: list[_Found] = []
+    size = 0
+    for item in todo:
+        group.append(item)
+        size += item.stamp.size + _PER_FILE_BYTES
+        if size >= _BATCH_BYTES or len(group) >= _BATCH_FILES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
