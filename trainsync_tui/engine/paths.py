@@ -11,6 +11,8 @@ import unicodedata
 TEMP_PREFIX = ".trainsync-tmp-"
 _ACTOR_ID = re.compile(r"^([0-9]+)_")
 _MAX_SEGMENT_BYTES = 255
+# One regex scan, not a Python loop over characters: every local path and key passes here.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_temp_name(name: str) -> bool:
@@ -26,7 +28,7 @@ def relative_path_problem(path: str) -> str | None:
         return "contains a backslash"
     if path.startswith("/"):
         return "is absolute"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
+    if _CONTROL.search(path):
         return "contains a control character"
     for segment in path.split("/"):
         if segment == "":
@@ -51,7 +53,7 @@ def actor_name_problem(name: str) -> str | None:
         return "contains a path separator or NUL"
     if name in (".", "..") or name.startswith("."):
         return "must not start with '.'"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    if _CONTROL.search(name):
         return "contains a control character"
     if len(name.encode("utf-8", "surrogateescape")) > _MAX_SEGMENT_BYTES:
         return "is longer than 255 bytes"
