@@ -148,6 +148,28 @@ def test_report_gives_ratio_to_best_working_anchor_in_markdown_and_json(tmp_path
     assert markdown(_result()) == text
 
 
+def test_tree_hashing_is_measured_on_the_audits_hasher_and_judged_for_both_cores(
+    tmp_path: Path,
+) -> None:
+    from trainsync_tui.bench.hashing import tree_speed
+
+    dataset = ds.many("many", 40, 4, seed=3)
+    ds.generate(dataset, tmp_path / "tree")
+    tree = tree_speed(tmp_path / "tree", runs=1)
+    assert tree["files"] == 40 and tree["mb"] == round(dataset.bytes / 1e6, 1)
+    assert tree["one_thread_files_s"] > 0 and tree["threads"] == 8
+    assert tree["cores_used"] == round(tree["threads_mb_s"] / tree["one_thread_mb_s"], 2)
+    result = _result()
+    result.extras["tree_hashing"] = {
+        "large": {**tree, "cores_used": 1.95},
+        "many": {**tree, "cores_used": 0.9},
+    }
+    text = markdown(result)
+    assert "| MD5 over the large tree uses both cores (≥ 1.6 × one thread) | 1.95 | yes |" in text
+    assert "| MD5 over the many tree uses both cores (≥ 1.6 × one thread) | 0.90 | **no** |" in text
+    assert "- The audit's hasher over the many tree (40 files, " in text
+
+
 def _app_figures(build_ms: float, idle_ms: float, move_p95: float, toggle_p95: float) -> dict:
     def latency(p95: float) -> dict[str, float]:
         return {"n": 40, "median_ms": 2.0, "p95_ms": p95, "max_ms": p95 + 5}

@@ -93,10 +93,12 @@ def run_all(options: BenchOptions) -> BenchResult:
             say(f"{name}: writing {dataset.count} files, {dataset.bytes / 2**20:.0f} MiB")
             ds.generate(dataset, source)
             _warm(source)
-            if name == "large":
-                from trainsync_tui.bench.hashing import hash_speed
+            if name in ("large", "many"):
+                from trainsync_tui.bench.hashing import hash_speed, tree_speed
 
-                result.extras["hashing"] = hash_speed(source)
+                if name == "large":
+                    result.extras["hashing"] = hash_speed(source)
+                result.extras.setdefault("tree_hashing", {})[name] = tree_speed(source)
             if name == "huge":
                 _huge(ctx, ready, dataset, source, result)
                 # A tree as big as the huge dataset: 100,000 entries, 10,000 with --quick.

@@ -40,6 +40,11 @@ def _case_clashes(listings: Listings) -> list[PathIssue]:
     return issues
 
 
+def hash_workers(concurrency: int) -> int:
+    """Threads that hash a tree: enough to keep a cold disk or a network file system busy."""
+    return max(2, min(8, concurrency))
+
+
 def run_audit(
     layout: ActorLayout,
     client: Any,
@@ -99,7 +104,7 @@ def run_audit(
                 layout.training_dir,
                 cache,
                 rehash=rehash,
-                workers=max(2, min(8, concurrency)),
+                workers=hash_workers(concurrency),
                 cancel=scans,
                 on_progress=on_hash,
                 defer=defer if defer_new else None,
