@@ -29,17 +29,19 @@ def _read_chunks(
     buffer = getattr(_spare, "buffer", None) or bytearray(_READ_SIZE)
     _spare.buffer = None
     view = memoryview(buffer)
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        while True:
-            n = os.readv(fd, (buffer,))
-            if not n:
-                return
-            yield view[:n]
-            if cancel is not None and cancel.cancelled:
-                cancel.raise_if_cancelled()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            while True:
+                n = os.readv(fd, (buffer,))
+                if not n:
+                    return
+                yield view[:n]
+                if cancel is not None and cancel.cancelled:
+                    cancel.raise_if_cancelled()
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
         _spare.buffer = buffer
 
 
