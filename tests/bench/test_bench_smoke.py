@@ -251,6 +251,31 @@ def test_profile_summary_groups_samples_by_cause(tmp_path: Path) -> None:
     }
 
 
+def test_repeated_runs_report_each_tools_median_run_whole() -> None:
+    from trainsync_tui.bench.results import median_runs
+
+    def m(tool: str, workload: str, wall: float) -> Measurement:
+        return Measurement("large", workload, tool, 1, 1, wall, wall / 2, 0.1, 10.0, {}, True)
+
+    runs = [
+        m("trainsync", "W1", 9.0), m("aws s3 sync", "W1", 8.0),
+        m("aws s3 sync", "W1", 7.0), m("trainsync", "W1", 12.0),
+        m("trainsync", "W1", 8.5), m("aws s3 sync", "W1", 9.5),
+        m("trainsync", "W2", 5.0), m("trainsync", "W2", 4.0),
+    ]
+    chosen = median_runs(runs)
+    assert [(c.tool, c.workload, c.wall_s) for c in chosen] == [
+        ("trainsync", "W1", 9.0),
+        ("aws s3 sync", "W1", 8.0),
+        ("trainsync", "W2", 4.0),  # an even count takes the lower middle
+    ]
+    assert chosen[0].user_s == 4.5  # the figures of that one run, not medians of each
+    assert parse(["--repeat", "3"]).repeat == 3 and parse([]).repeat == 1
+    result = _result()
+    result.context["repeat"] = 3
+    assert "median wall time of 3, tools in alternating order" in markdown(result)
+
+
 def test_quick_profile_is_smaller_and_orders_workloads_after_the_upload() -> None:
     quick = parse(["--quick"])
     assert "huge" not in quick.datasets

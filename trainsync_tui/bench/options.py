@@ -24,6 +24,7 @@ class BenchOptions:
     profile: bool
     keep: bool
     seed: int
+    repeat: int = 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,6 +57,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also profile trainsync's W1, W3 and W2 on many and large with py-spy (needs py-spy)",
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every tool's workloads N times, tools in alternating order, and report "
+        "each tool's run with the median wall time (not huge: it runs once)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--seed", type=int, default=8)
     return p
@@ -79,6 +87,7 @@ def parse(argv: list[str]) -> BenchOptions:
         profile=args.profile,
         keep=args.keep,
         seed=args.seed,
+        repeat=max(1, args.repeat),
     )
 
 

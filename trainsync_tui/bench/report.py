@@ -137,6 +137,7 @@ def markdown(result: BenchResult) -> str:
         f"after {c.get('load_after', '?')}; {c['cpus']} CPUs, {c['machine']}, "
         f"Python {c['python']}.",
         f"- Server: {c['server']}. Each tool syncs into a bucket of its own; page cache warm.",
+        _repeat_line(c.get("repeat", 1)),
         "- Tools: " + "; ".join(f"{k}: {v}" for k, v in c["versions"].items()) + ".",
     ]
     out += [f"- Skipped: {s}" for s in result.skipped]
@@ -169,6 +170,15 @@ def markdown(result: BenchResult) -> str:
         for name, summary in profiles.items():
             out += profile_lines(name, summary)
     return "\n".join(out) + "\n"
+
+
+def _repeat_line(repeat: int) -> str:
+    if repeat <= 1:
+        return "- Each figure is one run (`--repeat N` reports the median of N)."
+    return (
+        f"- Each figure is the run with the median wall time of {repeat}, tools in alternating "
+        "order (huge: one run)."
+    )
 
 
 def tree_line(dataset: str, tree: dict[str, Any]) -> str:

@@ -39,6 +39,20 @@ class Measurement:
         return data
 
 
+def median_runs(runs: list[Measurement]) -> list[Measurement]:
+    """Of repeated runs, the one with the median wall time per dataset, workload and tool
+    (the lower middle of an even count), in the order they first ran. A whole run is kept,
+    not a median of each figure, so its CPU, memory and requests belong to that wall time."""
+    groups: dict[tuple[str, str, str], list[Measurement]] = {}
+    for m in runs:
+        groups.setdefault((m.dataset, m.workload, m.tool), []).append(m)
+    chosen = []
+    for group in groups.values():
+        ordered = sorted(group, key=lambda m: m.wall_s)
+        chosen.append(ordered[(len(ordered) - 1) // 2])
+    return chosen
+
+
 @dataclass
 class BenchResult:
     context: dict[str, Any]

@@ -17,7 +17,7 @@ from typing import Any
 from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import clean_env, run
 from trainsync_tui.bench.options import BenchOptions, build_dataset, workloads_for
-from trainsync_tui.bench.results import BenchResult
+from trainsync_tui.bench.results import BenchResult, Measurement, median_runs
 from trainsync_tui.bench.server import NanioServer
 from trainsync_tui.bench.tools import Target, Tool, all_tools
 from trainsync_tui.bench.workloads import Context, measure, run_sequence
@@ -49,7 +49,10 @@ def _context(options: BenchOptions, tools: list[Tool]) -> dict[str, object]:
     return {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": "quick" if options.quick else "full",
-        "command": "trainsync bench" + (" --quick" if options.quick else ""),
+        "command": "trainsync bench"
+        + (" --quick" if options.quick else "")
+        + (f" --repeat {options.repeat}" if options.repeat > 1 else ""),
+        "repeat": options.repeat,
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "machine": f"{platform.system()} {platform.release()} {platform.machine()}",
@@ -106,12 +109,16 @@ def run_all(options: BenchOptions) -> BenchResult:
                 log = ctx.logs / "huge-app-tree.log"
                 add_app_figures(result, app_command(dataset.count), log, ctx.timeout)
             else:
-                for tool in ready:
-                    say(f"{name}: {tool.name} {' → '.join(steps)}")
-                    found = run_sequence(ctx, tool, dataset, source, steps)
-                    for m in found:
-                        say(f"  {m.workload:9} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}")
-                    result.measurements.extend(found)
+                runs: list[Measurement] = []
+                for round_ in range(options.repeat):
+                    # Alternate the order, so no tool always meets the server first or last.
+                    for tool in ready if round_ % 2 == 0 else ready[::-1]:
+                        say(f"{name}: {tool.name} {' → '.join(steps)}")
+                        found = run_sequence(ctx, tool, dataset, source, steps)
+                        for m in found:
+                            say(f"  {m.workload:9} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}")
+                        runs.extend(found)
+                result.measurements.extend(median_runs(runs))
             if options.profile and name in ("many", "large"):
                 from trainsync_tui.bench.profile import profile_trainsync
 
