@@ -91,6 +91,28 @@ def test_foreign_multipart_object_matches_local_by_its_own_part_size(world: Worl
     assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
 
 
+def test_a_foreign_multipart_objects_md5_comes_from_the_read_that_matched_its_etag(
+    world: World,
+) -> None:
+    """The audit hashed an older version of the file; it now has the object's bytes. S3's
+    MD5 is what the matching read gave, never the audit's stale one (nor cached as such)."""
+    from trainsync_tui.engine.hashing import HashCache
+    from trainsync_tui.engine.listing import LocalFile
+    from trainsync_tui.engine.remote import resolve_multipart, scan_remote
+
+    world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
+    path = world.put_local(ACTOR, "big.bin", BIG)
+    stale = LocalFile("big.bin", len(BIG), path.stat().st_mtime, md5(b"what the audit read"))
+    scan = scan_remote(world.s3, world.bucket, world.key(ACTOR, ""))
+    cache = HashCache(None)
+    resolve_multipart(
+        world.s3, world.bucket, scan, {"big.bin": stale}, lambda _: str(path), cache
+    )
+    etag = scan.objects["big.bin"].etag
+    assert scan.objects["big.bin"].md5 == md5(BIG)
+    assert cache.md5_for_etag(etag, len(BIG)) == md5(BIG)
+
+
 def test_foreign_multipart_object_that_differs_is_a_conflict(world: World) -> None:
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
     world.put_local(ACTOR, "big.bin", BIG[:-1] + b"X")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.hashing import HashCache, multipart_etag
+from trainsync_tui.engine.hashing import HashCache, hash_parts
 from trainsync_tui.engine.listing import LocalFile, PathIssue, RemoteObject
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 from trainsync_tui.engine.s3client import describe, epoch
@@ -186,9 +186,12 @@ def resolve_multipart(
                 return obj, None, None
             part = client.head_object(Bucket=bucket, Key=obj.key, PartNumber=1)
             part_size = int(part["ContentLength"])
-            if part_size > 0 and multipart_etag(local_path(mine), part_size) == obj.etag:
-                return obj, mine.md5, None
-            return obj, None, None
+            if part_size <= 0:
+                return obj, None, None
+            # The ETag and the MD5 from one read: the audit's MD5 came from an earlier read,
+            # and a file changed in between would pair S3's ETag with the wrong MD5 in the cache.
+            mine_now = hash_parts(local_path(mine), part_size, cancel)
+            return obj, mine_now.md5 if mine_now.etag() == obj.etag else None, None
         except OSError as exc:
             return obj, None, f"local file cannot be read ({exc.strerror})"
         except Exception as exc:
