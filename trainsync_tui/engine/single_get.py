@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +50,9 @@ def get_to_file(
             response = client.get_object(
                 Bucket=bucket, Key=remote.key, IfMatch=f'"{remote.etag}"'
             )
-            with open(temp, "wb") as handle:
-                for chunk in response["Body"].iter_chunks(_READ_SIZE):
+            # Closed on every way out, so a cut or cancelled body frees its connection now.
+            with contextlib.closing(response["Body"]) as body, open(temp, "wb") as handle:
+                for chunk in body.iter_chunks(_READ_SIZE):
                     handle.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
