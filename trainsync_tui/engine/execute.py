@@ -20,7 +20,6 @@ from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
 from trainsync_tui.engine.localcheck import (
     TransferError,
-    hash_unchanged,
     unchanged_since_audit,
 )
 from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
@@ -283,14 +282,11 @@ class Executor:
             self.cache.remember_etag(etag, op.local.size, hashes.md5)
             return hashes.md5
         if md5 is None:
-            if replaces is None:
-                md5, stamp = self.transfers.put_new(
-                    source, key, op.local.size, op.local.mtime, self._add_bytes
-                )
-                self._remember(source, md5, stamp)
-                return md5
-            md5, stamp = hash_unchanged(source, op.local.size, op.local.mtime, self.cancel)
+            md5, stamp = self.transfers.put_new(
+                source, key, op.local.size, op.local.mtime, replaces, self._add_bytes
+            )
             self._remember(source, md5, stamp)
+            return md5
         self.transfers.put(source, key, md5, replaces, self._add_bytes)
         return md5
 

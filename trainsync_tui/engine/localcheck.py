@@ -1,4 +1,4 @@
-"""Is a local file still the one the audit listed: stat checks, and hashing under them."""
+"""Is a local file still the one the audit listed: the stat checks every transfer makes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.hashing import FileStamp, md5_file
+from trainsync_tui.engine.hashing import FileStamp
 
 _R = TypeVar("_R")
 
@@ -43,13 +42,3 @@ def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result
         raise TransferError("changed locally since the audit; sync again")
     return st
 
-
-def hash_unchanged(
-    path: Path, size: int, mtime: float, cancel: CancelToken
-) -> tuple[str, FileStamp]:
-    """The MD5 of a file the audit did not hash, if it is still the file the audit listed."""
-    before = FileStamp.of(unchanged_since_audit(path, size, mtime))
-    md5 = read_or_fail(path, lambda: md5_file(path, cancel))
-    if FileStamp.of(os.stat(path)) != before:
-        raise TransferError("changed while it was being hashed; it will be synced next run")
-    return md5, before

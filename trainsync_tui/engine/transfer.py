@@ -6,7 +6,6 @@ import base64
 import contextlib
 import hashlib
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,7 +93,6 @@ class Transfers:
             ),
             osutil=StrictOSUtils(),
         )
-        self._lock = threading.Lock()
         # Part MD5s of the multipart uploads under way, by key: s3transfer cannot pass a
         # Content-MD5 per part, so a botocore hook adds it to each UploadPart it sends.
         self._part_hashes: dict[str, PartHashes] = {}
@@ -104,10 +102,13 @@ class Transfers:
         )
 
     def close(self) -> None:
-        self._manager.shutdown()
-        self.client.meta.events.unregister(
-            "before-parameter-build.s3.UploadPart", unique_id=self._hook_id
-        )
+        try:
+            self._manager.shutdown()
+        finally:
+            # The hook holds this object; the app and the API keep their client for long.
+            self.client.meta.events.unregister(
+                "before-parameter-build.s3.UploadPart", unique_id=self._hook_id
+            )
 
     def _add_part_md5(self, params: dict[str, Any], **_: Any) -> None:
         hashes = self._part_hashes.get(params.get("Key", ""))
@@ -163,10 +164,17 @@ class Transfers:
         self._send(data, key, md5, replaces, on_bytes)
 
     def put_new(
-        self, source: Path, key: str, size: int, mtime: float, on_bytes: BytesFn
+        self,
+        source: Path,
+        key: str,
+        size: int,
+        mtime: float,
+        replaces: str | None,
+        on_bytes: BytesFn,
     ) -> tuple[str, FileStamp]:
-        """Upload a small file the audit did not hash (it is new on both sides); return the MD5
-        of the bytes sent and the stamp they were read under.
+        """Upload a small file the audit did not hash (new on both sides), over the object
+        with ETag `replaces` if any; return the MD5 of the bytes sent and the stamp they were
+        read under.
 
         The bytes are read once and hashed once: the MD5 goes out as Content-MD5 (S3 rejects
         other bytes) and is what gets recorded. A file that is not what the audit listed, or
@@ -176,9 +184,9 @@ class Transfers:
         data = read_or_fail(source, source.read_bytes)
         stamp = FileStamp.of(before)
         if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
-            raise TransferError("changed while it was being uploaded; it will be synced next run")
+            raise TransferError(_CHANGED_WHILE_SENT)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        self._send(data, key, md5, None, on_bytes)
+        self._send(data, key, md5, replaces, on_bytes)
         return md5, stamp
 
     def _send(
