@@ -142,6 +142,10 @@ def test_report_gives_ratio_to_best_working_anchor_in_markdown_and_json(tmp_path
     assert "**failed**: exit 1: boom" in text
     assert "| CPU s | server CPU s |" in text
     assert "rclone sync: rclone not found" in text
+    assert "judge them with the full run (`trainsync bench`)" in text  # a --quick report
+    full = _result()
+    full.context["mode"] = "full"
+    assert "judge them with the full run" not in markdown(full)
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["measurements"][0]["files_per_s"] == 4000.0
     assert data["measurements"][0]["requests"] == {"ListObjectsV2": 21}

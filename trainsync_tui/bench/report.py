@@ -151,6 +151,13 @@ def markdown(result: BenchResult) -> str:
     out += ["", "## trainsync against the best anchor (wall time; lower ratio is better)", ""]
     out += ratio_lines(result)
     out += ["", "## Targets from issue 8", ""]
+    if c["mode"] == "quick":
+        out += [
+            "The targets are set for the full datasets. At `--quick` sizes a no-op or a small "
+            "transfer takes well under a second, and Python's start-up (0.35–0.5 s) decides it: "
+            "judge them with the full run (`trainsync bench`).",
+            "",
+        ]
     out += target_lines(result)
     for dataset in dict.fromkeys(m.dataset for m in result.measurements):
         out += ["", f"## {dataset}", ""]
