@@ -48,13 +48,14 @@ def tree_speed(root: Path, runs: int = 3) -> dict[str, Any]:
     """The audit's hasher over every file under `root` (no hash cache), on one thread and on
     the audit's threads; `md5sum` on one process per core over the same files for scale."""
     from trainsync_tui.engine.audit import hash_workers
+    from trainsync_tui.engine.config import Settings
     from trainsync_tui.engine.hashing import HashCache
     from trainsync_tui.engine.local import scan_local
 
     files = _files(root)
     size = sum(p.stat().st_size for p in files)
     cpus = os.cpu_count() or 1
-    threads = hash_workers(16)  # at the default --concurrency
+    threads = hash_workers(Settings().concurrency)  # at the default --concurrency
     found: dict[str, Any] = {"files": len(files), "mb": round(size / MB, 1), "threads": threads}
     for label, workers in (("one_thread", 1), ("threads", threads)):
 
