@@ -328,8 +328,7 @@ class Engine:
 
     def _clean_up_after_crash(self, layout: ActorLayout, sink: EventSink) -> None:
         """With the lock held, whatever temp state exists was left by a run that died."""
-        remove_temp_files(layout.staging_dir)
-        remove_temp_files(layout.training_dir)
+        remove_temp_files(layout)
         remove_stale_temp(layout.actor_dir)
         journal = layout.multipart_journal
         keys = journal.read_text().split() if journal.exists() else []

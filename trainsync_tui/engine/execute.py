@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -16,12 +15,10 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
 from trainsync_tui.engine.events import EventSink, FileDone, FileFailed, FileStarted, Progress
 from trainsync_tui.engine.hashing import FileStamp, HashCache
+from trainsync_tui.engine.landing import Landing
 from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
-from trainsync_tui.engine.localcheck import (
-    TransferError,
-    unchanged_since_audit,
-)
+from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
+from trainsync_tui.engine.localcheck import TransferError
 from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
 from trainsync_tui.engine.ops import (
     BackupLocal,
@@ -38,7 +35,7 @@ from trainsync_tui.engine.ops import (
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import describe
-from trainsync_tui.engine.tempfiles import temp_path
+from trainsync_tui.engine.tempfiles import TempFiles
 from trainsync_tui.engine.transfer import Transfers
 
 _CHECKPOINT_SECONDS = 10.0
@@ -90,10 +87,8 @@ class Executor:
         self._plan_bytes = 0
         self._plan_files = 0
         self._journal_keys: list[str] = []
-        # Folders already checked to resolve inside training_data/ (realpath walks every
-        # component with a syscall each: once per folder, not once per file).
-        self._real_root = ""
-        self._safe_folders: set[str] = set()
+        self.temps = TempFiles(layout)
+        self.landing = Landing(layout, self.temps, stamp)
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -134,6 +129,7 @@ class Executor:
         finally:
             self._write_manifest(report)
             self._emit_progress(force=True)
+            self.temps.close()
             if not self.cancel.cancelled:
                 with contextlib.suppress(OSError):
                     self.layout.multipart_journal.unlink()
@@ -249,14 +245,14 @@ class Executor:
             elif isinstance(op, CopyS3):
                 self.transfers.copy(op.remote, self.layout.key(op.dest))
             elif isinstance(op, LinkLocal):
-                self._link(op.local, op.dest)
+                self._remember(self.landing.link(op.local, op.dest), op.local.md5)
             elif isinstance(op, TrashLocal):
-                self._trash_local(op.local)
+                self.landing.trash(op.local)
             elif isinstance(op, TrashS3):
                 self._backup_s3(op.remote)
                 self.transfers.delete(op.remote.key)
             elif isinstance(op, BackupLocal):
-                self._backup_local(op.local)
+                self.landing.backup(op.local)
             elif isinstance(op, BackupS3):
                 self._backup_s3(op.remote)
         return verified
@@ -297,87 +293,26 @@ class Executor:
             with open(self.layout.multipart_journal, "a", encoding="utf-8") as handle:
                 handle.write(key + "\n")
 
-    def _target(self, dest: str) -> Path:
-        """The local path for `dest`, refusing any that would resolve outside training_data/."""
-        target = self.layout.local(dest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        folder = str(target.parent)
-        if folder not in self._safe_folders:
-            if not self._real_root:
-                self._real_root = os.path.realpath(self.layout.training_dir)
-            root = self._real_root
-            parent = os.path.realpath(folder)
-            if parent != root and not parent.startswith(root + os.sep):
-                raise TransferError(
-                    "its folder leads outside training_data/ (a symbolic link); refused"
-                )
-            self._safe_folders.add(folder)
-        if target.is_dir() and not target.is_symlink():
-            raise TransferError("a folder of that name exists locally")
-        return target
-
-    def _check_local_unchanged(self, local: LocalFile) -> Path:
-        path = self.layout.local(local.disk_path)
-        unchanged_since_audit(path, local.size, local.mtime)
-        return path
-
     def _download(self, op: Download) -> str:
+        """Fetch into a temp file, verify, then rename into place unless the local file
+        changed (or a new path appeared) during the download."""
         remote = op.remote
-        if op.replaces is not None and op.replaces.path == op.dest:
-            self._check_local_unchanged(op.replaces)
-            target = self._target(op.replaces.disk_path)
-        else:
-            target = self._target(op.dest)
-            if os.path.lexists(target):
-                raise TransferError("appeared locally since the audit; sync again")
-        temp = temp_path(self.layout.staging_for(target))
-        md5 = self.transfers.download(remote, temp, self._add_bytes)
+        replaces = op.replaces if op.replaces is not None and op.replaces.path == op.dest else None
+        target = self.landing.target(replaces.disk_path if replaces else op.dest)
+        before = self.landing.expect(replaces, target)
+        temp = self.temps.new(target)
         try:
+            md5 = self.transfers.download(remote, temp, self._add_bytes)
             if remote.last_modified:
                 os.utime(temp, (time.time(), remote.last_modified))
             self.cancel.raise_if_cancelled()
-            os.replace(temp, target)
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
+            self.temps.discard(temp)
             raise
+        self.landing.land(temp, target, before)
         self._remember(target, md5)
         self.cache.remember_etag(remote.etag, remote.size, md5)
         return md5
-
-    def _link(self, local: LocalFile, dest: str) -> None:
-        source = self._check_local_unchanged(local)
-        target = self._target(dest)
-        try:
-            os.link(source, target)
-        except FileExistsError:
-            raise TransferError(f"{dest} already exists locally") from None
-        except OSError:
-            temp = temp_path(self.layout.staging_for(target))
-            shutil.copy2(source, temp)
-            if os.path.lexists(target):
-                temp.unlink()
-                raise TransferError(f"{dest} already exists locally") from None
-            os.replace(temp, target)
-        self._remember(target, local.md5)
-
-    def _trash_target(self, path: str) -> Path:
-        target = self.layout.trash_dir / self.stamp / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
-
-    def _trash_local(self, local: LocalFile) -> None:
-        source = self._check_local_unchanged(local)
-        os.replace(source, self._trash_target(local.disk_path))
-
-    def _backup_local(self, local: LocalFile) -> None:
-        source = self._check_local_unchanged(local)
-        target = self._trash_target(local.disk_path)
-        try:
-            # A hard link keeps the old bytes when the download replaces the name.
-            os.link(source, target)
-        except OSError:
-            shutil.copy2(source, target)
 
     def _backup_s3(self, remote: RemoteObject) -> None:
         if self.versioned():

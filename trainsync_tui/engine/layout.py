@@ -11,6 +11,13 @@ from trainsync_tui.engine.errors import ActorNameError
 from trainsync_tui.engine.manifest import MANIFEST_NAME
 from trainsync_tui.engine.paths import actor_id_of, actor_name_problem
 
+_WORK_DIR = ".trainsync"
+
+
+def temp_journal_of(training_dir: Path) -> Path:
+    """The journal of temp files a run made inside `training_dir` (see tempfiles.py)."""
+    return training_dir.parent / _WORK_DIR / "temp-files"
+
 
 @dataclass(frozen=True)
 class ActorLayout:
@@ -31,7 +38,7 @@ class ActorLayout:
     @property
     def work_dir(self) -> Path:
         """Temp files and trash, beside training_data/ so a kill leaves nothing inside it."""
-        return self.actor_dir / ".trainsync"
+        return self.actor_dir / _WORK_DIR
 
     @property
     def staging_dir(self) -> Path:
@@ -40,6 +47,10 @@ class ActorLayout:
     @property
     def trash_dir(self) -> Path:
         return self.work_dir / "trash"
+
+    @property
+    def temp_journal(self) -> Path:
+        return temp_journal_of(self.training_dir)
 
     @property
     def multipart_journal(self) -> Path:
