@@ -11,8 +11,10 @@ from pathlib import Path
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
+from trainsync_tui.engine.layout import temp_journal_of
 from trainsync_tui.engine.listing import LocalFile, PathIssue
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
+from trainsync_tui.engine.tempfiles import journalled_temps
 
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
 # path -> True when the file need not be hashed now; it may wait for the S3 listing.
@@ -21,6 +23,10 @@ DeferHash = Callable[[str], bool]
 _BATCH_BYTES = 4 * 1024 * 1024
 _BATCH_FILES = 256
 _PER_FILE_BYTES = 16 * 1024
+TEMP_NAME_PROBLEM = (
+    "named like a trainsync temp file, so it is not synced (nor ever deleted); rename it to "
+    "sync it, or delete it if an older trainsync left it"
+)
 
 
 @dataclass
@@ -46,6 +52,8 @@ def _inside(path: str, folder: str) -> bool:
 def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found]:
     """Every regular file below `top`; refused names and unreadable folders go to `blocked`."""
     real_top = os.path.realpath(top)
+    # Temps of a sync running now (the app audits without the lock) are not the user's.
+    ours = journalled_temps(temp_journal_of(top))
     found: list[_Found] = []
     stack = [""]
     while stack:
@@ -62,6 +70,8 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if is_temp_name(entry.name):
+                if entry.path not in ours:
+                    scan.blocked.append(PathIssue(_printable(rel), TEMP_NAME_PROBLEM, "local"))
                 continue
             problem = _name_problem(rel)
             if problem:

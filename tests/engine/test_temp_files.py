@@ -1,0 +1,196 @@
+"""Temp files: a killed run's are all removed by the next one, wherever they are in
+training_data/; a user's file that merely looks like one is reported and never deleted."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import World, md5
+from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
+from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.local import TEMP_NAME_PROBLEM
+
+MiB = 1024 * 1024
+
+
+class HoldingProxy:
+    """A loopback TCP proxy that forwards every connection until the server has sent it
+    `hold_after` bytes, then holds the rest: a download is stuck half-way, on purpose."""
+
+    def __init__(self, upstream_port: int, hold_after: int) -> None:
+        self.upstream_port = upstream_port
+        self.hold_after = hold_after
+        self.release = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(
+                target=self._pipe, args=(upstream, client, self.hold_after), daemon=True
+            ).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+        sent = 0
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                if limit is not None and sent + len(data) >= limit:
+                    dst.sendall(data[: limit - sent])
+                    self.release.wait()
+                    return
+                dst.sendall(data)
+                sent += len(data)
+
+    def close(self) -> None:
+        self.release.set()
+        self._listener.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@pytest.fixture
+def other_filesystem(world: World) -> Iterator[Path]:
+    """training_data/deep/disk/ as a tmpfs: a folder on another filesystem, two levels down."""
+    folder = world.local_path(ACTOR, "deep/disk")
+    folder.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def temp_names(top: Path) -> list[str]:
+    return sorted(str(p.relative_to(top)) for p in top.rglob(".trainsync-tmp-*"))
+
+
+def wait_for(condition, proc: subprocess.Popen[str], timeout: float = 60) -> bool:
+    """Poll another process's progress (no event crosses a process boundary)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_kill_9_mid_download_on_another_filesystem_leaves_no_partial_file(
+    world: World, other_filesystem: Path, tmp_path: Path
+) -> None:
+    top = world.actor_dir(ACTOR) / "training_data"
+    big = random.Random(5).randbytes(4 * MiB)  # one GET (under the 5 MiB multipart threshold)
+    world.put_s3(ACTOR, "deep/disk/big.bin", big)
+    world.put_local(ACTOR, ".trainsync-tmp-keepme", b"the user's own file")
+    world.put_local(ACTOR, "deep/disk/.trainsync-tmp-mine", b"also the user's")
+    assert os.stat(other_filesystem).st_dev != os.stat(top).st_dev
+
+    proxy = HoldingProxy(int(world.url.rsplit(":", 1)[1]), hold_after=2 * MiB + 4096)
+    env = cli_env(world, tmp_path)
+    try:
+        proc = subprocess.Popen(
+            cli_command(world, "--json", endpoint=proxy.url),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+
+        def partial() -> bool:
+            return any(
+                p.stat().st_size >= MiB
+                for p in other_filesystem.glob(".trainsync-tmp-*")
+                if p.name != ".trainsync-tmp-mine"
+            )
+
+        reached = wait_for(partial, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        assert reached, "the download never started"
+    finally:
+        proxy.close()
+    left = [n for n in temp_names(top) if "keepme" not in n and "mine" not in n]
+    assert len(left) == 1 and left[0].startswith("deep/disk/"), left
+
+    done = subprocess.run(
+        cli_command(world, "--json"), capture_output=True, text=True, env=env, timeout=120
+    )
+
+    report = one_json(done.stdout)
+    assert temp_names(top) == [".trainsync-tmp-keepme", "deep/disk/.trainsync-tmp-mine"]
+    assert world.read_local(ACTOR, ".trainsync-tmp-keepme") == b"the user's own file"
+    assert world.read_local(ACTOR, "deep/disk/.trainsync-tmp-mine") == b"also the user's"
+    assert world.read_local(ACTOR, "deep/disk/big.bin") == big
+    assert world.manifest_md5s(ACTOR) == {"deep/disk/big.bin": md5(big)}
+    assert sorted(report["errors"]) == [
+        f".trainsync-tmp-keepme: {TEMP_NAME_PROBLEM}",
+        f"deep/disk/.trainsync-tmp-mine: {TEMP_NAME_PROBLEM}",
+    ]
+    assert not (world.actor_dir(ACTOR) / ".trainsync" / "temp-files").exists()
+
+
+def test_user_file_named_like_a_temp_file_is_reported_and_kept(world: World) -> None:
+    world.put_local(ACTOR, ".trainsync-tmp-keepme", b"mine")
+    world.put_local(ACTOR, "sub/.trainsync-tmp-notes", b"mine too")
+    world.put_local(ACTOR, "a.bin", b"a")
+    eng = world.engine()
+    try:
+        first = eng.sync(eng.actor(ACTOR), SyncOptions())
+        second = eng.sync(eng.actor(ACTOR), SyncOptions())
+    finally:
+        eng.close()
+
+    expected = [
+        f".trainsync-tmp-keepme: {TEMP_NAME_PROBLEM}",
+        f"sub/.trainsync-tmp-notes: {TEMP_NAME_PROBLEM}",
+    ]
+    assert sorted(first.errors) == expected and sorted(second.errors) == expected
+    assert first.counts["uploaded"] == 1 and second.changed == 0
+    assert world.read_local(ACTOR, ".trainsync-tmp-keepme") == b"mine"
+    assert world.read_local(ACTOR, "sub/.trainsync-tmp-notes") == b"mine too"
+    assert world.s3_paths(ACTOR) == ["a.bin"]
+
+
+def test_a_damaged_journal_deletes_nothing_but_temp_names_in_training_data(
+    world: World, tmp_path: Path
+) -> None:
+    outside = tmp_path / ".trainsync-tmp-outside"
+    outside.write_bytes(b"not under training_data")
+    data = world.put_local(ACTOR, "data.bin", b"a user's file")
+    sneaky = world.local_path(ACTOR, "sub/../.trainsync-tmp-x")
+    world.put_local(ACTOR, ".trainsync-tmp-x", b"reached through ..")
+    journal = world.actor_dir(ACTOR) / ".trainsync" / "temp-files"
+    journal.parent.mkdir(parents=True)
+    lines = [f"+{json.dumps(str(p))}" for p in (outside, data, sneaky)]
+    journal.write_text("\n".join(lines) + '\n+"trunc')
+    eng = world.engine()
+    try:
+        eng.sync(eng.actor(ACTOR), SyncOptions())
+    finally:
+        eng.close()
+
+    assert outside.read_bytes() == b"not under training_data"
+    assert world.read_local(ACTOR, "data.bin") == b"a user's file"
+    assert world.read_local(ACTOR, ".trainsync-tmp-x") == b"reached through .."
