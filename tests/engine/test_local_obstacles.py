@@ -1,0 +1,120 @@
+"""Something local in the way of an S3 object (a FIFO or device, a link to a folder, a file
+where a folder would be): one clear line per path, nothing written, and a second sync says
+the same and changes nothing."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import World
+from tests.engine.clitools import ACTOR, snapshot
+from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.report import SyncReport
+
+
+def sync_twice(world: World) -> tuple[SyncReport, SyncReport, bool]:
+    """Two syncs; also whether the second changed nothing (local files, S3, manifest)."""
+    eng = world.engine()
+    try:
+        first = eng.sync(eng.actor(ACTOR), SyncOptions())
+        before = snapshot(world)
+        second = eng.sync(eng.actor(ACTOR), SyncOptions())
+        return first, second, snapshot(world) == before
+    finally:
+        eng.close()
+
+
+def make_fifo(path: str) -> None:
+    os.mkfifo(path)
+
+
+def make_device(path: str) -> None:
+    try:
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("cannot make a device file here (needs root)")
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [(make_fifo, "a FIFO (named pipe)"), (make_device, "a character device")],
+    ids=["fifo", "device"],
+)
+def test_special_file_with_the_name_of_an_s3_object(
+    world: World, make: Callable[[str], None], kind: str
+) -> None:
+    world.put_s3(ACTOR, "pipe.bin", b"from s3")
+    world.put_local(ACTOR, "other.bin", b"other")
+    make(str(world.local_path(ACTOR, "pipe.bin")))
+
+    first, second, unchanged = sync_twice(world)
+
+    line = (
+        f"pipe.bin: is {kind} locally, so the S3 object is not downloaded over it; "
+        "remove or rename it to get the S3 file"
+    )
+    assert first.errors == [line] and second.errors == [line]
+    assert second.changed == 0 and unchanged
+    mode = os.lstat(world.local_path(ACTOR, "pipe.bin")).st_mode
+    assert not stat.S_ISREG(mode)
+    assert "pipe.bin" not in world.manifest_md5s(ACTOR)
+
+
+def test_s3_key_under_a_local_link_to_a_folder_is_not_downloaded_through_it(
+    world: World,
+) -> None:
+    world.put_local(ACTOR, "real/keep.bin", b"keep")
+    world.local_path(ACTOR, "linkdir").symlink_to("real")
+    world.put_s3(ACTOR, "linkdir/x.bin", b"through the link")
+    world.put_s3(ACTOR, "linkdir/deeper/y.bin", b"also through it")
+
+    first, second, unchanged = sync_twice(world)
+
+    lines = [
+        f"{path}: its folder linkdir/ is a symbolic link locally, so it is not downloaded "
+        "through it; replace the link with a real folder, or move the S3 object to the folder "
+        "the link points to"
+        for path in ("linkdir/deeper/y.bin", "linkdir/x.bin")
+    ]
+    assert sorted(first.errors) == lines and sorted(second.errors) == lines
+    assert second.changed == 0 and unchanged
+    assert sorted(os.listdir(world.local_path(ACTOR, "real"))) == ["keep.bin"]
+    assert world.s3_paths(ACTOR) == ["linkdir/deeper/y.bin", "linkdir/x.bin", "real/keep.bin"]
+
+
+def test_s3_object_named_like_a_local_link_to_a_folder(world: World) -> None:
+    world.put_local(ACTOR, "real/keep.bin", b"keep")
+    world.local_path(ACTOR, "linkdir").symlink_to("real")
+    world.put_s3(ACTOR, "linkdir", b"an object, where the link is")
+
+    first, second, unchanged = sync_twice(world)
+
+    line = (
+        "linkdir: is a symbolic link to a folder locally, so the S3 object is not downloaded "
+        "over it; remove or rename the link to get the S3 file"
+    )
+    assert first.errors == [line] and second.errors == [line]
+    assert second.changed == 0 and unchanged
+    assert os.path.islink(world.local_path(ACTOR, "linkdir"))
+
+
+def test_s3_key_under_a_local_file_name(world: World) -> None:
+    world.put_local(ACTOR, "a.bin", b"a file")
+    world.put_s3(ACTOR, "a.bin/x", b"wants a.bin to be a folder")
+    world.put_s3(ACTOR, "a.bin/sub/y", b"so does this")
+
+    first, second, unchanged = sync_twice(world)
+
+    lines = [
+        f"{path}: a.bin is a file locally, so nothing can be downloaded under it; "
+        "rename the local file or the S3 object"
+        for path in ("a.bin/sub/y", "a.bin/x")
+    ]
+    assert sorted(first.errors) == lines and sorted(second.errors) == lines
+    assert first.counts["uploaded"] == 1
+    assert second.changed == 0 and unchanged
+    assert world.read_local(ACTOR, "a.bin") == b"a file"
