@@ -14,6 +14,38 @@ from trainsync_tui.engine.paths import actor_id_of, actor_name_problem
 _WORK_DIR = ".trainsync"
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def training_link_problem(training_dir: Path) -> str | None:
+    """Why a training_data/ that is a symbolic link is refused, or None to follow it.
+
+    Followed: a link to a folder of its own, as when the data lives on another disk.
+    Refused: a link that leads nowhere (a disk not mounted: an empty tree would read as every
+    file deleted), a link into the actors folder (two actors would share one tree, or an
+    actor would hold itself), a link to a folder holding the actor's own (the scan would
+    walk trainsync's state and the link again).
+    """
+    if not training_dir.is_symlink():
+        return None
+    real = os.path.realpath(training_dir)
+    if not os.path.isdir(real):
+        return f"is a symbolic link to {real}, which is not a folder; mount it or fix the link"
+    actor_dir = os.path.realpath(training_dir.parent)
+    if _inside(real, os.path.dirname(actor_dir)):
+        return (
+            f"is a symbolic link into the actors folder ({real}), so two actors would share "
+            "files; point it at a folder of its own"
+        )
+    if _inside(actor_dir, real):
+        return (
+            f"is a symbolic link to {real}, which holds the actor's own folder; "
+            "point it at a folder of its own"
+        )
+    return None
+
+
 def temp_journal_of(training_dir: Path) -> Path:
     """The journal of temp files a run made inside `training_dir` (see tempfiles.py)."""
     return training_dir.parent / _WORK_DIR / "temp-files"

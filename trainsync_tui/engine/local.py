@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
-from trainsync_tui.engine.layout import temp_journal_of
+from trainsync_tui.engine.layout import temp_journal_of, training_link_problem
 from trainsync_tui.engine.listing import LocalFile, PathIssue
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 from trainsync_tui.engine.tempfiles import journalled_temps
@@ -129,6 +130,9 @@ def scan_local(
     Files `defer` picks are listed with an empty MD5 and not read: the upload hashes them.
     """
     scan = LocalScan()
+    problem = training_link_problem(training_dir)
+    if problem:
+        raise TrainsyncError(f"{training_dir.parent.name}: training_data {problem}")
     if not training_dir.is_dir():
         return scan
     found = _walk(training_dir, scan, cancel)
