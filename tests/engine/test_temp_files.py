@@ -21,6 +21,7 @@ from tests.conftest import World, md5
 from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.local import TEMP_NAME_PROBLEM
+from trainsync_tui.engine.tempfiles import TempFiles
 
 MiB = 1024 * 1024
 
@@ -173,24 +174,53 @@ def test_user_file_named_like_a_temp_file_is_reported_and_kept(world: World) -> 
     assert world.s3_paths(ACTOR) == ["a.bin"]
 
 
-def test_a_damaged_journal_deletes_nothing_but_temp_names_in_training_data(
+def test_clean_up_deletes_only_temps_of_journalled_runs_inside_training_data(
     world: World, tmp_path: Path
 ) -> None:
-    outside = tmp_path / ".trainsync-tmp-outside"
+    outside = tmp_path / ".trainsync-tmp-run1-x"
     outside.write_bytes(b"not under training_data")
-    data = world.put_local(ACTOR, "data.bin", b"a user's file")
-    sneaky = world.local_path(ACTOR, "sub/../.trainsync-tmp-x")
-    world.put_local(ACTOR, ".trainsync-tmp-x", b"reached through ..")
+    top = world.actor_dir(ACTOR) / "training_data"
+    left = world.put_local(ACTOR, "sub/.trainsync-tmp-run1-0123", b"a killed run's temp")
+    other_run = world.put_local(ACTOR, "sub/.trainsync-tmp-run2-0123", b"no record of run2")
+    user = world.put_local(ACTOR, ".trainsync-tmp-run1", b"the user's, no '-' after the token")
     journal = world.actor_dir(ACTOR) / ".trainsync" / "temp-files"
     journal.parent.mkdir(parents=True)
-    lines = [f"+{json.dumps(str(p))}" for p in (outside, data, sneaky)]
-    journal.write_text("\n".join(lines) + '\n+"trunc')
+    records = [["run1", str(tmp_path)], ["run1", str(top / "sub")], ["run1", f"{top}/sub/.."]]
+    journal.write_text("".join(json.dumps(r) + "\n" for r in records) + '["run2", "trunc')
     eng = world.engine()
     try:
-        eng.sync(eng.actor(ACTOR), SyncOptions())
+        report = eng.sync(eng.actor(ACTOR), SyncOptions())
     finally:
         eng.close()
 
+    assert not left.exists()
     assert outside.read_bytes() == b"not under training_data"
-    assert world.read_local(ACTOR, "data.bin") == b"a user's file"
-    assert world.read_local(ACTOR, ".trainsync-tmp-x") == b"reached through .."
+    assert other_run.read_bytes() == b"no record of run2"
+    assert user.read_bytes() == b"the user's, no '-' after the token"
+    assert sorted(report.errors) == [
+        f".trainsync-tmp-run1: {TEMP_NAME_PROBLEM}",
+        f"sub/.trainsync-tmp-run2-0123: {TEMP_NAME_PROBLEM}",
+    ]
+    assert not journal.exists()
+
+
+def test_an_audit_during_a_sync_does_not_report_the_syncs_own_temps(
+    world: World, other_filesystem: Path
+) -> None:
+    eng = world.engine()
+    try:
+        layout = eng.actor(ACTOR)
+        # What a running sync (another process, holding the lock) has made so far.
+        running = TempFiles(layout)
+        temp = running.new(other_filesystem / "big.bin")
+        temp.write_bytes(b"half a download")
+        world.put_local(ACTOR, "deep/disk/.trainsync-tmp-keepme", b"the user's")
+
+        audit = eng.audit(layout)
+    finally:
+        eng.close()
+
+    assert temp.parent == other_filesystem
+    assert [str(i) for i in audit.listings.blocked] == [
+        f"deep/disk/.trainsync-tmp-keepme: {TEMP_NAME_PROBLEM}"
+    ]

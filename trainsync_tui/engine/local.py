@@ -15,7 +15,7 @@ from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
 from trainsync_tui.engine.layout import temp_journal_of, training_link_problem
 from trainsync_tui.engine.listing import LocalFile, PathIssue
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
-from trainsync_tui.engine.tempfiles import journalled_temps
+from trainsync_tui.engine.tempfiles import is_ours, journalled
 
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
 # path -> True when the file need not be hashed now; it may wait for the S3 listing.
@@ -54,7 +54,7 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
     """Every regular file below `top`; refused names and unreadable folders go to `blocked`."""
     real_top = os.path.realpath(top)
     # Temps of a sync running now (the app audits without the lock) are not the user's.
-    ours = journalled_temps(temp_journal_of(top))
+    ours = journalled(temp_journal_of(top))
     found: list[_Found] = []
     stack = [""]
     while stack:
@@ -62,7 +62,8 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
             cancel.raise_if_cancelled()
         rel_dir = stack.pop()
         try:
-            entries = list(os.scandir(top / rel_dir if rel_dir else top))
+            folder = str(top / rel_dir) if rel_dir else str(top)
+            entries = list(os.scandir(folder))
         except OSError as exc:
             scan.blocked.append(
                 PathIssue(f"{rel_dir}/", f"folder cannot be read ({exc.strerror})", "local")
@@ -71,7 +72,7 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if is_temp_name(entry.name):
-                if entry.path not in ours:
+                if not is_ours(entry.name, ours.get(folder, set())):
                     scan.blocked.append(PathIssue(_printable(rel), TEMP_NAME_PROBLEM, "local"))
                 continue
             problem = _name_problem(rel)
