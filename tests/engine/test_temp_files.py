@@ -224,3 +224,19 @@ def test_an_audit_during_a_sync_does_not_report_the_syncs_own_temps(
     assert [str(i) for i in audit.listings.blocked] == [
         f"deep/disk/.trainsync-tmp-keepme: {TEMP_NAME_PROBLEM}"
     ]
+
+
+def test_an_orphan_on_another_filesystem_goes_to_the_trash(
+    world: World, other_filesystem: Path
+) -> None:
+    world.put_local(ACTOR, "deep/disk/orphan.bin", b"not in the manifest")
+    eng = world.engine()
+    try:
+        report = eng.sync(eng.actor(ACTOR), SyncOptions(delete_orphans=True, force=True))
+    finally:
+        eng.close()
+
+    assert report.errors == [] and report.counts["deleted_local"] == 1
+    assert world.local_paths(ACTOR) == []
+    trashed = list((world.actor_dir(ACTOR) / ".trainsync" / "trash").rglob("orphan.bin"))
+    assert [p.read_bytes() for p in trashed] == [b"not in the manifest"]

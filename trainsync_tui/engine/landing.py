@@ -4,6 +4,7 @@ it there without replacing a user's edit, second names (links) and the trash."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -173,8 +174,21 @@ class Landing:
 
     def trash(self, local: LocalFile) -> None:
         source = self.layout.local(local.disk_path)
-        unchanged_since_audit(source, local.size, local.mtime)
-        os.replace(source, self._trash_target(local.disk_path))
+        before = FileStamp.of(unchanged_since_audit(source, local.size, local.mtime))
+        target = self._trash_target(local.disk_path)
+        try:
+            os.rename(source, target)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        # The file is on another filesystem than the trash (a mount inside training_data/,
+        # or a linked training_data/): copy, then remove it only if it did not change.
+        shutil.copy2(source, target)
+        if stamp_now(source) != before:
+            target.unlink()
+            raise TransferError("changed locally while it was moved to the trash; sync again")
+        os.unlink(source)
 
     def backup(self, local: LocalFile) -> None:
         source = self.layout.local(local.disk_path)
