@@ -14,7 +14,14 @@ from pathlib import Path
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
-from trainsync_tui.engine.events import EventSink, FileDone, FileFailed, FileStarted, Progress
+from trainsync_tui.engine.events import (
+    EventSink,
+    FileDone,
+    FileFailed,
+    FileStarted,
+    Message,
+    Progress,
+)
 from trainsync_tui.engine.hashing import FileStamp, HashCache
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
@@ -23,6 +30,7 @@ from trainsync_tui.engine.localcheck import (
     unchanged_since_audit,
 )
 from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
+from trainsync_tui.engine.multipart import FileJob
 from trainsync_tui.engine.ops import (
     BackupLocal,
     BackupS3,
@@ -36,10 +44,11 @@ from trainsync_tui.engine.ops import (
     Upload,
 )
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.report import SyncReport, gib
 from trainsync_tui.engine.s3client import describe
 from trainsync_tui.engine.tempfiles import temp_path
 from trainsync_tui.engine.transfer import Transfers
+from trainsync_tui.engine.upload_journal import UploadJournal
 
 _CHECKPOINT_SECONDS = 10.0
 _PROGRESS_SECONDS = 0.25
@@ -89,7 +98,9 @@ class Executor:
         self._started = time.monotonic()
         self._plan_bytes = 0
         self._plan_files = 0
-        self._journal_keys: list[str] = []
+        # This root's multipart uploads by upload ID: resumed by a later run if cut short.
+        self.journal = UploadJournal(layout.multipart_journal)
+        self.bytes_resumed = 0
         # Folders already checked to resolve inside training_data/ (realpath walks every
         # component with a syscall each: once per folder, not once per file).
         self._real_root = ""
@@ -134,9 +145,7 @@ class Executor:
         finally:
             self._write_manifest(report)
             self._emit_progress(force=True)
-            if not self.cancel.cancelled:
-                with contextlib.suppress(OSError):
-                    self.layout.multipart_journal.unlink()
+            report.bytes_resumed += self.bytes_resumed
 
     def _finish(
         self,
@@ -275,11 +284,14 @@ class Executor:
             )
             if md5 is None:
                 self._remember(source, hashes.md5, stamp)
-            self._journal(key)
-            etag = self.transfers.upload_parts(
-                source, key, hashes, stamp, replaces, self._add_bytes
-            )
-            self.cache.remember_etag(etag, op.local.size, hashes.md5)
+            job = FileJob(source, op.local.disk_path, key, hashes, stamp, replaces)
+            sent = self.transfers.upload_parts(job, self.journal, self._add_bytes)
+            self.cache.remember_etag(sent.etag, op.local.size, hashes.md5)
+            if sent.resumed:
+                with self._lock:
+                    self.bytes_resumed += sent.resumed
+                text = f"{op.dest}: resumed {gib(sent.resumed)} of {gib(op.local.size)}"
+                self.sink(Message(self.layout.name, "info", text))
             return hashes.md5
         if md5 is None:
             md5, stamp = self.transfers.put_new(
@@ -289,13 +301,6 @@ class Executor:
             return md5
         self.transfers.put(source, key, md5, replaces, self._add_bytes)
         return md5
-
-    def _journal(self, key: str) -> None:
-        """Note a multipart upload, so a run after a kill -9 knows to abort it."""
-        with self._lock:
-            self.layout.work_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.layout.multipart_journal, "a", encoding="utf-8") as handle:
-                handle.write(key + "\n")
 
     def _target(self, dest: str) -> Path:
         """The local path for `dest`, refusing any that would resolve outside training_data/."""

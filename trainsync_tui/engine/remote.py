@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -221,21 +221,6 @@ def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
             if name:
                 names.append(name)
     return names
-
-
-def stale_multipart_uploads(
-    client: Any, bucket: str, prefix: str, keys: Iterable[str], older_than: float
-) -> list[tuple[str, str]]:
-    """(key, upload id) of unfinished multipart uploads we know are ours or are old."""
-    ours = set(keys)
-    stale: list[tuple[str, str]] = []
-    paginator = client.get_paginator("list_multipart_uploads")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        for upload in page.get("Uploads", []):
-            started = epoch(upload["Initiated"])
-            if upload["Key"] in ours or started < older_than:
-                stale.append((upload["Key"], upload["UploadId"]))
-    return stale
 
 
 def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:
