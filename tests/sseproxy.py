@@ -8,7 +8,8 @@ every reply says `x-amz-server-side-encryption: aws:kms`. ETags the client sends
 (If-Match, copy conditions, the parts list of CompleteMultipartUpload) are swapped back.
 
 With `refuse`, requests of those methods that carry If-Match / If-None-Match get 501
-NotImplemented, as some S3-compatible servers answer.
+NotImplemented, as some S3-compatible servers answer; without `list_uploads`, so does
+ListMultipartUploads (s3rver, some gateways).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _NOT_IMPLEMENTED = (
 class SseProxy(FaultProxy):
     sse: bool = True
     refuse: tuple[str, ...] = ()  # methods whose conditional requests get 501
+    list_uploads: bool = True  # False: ListMultipartUploads gets 501, as on s3rver
     _real: dict[str, str] = field(default_factory=dict)  # fake hex -> real hex
 
     def fake(self, real: str) -> str:
@@ -50,7 +52,9 @@ class SseProxy(FaultProxy):
     ) -> bool:
         self._draw(request)
         conditional = request.header("if-match") or request.header("if-none-match")
-        if conditional and request.method in self.refuse:
+        query = request.target.partition("?")[2].split("&")
+        listing = request.method == "GET" and "uploads" in query
+        if (conditional and request.method in self.refuse) or (listing and not self.list_uploads):
             self._count("refused")
             head = [("Content-Type", "application/xml")]
             head.append(("Content-Length", str(len(_NOT_IMPLEMENTED))))
