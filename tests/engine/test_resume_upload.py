@@ -138,9 +138,11 @@ def rerun(world: World) -> tuple[dict[str, object], int, list[str]]:
     """Sync again; the report, the UploadPart bytes it sent, and its info lines."""
     eng = engine(world)
     sent: list[int] = []
-    eng.client.meta.events.register(
-        "before-parameter-build.s3.UploadPart", lambda params, **_: sent.append(int(params["ContentLength"]))
-    )
+
+    def count(params: dict[str, object], **_: object) -> None:
+        sent.append(int(str(params["ContentLength"])))
+
+    eng.client.meta.events.register("before-parameter-build.s3.UploadPart", count)
     events: list[Event] = []
     report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=events.append)
     eng.close()
