@@ -144,3 +144,24 @@ def test_conditional_completion_and_delete_refused_fall_back_with_one_warning(
     warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
     assert len([w for w in warnings if "refuses" in w]) == len(set(warnings)) >= 1
     assert proxy.counts["refused"] >= 2
+
+
+def test_a_multipart_etag_that_is_the_whole_files_md5_proves_the_upload(
+    world: World, s3_server: S3Server
+) -> None:
+    """s3rver and some gateways give a multipart object the MD5 of its content as ETag."""
+    with SseProxy(s3_server.port, sse=False, whole_md5=True) as proxy:
+        world.put_local(ACTOR, "big.bin", FILES["big.bin"])
+        report = sync(engine(world, proxy.url))
+        assert report.errors == [] and report.counts["uploaded"] == 1
+        seen = engine(world, proxy.url).client.head_object(
+            Bucket=world.bucket, Key=world.key(ACTOR, "big.bin")
+        )
+        assert seen["ETag"] == f'"{md5(FILES["big.bin"])}"'
+        assert deletes(proxy) == []
+        assert world.read_s3(ACTOR, "big.bin") == FILES["big.bin"]
+        again = sync(engine(world, proxy.url), dry_run=True)
+        assert again.changed == 0 and again.conflicts == [] and again.errors == []
+        other = world.root.parent / "other"
+        pulled = sync(engine(world, proxy.url, other))
+        assert pulled.errors == [] and pulled.counts["downloaded"] == 1
