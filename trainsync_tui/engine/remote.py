@@ -255,8 +255,10 @@ def resolve_encrypted(
             return obj, None, f"cannot read S3 object metadata ({describe(exc)})"
         return obj, dict(head), None
 
+    # One object answers for the bucket; one that cannot be asked leaves the listing as
+    # it is (then a download of an encrypted object is refused, never wrongly kept).
     first = ask(todo[0])
-    if first[1] is not None and not encrypted(first[1]):
+    if first[1] is None or not encrypted(first[1]):
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="head") as pool:
         for obj, head, problem in [first, *pool.map(ask, todo[1:])]:
