@@ -96,11 +96,7 @@ class MultipartSender:
         if resumed:
             on_bytes(resumed)
         if upload_id is None:
-            self.check_unchanged(job.key, job.replaces)
-            upload_id = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
-            )["UploadId"]
-            journal.add(self._entry(job, upload_id))
+            upload_id = self._start(job, journal)
         try:
             parts, opaque = self._send_parts(job, upload_id, kept, on_bytes)
             reply = self._complete(job, upload_id, parts)
@@ -118,10 +114,30 @@ class MultipartSender:
                 journal.remove(upload_id)
                 raise TransferError(CHANGED_WHILE_SENT) from None
             raise
-        journal.remove(upload_id)
+        # Done either way: a journal line left behind names an upload S3 no longer has.
+        with contextlib.suppress(OSError):
+            journal.remove(upload_id)
         etag = str(reply.get("ETag", "")).strip('"')
         self._verify(job, etag, opaque or encrypted(reply))
         return Sent(etag, resumed)
+
+    def _start(self, job: FileJob, journal: UploadJournal) -> str:
+        """Create the upload and journal its ID (an upload we cannot journal is aborted)."""
+        self.check_unchanged(job.key, job.replaces)
+        try:
+            upload_id = str(
+                self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
+                )["UploadId"]
+            )
+        except Exception as exc:
+            raise TransferError(describe(exc)) from None
+        try:
+            journal.add(self._entry(job, upload_id))
+        except OSError as exc:
+            self._abort(job.key, upload_id)
+            raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
+        return upload_id
 
     def _entry(self, job: FileJob, upload_id: str) -> JournalEntry:
         st = job.stamp
