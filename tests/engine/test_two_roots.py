@@ -141,3 +141,22 @@ def test_our_bad_upload_is_deleted_only_while_it_is_still_ours(world: World) -> 
     assert "another writer's object" in report.errors[0]
     assert s3_bytes(world) == other
     a.close()
+
+
+def test_an_orphan_rewritten_after_the_audit_is_not_deleted(world: World) -> None:
+    """delete-orphans copies the orphan to the trash, then deletes it: a new object written
+    there in between (another root's upload) must survive."""
+    a = engine_for(world, world.root / "a")
+    world.put_s3(ACTOR, "data.bin", b"old orphan")
+    newer = blob(8, 1000)
+
+    def rewrite(**_: Any) -> None:
+        world.s3.put_object(Bucket=world.bucket, Key=world.key(ACTOR, "data.bin"), Body=newer)
+
+    on_call(a, "after-call.s3.CopyObject", rewrite)
+    report = a.sync(a.actor(ACTOR), SyncOptions(delete_orphans=True, force=True))
+
+    assert report.counts["deleted_s3"] == 0
+    assert report.errors == ["data.bin: changed in S3 since the audit; sync again (not deleted)"]
+    assert s3_bytes(world) == newer
+    a.close()

@@ -263,7 +263,7 @@ class Executor:
                 self._trash_local(op.local)
             elif isinstance(op, TrashS3):
                 self._backup_s3(op.remote)
-                self.transfers.delete(op.remote.key)
+                self.transfers.delete(op.remote.key, op.remote.etag)
             elif isinstance(op, BackupLocal):
                 self._backup_local(op.local)
             elif isinstance(op, BackupS3):

@@ -321,8 +321,19 @@ class Transfers:
         )
         self._wait(future)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, etag: str | None = None) -> None:
+        """Delete `key`; with `etag`, only while it is still that object (If-Match): an
+        object rewritten since the audit is someone's new data, not an orphan."""
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if etag and self.conditions.enabled:
+            args["IfMatch"] = f'"{etag}"'
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=key)
+            self.client.delete_object(**args)
         except Exception as exc:
+            if failed_precondition(exc):
+                raise TransferError(f"{CHANGED_IN_S3} (not deleted)") from None
+            if error_code(exc) in REFUSED_CODES and "IfMatch" in args:
+                self.conditions.refused("conditional deletes (DeleteObject If-Match)")
+                self.delete(key)
+                return
             raise TransferError(describe(exc)) from None
