@@ -79,7 +79,12 @@ def test_ctrl_c_mid_transfer_leaves_nothing_partial_and_the_next_sync_converges(
     for path in top.rglob("*"):
         name = path.relative_to(top).as_posix()
         assert name in files and path.read_bytes() == files[name], name
-    assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
+    # The cancelled upload is kept for the next sync to resume, and journalled as ours.
+    kept = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
+    assert [u["Key"] for u in kept] in ([], [world.key(ACTOR, "a_up.bin")])
+    journal = world.actor_dir(ACTOR) / ".trainsync" / "multipart-uploads"
+    for upload in kept:
+        assert upload["UploadId"] in journal.read_text()
     manifest = json.loads((world.actor_dir(ACTOR) / "manifest.json").read_text())
     for path, entry in manifest["files"].items():
         assert entry["md5"] == md5(files[path])
@@ -95,6 +100,7 @@ def test_ctrl_c_mid_transfer_leaves_nothing_partial_and_the_next_sync_converges(
     assert world.local_paths(ACTOR) == sorted(files)
     assert world.s3_paths(ACTOR) == sorted(files)
     assert world.read_s3(ACTOR, "a_up.bin") == files["a_up.bin"]
+    assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
 
 
 def test_ctrl_c_during_a_download_removes_the_temp_file(world: World, tmp_path: Path) -> None:

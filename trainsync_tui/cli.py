@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("-n", type=int, default=20, help="how many (default 20)")
     _common(history)
 
+    from trainsync_tui.clean_command import add_clean_parser
+
+    _common(add_clean_parser(sub))
+
     tui = sub.add_parser("tui", help="open the app")
     tui.add_argument("actor", nargs="?", help="select this actor at start")
     _common(tui)
@@ -249,6 +253,10 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         from trainsync_tui.commands import run_history_command
 
         return run_history_command(args, _flags(args))
+    if command == "clean":
+        from trainsync_tui.clean_command import run_clean_command
+
+        return run_clean_command(args, _flags(args))
     if command == "tui":
         from trainsync_tui.app import run_app
         from trainsync_tui.engine.config import load_settings

@@ -29,18 +29,13 @@ from trainsync_tui.engine.lock import actor_lock, lock_holder
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.paths import actor_name_problem
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
-from trainsync_tui.engine.remote import (
-    bucket_versioning,
-    list_actor_names,
-    stale_multipart_uploads,
-)
+from trainsync_tui.engine.remote import bucket_versioning, list_actor_names
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import classify, make_client
 from trainsync_tui.engine.select import Selection, apply_selection
+from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.tempfiles import remove_temp_files
 from trainsync_tui.engine.transfer import Transfers
-
-_STALE_UPLOAD_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -308,6 +303,8 @@ class Engine:
             chunksize=self.settings.multipart_chunksize,
             concurrency=self.settings.concurrency,
             cancel=cancel,
+            warn=lambda text: sink(Message(layout.name, "warning", text)),
+            resume_seconds=self.settings.stale_upload_days * 86400,
         )
         try:
             executor = Executor(
@@ -330,22 +327,20 @@ class Engine:
         """With the lock held, whatever temp state exists was left by a run that died."""
         remove_temp_files(layout)
         remove_stale_temp(layout.actor_dir)
-        journal = layout.multipart_journal
-        keys = journal.read_text().split() if journal.exists() else []
-        cutoff = self.clock() - _STALE_UPLOAD_SECONDS
+        self._clean_up_uploads(layout, sink)
+
+    def _clean_up_uploads(self, layout: ActorLayout, sink: EventSink) -> CleanResult:
         try:
-            stale = stale_multipart_uploads(
-                self.client, self.settings.require_bucket(), layout.prefix, keys, cutoff
+            return clean_up_uploads(
+                self.client, self.settings, layout, now=self.clock(), sink=sink
             )
-            for key, upload_id in stale:
-                self.client.abort_multipart_upload(
-                    Bucket=self.settings.require_bucket(), Key=key, UploadId=upload_id
-                )
-                sink(Message(layout.name, "info", f"aborted an unfinished upload of {key}"))
         except Exception as exc:
             raise classify(exc, self.settings) from None
-        with contextlib.suppress(FileNotFoundError):
-            journal.unlink()
+
+    def clean_uploads(self, layout: ActorLayout, sink: EventSink = ignore) -> CleanResult:
+        """`trainsync clean`: abort the actor's uploads that will never be resumed."""
+        with actor_lock(self.settings.state_dir, layout.name, self.who):
+            return self._clean_up_uploads(layout, sink)
 
     def _record_history(
         self, layout: ActorLayout, options: SyncOptions, report: SyncReport

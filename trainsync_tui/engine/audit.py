@@ -12,10 +12,10 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.listing import Listings, PathIssue
+from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, PathIssue
 from trainsync_tui.engine.local import scan_local
 from trainsync_tui.engine.manifest import load_manifest
-from trainsync_tui.engine.remote import resolve_multipart, scan_remote
+from trainsync_tui.engine.remote import resolve_encrypted, resolve_multipart, scan_remote
 
 
 @dataclass
@@ -38,6 +38,13 @@ def _case_clashes(listings: Listings) -> list[PathIssue]:
             for path in sorted(paths):
                 issues.append(PathIssue(path, f"names clash when case is ignored ({names})"))
     return issues
+
+
+def _known_md5s(
+    path: str, local: dict[str, LocalFile], manifest: dict[str, ManifestEntry]
+) -> set[str]:
+    mine, recorded = local.get(path), manifest.get(path)
+    return {m for m in (mine.md5 if mine else "", recorded.md5 if recorded else "") if m}
 
 
 def hash_workers(concurrency: int) -> int:
@@ -124,6 +131,16 @@ def run_audit(
         remote,
         local.files,
         lambda f: str(layout.local(f.disk_path)),
+        cache,
+        workers=min(8, concurrency),
+        cancel=cancel,
+    )
+    # SSE-KMS / SSE-C objects: an ETag that looks like an MD5 and is not one.
+    resolve_encrypted(
+        client,
+        bucket,
+        remote,
+        lambda path: _known_md5s(path, local.files, manifest.entries),
         cache,
         workers=min(8, concurrency),
         cancel=cancel,

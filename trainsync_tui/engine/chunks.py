@@ -1,11 +1,15 @@
-"""Part readers for s3transfer that fail at once when the file under them shrinks."""
+"""Part readers for uploads that fail at once when the file under them shrinks or a cancel
+comes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import Any
 
 from s3transfer.utils import OSUtils, ReadFileChunk
+
+from trainsync_tui.engine.cancel import CancelToken
 
 
 class FileShrank(CancelledError):
@@ -17,14 +21,49 @@ class FileShrank(CancelledError):
     """
 
 
+class PartCancelled(CancelledError):
+    """The sync was cancelled while a part was being sent: stop its request now, unretried."""
+
+
 class _StrictChunk(ReadFileChunk):  # type: ignore[misc]
+    cancel: CancelToken | None = None
+
     def read(self, amount: int | None = None) -> bytes:
+        if self.cancel is not None and self.cancel.cancelled:
+            raise PartCancelled("cancelled")
         left = max(len(self) - self.tell(), 0)
         wanted = left if amount is None or amount < 0 else min(amount, left)
         data: bytes = super().read(amount)
         if len(data) < wanted:
             raise FileShrank("the file is shorter than when it was hashed")
         return data
+
+
+def open_part(
+    path: str, start: int, size: int, on_bytes: Callable[[int], None], cancel: CancelToken
+) -> ReadFileChunk:
+    """A request body for bytes [start, start + size) of `path`, read as it is sent.
+
+    Progress goes to `on_bytes` (rolled back when botocore retries the request: s3transfer's
+    TransferManager registers the handlers that switch it off and on); a cancel or a file
+    that got shorter ends the request at once.
+    """
+    handle = open(path, "rb")  # noqa: SIM115 - closed with the chunk
+    try:
+        handle.seek(start)
+        chunk = _StrictChunk(
+            handle,
+            size,
+            start + size,
+            # s3transfer calls its callbacks with a keyword argument
+            callbacks=[lambda bytes_transferred: on_bytes(bytes_transferred)],
+            enable_callbacks=False,
+        )
+    except BaseException:
+        handle.close()
+        raise
+    chunk.cancel = cancel
+    return chunk
 
 
 class StrictOSUtils(OSUtils):  # type: ignore[misc]

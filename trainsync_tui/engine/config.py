@@ -33,6 +33,9 @@ class Settings:
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     cache_dir: Path | None = None
+    # An interrupted upload of ours older than this is not resumed but aborted; another
+    # writer's is aborted only once this old, with no part written within it.
+    stale_upload_days: float = 7.0
 
     @property
     def actors_dir(self) -> Path:
@@ -87,6 +90,7 @@ _CONVERTERS: dict[str, Any] = {
     "multipart_threshold": int,
     "multipart_chunksize": int,
     "cache_dir": Path,
+    "stale_upload_days": float,
 }
 
 
@@ -122,6 +126,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(f"concurrency {settings.concurrency} must be between 1 and 256")
     if settings.multipart_chunksize < 5 * MiB:
         raise ConfigError("multipart_chunksize must be at least 5 MiB (an S3 limit)")
+    if not settings.stale_upload_days > 0:
+        raise ConfigError("stale_upload_days must be more than 0 (days, e.g. 7 or 0.5)")
     if settings.endpoint_url and not settings.endpoint_url.startswith(("http://", "https://")):
         raise ConfigError(f"endpoint URL {settings.endpoint_url!r} must start with http(s)://")
     return settings

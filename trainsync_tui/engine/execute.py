@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import threading
@@ -13,13 +12,21 @@ from pathlib import Path
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
-from trainsync_tui.engine.events import EventSink, FileDone, FileFailed, FileStarted, Progress
+from trainsync_tui.engine.events import (
+    EventSink,
+    FileDone,
+    FileFailed,
+    FileStarted,
+    Message,
+    Progress,
+)
 from trainsync_tui.engine.hashing import FileStamp, HashCache
 from trainsync_tui.engine.landing import Landing
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.localcheck import TransferError
 from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
+from trainsync_tui.engine.multipart import FileJob
 from trainsync_tui.engine.ops import (
     BackupLocal,
     BackupS3,
@@ -33,10 +40,11 @@ from trainsync_tui.engine.ops import (
     Upload,
 )
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.report import SyncReport, gib
 from trainsync_tui.engine.s3client import describe
 from trainsync_tui.engine.tempfiles import TempFiles
 from trainsync_tui.engine.transfer import Transfers
+from trainsync_tui.engine.upload_journal import UploadJournal
 
 _CHECKPOINT_SECONDS = 10.0
 _PROGRESS_SECONDS = 0.25
@@ -86,9 +94,11 @@ class Executor:
         self._started = time.monotonic()
         self._plan_bytes = 0
         self._plan_files = 0
-        self._journal_keys: list[str] = []
         self.temps = TempFiles(layout)
         self.landing = Landing(layout, self.temps, stamp)
+        # This root's multipart uploads by upload ID: resumed by a later run if cut short.
+        self.journal = UploadJournal(layout.multipart_journal)
+        self.bytes_resumed = 0
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -130,9 +140,7 @@ class Executor:
             self._write_manifest(report)
             self._emit_progress(force=True)
             self.temps.close()
-            if not self.cancel.cancelled:
-                with contextlib.suppress(OSError):
-                    self.layout.multipart_journal.unlink()
+            report.bytes_resumed += self.bytes_resumed
 
     def _finish(
         self,
@@ -250,7 +258,7 @@ class Executor:
                 self.landing.trash(op.local)
             elif isinstance(op, TrashS3):
                 self._backup_s3(op.remote)
-                self.transfers.delete(op.remote.key)
+                self.transfers.delete(op.remote.key, op.remote.etag)
             elif isinstance(op, BackupLocal):
                 self.landing.backup(op.local)
             elif isinstance(op, BackupS3):
@@ -271,11 +279,14 @@ class Executor:
             )
             if md5 is None:
                 self._remember(source, hashes.md5, stamp)
-            self._journal(key)
-            etag = self.transfers.upload_parts(
-                source, key, hashes, stamp, replaces, self._add_bytes
-            )
-            self.cache.remember_etag(etag, op.local.size, hashes.md5)
+            job = FileJob(source, op.local.disk_path, key, hashes, stamp, replaces)
+            sent = self.transfers.upload_parts(job, self.journal, self._add_bytes)
+            self.cache.remember_etag(sent.etag, op.local.size, hashes.md5)
+            if sent.resumed:
+                with self._lock:
+                    self.bytes_resumed += sent.resumed
+                text = f"{op.dest}: resumed {gib(sent.resumed)} of {gib(op.local.size)}"
+                self.sink(Message(self.layout.name, "info", text))
             return hashes.md5
         if md5 is None:
             md5, stamp = self.transfers.put_new(
@@ -285,13 +296,6 @@ class Executor:
             return md5
         self.transfers.put(source, key, md5, replaces, self._add_bytes)
         return md5
-
-    def _journal(self, key: str) -> None:
-        """Note a multipart upload, so a run after a kill -9 knows to abort it."""
-        with self._lock:
-            self.layout.work_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.layout.multipart_journal, "a", encoding="utf-8") as handle:
-                handle.write(key + "\n")
 
     def _download(self, op: Download) -> str:
         """Fetch into a temp file, verify, then rename into place unless the local file

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -211,6 +211,75 @@ def resolve_multipart(
         cancel.raise_if_cancelled()
 
 
+def resolve_encrypted(
+    client: Any,
+    bucket: str,
+    scan: RemoteScan,
+    known: Callable[[str], set[str]],
+    cache: HashCache,
+    *,
+    workers: int = 8,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Take the MD5 of SSE-KMS / SSE-C objects from their metadata, not their ETag.
+
+    Their ETag looks like an MD5 and is not one. Only an object whose ETag differs from
+    every MD5 we know for its path (`known`: local file, manifest) can be such an object,
+    and only one of those is asked first: a bucket whose first such object is not
+    encrypted costs one HEAD a run; once one is, each of them is asked.
+    """
+    from trainsync_tui.engine.multipart import encrypted
+
+    suspects = [
+        o
+        for o in scan.objects.values()
+        if o.md5 is not None and not o.is_multipart and o.md5 not in known(o.path)
+    ]
+    todo: list[RemoteObject] = []
+    for obj in suspects:
+        # Objects this machine sent or fetched were paired with their ETag then.
+        cached = cache.md5_for_etag(obj.etag, obj.size)
+        if cached and cached != obj.etag:
+            _set_md5(scan, obj, cached)
+        else:
+            todo.append(obj)
+    if not todo:
+        return
+
+    def ask(obj: RemoteObject) -> tuple[RemoteObject, dict[str, Any] | None, str | None]:
+        if cancel is not None and cancel.cancelled:
+            return obj, None, None
+        try:
+            head = client.head_object(Bucket=bucket, Key=obj.key, IfMatch=f'"{obj.etag}"')
+        except Exception as exc:
+            return obj, None, f"cannot read S3 object metadata ({describe(exc)})"
+        return obj, dict(head), None
+
+    # One object answers for the bucket; one that cannot be asked leaves the listing as
+    # it is (then a download of an encrypted object is refused, never wrongly kept).
+    first = ask(todo[0])
+    if first[1] is None or not encrypted(first[1]):
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="head") as pool:
+        for obj, head, problem in [first, *pool.map(ask, todo[1:])]:
+            if problem:
+                scan.blocked.append(PathIssue(obj.path, problem, "s3"))
+                scan.objects.pop(obj.path, None)
+            elif head is not None and encrypted(head):
+                md5 = _md5_from_metadata(head.get("Metadata", {}))
+                if md5:
+                    cache.remember_etag(obj.etag, obj.size, md5)
+                _set_md5(scan, obj, md5)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def _set_md5(scan: RemoteScan, obj: RemoteObject, md5: str | None) -> None:
+    scan.objects[obj.path] = RemoteObject(
+        obj.path, obj.key, obj.size, obj.etag, obj.last_modified, md5
+    )
+
+
 def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
     """Actor folder names directly below the prefix root (for --all and the app)."""
     names: list[str] = []
@@ -221,21 +290,6 @@ def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
             if name:
                 names.append(name)
     return names
-
-
-def stale_multipart_uploads(
-    client: Any, bucket: str, prefix: str, keys: Iterable[str], older_than: float
-) -> list[tuple[str, str]]:
-    """(key, upload id) of unfinished multipart uploads we know are ours or are old."""
-    ours = set(keys)
-    stale: list[tuple[str, str]] = []
-    paginator = client.get_paginator("list_multipart_uploads")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        for upload in page.get("Uploads", []):
-            started = epoch(upload["Initiated"])
-            if upload["Key"] in ours or started < older_than:
-                stale.append((upload["Key"], upload["UploadId"]))
-    return stale
 
 
 def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:

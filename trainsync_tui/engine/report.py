@@ -14,6 +14,13 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def gib(n: int) -> str:
+    """A byte count as the resume lines give it: "1.4 GiB", "512.0 MiB"."""
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f} GiB"
+    return f"{n / (1 << 20):.1f} MiB"
+
+
 @dataclass
 class SyncReport:
     actor_name: str
@@ -25,6 +32,8 @@ class SyncReport:
     unverified: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
     bytes_downloaded: int = 0
+    # Bytes of multipart uploads that an earlier, interrupted run had sent already.
+    bytes_resumed: int = 0
     duration: float = 0.0
     cancelled: bool = False
     in_sync: int = 0
@@ -56,6 +65,7 @@ class SyncReport:
             unverified=list(self.unverified),
             bytes_uploaded=self.bytes_uploaded,
             bytes_downloaded=self.bytes_downloaded,
+            bytes_resumed=self.bytes_resumed,
             duration_s=round(self.duration, 3),
             cancelled=self.cancelled,
             in_sync=self.in_sync,

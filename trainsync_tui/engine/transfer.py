@@ -11,6 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.conditions import (
+    CHANGED_IN_S3,
+    REFUSED_CODES,
+    Conditions,
+    failed_precondition,
+)
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.hashing import (
     FileStamp,
@@ -26,12 +32,19 @@ from trainsync_tui.engine.localcheck import (
     stamp_now,
     unchanged_since_audit,
 )
+from trainsync_tui.engine.multipart import (
+    CHANGED_WHILE_SENT,
+    FileJob,
+    Sent,
+    encrypted,
+    md5_metadata,
+)
 from trainsync_tui.engine.s3client import describe, error_code
 from trainsync_tui.engine.single_get import get_to_file
+from trainsync_tui.engine.upload_journal import UploadJournal
 
 BytesFn = Callable[[int], None]
 _DOWNLOAD_ATTEMPTS = 5
-_CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"
 
 
 class _Size:
@@ -70,19 +83,23 @@ class Transfers:
         chunksize: int,
         concurrency: int,
         cancel: CancelToken,
+        warn: Callable[[str], None] | None = None,
+        resume_seconds: float = 7 * 86400,
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
 
         from trainsync_tui.engine.chunks import StrictOSUtils
+        from trainsync_tui.engine.multipart import MultipartSender
 
         self.client = client
         self.bucket = bucket
         self.threshold = threshold
         self.chunksize = chunksize
         self.cancel = cancel
-        self.conditional_puts = True
+        self.conditions = Conditions(warn)
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
-        # so production runs the code path the tests run.
+        # so production runs the code path the tests run. Its handlers on the client also
+        # pause the part readers' progress while botocore retries a request.
         self._manager = TransferManager(
             client,
             TransferConfig(
@@ -93,29 +110,20 @@ class Transfers:
             ),
             osutil=StrictOSUtils(),
         )
-        # Part MD5s of the multipart uploads under way, by key: s3transfer cannot pass a
-        # Content-MD5 per part, so a botocore hook adds it to each UploadPart it sends.
-        self._part_hashes: dict[str, PartHashes] = {}
-        self._hook_id = f"trainsync-part-md5-{id(self)}"
-        client.meta.events.register(
-            "before-parameter-build.s3.UploadPart", self._add_part_md5, unique_id=self._hook_id
+        self._parts = MultipartSender(
+            client,
+            bucket,
+            workers=concurrency,
+            cancel=cancel,
+            conditions=self.conditions,
+            resume_seconds=resume_seconds,
         )
 
     def close(self) -> None:
         try:
             self._manager.shutdown()
         finally:
-            # The hook holds this object; the app and the API keep their client for long.
-            self.client.meta.events.unregister(
-                "before-parameter-build.s3.UploadPart", unique_id=self._hook_id
-            )
-
-    def _add_part_md5(self, params: dict[str, Any], **_: Any) -> None:
-        hashes = self._part_hashes.get(params.get("Key", ""))
-        if hashes is not None and params.get("Bucket") == self.bucket:
-            digest = hashes.content_md5(int(params.get("PartNumber", 0)))
-            if digest is not None:
-                params["ContentMD5"] = digest
+            self._parts.close()
 
     def _wait(self, future: Any) -> Any:
         """Wait for an s3transfer future; a cancel cancels it (shutdown(cancel=True) is broken)."""
@@ -125,20 +133,11 @@ class Transfers:
         except CancelledSync:
             raise
         except Exception as exc:
-            from trainsync_tui.engine.chunks import FileShrank
-
             if self.cancel.cancelled:
                 raise CancelledSync() from None
-            if isinstance(exc, FileShrank):
-                raise TransferError(_CHANGED_WHILE_SENT) from None
             # Same words as the single-request paths, not s3transfer's own.
-            if "did not match expected ETag" in str(exc) or error_code(exc) in (
-                "PreconditionFailed",
-                "412",
-            ):
-                raise TransferError("changed in S3 since the audit; sync again") from None
-            if error_code(exc) == "BadDigest":
-                raise TransferError(_CHANGED_WHILE_SENT) from None
+            if "did not match expected ETag" in str(exc) or failed_precondition(exc):
+                raise TransferError(CHANGED_IN_S3) from None
             if isinstance(exc, OSError) and exc.strerror:
                 raise TransferError(f"cannot write ({exc.strerror})") from None
             raise TransferError(describe(exc)) from None
@@ -148,7 +147,7 @@ class Transfers:
     # -- uploads -------------------------------------------------------------------------
 
     def part_size(self, size: int) -> int:
-        """The part size s3transfer will use for a file of `size` bytes."""
+        """The part size a file of `size` bytes is uploaded in (S3 allows 10,000 parts)."""
         from s3transfer.utils import ChunksizeAdjuster
 
         return int(ChunksizeAdjuster().adjust_chunksize(self.chunksize, size))
@@ -184,7 +183,7 @@ class Transfers:
         data = read_or_fail(source, source.read_bytes)
         stamp = FileStamp.of(before)
         if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
-            raise TransferError(_CHANGED_WHILE_SENT)
+            raise TransferError(CHANGED_WHILE_SENT)
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         self._send(data, key, md5, replaces, on_bytes)
         return md5, stamp
@@ -192,16 +191,18 @@ class Transfers:
     def _send(
         self, data: bytes, key: str, md5: str, replaces: str | None, on_bytes: BytesFn
     ) -> None:
+        # S3 checks the Content-MD5, so the bytes stored are ours whatever ETag it gives
+        # back (on SSE-KMS/SSE-C objects the ETag is not the MD5; the metadata says it).
         args: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
             "Body": data,
             "ContentMD5": _b64(md5),
-            "Metadata": {"md5": md5},
+            "Metadata": md5_metadata(md5),
         }
         # Conditional writes make sure we never overwrite an object someone changed
         # after we listed it (or create one over a new one).
-        if self.conditional_puts:
+        if self.conditions.enabled:
             if replaces:
                 args["IfMatch"] = f'"{replaces}"'
             else:
@@ -209,39 +210,29 @@ class Transfers:
         try:
             self.client.put_object(**args)
         except Exception as exc:
-            code = error_code(exc)
-            if code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+            if failed_precondition(exc):
                 # A retry of our own PUT whose first reply was lost also gets 412: S3 then
                 # holds exactly our bytes, which is success, not a change by someone else.
                 if self._holds(key, md5):
                     on_bytes(len(data))
                     return
-                raise TransferError("changed in S3 since the audit; sync again") from None
-            if code == "NotImplemented" and self.conditional_puts:
-                self.conditional_puts = False
+                raise TransferError(CHANGED_IN_S3) from None
+            if error_code(exc) in REFUSED_CODES and self.conditions.enabled:
+                self.conditions.refused("conditional writes (If-Match / If-None-Match)")
                 self._send(data, key, md5, replaces, on_bytes)
                 return
             raise TransferError(describe(exc)) from None
         on_bytes(len(data))
 
     def _holds(self, key: str, md5: str) -> bool:
-        """Whether the object at `key` now has the single-part ETag `md5`."""
+        """Whether the object at `key` now has the bytes of MD5 `md5` (by ETag or metadata)."""
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception:
             return False
+        if encrypted(head):
+            return bool(head.get("Metadata", {}).get("md5") == md5)
         return str(head.get("ETag", "")).strip('"') == md5
-
-    def _check_unchanged(self, key: str, replaces: str | None) -> None:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-            current = str(head.get("ETag", "")).strip('"')
-        except Exception as exc:
-            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                raise TransferError(describe(exc)) from None
-            current = None
-        if current != replaces:
-            raise TransferError("changed in S3 since the audit; sync again")
 
     def hash_for_upload(
         self, source: Path, size: int, mtime: float, md5: str | None
@@ -256,60 +247,16 @@ class Transfers:
             raise TransferError("changed since the audit; it will be synced next run")
         return hashes, before
 
-    def upload_parts(
-        self,
-        source: Path,
-        key: str,
-        hashes: PartHashes,
-        stamp: FileStamp,
-        replaces: str | None,
-        on_bytes: BytesFn,
-    ) -> str:
-        """Send a hashed file in parts and return the object's ETag.
+    def upload_parts(self, job: FileJob, journal: UploadJournal, on_bytes: BytesFn) -> Sent:
+        """Send a hashed file in parts (resuming this root's interrupted upload of the same
+        file) and return the object's ETag and the bytes resumed.
 
         Each part carries its Content-MD5 (S3 refuses one whose bytes changed since
-        `hash_for_upload`), and the object's ETag must be the one those part MD5s make:
-        then S3 holds exactly the bytes whose MD5 is `hashes.md5`, with no second read.
-        s3transfer reads the parts from the file by name, in its worker threads.
+        `hash_for_upload`); the completion is conditional on the object the audit saw, and
+        the object's ETag must be the one those part MD5s make (or the file's MD5), unless
+        S3 says its ETags are not MD5s (SSE-KMS, SSE-C): then the part checks are the proof.
         """
-        # s3transfer cannot make a multipart upload conditional; check just before instead.
-        self._check_unchanged(key, replaces)
-        self._part_hashes[key] = hashes
-        try:
-            future = self._manager.upload(
-                str(source),
-                self.bucket,
-                key,
-                extra_args={"Metadata": {"md5": hashes.md5}},
-                subscribers=[_Size(stamp.size, None, on_bytes)],
-            )
-            self._wait(future)
-        except TransferError:
-            # Whatever failed, a file that changed under the upload is the cause to report.
-            if stamp_now(source) != stamp:
-                raise TransferError(_CHANGED_WHILE_SENT) from None
-            raise
-        finally:
-            self._part_hashes.pop(key, None)
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-            etag = str(head.get("ETag", "")).strip('"')
-        except Exception as exc:
-            raise TransferError(f"uploaded but cannot be checked ({describe(exc)})") from None
-        problem = None
-        if stamp_now(source) != stamp:
-            # S3 holds the bytes hashed, but the file is no longer them: record nothing.
-            problem = _CHANGED_WHILE_SENT
-        elif etag != hashes.etag():
-            problem = (
-                f"S3 holds different bytes than were sent (ETag {etag}, expected {hashes.etag()})"
-            )
-        if problem:
-            # Never leave an object that the manifest does not describe looking valid.
-            with contextlib.suppress(Exception):
-                self.client.delete_object(Bucket=self.bucket, Key=key)
-            raise TransferError(problem)
-        return etag
+        return self._parts.upload(job, journal, on_bytes)
 
     # -- downloads -----------------------------------------------------------------------
 
@@ -374,8 +321,19 @@ class Transfers:
         )
         self._wait(future)
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, etag: str | None = None) -> None:
+        """Delete `key`; with `etag`, only while it is still that object (If-Match): an
+        object rewritten since the audit is someone's new data, not an orphan."""
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if etag and self.conditions.enabled:
+            args["IfMatch"] = f'"{etag}"'
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=key)
+            self.client.delete_object(**args)
         except Exception as exc:
+            if failed_precondition(exc):
+                raise TransferError(f"{CHANGED_IN_S3} (not deleted)") from None
+            if error_code(exc) in REFUSED_CODES and "IfMatch" in args:
+                self.conditions.refused("conditional deletes (DeleteObject If-Match)")
+                self.delete(key)
+                return
             raise TransferError(describe(exc)) from None

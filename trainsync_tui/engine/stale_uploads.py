@@ -1,0 +1,171 @@
+"""Housekeeping of unfinished multipart uploads: what will never be resumed is aborted.
+
+Ours (journalled by upload ID in this root) are kept while they can still be resumed: the
+file unchanged and the upload younger than `stale_upload_days`. Another writer's are
+aborted only after that much longer age and only when no part of them was written within
+it, so a second server's running upload is never cut. A server that cannot list uploads
+skips the clean-up with a note: it is housekeeping, never a reason to stop a sync.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.events import EventSink, Message
+from trainsync_tui.engine.hashing import FileStamp
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.report import gib
+from trainsync_tui.engine.s3client import epoch, error_code
+from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
+
+DAY = 86400.0
+# What a server without ListMultipartUploads answers (s3rver, some gateways).
+_UNSUPPORTED = ("NotImplemented", "501", "405", "MethodNotAllowed")
+
+
+@dataclass
+class CleanResult:
+    aborted: list[str] = field(default_factory=list)  # keys
+    freed: int = 0  # bytes of the parts aborted
+    kept: int = 0  # our uploads kept for resume
+    note: str = ""  # why nothing could be listed, if so
+
+
+def _parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_parts").paginate(
+        Bucket=bucket, Key=key, UploadId=upload_id
+    ):
+        found.extend(page.get("Parts", []))
+    return found
+
+
+def stale_multipart_uploads(
+    client: Any, bucket: str, prefix: str, ours: Iterable[str], older_than: float
+) -> list[tuple[str, str]]:
+    """(key, upload id) of other writers' uploads under `prefix` started before `older_than`
+    and with no part written since then; upload IDs in `ours` are never listed."""
+    mine = set(ours)
+    stale: list[tuple[str, str]] = []
+    paginator = client.get_paginator("list_multipart_uploads")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            key, upload_id = upload["Key"], upload["UploadId"]
+            if upload_id in mine or epoch(upload["Initiated"]) >= older_than:
+                continue
+            # Some servers (moto) report every upload as started in 2010: the parts' own
+            # times say whether a writer is still at it.
+            try:
+                parts = _parts(client, bucket, key, upload_id)
+            except Exception as exc:
+                if error_code(exc) in ("NoSuchUpload", "404"):
+                    continue  # finished or aborted meanwhile
+                raise
+            if all(epoch(p.get("LastModified")) < older_than for p in parts):
+                stale.append((key, upload_id))
+    return stale
+
+
+def _resumable(layout: ActorLayout, entry: JournalEntry, now: float, max_age: float) -> bool:
+    if now - entry.started >= max_age:
+        return False
+    try:
+        stamp = FileStamp.of(os.stat(layout.local(entry.path)))
+    except OSError:
+        return False
+    return entry.fits(stamp, entry.part_size)
+
+
+def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
+    """Abort one upload; the bytes its parts held, or None if it was gone already."""
+    try:
+        freed = sum(int(p.get("Size", 0)) for p in _parts(client, bucket, key, upload_id))
+    except Exception as exc:
+        if error_code(exc) in ("NoSuchUpload", "404"):
+            return None
+        freed = 0
+    try:
+        client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except Exception as exc:
+        if error_code(exc) in ("NoSuchUpload", "404"):
+            return None
+        raise
+    return freed
+
+
+def clean_up_uploads(
+    client: Any, settings: Settings, layout: ActorLayout, *, now: float, sink: EventSink
+) -> CleanResult:
+    """Abort the actor's multipart uploads that will never be resumed, telling `sink` about
+    each; a server without ListMultipartUploads gets one warning. Raises what S3 raises."""
+
+    def aborted(key: str, freed: int) -> None:
+        text = f"aborted an unfinished upload of {key} ({gib(freed)} freed)"
+        sink(Message(layout.name, "info", text))
+
+    result = abort_unresumable(
+        client,
+        settings.require_bucket(),
+        layout,
+        now=now,
+        stale_days=settings.stale_upload_days,
+        on_abort=aborted,
+    )
+    if result.note:
+        sink(Message(layout.name, "warning", result.note))
+    return result
+
+
+def abort_unresumable(
+    client: Any,
+    bucket: str,
+    layout: ActorLayout,
+    *,
+    now: float,
+    stale_days: float,
+    on_abort: Callable[[str, int], None] | None = None,
+) -> CleanResult:
+    """Abort the actor's multipart uploads that will never be resumed; see the module doc.
+
+    Raises what S3 raises, except for a server without ListMultipartUploads (a note).
+    """
+    result = CleanResult()
+    journal = UploadJournal(layout.multipart_journal)
+    max_age = stale_days * DAY
+    keep: set[str] = set()
+    for entry in journal.entries():
+        if _resumable(layout, entry, now, max_age):
+            keep.add(entry.upload_id)
+            continue
+        freed = _abort(client, bucket, entry.key, entry.upload_id)
+        if freed is not None:
+            result.aborted.append(entry.key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(entry.key, freed)
+    journal.keep_only(keep)
+    result.kept = len(keep)
+    try:
+        stale = stale_multipart_uploads(
+            client, bucket, layout.prefix, {e.upload_id for e in journal.entries()}, now - max_age
+        )
+    except Exception as exc:
+        if error_code(exc) in _UNSUPPORTED:
+            result.note = (
+                "the S3 server does not list unfinished multipart uploads; their clean-up "
+                "is skipped (abort them with the server's own tools)"
+            )
+            return result
+        raise
+    for key, upload_id in stale:
+        freed = _abort(client, bucket, key, upload_id)
+        if freed is not None:
+            result.aborted.append(key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(key, freed)
+    return result

@@ -1,0 +1,101 @@
+"""This root's multipart uploads under way, by upload ID: what a later run may resume or abort.
+
+One JSON object per line in the actor's work folder. Only uploads listed here are ours:
+another server sharing the bucket has its own journal, and its uploads are never aborted
+by ID from ours (only by the much longer stale age, see stale_uploads.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from trainsync_tui.engine.hashing import FileStamp
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    key: str
+    upload_id: str
+    path: str  # the file's disk path below training_data/
+    md5: str
+    size: int
+    mtime_ns: int
+    inode: int
+    part_size: int
+    started: float  # epoch seconds, by this machine's clock
+
+    def fits(self, stamp: FileStamp | None, part_size: int, md5: str | None = None) -> bool:
+        """Whether the file is still the one this upload's parts were cut from."""
+        return (
+            stamp is not None
+            and (stamp.size, stamp.mtime_ns, stamp.inode) == (self.size, self.mtime_ns, self.inode)
+            and part_size == self.part_size
+            and (md5 is None or md5 == self.md5)
+        )
+
+
+def _parse(line: str) -> JournalEntry | None:
+    try:
+        data = json.loads(line)
+        return JournalEntry(**data) if isinstance(data, dict) else None
+    except (ValueError, TypeError):
+        # A key alone (the journal of older versions) names no upload ID: not ours to abort
+        # by ID; the stale clean-up deals with it by age.
+        return None
+
+
+class UploadJournal:
+    """Thread-safe; every change rewrites the (small) file whole, atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def entries(self) -> list[JournalEntry]:
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> list[JournalEntry]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [e for e in map(_parse, text.splitlines()) if e is not None]
+
+    def find(self, key: str) -> JournalEntry | None:
+        with self._lock:
+            return next((e for e in self._read() if e.key == key), None)
+
+    def add(self, entry: JournalEntry) -> None:
+        with self._lock:
+            self._write([*self._read(), entry])
+
+    def remove(self, upload_id: str) -> None:
+        with self._lock:
+            entries = self._read()
+            kept = [e for e in entries if e.upload_id != upload_id]
+            if len(kept) != len(entries):
+                self._write(kept)
+
+    def keep_only(self, upload_ids: set[str]) -> None:
+        with self._lock:
+            self._write([e for e in self._read() if e.upload_id in upload_ids])
+
+    def _write(self, entries: list[JournalEntry]) -> None:
+        if not entries:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_name(self.path.name + ".new")
+        with open(temp, "w", encoding="utf-8") as handle:
+            for entry in entries:
+                handle.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.path)
