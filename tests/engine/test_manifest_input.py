@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+from collections.abc import Iterator
 
 import pytest
 
@@ -75,3 +78,41 @@ def test_a_manifest_written_in_another_key_order_is_kept_as_it_was(world: World,
     assert code == 0, report
     assert world.manifest(ACTOR)["files"]["a.bin"] == entry
     assert world.manifest_md5s(ACTOR)["new.bin"] == md5(b"new")
+
+
+@pytest.fixture
+def umask_002() -> Iterator[None]:
+    old = os.umask(0o002)
+    yield
+    os.umask(old)
+
+
+def mode(path: os.PathLike[str]) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_manifest_gets_0666_less_the_umask(world: World, capsys, umask_002: None) -> None:
+    world.put_local(ACTOR, "a.bin", b"a")
+
+    code, report = sync_json(world, capsys)
+
+    assert code == 0, report
+    assert mode(world.actor_dir(ACTOR) / "manifest.json") == 0o664
+
+
+@pytest.mark.parametrize("old_mode", [0o644, 0o640, 0o444])
+def test_a_rewritten_manifest_and_its_backup_keep_the_old_mode(
+    world: World, capsys, umask_002: None, old_mode: int
+) -> None:
+    world.write_manifest(ACTOR, {"a.bin": b"a"})
+    manifest = world.actor_dir(ACTOR) / "manifest.json"
+    os.chmod(manifest, old_mode)
+    world.put_local(ACTOR, "a.bin", b"a")
+    world.put_local(ACTOR, "new.bin", b"new")
+
+    code, report = sync_json(world, capsys)
+
+    assert code == 0, report
+    assert "new.bin" in world.manifest_md5s(ACTOR)
+    assert mode(manifest) == old_mode
+    assert mode(manifest.with_name("manifest.json.bak")) == old_mode

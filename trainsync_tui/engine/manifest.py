@@ -6,8 +6,9 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
-import tempfile
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,11 +254,16 @@ def write_manifest(
 
 
 def atomic_write(path: Path, data: bytes, *, keep_backup: bool) -> None:
-    """Temp file in the same folder, fsync, rename; the previous version becomes `<name>.bak`."""
+    """Temp file in the same folder, fsync, rename; the previous version becomes `<name>.bak`.
+
+    The new file keeps the old one's mode (and group, where we may set it), and a first one
+    gets 0666 less the umask like any file: training jobs of another user must still read it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
+            _keep_mode(handle.fileno(), path)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -269,6 +275,29 @@ def atomic_write(path: Path, data: bytes, *, keep_backup: bool) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new temp file opened with 0666, so the kernel applies the umask (mkstemp gives 0600
+    and reading the umask would mean setting it, which races with other threads)."""
+    for _ in range(100):
+        tmp = str(path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"))
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp name beside {path}")
+
+
+def _keep_mode(fd: int, path: Path) -> None:
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        return
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    if old.st_gid != os.fstat(fd).st_gid:
+        with contextlib.suppress(OSError):  # only a member of that group may set it
+            os.fchown(fd, -1, old.st_gid)
 
 
 def _keep_backup(path: Path) -> None:
