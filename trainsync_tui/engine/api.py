@@ -286,11 +286,9 @@ class Engine:
         report.in_sync = plan.in_sync
         report.total_files = plan.total_paths
         limit = self.settings.max_delete if options.max_delete is None else options.max_delete
-        if plan.deletions and plan.delete_share() > limit and not options.force:
-            raise DeleteGuardError(
-                f"{layout.name}: refusing to delete {plan.deletions} of {plan.total_paths} "
-                f"files ({plan.delete_share():.0%} > {limit:.0%}); pass --force to allow it"
-            )
+        refused = None if options.force else plan.guard_problem(limit)
+        if refused:
+            raise DeleteGuardError(f"{layout.name}: {refused}")
         if options.dry_run:
             for key, n in plan.counts().items():
                 report.add(key, n)
@@ -388,4 +386,3 @@ class Engine:
         return await run_cancellable(
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
-
