@@ -9,6 +9,7 @@ import re
 import secrets
 import shutil
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,13 +248,30 @@ def write_manifest(
         actor_id=raw.get("actor_id") or actor_id,
         actor_name=actor_name,
         updated_at=now,
-        files=dict(sorted(files.items())),
+        files={name: files[name] for name in sorted(files)},
     )
-    data = json.dumps(raw, indent=2, ensure_ascii=False, default=_as_json).encode("utf-8") + b"\n"
-    atomic_write(path, data, keep_backup=current.exists)
+    existed = current.exists
+    del files, current  # the entries now live in `raw` alone
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=_as_json)
+    atomic_write(path, _in_blocks(encoder.iterencode(raw)), keep_backup=existed)
 
 
-def atomic_write(path: Path, data: bytes, *, keep_backup: bool) -> None:
+def _in_blocks(pieces: Iterable[str], size: int = 1 << 20) -> Iterator[bytes]:
+    """The encoder's small pieces as ~1 MiB blocks and a final newline: a 600,000-entry
+    manifest is never held whole as text and bytes at once (140 MB)."""
+    block: list[str] = []
+    held = 0
+    for piece in pieces:
+        block.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(block).encode("utf-8")
+            block, held = [], 0
+    block.append("\n")
+    yield "".join(block).encode("utf-8")
+
+
+def atomic_write(path: Path, data: bytes | Iterable[bytes], *, keep_backup: bool) -> None:
     """Temp file in the same folder, fsync, rename; the previous version becomes `<name>.bak`.
 
     The new file keeps the old one's mode (and group, where we may set it), and a first one
@@ -264,7 +282,8 @@ def atomic_write(path: Path, data: bytes, *, keep_backup: bool) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             _keep_mode(handle.fileno(), path)
-            handle.write(data)
+            for block in [data] if isinstance(data, bytes) else data:
+                handle.write(block)
             handle.flush()
             os.fsync(handle.fileno())
         if keep_backup and path.exists():
