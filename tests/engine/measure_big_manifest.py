@@ -1,8 +1,11 @@
-"""Peak RSS and time of a sync whose manifest lists N files that are gone everywhere.
+"""Peak RSS and time of plan+guard, and of a sync, for a manifest of N files gone everywhere.
 
 Not a test (a timing belongs in a report, not in an assertion): run it by hand,
 
     .venv/bin/python -m tests.engine.measure_big_manifest [N] [--force]
+
+"plan": the manifest read and planned, the guard share worked out (no S3); "guard": a
+whole sync, which the delete guard refuses; "force": the same sync with --force.
 
 Each measurement runs in a fresh process against the loopback S3 server; the peak is that
 process's VmHWM (ru_maxrss would carry the parent's peak across fork and exec).
@@ -40,6 +43,31 @@ def _peak_kib() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     return 0
+
+
+def plan_only(root: str) -> None:
+    """The manifest read and planned alone, and the guard's share worked out: no S3."""
+    from trainsync_tui.engine.listing import Listings
+    from trainsync_tui.engine.manifest import load_manifest
+    from trainsync_tui.engine.plan import build_plan
+
+    path = Path(root) / "data" / "actors" / ACTOR / "manifest.json"
+    base = _peak_kib()
+    started = time.perf_counter()
+    manifest = load_manifest(path, "0042", ACTOR)
+    plan = build_plan(Listings(manifest=manifest.entries))
+    share = plan.delete_share()
+    took = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": round(took, 2),
+                "peak_rss_mib": round(_peak_kib() / 1024, 1),
+                "before_mib": round(base / 1024, 1),
+                "guard_share": share,
+            }
+        )
+    )
 
 
 def child(root: str, bucket: str, url: str, force: bool) -> None:
@@ -84,13 +112,14 @@ def main() -> None:
     try:
         bucket = f"measure-{uuid.uuid4().hex[:8]}"
         s3_client(server.url).create_bucket(Bucket=bucket)
-        modes = ["guard", "force"] if "--force" in sys.argv else ["guard"]
+        modes = ["plan", "guard", "force"] if "--force" in sys.argv else ["plan", "guard"]
         for mode in modes:
             with tempfile.TemporaryDirectory() as tmp:
                 path = write_manifest(Path(tmp), n)
                 print(f"{n} entries, manifest {path.stat().st_size / 2**20:.1f} MiB")
                 code = (
-                    "import sys; from tests.engine.measure_big_manifest import child; "
+                    "import sys; from tests.engine.measure_big_manifest import child, plan_only; "
+                    "plan_only(sys.argv[1]) if sys.argv[4] == 'plan' else "
                     "child(*sys.argv[1:4], sys.argv[4] == 'force')"
                 )
                 out = subprocess.run(
