@@ -94,7 +94,7 @@ def test_two_s3_prefixes_that_clash_are_refused_naming_both(world: World, capsys
     code = main(["sync", "0201", NFC, *world.cli_flags()])
     out, err = capsys.readouterr()
 
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""
     [line] = err.splitlines()
     assert "prefixes 'actors/0201_cafe\\u0301/' (NFD) and 'actors/0201_caf\\xe9/' (NFC)" in line
     assert actor_folders(world) == []

@@ -147,5 +147,5 @@ def s3_prefix(client: Any, bucket: str, nfc_prefix: str, nfd_prefix: str) -> str
             if normalise(sub["Prefix"]) == folder:
                 found.append(sub["Prefix"])
     if len(found) > 1:
-        raise TrainsyncError(clash_line(f"s3://{bucket}/: prefixes", sorted(found)))
+        raise ActorNameError(clash_line(f"s3://{bucket}/: prefixes", sorted(found)))
     return found[0] + rest if found else nfc_prefix
