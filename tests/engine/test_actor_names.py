@@ -106,3 +106,16 @@ def test_two_s3_prefixes_that_clash_are_refused_naming_both(world: World, capsys
     assert list(one_object(out)) == [OTHER]
     assert any("skipped: S3 folders in" in line for line in err.splitlines()), err
     assert actor_folders(world) == [OTHER]
+
+
+def test_a_manifest_that_names_its_actor_in_nfd_is_that_actor(world: World, capsys) -> None:
+    world.write_manifest(NFD, {"a.bin": b"a"})  # as a macOS tool would write it
+    assert world.manifest(NFD)["actor_name"] == NFD
+    world.put_local(NFD, "a.bin", b"a")
+    world.put_local(NFD, "b.bin", b"b")
+
+    code, report, _ = sync(world, capsys, NFC)
+
+    assert code == 0, report
+    assert report["uploaded"] == 2 and report["errors"] == []
+    assert world.manifest(NFD)["actor_name"] == NFC  # rewritten in the actor's own form
