@@ -12,7 +12,17 @@ from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
-COMMON = ("root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency")
+COMMON = (
+    "root",
+    "bucket",
+    "prefix",
+    "endpoint_url",
+    "region",
+    "profile",
+    "concurrency",
+    "multipart_threshold",
+    "multipart_chunksize",
+)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +38,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", help="AWS region")
     group.add_argument("--profile", help="AWS profile")
     group.add_argument("--concurrency", type=int, metavar="N", help="parallel transfers (16)")
+    # Sizes as the AWS CLI reads them: 8388608, 8MB, 8MiB (the same).
+    group.add_argument("--multipart-threshold", metavar="SIZE", help="multipart from (8MB)")
+    group.add_argument("--multipart-chunksize", metavar="SIZE", help="multipart part size (8MB)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 

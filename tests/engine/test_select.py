@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, RemoteObject
 from trainsync_tui.engine.plan import Category, Plan, build_plan
 from trainsync_tui.engine.select import Selection, apply_selection
@@ -99,3 +101,18 @@ def test_conflicts_and_refused_paths_outside_the_selection_are_not_this_syncs() 
     uploads = apply_selection(full, Selection(categories={Category.UPLOAD}))
     assert uploads.conflicts == ()
     assert apply_selection(full, Selection(direction="up")).conflicts == full.conflicts
+
+
+def test_paths_and_globs_typed_in_nfd_select_the_nfc_plan_paths() -> None:
+    nfc = unicodedata.normalize("NFC", "café/a.png")
+    nfd = unicodedata.normalize("NFD", nfc)
+    other = "other.png"
+    lists = Listings(local={nfc: LocalFile(nfc, 1, 1.0, A), other: LocalFile(other, 1, 1.0, A)})
+    for selection in (
+        Selection(paths={nfd}),
+        Selection(paths={unicodedata.normalize("NFD", "café/")}),
+        Selection(only=[unicodedata.normalize("NFD", "caf*é")]),
+    ):
+        assert [a.path for a in apply_selection(build_plan(lists), selection).actions] == [nfc]
+    excluded = apply_selection(build_plan(lists), Selection(exclude=[nfd]))
+    assert [a.path for a in excluded.actions] == [other]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from trainsync_tui.engine.actor_names import every_actor, local_actor_folders, spelt_in_s3
 from trainsync_tui.engine.audit import Audit, run_audit
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
@@ -27,7 +28,6 @@ from trainsync_tui.engine.history import append_history, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.lock import actor_lock, lock_holder
 from trainsync_tui.engine.manifest import remove_stale_temp
-from trainsync_tui.engine.paths import actor_name_problem
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning, list_actor_names
 from trainsync_tui.engine.report import SyncReport
@@ -108,40 +108,23 @@ class Engine:
         return actor_layout(self.settings, name, actor_id)
 
     def local_actor_names(self) -> list[str]:
-        """Every actor with a folder under data/actors/, sorted (no S3 request)."""
-        folder = self.settings.actors_dir
-        if not folder.is_dir():
-            return []
-        return sorted(
-            p.name for p in folder.iterdir() if p.is_dir() and not actor_name_problem(p.name)
-        )
+        """Every actor with a folder under data/actors/, by NFC name, sorted (no S3 request)."""
+        return sorted(local_actor_folders(self.settings.actors_dir))
 
     def actor_names(self, *, on_skip: Callable[[str], None] | None = None) -> list[str]:
         """Every actor with a local folder or an S3 prefix, sorted; `on_skip` gets a line per
         S3 folder left out for its name, so a caller can tell the user which and why."""
-        names = set(self.local_actor_names())
         bucket = self.settings.require_bucket()
-        actors_prefix = self.settings.actors_prefix
         try:
-            found = list_actor_names(self.client, bucket, actors_prefix)
+            found = list_actor_names(self.client, bucket, self.settings.actors_prefix)
         except Exception as exc:
             raise classify(exc, self.settings) from None
-        # With a prefix at the bucket root, the trash prefix's folder looks like an actor.
-        trash_root = self.settings.trash_prefix.split("{", 1)[0]
-        for n in found:
-            if trash_root and self.settings.prefix_for(n).startswith(trash_root):
-                continue  # our own trash, not a skipped actor
-            problem = actor_name_problem(n)
-            if problem is None:
-                names.add(n)
-            elif on_skip is not None:  # repr(): a control character must not reach a terminal
-                folder = f"s3://{bucket}/{actors_prefix}{n}/"
-                on_skip(f"S3 folder {folder!r} skipped: its name {problem}; rename it to sync it")
-        return sorted(names)
+        return every_actor(self.settings, found, on_skip)
 
     def actor_exists(self, layout: ActorLayout) -> bool:
         if layout.actor_dir.is_dir():
             return True
+        layout = spelt_in_s3(self.client, self.settings, layout)
         try:
             page = self.client.list_objects_v2(
                 Bucket=self.settings.require_bucket(), Prefix=layout.prefix, MaxKeys=1
@@ -183,6 +166,7 @@ class Engine:
         audit must show every local MD5.
         """
         bucket = self.settings.require_bucket()
+        layout = spelt_in_s3(self.client, self.settings, layout)
         try:
             return run_audit(
                 layout,
@@ -260,6 +244,7 @@ class Engine:
     ) -> None:
         from trainsync_tui.engine.errors import ManifestError
 
+        layout = spelt_in_s3(self.client, self.settings, layout)
         if not options.dry_run:
             self._clean_up_after_crash(layout, sink)
         try:
@@ -281,11 +266,9 @@ class Engine:
         report.in_sync = plan.in_sync
         report.total_files = plan.total_paths
         limit = self.settings.max_delete if options.max_delete is None else options.max_delete
-        if plan.deletions and plan.delete_share() > limit and not options.force:
-            raise DeleteGuardError(
-                f"{layout.name}: refusing to delete {plan.deletions} of {plan.total_paths} "
-                f"files ({plan.delete_share():.0%} > {limit:.0%}); pass --force to allow it"
-            )
+        refused = None if options.force else plan.guard_problem(limit)
+        if refused:
+            raise DeleteGuardError(f"{layout.name}: {refused}")
         if options.dry_run:
             for key, n in plan.counts().items():
                 report.add(key, n)
@@ -382,4 +365,3 @@ class Engine:
         return await run_cancellable(
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
-

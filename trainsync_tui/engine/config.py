@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -87,15 +88,45 @@ _CONVERTERS: dict[str, Any] = {
     "profile": str,
     "concurrency": int,
     "max_delete": "share",
-    "multipart_threshold": int,
-    "multipart_chunksize": int,
+    "multipart_threshold": "size",
+    "multipart_chunksize": "size",
     "cache_dir": Path,
     "stale_upload_days": float,
 }
 
 
+# The AWS CLI's sizes (awscli/customizations/s3/utils.py human_readable_to_int): KB and KiB
+# alike are 1024, MB and MiB 1024**2 ..., so "8MB" is the 8 MiB both tools mean by default.
+_SIZE_UNITS = {"kb": 1, "mb": 2, "gb": 3, "tb": 4, "kib": 1, "mib": 2, "gib": 3, "tib": 4}
+SIZE_FORMS = "bytes (8388608) or a whole number with KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+
+
+def parse_size(value: Any) -> int:
+    """A size as the AWS CLI reads it ("8MB" = "8MiB" = "8 MB" = 8388608); ValueError if not."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        unit = text[-3:] if text.endswith("ib") else text[-2:]
+        if len(text) > len(unit) and unit in _SIZE_UNITS:
+            value = int(text[: -len(unit)]) * 1024 ** _SIZE_UNITS[unit]
+        else:
+            value = int(text)
+    if value <= 0:
+        raise ValueError(value)
+    return value
+
+
 def _convert(name: str, value: Any, where: str) -> Any:
     kind = _CONVERTERS[name]
+    if kind == "size":
+        try:
+            return parse_size(value)
+        except ValueError:
+            raise ConfigError(
+                f"{where}: {name} = {value!r} is not a size: give {SIZE_FORMS} "
+                "(binary units, as the AWS CLI reads them: 8MB = 8 MiB)"
+            ) from None
     try:
         if kind == "share":
             text = str(value).strip()
@@ -110,7 +141,34 @@ def _convert(name: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {name} = {value!r} is not a valid value") from None
 
 
+# S3's rule for new buckets is 3-63 of [a-z0-9.-]; older AWS buckets (us-east-1) and Ceph
+# with relaxed names also use uppercase and "_" up to 255, and botocore takes those too.
+_BUCKET = re.compile(r"^[A-Za-z0-9._-]{3,255}$")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a bucket (said with S3's naming rule), or None."""
+    if _BUCKET.match(name):
+        return None
+    if name.startswith("arn:"):  # an access point ARN stands for a bucket in every S3 call
+        from botocore.handlers import VALID_S3_ARN
+
+        if VALID_S3_ARN.search(name):
+            return None
+        return "is not an S3 access point ARN botocore accepts"
+    if name.lower().startswith("s3://"):
+        return "is a URL: give the bucket name alone, without s3:// and a path"
+    return (
+        "is not an S3 bucket name: use 3-63 lowercase letters, digits, dots and hyphens, "
+        "starting and ending with a letter or digit (uppercase and '_', up to 255 "
+        "characters, are accepted too, for older AWS buckets and servers like Ceph)"
+    )
+
+
 def _validate(settings: Settings) -> Settings:
+    problem = bucket_name_problem(settings.bucket) if settings.bucket else None
+    if settings.bucket and problem:
+        raise ConfigError(f"bucket {settings.bucket!r} {problem}")
     for template, label in ((settings.prefix, "prefix"), (settings.trash_prefix, "trash_prefix")):
         if "{actor_name}" not in template:
             raise ConfigError(f"{label} {template!r} must contain {{actor_name}}")

@@ -6,10 +6,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainsync_tui.engine.actor_names import local_folder
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ActorNameError
 from trainsync_tui.engine.manifest import MANIFEST_NAME
-from trainsync_tui.engine.paths import actor_id_of, actor_name_problem
+from trainsync_tui.engine.paths import actor_id_of, actor_name_problem, normalise
 
 _WORK_DIR = ".trainsync"
 
@@ -103,7 +104,11 @@ class ActorLayout:
 
 
 def actor_layout(settings: Settings, actor_name: str, actor_id: str | None = None) -> ActorLayout:
-    """Check the actor name (and id, when given) and say where everything of it lives."""
+    """Check the actor name (and id, when given) and say where everything of it lives.
+
+    The actor is its NFC name; its folder keeps the spelling on disk (engine/actor_names.py).
+    """
+    actor_name = normalise(actor_name)
     problem = actor_name_problem(actor_name)
     if problem:
         raise ActorNameError(f"actor name {actor_name!r} {problem}: give the actor's folder name")
@@ -116,7 +121,7 @@ def actor_layout(settings: Settings, actor_name: str, actor_id: str | None = Non
     return ActorLayout(
         actor_name,
         derived,
-        settings.actors_dir / actor_name,
+        settings.actors_dir / local_folder(settings.actors_dir, actor_name),
         settings.prefix_for(actor_name),
         settings.trash_prefix_for(actor_name),
     )

@@ -140,8 +140,33 @@ class Plan:
     def deletions(self) -> int:
         return sum(1 for a in self.actions for op in a.ops if isinstance(op, TrashLocal | TrashS3))
 
+    @property
+    def removals(self) -> int:
+        """Manifest entries dropped because their file is gone from disk and S3 alike."""
+        return sum(1 for a in self.actions if a.category is Category.REMOVE_FROM_MANIFEST)
+
     def delete_share(self) -> float:
-        return self.deletions / self.total_paths if self.total_paths else 0.0
+        """The delete guard's measure: files deleted plus entries dropped, over all paths.
+
+        A wrong --root, an unmounted disk or a wrong prefix makes every file look gone on
+        both sides: that must stop at the guard, not empty the manifest."""
+        gone = self.deletions + self.removals
+        return gone / self.total_paths if self.total_paths else 0.0
+
+    def guard_problem(self, limit: float) -> str | None:
+        """What this plan would delete or forget beyond the share `limit`, or None."""
+        share = self.delete_share()
+        if share <= limit:
+            return None
+        deletions, removals, total = self.deletions, self.removals, self.total_paths
+        if not removals:
+            what = f"delete {deletions} of {total} files"
+        elif not deletions:
+            what = f"drop {removals} of {total} manifest entries (files gone from disk and S3)"
+        else:
+            what = f"delete {deletions} files and drop {removals} manifest entries of {total}"
+        check = "check that --root, --bucket and --prefix are right, or " if removals else ""
+        return f"refusing to {what} ({share:.0%} > {limit:.0%}); {check}pass --force to allow it"
 
     @property
     def bytes_to_transfer(self) -> int:

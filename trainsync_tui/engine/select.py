@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from trainsync_tui.engine.ops import CopyS3, Download, LinkLocal, TrashLocal, TrashS3, Upload
+from trainsync_tui.engine.paths import normalise
 from trainsync_tui.engine.plan import Action, Category, Plan
 
 
@@ -20,6 +21,12 @@ class Selection:
     paths: Collection[str] = field(default_factory=frozenset)
     categories: Collection[Category] = field(default_factory=frozenset)
     direction: str = "both"
+
+    def __post_init__(self) -> None:
+        # Plan paths are NFC: a path or glob typed on a Mac (NFD) must select the same files.
+        for name in ("only", "exclude"):
+            object.__setattr__(self, name, tuple(normalise(g) for g in getattr(self, name) or ()))
+        object.__setattr__(self, "paths", frozenset(normalise(p) for p in self.paths or ()))
 
     @property
     def is_everything(self) -> bool:
