@@ -166,7 +166,8 @@ class Executor:
             elif isinstance(op, Download):
                 report.bytes_downloaded += op.remote.size
                 # The download checked the bytes against the object's multipart ETag.
-                if op.remote.md5 is None and op.remote.path in report.unverified:
+                checked = op.remote.key not in self.transfers.unverified
+                if op.remote.md5 is None and op.remote.path in report.unverified and checked:
                     report.unverified.remove(op.remote.path)
         with self._lock:
             for op in action.ops:
@@ -342,7 +343,8 @@ class Executor:
                 temp.unlink()
             raise
         self._remember(target, md5)
-        self.cache.remember_etag(remote.etag, remote.size, md5)
+        unchecked = remote.key in self.transfers.unverified
+        self.cache.remember_etag(remote.etag, remote.size, md5, unverified=unchecked)
         return md5
 
     def _link(self, local: LocalFile, dest: str) -> None:
@@ -383,4 +385,3 @@ class Executor:
         if self.versioned():
             return  # S3 keeps the previous version itself
         self.transfers.copy(remote, f"{self.layout.trash_prefix}{self.stamp}/{remote.path}")
-

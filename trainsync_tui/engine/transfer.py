@@ -16,8 +16,8 @@ from trainsync_tui.engine.hashing import (
     FileStamp,
     HashingWriter,
     PartHashes,
+    etags_by_part_size,
     hash_parts,
-    multipart_etag,
 )
 from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.localcheck import (
@@ -26,6 +26,7 @@ from trainsync_tui.engine.localcheck import (
     stamp_now,
     unchanged_since_audit,
 )
+from trainsync_tui.engine.partsize import object_part_sizes
 from trainsync_tui.engine.s3client import describe, error_code
 from trainsync_tui.engine.single_get import get_to_file
 
@@ -81,6 +82,8 @@ class Transfers:
         self.chunksize = chunksize
         self.cancel = cancel
         self.conditional_puts = True
+        # Keys downloaded whose bytes nothing could check (see _verify).
+        self.unverified: set[str] = set()
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
         # so production runs the code path the tests run.
         self._manager = TransferManager(
@@ -346,6 +349,8 @@ class Transfers:
             raise
 
     def _verify(self, remote: RemoteObject, temp: Path, md5: str) -> None:
+        """Check a download against the object's MD5, else its multipart ETag; a download that
+        nothing can check is kept and noted in `unverified` (never thrown away, never refetched)."""
         size = temp.stat().st_size
         if size != remote.size:
             raise TransferError(f"downloaded {size} bytes, S3 lists {remote.size}")
@@ -355,12 +360,17 @@ class Transfers:
             return
         # No MD5 anywhere: check the multipart ETag with the object's own part size.
         try:
-            part = self.client.head_object(Bucket=self.bucket, Key=remote.key, PartNumber=1)
+            sizes = object_part_sizes(
+                self.client, self.bucket, remote.key, remote.size, remote.etag
+            )
         except Exception as exc:
             raise TransferError(f"cannot check the download ({describe(exc)})") from None
-        part_size = int(part["ContentLength"])
-        if multipart_etag(temp, part_size) != remote.etag:
+        etags = etags_by_part_size(temp, sizes.sizes, self.cancel)[1] if sizes.sizes else {}
+        if remote.etag in etags.values():
+            return
+        if sizes.known:
             raise TransferError("downloaded data does not match its ETag; not kept")
+        self.unverified.add(remote.key)
 
     # -- copies and deletes --------------------------------------------------------------
 
