@@ -136,6 +136,9 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
             f"S3 {(conflict['s3_md5'] or 'unknown')[:8]}); resolve with --conflict\n"
         )
     for path in report.unverified[:20]:
-        stream.write(f"  unverified: {path} (multipart object without an MD5)\n")
+        stream.write(f"  unverified: {path} (S3 gives no MD5; no part size matches its ETag)\n")
+    if report.dry_run and report.verified_on_transfer:
+        n = plural(len(report.verified_on_transfer), "multipart file")
+        stream.write(f"  {n} without an MD5 in S3: verified by multipart ETag on transfer\n")
     for error in report.errors:
         stream.write(f"  error: {error}\n")

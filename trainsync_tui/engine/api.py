@@ -282,7 +282,9 @@ class Engine:
         plan = self.plan(audit, options)
         report.errors.extend(str(issue) for issue in plan.issues)
         report.conflicts = [c.to_json() for c in plan.conflicts]
-        report.unverified = list(plan.unverified)
+        report.unverified = list(plan.left_unverified)
+        if options.dry_run:  # a real sync lists what its downloads did check
+            report.verified_on_transfer = list(plan.verified_on_transfer)
         report.in_sync = plan.in_sync
         report.total_files = plan.total_paths
         limit = self.settings.max_delete if options.max_delete is None else options.max_delete

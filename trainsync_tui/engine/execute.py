@@ -165,10 +165,12 @@ class Executor:
                 report.bytes_uploaded += op.local.size
             elif isinstance(op, Download):
                 report.bytes_downloaded += op.remote.size
-                # The download checked the bytes against the object's multipart ETag.
-                checked = op.remote.key not in self.transfers.unverified
-                if op.remote.md5 is None and op.remote.path in report.unverified and checked:
-                    report.unverified.remove(op.remote.path)
+                # No MD5 from S3: the download checked its multipart ETag, or could not.
+                if op.remote.md5 is None:
+                    if op.remote.key in self.transfers.unverified:
+                        report.unverified.append(op.remote.path)
+                    else:
+                        report.verified_on_transfer.append(op.remote.path)
         with self._lock:
             for op in action.ops:
                 if isinstance(op, Record):
@@ -385,3 +387,4 @@ class Executor:
         if self.versioned():
             return  # S3 keeps the previous version itself
         self.transfers.copy(remote, f"{self.layout.trash_prefix}{self.stamp}/{remote.path}")
+

@@ -10,7 +10,7 @@ from trainsync_tui.engine.plan import COUNT_KEYS, Plan
 
 
 def plural(n: int, word: str) -> str:
-    """"1 conflict", "1,204 conflicts": how every front end counts things in its text."""
+    """ "1 conflict", "1,204 conflicts": how every front end counts things in its text."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
@@ -22,7 +22,10 @@ class SyncReport:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
     errors: list[str] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # Paths whose content nothing could check (S3 gives no MD5, no multipart ETag matched).
     unverified: list[str] = field(default_factory=list)
+    # Paths S3 gives no MD5 for, checked by their multipart ETag when downloaded.
+    verified_on_transfer: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
     bytes_downloaded: int = 0
     duration: float = 0.0
@@ -54,6 +57,7 @@ class SyncReport:
             dry_run=self.dry_run,
             conflicts=list(self.conflicts),
             unverified=list(self.unverified),
+            verified_on_transfer=list(self.verified_on_transfer),
             bytes_uploaded=self.bytes_uploaded,
             bytes_downloaded=self.bytes_downloaded,
             duration_s=round(self.duration, 3),
@@ -83,7 +87,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "actions": groups,
         "conflicts": [c.to_json() for c in plan.conflicts],
         "errors": [str(i) for i in plan.issues],
-        "unverified": list(plan.unverified),
+        "unverified": list(plan.left_unverified),
+        "verified_on_transfer": list(plan.verified_on_transfer),
         "in_sync": plan.in_sync,
         "total_files": plan.total_paths,
         "bytes_to_transfer": plan.bytes_to_transfer,
