@@ -12,7 +12,9 @@ from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
-COMMON = ("root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency")
+COMMON = (
+    "root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency", "bwlimit"
+)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +30,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--region", help="AWS region")
     group.add_argument("--profile", help="AWS profile")
     group.add_argument("--concurrency", type=int, metavar="N", help="parallel transfers (16)")
+    group.add_argument(
+        "--bwlimit",
+        metavar="RATE",
+        help="bandwidth limit, rclone's form: 50M, 10M:100M (up:down), '08:00,20M 20:00,off'",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trainsync_tui.engine.audit import Audit, run_audit
+from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
@@ -54,6 +55,7 @@ class SyncOptions:
     max_delete: float | None = None
     rehash: bool = False
     wait: bool = False
+    bwlimit: str | None = None  # sets the engine's limit from this sync on (API body)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,8 @@ class Engine:
         self._client: Any = None
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
+        # One bandwidth limit for all transfers of all syncs; the app calls its set_rate.
+        self.throttle = Throttle(settings.bwlimit)
 
     # -- shared resources ----------------------------------------------------------------
 
@@ -265,6 +269,8 @@ class Engine:
     ) -> None:
         from trainsync_tui.engine.errors import ManifestError
 
+        if options.bwlimit is not None:
+            self.throttle.set_rate(options.bwlimit)
         if not options.dry_run:
             self._clean_up_after_crash(layout, sink)
         try:
@@ -310,6 +316,7 @@ class Engine:
             chunksize=self.settings.multipart_chunksize,
             concurrency=self.settings.concurrency,
             cancel=cancel,
+            throttle=self.throttle,
         )
         try:
             executor = Executor(

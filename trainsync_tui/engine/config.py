@@ -33,6 +33,8 @@ class Settings:
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     cache_dir: Path | None = None
+    # rclone's --bwlimit form (engine/bandwidth.py); None is no limit.
+    bwlimit: str | None = None
 
     @property
     def actors_dir(self) -> Path:
@@ -87,6 +89,7 @@ _CONVERTERS: dict[str, Any] = {
     "multipart_threshold": int,
     "multipart_chunksize": int,
     "cache_dir": Path,
+    "bwlimit": "bwlimit",
 }
 
 
@@ -99,6 +102,13 @@ def _convert(name: str, value: Any, where: str) -> Any:
             if not 0 <= share <= 1:
                 raise ValueError
             return share
+        if kind == "bwlimit":
+            from trainsync_tui.engine.bandwidth import parse_bwlimit
+
+            try:
+                return parse_bwlimit(str(value)).text
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
         if kind is int and isinstance(value, bool):
             raise ValueError
         return kind(value)

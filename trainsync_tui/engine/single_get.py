@@ -25,6 +25,7 @@ def get_to_file(
     on_bytes: Callable[[int], None],
     cancel: CancelToken,
     attempts: int,
+    throttle: Callable[[int], None] = lambda _: None,
 ) -> str:
     """One GET streamed to disk while hashing; a body cut mid-way is fetched again."""
     from botocore.exceptions import (
@@ -53,6 +54,7 @@ def get_to_file(
             # Closed on every way out, so a cut or cancelled body frees its connection now.
             with contextlib.closing(response["Body"]) as body, open(temp, "wb") as handle:
                 for chunk in body.iter_chunks(_READ_SIZE):
+                    throttle(len(chunk))  # --bwlimit: waits here, so the socket is read slower
                     handle.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.hashing import (
@@ -71,6 +72,7 @@ class Transfers:
         chunksize: int,
         concurrency: int,
         cancel: CancelToken,
+        throttle: Throttle | None = None,
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
 
@@ -82,6 +84,8 @@ class Transfers:
         self.chunksize = chunksize
         self.cancel = cancel
         self.conditional_puts = True
+        # --bwlimit: every byte up or down is drawn from it (the engine's, shared by its syncs).
+        self.throttle = throttle or Throttle()
         # Keys downloaded whose bytes nothing could check (see _verify).
         self.unverified: set[str] = set()
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
@@ -209,6 +213,7 @@ class Transfers:
                 args["IfMatch"] = f'"{replaces}"'
             else:
                 args["IfNoneMatch"] = "*"
+        self.throttle.take("up", len(data), self.cancel)
         try:
             self.client.put_object(**args)
         except Exception as exc:
@@ -284,7 +289,10 @@ class Transfers:
                 self.bucket,
                 key,
                 extra_args={"Metadata": {"md5": hashes.md5}},
-                subscribers=[_Size(stamp.size, None, on_bytes)],
+                subscribers=[
+                    _Size(stamp.size, None, on_bytes),
+                    self.throttle.subscriber("up", self.cancel),
+                ],
             )
             self._wait(future)
         except TransferError:
@@ -328,6 +336,7 @@ class Transfers:
                     on_bytes,
                     self.cancel,
                     _DOWNLOAD_ATTEMPTS,
+                    lambda n: self.throttle.take("down", n, self.cancel),
                 )
             else:
                 with open(temp, "wb") as handle:
@@ -337,7 +346,10 @@ class Transfers:
                             self.bucket,
                             remote.key,
                             writer,
-                            subscribers=[_Size(remote.size, remote.etag, on_bytes)],
+                            subscribers=[
+                                _Size(remote.size, remote.etag, on_bytes),
+                                self.throttle.subscriber("down", self.cancel),
+                            ],
                         )
                     )
                     md5 = writer.hexdigest(remote.size)
