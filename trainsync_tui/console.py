@@ -130,6 +130,9 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         + (f" ({size(moved)} in {duration(report.duration)})" if moved else "")
         + "\n"
     )
+    if report.bytes_resumed:
+        done, total = size(report.bytes_resumed), size(report.bytes_downloaded)
+        stream.write(f"  resumed {done} of {total} downloaded (kept from an interrupted run)\n")
     for conflict in report.conflicts:
         stream.write(
             f"  conflict: {conflict['path']} (local {conflict['local_md5'][:8]}, "

@@ -81,8 +81,7 @@ class Engine:
         self._client: Any = None
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
-        # One bandwidth limit for all transfers of all syncs; the app calls its set_rate.
-        self.throttle = Throttle(settings.bwlimit)
+        self.throttle = Throttle(settings.bwlimit)  # all syncs' transfers; the app: set_rate
 
     # -- shared resources ----------------------------------------------------------------
 
@@ -317,6 +316,7 @@ class Engine:
             concurrency=self.settings.concurrency,
             cancel=cancel,
             throttle=self.throttle,
+            partial_dir=layout.staging_dir / "partial",  # resumable downloads (resume.py)
         )
         try:
             executor = Executor(

@@ -15,6 +15,7 @@ from pathlib import Path
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
 from trainsync_tui.engine.events import EventSink, FileDone, FileFailed, FileStarted, Progress
+from trainsync_tui.engine.events import Message as Note
 from trainsync_tui.engine.hashing import FileStamp, HashCache
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
@@ -36,7 +37,7 @@ from trainsync_tui.engine.ops import (
     Upload,
 )
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.report import SyncReport, size_text
 from trainsync_tui.engine.s3client import describe
 from trainsync_tui.engine.tempfiles import temp_path
 from trainsync_tui.engine.transfer import Transfers
@@ -165,6 +166,11 @@ class Executor:
                 report.bytes_uploaded += op.local.size
             elif isinstance(op, Download):
                 report.bytes_downloaded += op.remote.size
+                resumed = self.transfers.resumed.get(op.remote.key, 0)
+                if resumed:
+                    report.bytes_resumed += resumed
+                    text = f"resumed {size_text(resumed)} of {size_text(op.remote.size)}"
+                    self.sink(Note(self.layout.name, "info", f"{action.path}: {text}"))
                 # No MD5 from S3: the download checked its multipart ETag, or could not.
                 if op.remote.md5 is None:
                     if op.remote.key in self.transfers.unverified:

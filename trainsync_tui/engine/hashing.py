@@ -44,10 +44,15 @@ def _read_chunks(path: str | os.PathLike[str], cancel: CancelToken | None) -> It
 
 
 def md5_file(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> str:
+    return str(md5_state(path, cancel).hexdigest())
+
+
+def md5_state(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> Any:
+    """The MD5 object after the file's bytes: hashing goes on with what is appended."""
     digest = hashlib.md5(usedforsecurity=False)
     for chunk in _read_chunks(path, cancel):
         digest.update(chunk)
-    return digest.hexdigest()
+    return digest
 
 
 def etags_by_part_size(
@@ -146,8 +151,10 @@ class HashingWriter:
     ready when the last part lands, without a second pass over the whole file.
     """
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, on_write: Callable[[int, int], None] | None = None) -> None:
         self._handle = handle
+        # Told (offset, length) of every write: a resumable download records what it holds.
+        self._on_write = on_write
         self.digest = hashlib.md5(usedforsecurity=False)
         self._hashed = 0  # bytes [0, _hashed) are in the digest
         self._ahead: dict[int, int] = {}  # start -> end of written ranges past _hashed
@@ -177,6 +184,8 @@ class HashingWriter:
             self.digest.update(memoryview(data)[self._hashed - start :])
             self._hashed = start + written
             self._catch_up()
+        if self._on_write is not None:
+            self._on_write(start, written)
         return written
 
     def _catch_up(self) -> None:

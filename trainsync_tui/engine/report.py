@@ -14,6 +14,13 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def size_text(n: int) -> str:
+    """"1.4 GiB": sizes in the engine's own messages (the front ends use the same form)."""
+    import humanize
+
+    return str(humanize.naturalsize(n, binary=True))
+
+
 @dataclass
 class SyncReport:
     actor_name: str
@@ -28,6 +35,7 @@ class SyncReport:
     verified_on_transfer: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
     bytes_downloaded: int = 0
+    bytes_resumed: int = 0  # of bytes_downloaded: kept from a cut download, not fetched again
     duration: float = 0.0
     cancelled: bool = False
     in_sync: int = 0
@@ -60,6 +68,7 @@ class SyncReport:
             verified_on_transfer=list(self.verified_on_transfer),
             bytes_uploaded=self.bytes_uploaded,
             bytes_downloaded=self.bytes_downloaded,
+            bytes_resumed=self.bytes_resumed,
             duration_s=round(self.duration, 3),
             cancelled=self.cancelled,
             in_sync=self.in_sync,

@@ -12,55 +12,31 @@ from typing import Any
 
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.downloads import DOWNLOAD_ATTEMPTS, Downloads
+from trainsync_tui.engine.downloads import SizeSubscriber as _Size
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.hashing import (
     FileStamp,
-    HashingWriter,
     PartHashes,
-    etags_by_part_size,
     hash_parts,
 )
-from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.localcheck import (
     TransferError,
     read_or_fail,
     stamp_now,
     unchanged_since_audit,
 )
-from trainsync_tui.engine.partsize import object_part_sizes
 from trainsync_tui.engine.s3client import describe, error_code
-from trainsync_tui.engine.single_get import get_to_file
 
 BytesFn = Callable[[int], None]
-_DOWNLOAD_ATTEMPTS = 5
 _CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"
-
-
-class _Size:
-    """s3transfer subscriber: give it size and ETag up front (no HEAD) and report bytes."""
-
-    def __init__(self, size: int, etag: str | None, on_bytes: BytesFn) -> None:
-        self._size = size
-        self._etag = etag
-        self._on_bytes = on_bytes
-
-    def on_queued(self, future: Any, **_: Any) -> None:
-        future.meta.provide_transfer_size(self._size)
-        if self._etag:
-            future.meta.provide_object_etag(self._etag)
-
-    def on_progress(self, bytes_transferred: int, **_: Any) -> None:
-        self._on_bytes(bytes_transferred)
-
-    def on_done(self, **_: Any) -> None:
-        pass
 
 
 def _b64(md5_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(md5_hex)).decode()
 
 
-class Transfers:
+class Transfers(Downloads):
     """Uploads and downloads for one sync run, sharing a client and a TransferManager."""
 
     def __init__(
@@ -73,6 +49,7 @@ class Transfers:
         concurrency: int,
         cancel: CancelToken,
         throttle: Throttle | None = None,
+        partial_dir: Path | None = None,
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
 
@@ -88,6 +65,9 @@ class Transfers:
         self.throttle = throttle or Throttle()
         # Keys downloaded whose bytes nothing could check (see _verify).
         self.unverified: set[str] = set()
+        # Where big downloads keep their prefix for resume (resume.py), and what they resumed.
+        self.partial_dir = partial_dir
+        self.resumed: dict[str, int] = {}
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
         # so production runs the code path the tests run.
         self._manager = TransferManager(
@@ -96,7 +76,7 @@ class Transfers:
                 multipart_threshold=threshold,
                 multipart_chunksize=chunksize,
                 max_request_concurrency=concurrency,
-                num_download_attempts=_DOWNLOAD_ATTEMPTS,
+                num_download_attempts=DOWNLOAD_ATTEMPTS,
             ),
             osutil=StrictOSUtils(),
         )
@@ -322,79 +302,7 @@ class Transfers:
             raise TransferError(problem)
         return etag
 
-    # -- downloads -----------------------------------------------------------------------
-
-    def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
-        """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure."""
-        try:
-            if remote.size < self.threshold:
-                md5 = get_to_file(
-                    self.client,
-                    self.bucket,
-                    remote,
-                    temp,
-                    on_bytes,
-                    self.cancel,
-                    _DOWNLOAD_ATTEMPTS,
-                    lambda n: self.throttle.take("down", n, self.cancel),
-                )
-            else:
-                with open(temp, "wb") as handle:
-                    writer = HashingWriter(handle)
-                    self._wait(
-                        self._manager.download(
-                            self.bucket,
-                            remote.key,
-                            writer,
-                            subscribers=[
-                                _Size(remote.size, remote.etag, on_bytes),
-                                self.throttle.subscriber("down", self.cancel),
-                            ],
-                        )
-                    )
-                    md5 = writer.hexdigest(remote.size)
-            self._verify(remote, temp, md5)
-            return md5
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-            raise
-
-    def _verify(self, remote: RemoteObject, temp: Path, md5: str) -> None:
-        """Check a download against the object's MD5, else its multipart ETag; a download that
-        nothing can check is kept and noted in `unverified` (never thrown away, never refetched)."""
-        size = temp.stat().st_size
-        if size != remote.size:
-            raise TransferError(f"downloaded {size} bytes, S3 lists {remote.size}")
-        if remote.md5 is not None:
-            if md5 != remote.md5:
-                raise TransferError("downloaded data does not match its MD5; not kept")
-            return
-        # No MD5 anywhere: check the multipart ETag with the object's own part size.
-        try:
-            sizes = object_part_sizes(
-                self.client, self.bucket, remote.key, remote.size, remote.etag
-            )
-        except Exception as exc:
-            raise TransferError(f"cannot check the download ({describe(exc)})") from None
-        etags = etags_by_part_size(temp, sizes.sizes, self.cancel)[1] if sizes.sizes else {}
-        if remote.etag in etags.values():
-            return
-        if sizes.known:
-            raise TransferError("downloaded data does not match its ETag; not kept")
-        self.unverified.add(remote.key)
-
-    # -- copies and deletes --------------------------------------------------------------
-
-    def copy(self, remote: RemoteObject, dest_key: str) -> None:
-        future = self._manager.copy(
-            {"Bucket": self.bucket, "Key": remote.key},
-            self.bucket,
-            dest_key,
-            extra_args={"CopySourceIfMatch": f'"{remote.etag}"'},
-            subscribers=[_Size(remote.size, None, lambda _: None)],
-        )
-        self._wait(future)
+    # -- deletes ------------------------------------------------------------------------
 
     def delete(self, key: str) -> None:
         try:
