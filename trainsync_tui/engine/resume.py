@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from trainsync_tui.engine.hashing import HashingWriter, md5_state
 from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.localcheck import TransferError
-from trainsync_tui.engine.single_get import ObjectChanged
+from trainsync_tui.engine.single_get import ObjectChanged, RangeIgnored
 
 # The sidecar is rewritten each time this much more is written: a kill -9 loses at most
 # about this much of the download.
@@ -165,8 +165,8 @@ def download_resumable(
         kept = sum(end - start for start, end in held)
         try:
             md5 = _fill_gaps(remote, partial, held, fetch_range, on_bytes)
-        except ObjectChanged:
-            partial.discard()  # a new object under the name: from byte 0
+        except (ObjectChanged, RangeIgnored):
+            partial.discard()  # a new object under the name, or no ranges: from byte 0
         else:
             _move(partial.data, temp)
             partial.discard()

@@ -25,6 +25,13 @@ class ObjectChanged(TransferError):
         super().__init__("changed in S3 since the audit; sync again")
 
 
+class RangeIgnored(TransferError):
+    """The server sent the whole object for a ranged GET: nothing can be resumed there."""
+
+    def __init__(self) -> None:
+        super().__init__("S3 ignored the range asked for; fetched whole instead")
+
+
 def _retryable() -> tuple[type[BaseException], ...]:
     from botocore.exceptions import (
         ConnectionClosedError,
@@ -127,7 +134,8 @@ def get_range(
                 Range=f"bytes={at}-{end - 1}",
             )
             if not response.get("ContentRange"):
-                raise TransferError("S3 ignored the range asked for; not resumed")
+                response["Body"].close()
+                raise RangeIgnored()
             with contextlib.closing(response["Body"]) as body:
                 for chunk in body.iter_chunks(_READ_SIZE):
                     throttle(len(chunk))
