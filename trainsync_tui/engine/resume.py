@@ -172,6 +172,7 @@ def download_resumable(
             partial.discard()
             try:
                 verify(temp, md5)
+                _remove_if_empty(folder)
                 return md5, kept
             except TransferError:
                 # The whole file failed its check, so the kept bytes were not the object's.
@@ -179,12 +180,19 @@ def download_resumable(
     md5 = _fetch_fresh(remote, partial, fetch_all)
     _move(partial.data, temp)
     partial.discard()
+    _remove_if_empty(folder)
     try:
         verify(temp, md5)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return md5, 0
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """A converged actor leaves no trace in its staging folder."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _move(source: Path, target: Path) -> None:
@@ -194,8 +202,17 @@ def _move(source: Path, target: Path) -> None:
         shutil.move(source, target)  # staging on another filesystem than the target
 
 
+def _create(path: Path) -> BinaryIO:
+    """Open a new partial file; another download may have just removed the empty folder."""
+    for _ in range(3):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            return open(path, "wb")
+    return open(path, "wb")
+
+
 def _fetch_fresh(remote: RemoteObject, partial: Partial, fetch_all: FetchAll) -> str:
-    with open(partial.data, "wb") as handle:
+    with _create(partial.data) as handle:
         held = _Held(partial, remote, [], handle.flush)
         try:
             writer = HashingWriter(handle, on_write=held.wrote)
