@@ -125,7 +125,8 @@ def test_ctrl_c_during_a_download_removes_the_temp_file(world: World, tmp_path: 
 
     assert proc.returncode == 130, (out, err)
     assert b"cancelled" in out
-    assert list(staging.iterdir()) == []
+    # Only what a cancelled download keeps for resume (issue 17) may stay.
+    assert [p.name for p in staging.iterdir()] in ([], ["partial"])
     assert world.local_paths(ACTOR) in ([], ["big.bin"])
 
 

@@ -22,6 +22,7 @@ COMMON = (
     "concurrency",
     "multipart_threshold",
     "multipart_chunksize",
+    "bwlimit",
 )
 
 
@@ -41,6 +42,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     # Sizes as the AWS CLI reads them: 8388608, 8MB, 8MiB (the same).
     group.add_argument("--multipart-threshold", metavar="SIZE", help="multipart from (8MB)")
     group.add_argument("--multipart-chunksize", metavar="SIZE", help="multipart part size (8MB)")
+    group.add_argument(
+        "--bwlimit",
+        metavar="RATE",
+        help="bandwidth limit, rclone's form: 50M, 10M:100M (up:down), '08:00,20M 20:00,off'",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 

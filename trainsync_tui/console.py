@@ -130,12 +130,18 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         + (f" ({size(moved)} in {duration(report.duration)})" if moved else "")
         + "\n"
     )
+    if report.bytes_resumed:
+        done, total = size(report.bytes_resumed), size(report.bytes_downloaded)
+        stream.write(f"  resumed {done} of {total} downloaded (kept from an interrupted run)\n")
     for conflict in report.conflicts:
         stream.write(
             f"  conflict: {conflict['path']} (local {conflict['local_md5'][:8]}, "
             f"S3 {(conflict['s3_md5'] or 'unknown')[:8]}); resolve with --conflict\n"
         )
     for path in report.unverified[:20]:
-        stream.write(f"  unverified: {path} (multipart object without an MD5)\n")
+        stream.write(f"  unverified: {path} (S3 gives no MD5; no part size matches its ETag)\n")
+    if report.dry_run and report.verified_on_transfer:
+        n = plural(len(report.verified_on_transfer), "multipart file")
+        stream.write(f"  {n} without an MD5 in S3: verified by multipart ETag on transfer\n")
     for error in report.errors:
         stream.write(f"  error: {error}\n")

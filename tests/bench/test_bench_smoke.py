@@ -300,3 +300,29 @@ def test_trainsync_bench_takes_its_options_with_or_without_the_separator(capsys)
         assert "--quick" in capsys.readouterr().out
     options = parse(["--", "--quick", "--datasets", "many"])
     assert options.quick and options.datasets == ("many",)
+
+
+def test_report_judges_the_bandwidth_limit_and_the_resumed_download() -> None:
+    """Issue 17's figures: the rate under --bwlimit 20M within ±10 %, the rerun after a cut
+    download fetching at most 0.35 × the file."""
+    result = _result()
+    result.extras["bwlimit"] = {"limit": "20M", "rate_mib_s": 19.4, "ratio": 0.97, "ok": True}
+    result.extras["resume"] = {
+        "share": 0.25, "fetched_by_rerun": 64 * ds.MiB, "ok": True, "size": 256 * ds.MiB
+    }
+    text = markdown(result)
+    assert "| W1 large with --bwlimit 20M: rate within ±10 % of 20M (MiB/s) " in text
+    assert "| 19.40 MiB/s (0.97 ×) | yes |" in text
+    label = "| download cut at 70 %, rerun fetches ≤ 0.35 × the file"
+    assert f"{label} | 0.25 × (64 MiB) | yes |" in text
+    result.extras["bwlimit"].update(rate_mib_s=17.2, ratio=0.86)
+    result.extras["resume"].update(share=1.0)
+    text = markdown(result)
+    assert "| 17.20 MiB/s (0.86 ×) | **no** |" in text and "| 1.00 × (64 MiB) | **no** |" in text
+
+
+def test_the_issue_17_workloads_run_on_large_only_beside_the_sequence() -> None:
+    options = parse(["--workloads", "W7,W8"])
+    assert options.workloads == ("W7", "W8")
+    assert workloads_for("large", options.workloads) == []  # no tool sequence, only W7/W8
+    assert {"W7", "W8"} <= set(parse([]).workloads)

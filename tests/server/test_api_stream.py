@@ -85,7 +85,8 @@ def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
     )
     assert entry["cancelled"] is True, entry
     assert api.engine.lock_holder(layout) is None
-    assert list(staging.iterdir()) == []
+    # Only what a cancelled download keeps for resume (issue 17) may stay.
+    assert [p.name for p in staging.iterdir()] in ([], ["partial"])
     top = world.actor_dir(ACTOR) / "training_data"
     done = [p.relative_to(top).as_posix() for p in top.rglob("*") if p.is_file()]
     assert len(done) < len(files)

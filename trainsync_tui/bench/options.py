@@ -8,7 +8,7 @@ from pathlib import Path
 
 from trainsync_tui.bench import datasets as ds
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W6", "W7", "W8")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,11 @@ def parser() -> argparse.ArgumentParser:
         "--datasets",
         help="comma list of many,large,actors,huge (default: all; --quick: no huge)",
     )
-    p.add_argument("--workloads", help="comma list of W1,W2,W3,W4,W6 (default: all)")
+    p.add_argument(
+        "--workloads",
+        help="comma list of W1,W2,W3,W4,W6,W7,W8 (default: all; W7 --bwlimit 20M and W8 a "
+        "download cut at 70 %% run on large, trainsync only)",
+    )
     p.add_argument(
         "--tools",
         help="comma list of tool names to run, e.g. trainsync,s5cmd (default: every one found)",

@@ -28,7 +28,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "file read/write + MD5 (trainsync)",
         (
             f"{_HASH_IO}::md5_file",
-            f"{_HASH_IO}::multipart_etag",
+            f"{_HASH_IO}::etags_by_part_size",
             f"{_HASH_IO}::hash_parts",
             f"{_HASH_IO}::PartHasher.update",
             f"{_HASH_IO}::HashingWriter.write",

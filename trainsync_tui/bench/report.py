@@ -112,6 +112,14 @@ def target_lines(result: BenchResult) -> list[str]:
         lines.append(f"| {label} | {tree['cores_used']:.2f} | {met} |")
     if "app" in result.extras:
         lines += app_target_lines(result.extras["app"])
+    if "bwlimit" in result.extras:
+        from trainsync_tui.bench.bwlimit import bwlimit_target_line
+
+        lines.append(bwlimit_target_line(result.extras["bwlimit"]))
+    if "resume" in result.extras:
+        from trainsync_tui.bench.resume_cut import resume_target_line
+
+        lines.append(resume_target_line(result.extras["resume"]))
     return lines
 
 

@@ -90,7 +90,8 @@ def run_all(options: BenchOptions) -> BenchResult:
         for name in options.datasets:
             dataset = build_dataset(name, options.quick, options.seed)
             steps = workloads_for(name, options.workloads)
-            if not steps:
+            issue17 = name == "large" and bool({"W7", "W8"} & set(options.workloads))
+            if not steps and not issue17:
                 continue
             source = work / "src" / name
             say(f"{name}: writing {dataset.count} files, {dataset.bytes / 2**20:.0f} MiB")
@@ -108,7 +109,7 @@ def run_all(options: BenchOptions) -> BenchResult:
                 say(f"huge: the app on a {dataset.count:,}-entry tree, keys during a sync")
                 log = ctx.logs / "huge-app-tree.log"
                 add_app_figures(result, app_command(dataset.count), log, ctx.timeout)
-            else:
+            elif steps:
                 runs: list[Measurement] = []
                 for round_ in range(options.repeat):
                     # Alternate the order, so no tool always meets the server first or last.
@@ -119,6 +120,8 @@ def run_all(options: BenchOptions) -> BenchResult:
                             say(f"  {m.workload:9} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}")
                         runs.extend(found)
                 result.measurements.extend(median_runs(runs))
+            if issue17:
+                _bandwidth_and_resume(ctx, ready, dataset, source, options, result)
             if options.profile and name in ("many", "large"):
                 from trainsync_tui.bench.profile import profile_trainsync
 
@@ -136,6 +139,32 @@ def run_all(options: BenchOptions) -> BenchResult:
         if not options.keep:
             shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _bandwidth_and_resume(
+    ctx: Context,
+    tools: list[Tool],
+    dataset: ds.Dataset,
+    source: Path,
+    options: BenchOptions,
+    result: BenchResult,
+) -> None:
+    """Issue 17's figures, trainsync only: W7 (W1 under --bwlimit 20M) and W8 (a download
+    killed at 70 %, then rerun)."""
+    from trainsync_tui.bench.bwlimit import run_bwlimit
+    from trainsync_tui.bench.resume_cut import run_resume
+
+    trainsync = next((t for t in tools if t.name == "trainsync"), None)
+    if trainsync is None:
+        return
+    for workload, job, key in (("W7", run_bwlimit, "bwlimit"), ("W8", run_resume, "resume")):
+        if workload not in options.workloads:
+            continue
+        say(f"{dataset.name}: trainsync {workload}")
+        m, figure = job(ctx, trainsync, dataset, source)
+        say(f"  {m.workload} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}  {figure}")
+        result.measurements.append(m)
+        result.extras[key] = figure
 
 
 def _chosen(name: str, wanted: tuple[str, ...]) -> bool:

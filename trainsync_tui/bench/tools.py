@@ -150,6 +150,11 @@ def all_tools() -> list[Tool]:
     ]
 
 
+def trainsync_with(tool: Tool, *flags: str) -> Tool:
+    """trainsync with extra flags (e.g. --bwlimit 20M), named for them in the report."""
+    return Tool(" ".join(["trainsync", *flags]), tool.binary, _trainsync(list(flags)), True)
+
+
 def trainsync_verify(tool: Tool) -> Tool:
     """trainsync re-hashing every file (ignoring its cache): the run that compares to rclone -c."""
     return Tool("trainsync --verify", tool.binary, _trainsync(["--verify"]), True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from trainsync_tui.engine.actor_names import every_actor, local_actor_folders, spelt_in_s3
 from trainsync_tui.engine.audit import Audit, run_audit
+from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
@@ -49,6 +50,7 @@ class SyncOptions:
     max_delete: float | None = None
     rehash: bool = False
     wait: bool = False
+    bwlimit: str | None = None  # sets the engine's limit from this sync on (API body)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class Engine:
         self._client: Any = None
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
+        self.throttle = Throttle(settings.bwlimit)  # all syncs' transfers; the app: set_rate
 
     # -- shared resources ----------------------------------------------------------------
 
@@ -245,6 +248,8 @@ class Engine:
         from trainsync_tui.engine.errors import ManifestError
 
         layout = spelt_in_s3(self.client, self.settings, layout)
+        if options.bwlimit is not None:
+            self.throttle.set_rate(options.bwlimit)
         if not options.dry_run:
             self._clean_up_after_crash(layout, sink)
         try:
@@ -262,7 +267,9 @@ class Engine:
         plan = self.plan(audit, options)
         report.errors.extend(str(issue) for issue in plan.issues)
         report.conflicts = [c.to_json() for c in plan.conflicts]
-        report.unverified = list(plan.unverified)
+        report.unverified = list(plan.left_unverified)
+        if options.dry_run:  # a real sync lists what its downloads did check
+            report.verified_on_transfer = list(plan.verified_on_transfer)
         report.in_sync = plan.in_sync
         report.total_files = plan.total_paths
         limit = self.settings.max_delete if options.max_delete is None else options.max_delete
@@ -288,6 +295,8 @@ class Engine:
             cancel=cancel,
             warn=lambda text: sink(Message(layout.name, "warning", text)),
             resume_seconds=self.settings.stale_upload_days * 86400,
+            throttle=self.throttle,
+            partial_dir=layout.staging_dir / "partial",  # resumable downloads (resume.py)
         )
         try:
             executor = Executor(

@@ -37,6 +37,8 @@ class Settings:
     # An interrupted upload of ours older than this is not resumed but aborted; another
     # writer's is aborted only once this old, with no part written within it.
     stale_upload_days: float = 7.0
+    # rclone's --bwlimit form (engine/bandwidth.py); None is no limit.
+    bwlimit: str | None = None
 
     @property
     def actors_dir(self) -> Path:
@@ -92,6 +94,7 @@ _CONVERTERS: dict[str, Any] = {
     "multipart_chunksize": "size",
     "cache_dir": Path,
     "stale_upload_days": float,
+    "bwlimit": "bwlimit",
 }
 
 
@@ -134,6 +137,13 @@ def _convert(name: str, value: Any, where: str) -> Any:
             if not 0 <= share <= 1:
                 raise ValueError
             return share
+        if kind == "bwlimit":
+            from trainsync_tui.engine.bandwidth import parse_bwlimit
+
+            try:
+                return parse_bwlimit(str(value)).text
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
         if kind is int and isinstance(value, bool):
             raise ValueError
         return kind(value)

@@ -40,7 +40,7 @@ from trainsync_tui.engine.ops import (
     Upload,
 )
 from trainsync_tui.engine.plan import Action, Plan, predicted_counts
-from trainsync_tui.engine.report import SyncReport, gib
+from trainsync_tui.engine.report import SyncReport, size_text
 from trainsync_tui.engine.s3client import describe
 from trainsync_tui.engine.tempfiles import TempFiles
 from trainsync_tui.engine.transfer import Transfers
@@ -169,9 +169,17 @@ class Executor:
                 report.bytes_uploaded += op.local.size
             elif isinstance(op, Download):
                 report.bytes_downloaded += op.remote.size
-                # The download checked the bytes against the object's multipart ETag.
-                if op.remote.md5 is None and op.remote.path in report.unverified:
-                    report.unverified.remove(op.remote.path)
+                resumed = self.transfers.resumed.get(op.remote.key, 0)
+                if resumed:
+                    report.bytes_resumed += resumed
+                    text = f"resumed {size_text(resumed)} of {size_text(op.remote.size)}"
+                    self.sink(Message(self.layout.name, "info", f"{action.path}: {text}"))
+                # No MD5 from S3: the download checked its multipart ETag, or could not.
+                if op.remote.md5 is None:
+                    if op.remote.key in self.transfers.unverified:
+                        report.unverified.append(op.remote.path)
+                    else:
+                        report.verified_on_transfer.append(op.remote.path)
         with self._lock:
             for op in action.ops:
                 if isinstance(op, Record):
@@ -285,7 +293,7 @@ class Executor:
             if sent.resumed:
                 with self._lock:
                     self.bytes_resumed += sent.resumed
-                text = f"{op.dest}: resumed {gib(sent.resumed)} of {gib(op.local.size)}"
+                text = f"{op.dest}: resumed {size_text(sent.resumed)} of {size_text(op.local.size)}"
                 self.sink(Message(self.layout.name, "info", text))
             return hashes.md5
         if md5 is None:
@@ -315,7 +323,8 @@ class Executor:
             raise
         self.landing.land(temp, target, before)
         self._remember(target, md5)
-        self.cache.remember_etag(remote.etag, remote.size, md5)
+        unchecked = remote.key in self.transfers.unverified
+        self.cache.remember_etag(remote.etag, remote.size, md5, unverified=unchecked)
         return md5
 
     def _backup_s3(self, remote: RemoteObject) -> None:

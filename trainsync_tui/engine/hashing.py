@@ -20,9 +20,7 @@ _BATCH = 500
 _spare = threading.local()
 
 
-def _read_chunks(
-    path: str | os.PathLike[str], cancel: CancelToken | None
-) -> Iterator[memoryview]:
+def _read_chunks(path: str | os.PathLike[str], cancel: CancelToken | None) -> Iterator[memoryview]:
     """The file in 1 MiB chunks, read into one reused buffer: each is valid until the next."""
     # The thread's spare buffer, taken while in use: a fresh 1 MiB per file (zeroed, page
     # faulted in) cost more than hashing a small file.
@@ -46,31 +44,29 @@ def _read_chunks(
 
 
 def md5_file(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> str:
+    return str(md5_state(path, cancel).hexdigest())
+
+
+def md5_state(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> Any:
+    """The MD5 object after the file's bytes: hashing goes on with what is appended."""
     digest = hashlib.md5(usedforsecurity=False)
     for chunk in _read_chunks(path, cancel):
         digest.update(chunk)
-    return digest.hexdigest()
+    return digest
 
 
-def multipart_etag(path: str | os.PathLike[str], part_size: int) -> str:
-    """The ETag S3 gives an object uploaded from this file in parts of `part_size`."""
-    parts: list[bytes] = []
-    with open(path, "rb", buffering=0) as handle:
-        while True:
-            digest = hashlib.md5(usedforsecurity=False)
-            remaining = part_size
-            while remaining:
-                chunk = handle.read(min(_READ_SIZE, remaining))
-                if not chunk:
-                    break
-                digest.update(chunk)
-                remaining -= len(chunk)
-            if remaining == part_size:
-                break
-            parts.append(digest.digest())
-            if remaining:
-                break
-    return _combine(parts)
+def etags_by_part_size(
+    path: str | os.PathLike[str], part_sizes: Iterable[int], cancel: CancelToken | None = None
+) -> tuple[str, dict[int, str]]:
+    """The file's MD5 and, per part size, the ETag S3 gives it uploaded in such parts: one read
+    for every candidate (a server that hides the part size leaves several to try)."""
+    whole = hashlib.md5(usedforsecurity=False)
+    hashers = [PartHasher(size, whole=False) for size in dict.fromkeys(part_sizes)]
+    for chunk in _read_chunks(path, cancel):
+        whole.update(chunk)
+        for hasher in hashers:
+            hasher.update(chunk)
+    return whole.hexdigest(), {h.part_size: _combine(h.part_digests()) for h in hashers}
 
 
 def _combine(parts: list[bytes]) -> str:
@@ -83,15 +79,17 @@ def _combine(parts: list[bytes]) -> str:
 class PartHasher:
     """Whole-object MD5 and per-part MD5s of bytes as they stream past, in part order."""
 
-    def __init__(self, part_size: int) -> None:
+    def __init__(self, part_size: int, *, whole: bool = True) -> None:
         self.part_size = part_size
         self.whole = hashlib.md5(usedforsecurity=False)
+        self._hash_whole = whole
         self._part = hashlib.md5(usedforsecurity=False)
         self._in_part = 0
         self._parts: list[bytes] = []
 
     def update(self, data: bytes | memoryview) -> None:
-        self.whole.update(data)
+        if self._hash_whole:
+            self.whole.update(data)
         view = memoryview(data)
         while len(view):
             take = min(len(view), self.part_size - self._in_part)
@@ -153,8 +151,10 @@ class HashingWriter:
     ready when the last part lands, without a second pass over the whole file.
     """
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, on_write: Callable[[int, int], None] | None = None) -> None:
         self._handle = handle
+        # Told (offset, length) of every write: a resumable download records what it holds.
+        self._on_write = on_write
         self.digest = hashlib.md5(usedforsecurity=False)
         self._hashed = 0  # bytes [0, _hashed) are in the digest
         self._ahead: dict[int, int] = {}  # start -> end of written ranges past _hashed
@@ -184,6 +184,8 @@ class HashingWriter:
             self.digest.update(memoryview(data)[self._hashed - start :])
             self._hashed = start + written
             self._catch_up()
+        if self._on_write is not None:
+            self._on_write(start, written)
         return written
 
     def _catch_up(self) -> None:
@@ -260,6 +262,12 @@ class HashCache:
             "CREATE TABLE IF NOT EXISTS etags (etag TEXT, size INTEGER, md5 TEXT,"
             " PRIMARY KEY (etag, size))"
         )
+        # Objects downloaded whose multipart ETag no part size could check (a server that
+        # hides the part size, an odd one): kept, not fetched again every run.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS unverified_etags (etag TEXT, size INTEGER, md5 TEXT,"
+            " PRIMARY KEY (etag, size))"
+        )
         self._db.commit()
 
     def lookup_tree(self, folder: Path) -> dict[str, tuple[str, int, int, int, int, str]]:
@@ -308,21 +316,26 @@ class HashCache:
             rows, self._pending = self._pending, []
         self.store(rows)
 
-    def md5_for_etag(self, etag: str, size: int) -> str | None:
+    def md5_for_etag(self, etag: str, size: int, *, unverified: bool = False) -> str | None:
+        """The MD5 learned for an object; with `unverified`, one kept without a check."""
+        table = "unverified_etags" if unverified else "etags"
         with self._lock:
             assert self._db is not None
             row = self._db.execute(
-                "SELECT md5 FROM etags WHERE etag = ? AND size = ?", (etag, size)
+                f"SELECT md5 FROM {table} WHERE etag = ? AND size = ?", (etag, size)
             ).fetchone()
         return row[0] if row else None
 
-    def remember_etag(self, etag: str, size: int, md5: str) -> None:
-        if "-" not in etag:
+    def remember_etag(self, etag: str, size: int, md5: str, *, unverified: bool = False) -> None:
+        if "-" not in etag and not unverified:
             return
+        table = "unverified_etags" if unverified else "etags"
         with self._lock:
             assert self._db is not None
             try:
-                self._db.execute("INSERT OR REPLACE INTO etags VALUES (?,?,?)", (etag, size, md5))
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO {table} VALUES (?,?,?)", (etag, size, md5)
+                )
                 self._db.commit()
             except sqlite3.Error:
                 self._db.rollback()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.chunks import FileShrank, PartCancelled, open_part
 from trainsync_tui.engine.conditions import (
@@ -77,6 +78,7 @@ class MultipartSender:
         cancel: CancelToken,
         conditions: Conditions,
         resume_seconds: float,
+        throttle: Throttle,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
@@ -84,6 +86,7 @@ class MultipartSender:
         self.cancel = cancel
         self.conditions = conditions
         self.resume_seconds = resume_seconds
+        self.throttle = throttle
         self.clock = clock
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="part")
 
@@ -234,7 +237,7 @@ class MultipartSender:
     def _part(self, job: FileJob, upload_id: str, n: int, on_bytes: BytesFn) -> tuple[str, bool]:
         self.cancel.raise_if_cancelled()
         start, length = self._span(job, n)
-        body = open_part(str(job.source), start, length, on_bytes, self.cancel)
+        body = open_part(str(job.source), start, length, self._metered(on_bytes), self.cancel)
         try:
             reply = self.client.upload_part(
                 Bucket=self.bucket,
@@ -249,6 +252,16 @@ class MultipartSender:
             body.close()
         etag = str(reply.get("ETag", ""))
         return etag, encrypted(reply) or etag.strip('"') != job.hashes.parts[n - 1].hex()
+
+    def _metered(self, on_bytes: BytesFn) -> BytesFn:
+        """Progress that also draws from --bwlimit: called as the part's bytes are read for
+        the socket, in the sending thread, so the wait holds back the send itself."""
+
+        def read(n: int) -> None:
+            self.throttle.take("up", n, self.cancel)
+            on_bytes(n)
+
+        return read
 
     def _part_error(self, error: BaseException) -> Exception:
         if self.cancel.cancelled or isinstance(error, PartCancelled | CancelledSync):

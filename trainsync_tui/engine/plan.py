@@ -137,6 +137,28 @@ class Plan:
         return dict(totals)
 
     @property
+    def verified_on_transfer(self) -> tuple[str, ...]:
+        """Paths S3 gives no MD5 for that this plan downloads: the download checks them by
+        their multipart ETag, so they are not "unverified"."""
+        return tuple(
+            sorted(
+                {
+                    op.remote.path
+                    for a in self.actions
+                    for op in a.ops
+                    if isinstance(op, Download) and op.remote.md5 is None
+                }
+                & set(self.unverified)
+            )
+        )
+
+    @property
+    def left_unverified(self) -> tuple[str, ...]:
+        """Paths S3 gives no MD5 for that no transfer of this plan checks."""
+        checked = set(self.verified_on_transfer)
+        return tuple(p for p in self.unverified if p not in checked)
+
+    @property
     def deletions(self) -> int:
         return sum(1 for a in self.actions for op in a.ops if isinstance(op, TrashLocal | TrashS3))
 

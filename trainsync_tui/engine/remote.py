@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.hashing import HashCache, hash_parts
+from trainsync_tui.engine.hashing import HashCache, etags_by_part_size
 from trainsync_tui.engine.listing import LocalFile, PathIssue, RemoteObject
+from trainsync_tui.engine.partsize import object_part_sizes
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 from trainsync_tui.engine.s3client import describe, epoch
 
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
 ListProgress = Callable[[int], None]
+_KEPT_UNVERIFIED = (
+    "unverified: kept as downloaded; S3 gives no MD5 and no part size matches its multipart ETag"
+)
 _T = TypeVar("_T")
 
 
@@ -165,10 +169,12 @@ def resolve_multipart(
     workers: int = 8,
     cancel: CancelToken | None = None,
 ) -> None:
-    """Learn the MD5 of multipart objects: cache, then MD5 metadata, then our own part hashes."""
+    """Learn the MD5 of multipart objects: cache, then MD5 metadata, then the local file's
+    multipart ETag with the object's part size (or each candidate, where S3 hides it)."""
     todo = [o for o in scan.objects.values() if o.md5 is None]
     if not todo:
         return
+    unchecked: list[str] = []
 
     def resolve(obj: RemoteObject) -> tuple[RemoteObject, str | None, str | None]:
         if cancel is not None and cancel.cancelled:
@@ -184,14 +190,17 @@ def resolve_multipart(
             mine = local.get(obj.path)
             if mine is None or mine.size != obj.size:
                 return obj, None, None
-            part = client.head_object(Bucket=bucket, Key=obj.key, PartNumber=1)
-            part_size = int(part["ContentLength"])
-            if part_size <= 0:
+            kept = cache.md5_for_etag(obj.etag, obj.size, unverified=True)
+            if kept and kept == mine.md5:
+                unchecked.append(obj.path)
+                return obj, kept, None
+            sizes = object_part_sizes(client, bucket, obj.key, obj.size, obj.etag)
+            if not sizes.sizes:
                 return obj, None, None
             # The ETag and the MD5 from one read: the audit's MD5 came from an earlier read,
             # and a file changed in between would pair S3's ETag with the wrong MD5 in the cache.
-            mine_now = hash_parts(local_path(mine), part_size, cancel)
-            return obj, mine_now.md5 if mine_now.etag() == obj.etag else None, None
+            mine_now, etags = etags_by_part_size(local_path(mine), sizes.sizes, cancel)
+            return obj, mine_now if obj.etag in etags.values() else None, None
         except OSError as exc:
             return obj, None, f"local file cannot be read ({exc.strerror})"
         except Exception as exc:
@@ -207,6 +216,8 @@ def resolve_multipart(
                 scan.objects[obj.path] = RemoteObject(
                     obj.path, obj.key, obj.size, obj.etag, obj.last_modified, md5
                 )
+    for path in unchecked:
+        scan.notes.append(PathIssue(path, _KEPT_UNVERIFIED, "s3"))
     if cancel is not None:
         cancel.raise_if_cancelled()
 

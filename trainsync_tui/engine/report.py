@@ -10,15 +10,15 @@ from trainsync_tui.engine.plan import COUNT_KEYS, Plan
 
 
 def plural(n: int, word: str) -> str:
-    """"1 conflict", "1,204 conflicts": how every front end counts things in its text."""
+    """ "1 conflict", "1,204 conflicts": how every front end counts things in its text."""
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def gib(n: int) -> str:
-    """A byte count as the resume lines give it: "1.4 GiB", "512.0 MiB"."""
-    if n >= 1 << 30:
-        return f"{n / (1 << 30):.1f} GiB"
-    return f"{n / (1 << 20):.1f} MiB"
+def size_text(n: int) -> str:
+    """"1.4 GiB": sizes in the engine's own messages (the front ends use the same form)."""
+    import humanize
+
+    return str(humanize.naturalsize(n, binary=True))
 
 
 @dataclass
@@ -29,10 +29,13 @@ class SyncReport:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
     errors: list[str] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # Paths whose content nothing could check (S3 gives no MD5, no multipart ETag matched).
     unverified: list[str] = field(default_factory=list)
+    # Paths S3 gives no MD5 for, checked by their multipart ETag when downloaded.
+    verified_on_transfer: list[str] = field(default_factory=list)
     bytes_uploaded: int = 0
     bytes_downloaded: int = 0
-    # Bytes of multipart uploads that an earlier, interrupted run had sent already.
+    # Bytes an interrupted earlier run had sent or fetched already (kept, not moved again).
     bytes_resumed: int = 0
     duration: float = 0.0
     cancelled: bool = False
@@ -63,6 +66,7 @@ class SyncReport:
             dry_run=self.dry_run,
             conflicts=list(self.conflicts),
             unverified=list(self.unverified),
+            verified_on_transfer=list(self.verified_on_transfer),
             bytes_uploaded=self.bytes_uploaded,
             bytes_downloaded=self.bytes_downloaded,
             bytes_resumed=self.bytes_resumed,
@@ -93,7 +97,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "actions": groups,
         "conflicts": [c.to_json() for c in plan.conflicts],
         "errors": [str(i) for i in plan.issues],
-        "unverified": list(plan.unverified),
+        "unverified": list(plan.left_unverified),
+        "verified_on_transfer": list(plan.verified_on_transfer),
         "in_sync": plan.in_sync,
         "total_files": plan.total_paths,
         "bytes_to_transfer": plan.bytes_to_transfer,

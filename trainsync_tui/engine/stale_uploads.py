@@ -18,7 +18,7 @@ from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.report import gib
+from trainsync_tui.engine.report import size_text
 from trainsync_tui.engine.s3client import epoch, error_code
 from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
 
@@ -104,7 +104,7 @@ def clean_up_uploads(
     each; a server without ListMultipartUploads gets one warning. Raises what S3 raises."""
 
     def aborted(key: str, freed: int) -> None:
-        text = f"aborted an unfinished upload of {key} ({gib(freed)} freed)"
+        text = f"aborted an unfinished upload of {key} ({size_text(freed)} freed)"
         sink(Message(layout.name, "info", text))
 
     result = abort_unresumable(

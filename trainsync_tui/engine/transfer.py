@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.conditions import (
     CHANGED_IN_S3,
@@ -17,15 +17,13 @@ from trainsync_tui.engine.conditions import (
     Conditions,
     failed_precondition,
 )
+from trainsync_tui.engine.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.hashing import (
     FileStamp,
-    HashingWriter,
     PartHashes,
     hash_parts,
-    multipart_etag,
 )
-from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.localcheck import (
     TransferError,
     read_or_fail,
@@ -40,38 +38,16 @@ from trainsync_tui.engine.multipart import (
     md5_metadata,
 )
 from trainsync_tui.engine.s3client import describe, error_code
-from trainsync_tui.engine.single_get import get_to_file
 from trainsync_tui.engine.upload_journal import UploadJournal
 
 BytesFn = Callable[[int], None]
-_DOWNLOAD_ATTEMPTS = 5
-
-
-class _Size:
-    """s3transfer subscriber: give it size and ETag up front (no HEAD) and report bytes."""
-
-    def __init__(self, size: int, etag: str | None, on_bytes: BytesFn) -> None:
-        self._size = size
-        self._etag = etag
-        self._on_bytes = on_bytes
-
-    def on_queued(self, future: Any, **_: Any) -> None:
-        future.meta.provide_transfer_size(self._size)
-        if self._etag:
-            future.meta.provide_object_etag(self._etag)
-
-    def on_progress(self, bytes_transferred: int, **_: Any) -> None:
-        self._on_bytes(bytes_transferred)
-
-    def on_done(self, **_: Any) -> None:
-        pass
 
 
 def _b64(md5_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(md5_hex)).decode()
 
 
-class Transfers:
+class Transfers(Downloads):
     """Uploads and downloads for one sync run, sharing a client and a TransferManager."""
 
     def __init__(
@@ -85,6 +61,8 @@ class Transfers:
         cancel: CancelToken,
         warn: Callable[[str], None] | None = None,
         resume_seconds: float = 7 * 86400,
+        throttle: Throttle | None = None,
+        partial_dir: Path | None = None,
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
 
@@ -97,6 +75,13 @@ class Transfers:
         self.chunksize = chunksize
         self.cancel = cancel
         self.conditions = Conditions(warn)
+        # --bwlimit: every byte up or down is drawn from it (the engine's, shared by its syncs).
+        self.throttle = throttle or Throttle()
+        # Keys downloaded whose bytes nothing could check (see _verify).
+        self.unverified: set[str] = set()
+        # Where big downloads keep their prefix for resume (resume.py), and what they resumed.
+        self.partial_dir = partial_dir
+        self.resumed: dict[str, int] = {}
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
         # so production runs the code path the tests run. Its handlers on the client also
         # pause the part readers' progress while botocore retries a request.
@@ -106,7 +91,7 @@ class Transfers:
                 multipart_threshold=threshold,
                 multipart_chunksize=chunksize,
                 max_request_concurrency=concurrency,
-                num_download_attempts=_DOWNLOAD_ATTEMPTS,
+                num_download_attempts=DOWNLOAD_ATTEMPTS,
             ),
             osutil=StrictOSUtils(),
         )
@@ -117,6 +102,7 @@ class Transfers:
             cancel=cancel,
             conditions=self.conditions,
             resume_seconds=resume_seconds,
+            throttle=self.throttle,
         )
 
     def close(self) -> None:
@@ -207,6 +193,7 @@ class Transfers:
                 args["IfMatch"] = f'"{replaces}"'
             else:
                 args["IfNoneMatch"] = "*"
+        self.throttle.take("up", len(data), self.cancel)
         try:
             self.client.put_object(**args)
         except Exception as exc:
@@ -258,68 +245,7 @@ class Transfers:
         """
         return self._parts.upload(job, journal, on_bytes)
 
-    # -- downloads -----------------------------------------------------------------------
-
-    def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
-        """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure."""
-        try:
-            if remote.size < self.threshold:
-                md5 = get_to_file(
-                    self.client,
-                    self.bucket,
-                    remote,
-                    temp,
-                    on_bytes,
-                    self.cancel,
-                    _DOWNLOAD_ATTEMPTS,
-                )
-            else:
-                with open(temp, "wb") as handle:
-                    writer = HashingWriter(handle)
-                    self._wait(
-                        self._manager.download(
-                            self.bucket,
-                            remote.key,
-                            writer,
-                            subscribers=[_Size(remote.size, remote.etag, on_bytes)],
-                        )
-                    )
-                    md5 = writer.hexdigest(remote.size)
-            self._verify(remote, temp, md5)
-            return md5
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-            raise
-
-    def _verify(self, remote: RemoteObject, temp: Path, md5: str) -> None:
-        size = temp.stat().st_size
-        if size != remote.size:
-            raise TransferError(f"downloaded {size} bytes, S3 lists {remote.size}")
-        if remote.md5 is not None:
-            if md5 != remote.md5:
-                raise TransferError("downloaded data does not match its MD5; not kept")
-            return
-        # No MD5 anywhere: check the multipart ETag with the object's own part size.
-        try:
-            part = self.client.head_object(Bucket=self.bucket, Key=remote.key, PartNumber=1)
-        except Exception as exc:
-            raise TransferError(f"cannot check the download ({describe(exc)})") from None
-        part_size = int(part["ContentLength"])
-        if multipart_etag(temp, part_size) != remote.etag:
-            raise TransferError("downloaded data does not match its ETag; not kept")
-
-    # -- copies and deletes --------------------------------------------------------------
-
-    def copy(self, remote: RemoteObject, dest_key: str) -> None:
-        future = self._manager.copy(
-            {"Bucket": self.bucket, "Key": remote.key},
-            self.bucket,
-            dest_key,
-            extra_args={"CopySourceIfMatch": f'"{remote.etag}"'},
-            subscribers=[_Size(remote.size, None, lambda _: None)],
-        )
-        self._wait(future)
+    # -- deletes ------------------------------------------------------------------------
 
     def delete(self, key: str, etag: str | None = None) -> None:
         """Delete `key`; with `etag`, only while it is still that object (If-Match): an

@@ -21,7 +21,7 @@ _CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
     "conflict": (tuple(str(p) for p in ConflictPolicy), str(ConflictPolicy.SKIP)),
     "direction": (("up", "down", "both"), "both"),
 }
-FIELDS = ("actor_name", *_FLAGS, *_CHOICES, *_LISTS)
+FIELDS = ("actor_name", *_FLAGS, *_CHOICES, *_LISTS, "bwlimit")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,23 @@ def _options(data: Mapping[str, Any]) -> SyncOptions:
         force=flags["force"],
         conflict=ConflictPolicy(choices["conflict"]),
         selection=selection,
+        bwlimit=_bwlimit(data.get("bwlimit")),
     )
+
+
+def _bwlimit(value: Any) -> str | None:
+    """rclone's --bwlimit form; the limit applies to the server's transfers from then on."""
+    from trainsync_tui.engine.bandwidth import parse_bwlimit
+    from trainsync_tui.engine.errors import ConfigError
+
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f'"bwlimit" must be a string like "20M", not {_kind(value)}')
+    try:
+        return parse_bwlimit(value).text
+    except ConfigError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
