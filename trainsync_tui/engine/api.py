@@ -35,7 +35,7 @@ from trainsync_tui.engine.remote import (
     stale_multipart_uploads,
 )
 from trainsync_tui.engine.report import SyncReport
-from trainsync_tui.engine.s3client import classify, make_client
+from trainsync_tui.engine.s3client import S3Clients, classify
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.tempfiles import remove_temp_files
 from trainsync_tui.engine.transfer import Transfers
@@ -76,7 +76,7 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.who = who
-        self._client: Any = None
+        self._clients = S3Clients(settings)
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
 
@@ -84,11 +84,12 @@ class Engine:
 
     @property
     def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self.settings.require_bucket()
-                self._client = make_client(self.settings)
-            return self._client
+        return self.client_for(None)
+
+    def client_for(self, cancel: CancelToken | None) -> Any:
+        """The S3 client of the run `cancel` belongs to: its cancel closes the connections."""
+        self.settings.require_bucket()
+        return self._clients.get(cancel)
 
     @property
     def cache(self) -> HashCache:
@@ -98,6 +99,7 @@ class Engine:
             return self._cache
 
     def close(self) -> None:
+        self._clients.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -121,14 +123,19 @@ class Engine:
             p.name for p in folder.iterdir() if p.is_dir() and not actor_name_problem(p.name)
         )
 
-    def actor_names(self, *, on_skip: Callable[[str], None] | None = None) -> list[str]:
+    def actor_names(
+        self,
+        *,
+        on_skip: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[str]:
         """Every actor with a local folder or an S3 prefix, sorted; `on_skip` gets a line per
         S3 folder left out for its name, so a caller can tell the user which and why."""
         names = set(self.local_actor_names())
         bucket = self.settings.require_bucket()
         actors_prefix = self.settings.actors_prefix
         try:
-            found = list_actor_names(self.client, bucket, actors_prefix)
+            found = list_actor_names(self.client_for(cancel), bucket, actors_prefix)
         except Exception as exc:
             raise classify(exc, self.settings) from None
         # With a prefix at the bucket root, the trash prefix's folder looks like an actor.
@@ -144,20 +151,20 @@ class Engine:
                 on_skip(f"S3 folder {folder!r} skipped: its name {problem}; rename it to sync it")
         return sorted(names)
 
-    def actor_exists(self, layout: ActorLayout) -> bool:
+    def actor_exists(self, layout: ActorLayout, cancel: CancelToken | None = None) -> bool:
         if layout.actor_dir.is_dir():
             return True
         try:
-            page = self.client.list_objects_v2(
+            page = self.client_for(cancel).list_objects_v2(
                 Bucket=self.settings.require_bucket(), Prefix=layout.prefix, MaxKeys=1
             )
         except Exception as exc:
             raise classify(exc, self.settings) from None
         return bool(page.get("KeyCount") or page.get("Contents"))
 
-    def require_actor(self, layout: ActorLayout) -> None:
+    def require_actor(self, layout: ActorLayout, cancel: CancelToken | None = None) -> None:
         """Raise UnknownActorError unless the actor has a local folder or objects in S3."""
-        if not self.actor_exists(layout):
+        if not self.actor_exists(layout, cancel):
             raise UnknownActorError(
                 f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
                 f"{self.settings.root} and nothing under "
@@ -191,7 +198,7 @@ class Engine:
         try:
             return run_audit(
                 layout,
-                self.client,
+                self.client_for(cancel),
                 bucket,
                 self.cache,
                 concurrency=self.settings.concurrency,
@@ -301,8 +308,9 @@ class Engine:
             return
         n = len(plan.actions)
         sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
+        client = self.client_for(cancel)
         transfers = Transfers(
-            self.client,
+            client,
             self.settings.require_bucket(),
             threshold=self.settings.multipart_threshold,
             chunksize=self.settings.multipart_chunksize,
@@ -319,7 +327,7 @@ class Engine:
                 sink=sink,
                 now_iso=self.now_iso,
                 stamp=self._stamp(),
-                versioned=bucket_versioning(self.client, self.settings.require_bucket()),
+                versioned=bucket_versioning(client, self.settings.require_bucket()),
             )
             executor.run(plan, report)
         finally:

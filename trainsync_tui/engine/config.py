@@ -33,6 +33,11 @@ class Settings:
     multipart_threshold: int = 8 * MiB
     multipart_chunksize: int = 8 * MiB
     cache_dir: Path | None = None
+    # Seconds. A silent S3 endpoint fails a request after request_deadline, not after
+    # botocore's 60 s read timeout times 6 attempts; cancel interrupts it at once anyway.
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    request_deadline: float = 60.0
 
     @property
     def actors_dir(self) -> Path:
@@ -87,6 +92,9 @@ _CONVERTERS: dict[str, Any] = {
     "multipart_threshold": int,
     "multipart_chunksize": int,
     "cache_dir": Path,
+    "connect_timeout": "seconds",
+    "read_timeout": "seconds",
+    "request_deadline": "seconds",
 }
 
 
@@ -99,6 +107,11 @@ def _convert(name: str, value: Any, where: str) -> Any:
             if not 0 <= share <= 1:
                 raise ValueError
             return share
+        if kind == "seconds":
+            seconds = float(value)
+            if isinstance(value, bool) or not 0 < seconds <= 3600:
+                raise ValueError
+            return seconds
         if kind is int and isinstance(value, bool):
             raise ValueError
         return kind(value)

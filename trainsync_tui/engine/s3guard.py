@@ -1,0 +1,180 @@
+"""What bounds an S3 request: a deadline over all its attempts, and a CancelToken that closes
+its connections, so a request blocked on a silent server ends at once instead of after
+botocore's read timeout times its attempts."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import CancelledSync, ConfigError
+
+# botocore's retry handler for S3 is registered under this id (botocore/retries/standard.py).
+_RETRY_ID = "retry-config-s3"
+_STARTED = "trainsync_started"
+_DEADLINE = "trainsync_deadline"
+# A call made after its run was cancelled is clean-up (aborting an upload, say): worth a
+# try, not worth keeping the user waiting on an endpoint that may be the reason for the
+# cancel.
+AFTER_CANCEL_SECONDS = 5.0
+# Operations whose length depends on the bandwidth or on the size of the object (a body to
+# send, a download to stream, S3 assembling or copying a large object while it sends
+# keep-alive spaces): the deadline stops their retries, but an attempt that makes progress
+# is only bounded by read_timeout per stalled read.
+_LONG_OPERATIONS = frozenset(
+    {
+        "PutObject",
+        "UploadPart",
+        "GetObject",
+        "CompleteMultipartUpload",
+        "CopyObject",
+        "UploadPartCopy",
+    }
+)
+
+
+class RequestGuard:
+    """Attached to one client: each call ends at the deadline, and a cancel shuts down the
+    client's connections, so every call begun before it ends at once with CancelledSync.
+    Calls begun after it (a run's clean-up, such as aborting its multipart upload) still go
+    out, under a short deadline: the endpoint may be the reason for the cancel."""
+
+    def __init__(
+        self,
+        *,
+        where: str,
+        deadline: float,
+        read_timeout: float,
+        cancel: CancelToken | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.where = where
+        self.deadline = deadline
+        self.read_timeout = read_timeout
+        # Weak: the Engine keeps this guard's client per token in a WeakKeyDictionary.
+        self._cancel = weakref.ref(cancel) if cancel is not None else None
+        self._clock = clock
+        self._cancelled_at = float("inf")
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._sending = threading.local()  # when the call this thread sends began
+
+    def attach(self, client: Any) -> None:
+        from botocore.retries.standard import register_retry_handler
+
+        events = client.meta.events
+        events.register_first("before-send.s3", self._before_send)
+        # Our own handle on botocore's standard retry policy, so that its back-off sleep
+        # happens here, where a cancel or the deadline can cut it short.
+        attempts = client.meta.config.retries.get("total_max_attempts")
+        events.unregister("needs-retry.s3", unique_id=_RETRY_ID)
+        standard = register_retry_handler(client, max_attempts=attempts)
+        events.unregister("needs-retry.s3", unique_id=_RETRY_ID)
+        events.register(
+            "needs-retry.s3",
+            lambda **kwargs: self._needs_retry(standard.needs_retry, **kwargs),
+            unique_id=_RETRY_ID,
+        )
+        if cancel := self.cancel:
+            self._track_connections(client)
+            cancel.on_cancel(self.interrupt)
+
+    @property
+    def cancel(self) -> CancelToken | None:
+        return self._cancel() if self._cancel is not None else None
+
+    # -- events -------------------------------------------------------------------------
+
+    def _before_send(self, request: Any, event_name: str, **_: Any) -> None:
+        """Each attempt: refuse to start after a cancel or the deadline; cap its wait."""
+        context = request.context
+        now = self._clock()
+        if _STARTED not in context:
+            context[_STARTED] = now
+            budget = self.deadline if now < self._cancelled_at else AFTER_CANCEL_SECONDS
+            context[_DEADLINE] = now + min(self.deadline, budget)
+        self._check(context)
+        self._sending.started = context[_STARTED]
+        left = context[_DEADLINE] - now
+        if left <= 0:
+            raise self._timed_out(event_name, context)
+        if event_name.rsplit(".", 1)[-1] not in _LONG_OPERATIONS:
+            context["read_timeout"] = max(0.05, min(self.read_timeout, left))
+
+    def _needs_retry(self, standard: Callable[..., Any], **kwargs: Any) -> Any:
+        context = kwargs["request_dict"]["context"]
+        self._check(context)
+        delay = standard(**kwargs)
+        if delay is None or delay is False:
+            return delay
+        left = context.get(_DEADLINE, self._clock()) - self._clock()
+        if left <= 0:
+            raise self._timed_out(kwargs["operation"].name, context)
+        waited = min(float(delay), left)
+        cancel = self.cancel
+        if cancel is None:
+            time.sleep(waited)
+        elif cancel.wait(waited):
+            self._check(context)
+        return 0  # slept already; botocore sleeps what we return
+
+    def _check(self, context: dict[str, Any]) -> None:
+        if context.get(_STARTED, 0.0) <= self._cancelled_at <= self._clock():
+            raise CancelledSync()
+
+    def _timed_out(self, operation: str, context: dict[str, Any]) -> ConfigError:
+        name = operation.rsplit(".", 1)[-1]
+        seconds = context[_DEADLINE] - context[_STARTED]
+        return ConfigError(
+            f"the S3 endpoint {self.where} did not answer {name} within "
+            f"{seconds:g} s (request_deadline): check --endpoint-url and the network"
+        )
+
+    # -- connections --------------------------------------------------------------------
+
+    def _track_connections(self, client: Any) -> None:
+        # URLLib3Session hands this dict to its pool managers: pools made from now on use
+        # connection classes that report each socket they open.
+        pools = client._endpoint.http_session._pool_classes_by_scheme
+        for scheme, pool in list(pools.items()):
+            pools[scheme] = type(
+                pool.__name__, (pool,), {"ConnectionCls": self._connection_class(pool)}
+            )
+
+    def _connection_class(self, pool: Any) -> type:
+        guard = self
+
+        class Tracked(pool.ConnectionCls):  # type: ignore[name-defined,misc]
+            def connect(self) -> None:
+                super().connect()
+                guard._opened(self.sock)
+
+        return Tracked
+
+    def _opened(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+        if getattr(self._sending, "started", 0.0) <= self._cancelled_at <= self._clock():
+            _shut(sock)  # a call begun before the cancel connected while it ran
+
+    def interrupt(self) -> None:
+        """Shut every connection down: a thread blocked reading one gets EOF at once (idle
+        ones are replaced when next used)."""
+        with self._lock:
+            self._cancelled_at = min(self._cancelled_at, self._clock())
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop its SSL
+    # object under the thread that is reading from it. OSError: already closed.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
