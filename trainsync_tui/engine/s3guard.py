@@ -19,10 +19,12 @@ from trainsync_tui.engine.errors import CancelledSync, ConfigError
 _RETRY_ID = "retry-config-s3"
 _STARTED = "trainsync_started"
 _DEADLINE = "trainsync_deadline"
-# A call made after its run was cancelled is clean-up (aborting an upload, say): worth a
-# try, not worth keeping the user waiting on an endpoint that may be the reason for the
-# cancel.
-AFTER_CANCEL_SECONDS = 5.0
+# After a cancel only clean-up goes out (any other call is a worker that has not seen the
+# cancel yet): worth a try, as a healthy S3 answers in milliseconds, but not worth keeping
+# the user waiting past the second the README promises. An upload left unaborted is the
+# next run's clean-up.
+CLEAN_UP_OPERATIONS = frozenset({"AbortMultipartUpload"})
+AFTER_CANCEL_SECONDS = 1.0
 # Operations whose length depends on the bandwidth or on the size of the object (a body to
 # send, a download to stream, S3 assembling or copying a large object while it sends
 # keep-alive spaces): the deadline stops their retries, but an attempt that makes progress
@@ -42,8 +44,8 @@ _LONG_OPERATIONS = frozenset(
 class RequestGuard:
     """Attached to one client: each call ends at the deadline, and a cancel shuts down the
     client's connections, so every call begun before it ends at once with CancelledSync.
-    Calls begun after it (a run's clean-up, such as aborting its multipart upload) still go
-    out, under a short deadline: the endpoint may be the reason for the cancel."""
+    After it only clean-up calls (aborting a multipart upload) go out, under a short
+    deadline: the endpoint may be the reason for the cancel."""
 
     def __init__(
         self,
@@ -95,7 +97,10 @@ class RequestGuard:
         """Each attempt: refuse to start after a cancel or the deadline; cap its wait."""
         context = request.context
         now = self._clock()
+        operation = event_name.rsplit(".", 1)[-1]
         if _STARTED not in context:
+            if now >= self._cancelled_at and operation not in CLEAN_UP_OPERATIONS:
+                raise CancelledSync()
             context[_STARTED] = now
             budget = self.deadline if now < self._cancelled_at else AFTER_CANCEL_SECONDS
             context[_DEADLINE] = now + min(self.deadline, budget)
@@ -104,7 +109,7 @@ class RequestGuard:
         left = context[_DEADLINE] - now
         if left <= 0:
             raise self._timed_out(event_name, context)
-        if event_name.rsplit(".", 1)[-1] not in _LONG_OPERATIONS:
+        if operation not in _LONG_OPERATIONS:
             context["read_timeout"] = max(0.05, min(self.read_timeout, left))
 
     def _needs_retry(self, standard: Callable[..., Any], **kwargs: Any) -> Any:
