@@ -26,7 +26,7 @@ async def known_actor(rt: Runtime, name: str, actor_id: str) -> ActorLayout:
     """The actor's layout; 400 for a bad name or id (nothing touched), 404 when unknown."""
     layout = rt.engine.actor(name, actor_id)  # ActorNameError → 400
     try:
-        await rt.read(lambda: rt.engine.require_actor(layout))
+        await rt.cancellable(lambda cancel: rt.engine.require_actor(layout, cancel))
     except UnknownActorError as exc:
         raise ApiError(404, str(exc)) from None
     return layout
@@ -84,7 +84,7 @@ async def sync_history(request: web.Request) -> web.Response:
     if name is not None:
         rt.engine.actor(name, actor_id)  # 400 for a bad name or a mismatch
     # History outlives actors, so an actor with no folder left still shows its past syncs.
-    entries = await rt.read(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
+    entries = await rt.local(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
     if name is None:
         entries = [e for e in entries if actor_id_of(str(e.get("actor", ""))) == actor_id]
     return json_response(
@@ -96,7 +96,7 @@ async def list_actors(request: web.Request) -> web.Response:
     """GET /api/actors[?audit=0]: every actor, with its state counts unless audit=0."""
     rt = runtime(request)
     with_audit = query_flag(request.query, "audit", default=True)
-    names = await rt.read(rt.engine.actor_names)
+    names = await rt.cancellable(lambda cancel: rt.engine.actor_names(cancel=cancel))
     results: dict[str, dict[str, Any]] = {}
     try:
         async with asyncio.TaskGroup() as group:  # a configuration error cancels the others
@@ -112,7 +112,7 @@ async def _describe_actor(
 ) -> None:
     layout = rt.engine.actor(name)
     entry: dict[str, Any] = {"actor_name": name, "actor_id": layout.actor_id}
-    entry["syncing"] = await rt.read(lambda: rt.engine.lock_holder(layout))
+    entry["syncing"] = await rt.local(lambda: rt.engine.lock_holder(layout))
     results[name] = entry
     if not with_audit:
         return
