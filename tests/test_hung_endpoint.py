@@ -157,3 +157,24 @@ def test_a_cancel_interrupts_only_the_requests_of_its_own_run(
         threads["second"].join(5)
         engine.close()
     assert isinstance(outcome.get("second"), CancelledSync)
+
+
+def test_after_a_cancel_only_clean_up_reaches_s3_and_only_briefly(
+    silent: SilentEndpoint, tmp_path: Path
+) -> None:
+    settings = Settings(root=tmp_path, bucket="hung", endpoint_url=silent.url, region="us-east-1")
+    engine = Engine(settings)
+    token = CancelToken()
+    client = engine.client_for(token)
+    token.cancel()
+    try:
+        # A worker that has not seen the cancel yet: refused before it connects.
+        with pytest.raises(CancelledSync):
+            client.list_objects_v2(Bucket="hung")
+        assert silent.accepted == 0
+        # An upload's abort is tried, and given up after a second (not request_deadline).
+        with pytest.raises(ConfigError, match="did not answer AbortMultipartUpload within 1 s"):
+            client.abort_multipart_upload(Bucket="hung", Key="k", UploadId="u")
+        assert silent.accepted >= 1
+    finally:
+        engine.close()
