@@ -38,6 +38,10 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     request_deadline: float = 60.0
+    # `trainsync serve`/`web`: a client must send its request head (and, for the API, its
+    # body) within these seconds, or the connection is closed; idle keep-alive ends too.
+    header_timeout: float = 15.0
+    body_timeout: float = 30.0
 
     @property
     def actors_dir(self) -> Path:
@@ -95,6 +99,8 @@ _CONVERTERS: dict[str, Any] = {
     "connect_timeout": "seconds",
     "read_timeout": "seconds",
     "request_deadline": "seconds",
+    "header_timeout": "seconds",
+    "body_timeout": "seconds",
 }
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from aiohttp import web
 
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.paths import normalise
@@ -22,6 +25,20 @@ _CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
     "direction": (("up", "down", "both"), "both"),
 }
 FIELDS = ("actor_name", *_FLAGS, *_CHOICES, *_LISTS)
+
+
+async def read_body(request: web.Request, timeout: float) -> bytes:
+    """The whole body, or a 408 when it has not all arrived within `timeout` seconds (a
+    client that sends a byte a minute would otherwise hold the connection for ever)."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise ApiError(
+            408,
+            f"request body not received within {timeout:g} s (body_timeout); send it at once",
+            headers={"Connection": "close"},
+        ) from None
 
 
 @dataclass(frozen=True)

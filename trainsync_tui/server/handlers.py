@@ -13,7 +13,7 @@ from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan import Category, ConflictPolicy
 from trainsync_tui.engine.report import plan_to_json
-from trainsync_tui.server.body import parse_sync_body, query_flag
+from trainsync_tui.server.body import parse_sync_body, query_flag, read_body
 from trainsync_tui.server.errors import ApiError, json_response
 from trainsync_tui.server.runtime import Runtime, runtime
 from trainsync_tui.server.streaming import stream_sync, wants_ndjson
@@ -35,7 +35,8 @@ async def known_actor(rt: Runtime, name: str, actor_id: str) -> ActorLayout:
 async def comprehensive_sync(request: web.Request) -> web.StreamResponse:
     """POST /api/actors/{actorId}/training-data/comprehensive-sync."""
     rt = runtime(request)
-    sync_request = parse_sync_body(await request.read())
+    body = await read_body(request, rt.engine.settings.body_timeout)
+    sync_request = parse_sync_body(body)
     layout = await known_actor(rt, sync_request.actor_name, request.match_info["actorId"])
     options = sync_request.options
     if wants_ndjson(request):
