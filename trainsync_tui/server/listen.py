@@ -50,6 +50,7 @@ async def serve_app(
         # A refused request's unread body is drained this long, not aiohttp's 10 s.
         lingering_time=LINGER_SECONDS,
     )
+    setup_logging("aiohttp.server")  # its malformed-request errors: one line, no traceback
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
