@@ -1,4 +1,5 @@
-"""A loopback endpoint that accepts connections and never answers: a hung S3 server."""
+"""Loopback endpoints that never answer: one accepts connections and reads nothing (a hung
+S3 server), one never completes a connection (a host behind a dropping firewall)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 
 class SilentEndpoint:
@@ -60,3 +62,37 @@ def silent_endpoint() -> Iterator[SilentEndpoint]:
         yield endpoint
     finally:
         endpoint.stop()
+
+
+class DroppingEndpoint:
+    """A port whose SYNs go unanswered, as behind a firewall that drops packets: a listener
+    with a full accept queue (backlog 0, one connection in it) that never accepts."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._filling: list[socket.socket] = []
+        while True:  # Linux queues backlog + 1 connections, then drops SYNs
+            sock = socket.socket()
+            sock.settimeout(0.2)
+            try:
+                sock.connect(("127.0.0.1", self.port))
+            except TimeoutError:
+                sock.close()
+                break
+            self._filling.append(sock)
+
+    def connecting(self) -> int:
+        """How many sockets wait in SYN_SENT for this port (from /proc/net/tcp)."""
+        count = 0
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "02" and int(fields[2].split(":")[1], 16) == self.port:
+                count += 1
+        return count
+
+    def close(self) -> None:
+        for sock in self._filling:
+            sock.close()
+        self._listener.close()

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AWS_ENV
-from tests.silent_s3 import SilentEndpoint, silent_endpoint
+from tests.silent_s3 import DroppingEndpoint, SilentEndpoint, silent_endpoint
 from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings, load_settings
@@ -178,3 +179,37 @@ def test_after_a_cancel_only_clean_up_reaches_s3_and_only_briefly(
         assert silent.accepted >= 1
     finally:
         engine.close()
+
+
+def test_a_cancel_interrupts_a_connect_the_endpoint_never_completes(tmp_path: Path) -> None:
+    dropping = DroppingEndpoint()
+    settings = Settings(
+        root=tmp_path, bucket="hung", endpoint_url=dropping.url, region="us-east-1",
+        connect_timeout=60,
+    )
+    engine = Engine(settings)
+    token = CancelToken()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            engine.require_actor(engine.actor(ACTOR), token)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not dropping.connecting():  # the kernel's view: a SYN sent, no answer
+            assert time.monotonic() < deadline and thread.is_alive(), outcome
+            time.sleep(0.01)
+        token.cancel()
+        thread.join(5)  # before: connect_timeout (60 s here)
+        assert not thread.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], CancelledSync), outcome
+    finally:
+        token.cancel()
+        thread.join(70)
+        engine.close()
+        dropping.close()

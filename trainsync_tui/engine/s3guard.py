@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -156,9 +157,12 @@ class RequestGuard:
         guard = self
 
         class Tracked(pool.ConnectionCls):  # type: ignore[name-defined,misc]
+            def _new_conn(self) -> socket.socket:
+                return _new_connection(self, guard._opened)
+
             def connect(self) -> None:
                 super().connect()
-                guard._opened(self.sock)
+                guard._opened(self.sock)  # for TLS, the socket that wraps the first one
 
         return Tracked
 
@@ -183,3 +187,42 @@ def _shut(sock: socket.socket) -> None:
     # object under the thread that is reading from it. OSError: already closed.
     with contextlib.suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _new_connection(conn: Any, opened: Callable[[socket.socket], None]) -> socket.socket:
+    """urllib3's HTTPConnection._new_conn and create_connection, except that the socket is
+    reported before it connects: a cancel then interrupts a connect to a host that drops
+    packets (shutdown() wakes connect() at once; close() would not)."""
+    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+    from urllib3.util.connection import _set_socket_options, allowed_gai_family
+    from urllib3.util.timeout import _DEFAULT_TIMEOUT
+
+    host = conn._dns_host.strip("[]")
+    error: OSError | None = None
+    try:
+        for family, kind, proto, _name, address in socket.getaddrinfo(
+            host, conn.port, allowed_gai_family(), socket.SOCK_STREAM
+        ):
+            sock = socket.socket(family, kind, proto)
+            try:
+                _set_socket_options(sock, conn.socket_options)
+                if conn.timeout is not _DEFAULT_TIMEOUT:
+                    sock.settimeout(conn.timeout)
+                if conn.source_address:
+                    sock.bind(conn.source_address)
+                opened(sock)
+                sock.connect(address)
+                sys.audit("http.client.connect", conn, conn.host, conn.port)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+        raise error or OSError("getaddrinfo returns an empty list")
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    except TimeoutError as exc:
+        raise ConnectTimeoutError(
+            conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+        ) from exc
+    except OSError as exc:
+        raise NewConnectionError(conn, f"Failed to establish a new connection: {exc}") from exc
