@@ -78,7 +78,7 @@ def test_audit_against_a_silent_endpoint_fails_at_the_deadline_with_one_line(
     assert proc.returncode == 2, (out, err)
     lines = err.decode().strip().splitlines()
     assert lines[-1].startswith("trainsync: the S3 endpoint " + silent.url), lines
-    assert "did not answer ListObjectsV2 within 2 s (request_deadline)" in lines[-1]
+    assert "did not answer ListObjectsV2 within 2 s (request_deadline" in lines[-1]
     assert b"Traceback" not in err
     assert silent.accepted >= 2  # it retried within the deadline, then gave up
 

@@ -114,19 +114,22 @@ class RequestGuard:
             context["read_timeout"] = max(0.05, min(self.read_timeout, left))
 
     def _needs_retry(self, standard: Callable[..., Any], **kwargs: Any) -> Any:
+        """After each attempt. An answer that arrived stands, even after a cancel (the PUT
+        happened); an attempt cut by the cancel is a cancel, not a network error."""
         context = kwargs["request_dict"]["context"]
-        self._check(context)
+        if kwargs.get("caught_exception") is not None:
+            self._check(context)
         delay = standard(**kwargs)
         if delay is None or delay is False:
             return delay
+        self._check(context)
         left = context.get(_DEADLINE, self._clock()) - self._clock()
-        if left <= 0:
-            raise self._timed_out(kwargs["operation"].name, context)
-        waited = min(float(delay), left)
+        if left <= float(delay):  # the retry could not begin before the deadline
+            raise self._timed_out(kwargs["operation"].name, context, kwargs)
         cancel = self.cancel
         if cancel is None:
-            time.sleep(waited)
-        elif cancel.wait(waited):
+            time.sleep(delay)
+        elif cancel.wait(delay):
             self._check(context)
         return 0  # slept already; botocore sleeps what we return
 
@@ -134,12 +137,15 @@ class RequestGuard:
         if context.get(_STARTED, 0.0) <= self._cancelled_at <= self._clock():
             raise CancelledSync()
 
-    def _timed_out(self, operation: str, context: dict[str, Any]) -> ConfigError:
+    def _timed_out(
+        self, operation: str, context: dict[str, Any], attempt: dict[str, Any] | None = None
+    ) -> ConfigError:
         name = operation.rsplit(".", 1)[-1]
         seconds = context[_DEADLINE] - context[_STARTED]
         return ConfigError(
             f"the S3 endpoint {self.where} did not answer {name} within "
-            f"{seconds:g} s (request_deadline): check --endpoint-url and the network"
+            f"{seconds:g} s (request_deadline{_last_failure(attempt)}): check --endpoint-url "
+            "and the network"
         )
 
     # -- connections --------------------------------------------------------------------
@@ -180,6 +186,17 @@ class RequestGuard:
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+
+
+def _last_failure(attempt: dict[str, Any] | None) -> str:
+    """`; last attempt: …` naming what the last attempt got, when it got something."""
+    if not attempt:
+        return ""
+    if (exc := attempt.get("caught_exception")) is not None:
+        return f"; last attempt: {type(exc).__name__}"
+    response = attempt.get("response")
+    status = response[0].status_code if response and response[0] is not None else None
+    return f"; last attempt: HTTP {status}" if status else ""
 
 
 def _shut(sock: socket.socket) -> None:
