@@ -171,6 +171,7 @@ def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
         NoCredentialsError,
         PartialCredentialsError,
         ProfileNotFound,
+        ReadTimeoutError,
     )
 
     where = settings.endpoint_url or "AWS S3"
@@ -186,6 +187,11 @@ def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return ConfigError(
             f"cannot reach the S3 endpoint {where}: check --endpoint-url and the network"
+        )
+    if isinstance(exc, ReadTimeoutError):
+        return ConfigError(
+            f"the S3 endpoint {where} stopped answering (nothing for {settings.read_timeout:g} s, "
+            "read_timeout): check --endpoint-url and the network"
         )
     code = error_code(exc)
     if code == "NoSuchBucket":

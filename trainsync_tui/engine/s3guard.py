@@ -141,7 +141,7 @@ class RequestGuard:
         self, operation: str, context: dict[str, Any], attempt: dict[str, Any] | None = None
     ) -> ConfigError:
         name = operation.rsplit(".", 1)[-1]
-        seconds = context[_DEADLINE] - context[_STARTED]
+        seconds = context.get(_DEADLINE, 0.0) - context.get(_STARTED, 0.0) or self.deadline
         return ConfigError(
             f"the S3 endpoint {self.where} did not answer {name} within "
             f"{seconds:g} s (request_deadline{_last_failure(attempt)}): check --endpoint-url "
