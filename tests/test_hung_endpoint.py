@@ -107,9 +107,7 @@ def test_a_signal_stops_a_request_the_endpoint_never_answers(
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "nan", "soon", "3601"])
-def test_a_timeout_setting_must_be_a_positive_number_of_seconds(
-    tmp_path: Path, value: str
-) -> None:
+def test_a_timeout_setting_must_be_a_positive_number_of_seconds(tmp_path: Path, value: str) -> None:
     expected = f"TRAINSYNC_REQUEST_DEADLINE: request_deadline = '{value}'"
     with pytest.raises(ConfigError, match=expected):
         load_settings({"root": str(tmp_path)}, {"TRAINSYNC_REQUEST_DEADLINE": value})
@@ -184,7 +182,10 @@ def test_after_a_cancel_only_clean_up_reaches_s3_and_only_briefly(
 def test_a_cancel_interrupts_a_connect_the_endpoint_never_completes(tmp_path: Path) -> None:
     dropping = DroppingEndpoint()
     settings = Settings(
-        root=tmp_path, bucket="hung", endpoint_url=dropping.url, region="us-east-1",
+        root=tmp_path,
+        bucket="hung",
+        endpoint_url=dropping.url,
+        region="us-east-1",
         connect_timeout=60,
     )
     engine = Engine(settings)

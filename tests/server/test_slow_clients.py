@@ -26,7 +26,9 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     (root / "data" / "actors").mkdir(parents=True)
     port = free_port()
     env = subprocess_env(
-        tmp_path, TRAINSYNC_API_TOKEN=TOKEN, TRAINSYNC_HEADER_TIMEOUT="1",
+        tmp_path,
+        TRAINSYNC_API_TOKEN=TOKEN,
+        TRAINSYNC_HEADER_TIMEOUT="1",
         TRAINSYNC_BODY_TIMEOUT="1",
     )
     with silent_endpoint() as silent:  # never reached: nothing here gets past the body
@@ -87,5 +89,3 @@ def test_the_timeouts_are_settings(tmp_path: Path) -> None:
 
     settings = load_settings({"root": str(tmp_path)}, {})
     assert (settings.header_timeout, settings.body_timeout) == (2.0, 3.0)
-
-
