@@ -25,7 +25,12 @@ _CREDENTIAL_CODES = {
 class S3Clients:
     """An Engine's S3 clients: one shared, and one per CancelToken, whose cancel shuts that
     client's connections (a request blocked on a silent server ends at once) and only
-    those: the other runs of a server or of the app go on."""
+    those: the other runs of a server or of the app go on.
+
+    Event hooks registered on the shared client (tests and tools watch or disturb a run's
+    requests there) are registered on every run's client too, present and future."""
+
+    _REGISTER = ("register", "register_first", "register_last", "unregister")
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -35,6 +40,7 @@ class S3Clients:
         self._by_token: weakref.WeakKeyDictionary[CancelToken, Any] = (
             weakref.WeakKeyDictionary()
         )
+        self._hooks: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def get(self, cancel: CancelToken | None = None) -> Any:
         """The client for requests that `cancel` interrupts (the shared one for None)."""
@@ -42,12 +48,29 @@ class S3Clients:
             if cancel is None:
                 if self._shared is None:
                     self._shared = self._make(None)
+                    self._share_hooks(self._shared.meta.events)
                 return self._shared
             client = self._by_token.get(cancel)
             if client is None:
                 client = self._by_token[cancel] = self._make(cancel)
                 weakref.finalize(cancel, client.close)
+                for name, args, kwargs in self._hooks:
+                    getattr(client.meta.events, name)(*args, **kwargs)
             return client
+
+    def _share_hooks(self, events: Any) -> None:
+        for name in self._REGISTER:
+            original = getattr(events, name)
+
+            def forward(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+                with self._lock:
+                    self._hooks.append((_name, args, kw))
+                    runs = list(self._by_token.values())
+                for client in runs:
+                    getattr(client.meta.events, _name)(*args, **kw)
+                return _original(*args, **kw)
+
+            setattr(events, name, forward)
 
     def close(self) -> None:
         with self._lock:
