@@ -69,7 +69,7 @@ def run_sync_command(
 
     def job(token: CancelToken) -> None:
         if actor_name:
-            engine.require_actor(layouts[0])  # a typo must not "succeed" with nothing to do
+            engine.require_actor(layouts[0], token)  # a typo must not "succeed" with nothing to do
         for layout in layouts:
             if token.cancelled:
                 break
@@ -119,7 +119,7 @@ def run_audit_command(
 
     def job(token: CancelToken) -> None:
         if actor_name:
-            engine.require_actor(layouts[0])
+            engine.require_actor(layouts[0], token)
         for layout in layouts:
             try:
                 audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink)

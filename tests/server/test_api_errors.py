@@ -47,6 +47,21 @@ def known(world: World) -> World:
         (b'{"actor_name": "/tmp/0042_abs"}', 400, "actor name"),
         (b'{"actor_name": "0042_nul\\u0000x"}', 400, "actor name"),
         (b'{"actor_name": "0042_nobody_here"}', 404, "unknown actor"),
+        # Last one wins in json.loads: this ran a real sync (issue 14 item 9).
+        (
+            b'{"actor_name": "0042_european_30_male", "dry_run": true, "dry_run": false}',
+            400,
+            "duplicate field 'dry_run'",
+        ),
+        (b'{"actor_name": "0042_european_30_male", "paths": [{"a": 1, "a": 2}]}', 400, "'a'"),
+        # A 500 from a RecursionError before (issue 14 item 11), under the 64 KiB limit.
+        pytest.param(
+            b'{"actor_name": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", 400, "nested too deeply",
+            id="nested-lists",
+        ),
+        pytest.param(
+            b'{"x": ' * 9_000 + b"1" + b"}" * 9_000, 400, "nested too deeply", id="nested-objects"
+        ),
     ],
 )
 def test_bad_sync_requests_are_refused_and_touch_nothing(

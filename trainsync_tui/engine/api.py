@@ -32,7 +32,7 @@ from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning, list_actor_names
 from trainsync_tui.engine.report import SyncReport
-from trainsync_tui.engine.s3client import classify, make_client
+from trainsync_tui.engine.s3client import S3Clients, classify
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.tempfiles import remove_temp_files
@@ -73,7 +73,7 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.who = who
-        self._client: Any = None
+        self._clients = S3Clients(settings)
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
         self.throttle = Throttle(settings.bwlimit)  # all syncs' transfers; the app: set_rate
@@ -82,11 +82,12 @@ class Engine:
 
     @property
     def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self.settings.require_bucket()
-                self._client = make_client(self.settings)
-            return self._client
+        return self.client_for(None)
+
+    def client_for(self, cancel: CancelToken | None) -> Any:
+        """The S3 client of the run `cancel` belongs to: its cancel closes the connections."""
+        self.settings.require_bucket()
+        return self._clients.get(cancel)
 
     @property
     def cache(self) -> HashCache:
@@ -96,6 +97,7 @@ class Engine:
             return self._cache
 
     def close(self) -> None:
+        self._clients.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -114,31 +116,36 @@ class Engine:
         """Every actor with a folder under data/actors/, by NFC name, sorted (no S3 request)."""
         return sorted(local_actor_folders(self.settings.actors_dir))
 
-    def actor_names(self, *, on_skip: Callable[[str], None] | None = None) -> list[str]:
+    def actor_names(
+        self,
+        *,
+        on_skip: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[str]:
         """Every actor with a local folder or an S3 prefix, sorted; `on_skip` gets a line per
         S3 folder left out for its name, so a caller can tell the user which and why."""
         bucket = self.settings.require_bucket()
         try:
-            found = list_actor_names(self.client, bucket, self.settings.actors_prefix)
+            found = list_actor_names(self.client_for(cancel), bucket, self.settings.actors_prefix)
         except Exception as exc:
             raise classify(exc, self.settings) from None
         return every_actor(self.settings, found, on_skip)
 
-    def actor_exists(self, layout: ActorLayout) -> bool:
+    def actor_exists(self, layout: ActorLayout, cancel: CancelToken | None = None) -> bool:
         if layout.actor_dir.is_dir():
             return True
-        layout = spelt_in_s3(self.client, self.settings, layout)
+        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
         try:
-            page = self.client.list_objects_v2(
+            page = self.client_for(cancel).list_objects_v2(
                 Bucket=self.settings.require_bucket(), Prefix=layout.prefix, MaxKeys=1
             )
         except Exception as exc:
             raise classify(exc, self.settings) from None
         return bool(page.get("KeyCount") or page.get("Contents"))
 
-    def require_actor(self, layout: ActorLayout) -> None:
+    def require_actor(self, layout: ActorLayout, cancel: CancelToken | None = None) -> None:
         """Raise UnknownActorError unless the actor has a local folder or objects in S3."""
-        if not self.actor_exists(layout):
+        if not self.actor_exists(layout, cancel):
             raise UnknownActorError(
                 f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
                 f"{self.settings.root} and nothing under "
@@ -169,11 +176,11 @@ class Engine:
         audit must show every local MD5.
         """
         bucket = self.settings.require_bucket()
-        layout = spelt_in_s3(self.client, self.settings, layout)
+        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
         try:
             return run_audit(
                 layout,
-                self.client,
+                self.client_for(cancel),
                 bucket,
                 self.cache,
                 concurrency=self.settings.concurrency,
@@ -247,7 +254,7 @@ class Engine:
     ) -> None:
         from trainsync_tui.engine.errors import ManifestError
 
-        layout = spelt_in_s3(self.client, self.settings, layout)
+        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
         if options.bwlimit is not None:
             self.throttle.set_rate(options.bwlimit)
         if not options.dry_run:
@@ -286,8 +293,9 @@ class Engine:
             return
         n = len(plan.actions)
         sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
+        client = self.client_for(cancel)
         transfers = Transfers(
-            self.client,
+            client,
             self.settings.require_bucket(),
             threshold=self.settings.multipart_threshold,
             chunksize=self.settings.multipart_chunksize,
@@ -308,7 +316,7 @@ class Engine:
                 sink=sink,
                 now_iso=self.now_iso,
                 stamp=self._stamp(),
-                versioned=bucket_versioning(self.client, self.settings.require_bucket()),
+                versioned=bucket_versioning(client, self.settings.require_bucket()),
             )
             executor.run(plan, report)
         finally:

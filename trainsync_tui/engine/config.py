@@ -39,6 +39,15 @@ class Settings:
     stale_upload_days: float = 7.0
     # rclone's --bwlimit form (engine/bandwidth.py); None is no limit.
     bwlimit: str | None = None
+    # Seconds. A silent S3 endpoint fails a request after request_deadline, not after
+    # botocore's 60 s read timeout times 6 attempts; cancel interrupts it at once anyway.
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    request_deadline: float = 60.0
+    # `trainsync serve`/`web`: a client must send its request head (and, for the API, its
+    # body) within these seconds, or the connection is closed; idle keep-alive ends too.
+    header_timeout: float = 15.0
+    body_timeout: float = 30.0
 
     @property
     def actors_dir(self) -> Path:
@@ -95,6 +104,11 @@ _CONVERTERS: dict[str, Any] = {
     "cache_dir": Path,
     "stale_upload_days": float,
     "bwlimit": "bwlimit",
+    "connect_timeout": "seconds",
+    "read_timeout": "seconds",
+    "request_deadline": "seconds",
+    "header_timeout": "seconds",
+    "body_timeout": "seconds",
 }
 
 
@@ -144,6 +158,11 @@ def _convert(name: str, value: Any, where: str) -> Any:
                 return parse_bwlimit(str(value)).text
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
+        if kind == "seconds":
+            seconds = float(value)
+            if isinstance(value, bool) or not 0 < seconds <= 3600:
+                raise ValueError
+            return seconds
         if kind is int and isinstance(value, bool):
             raise ValueError
         return kind(value)

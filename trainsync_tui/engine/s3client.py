@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from datetime import datetime
 from typing import Any
 
+from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, redact
+from trainsync_tui.engine.s3guard import RequestGuard
 
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
@@ -18,25 +22,102 @@ _CREDENTIAL_CODES = {
 }
 
 
-def make_client(settings: Settings) -> Any:
-    """A thread-safe S3 client sized for the configured concurrency."""
+class S3Clients:
+    """An Engine's S3 clients: one shared, and one per CancelToken, whose cancel shuts that
+    client's connections (a request blocked on a silent server ends at once) and only
+    those: the other runs of a server or of the app go on.
+
+    Event hooks registered on the shared client (tests and tools watch or disturb a run's
+    requests there) are registered on every run's client too, present and future."""
+
+    _REGISTER = ("register", "register_first", "register_last", "unregister")
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._shared: Any = None
+        self._by_token: weakref.WeakKeyDictionary[CancelToken, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._hooks: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def get(self, cancel: CancelToken | None = None) -> Any:
+        """The client for requests that `cancel` interrupts (the shared one for None)."""
+        with self._lock:
+            if cancel is None:
+                if self._shared is None:
+                    self._shared = self._make(None)
+                    self._share_hooks(self._shared.meta.events)
+                return self._shared
+            client = self._by_token.get(cancel)
+            if client is None:
+                client = self._by_token[cancel] = self._make(cancel)
+                weakref.finalize(cancel, client.close)
+                for name, args, kwargs in self._hooks:
+                    getattr(client.meta.events, name)(*args, **kwargs)
+            return client
+
+    def _share_hooks(self, events: Any) -> None:
+        for name in self._REGISTER:
+            original = getattr(events, name)
+
+            def forward(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+                with self._lock:
+                    self._hooks.append((_name, args, kw))
+                    runs = list(self._by_token.values())
+                for client in runs:
+                    getattr(client.meta.events, _name)(*args, **kw)
+                return _original(*args, **kw)
+
+            setattr(events, name, forward)
+
+    def close(self) -> None:
+        with self._lock:
+            clients = [self._shared, *self._by_token.values()]
+        for client in clients:
+            if client is not None:
+                client.close()
+
+    def _make(self, cancel: CancelToken | None) -> Any:
+        # A boto3 session is not thread-safe: clients are made one at a time (under _lock).
+        if self._session is None:
+            self._session = new_session(self.settings)
+        return make_client(self.settings, cancel, session=self._session)
+
+
+def new_session(settings: Settings) -> Any:
     import boto3
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
     try:
         session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
-        # Keep timestamps as the text S3 sent (what the AWS CLI does for `s3 ls`): dateutil
-        # parsing every LastModified was a third of a no-op audit's time holding the GIL.
-        # remote.epoch() turns the few we use into seconds.
-        session._session.get_component("response_parser_factory").set_parser_defaults(
-            timestamp_parser=_keep_text
-        )
+    except BotoCoreError as exc:
+        raise ConfigError(f"cannot set up the S3 client: {exc}") from None
+    # Keep timestamps as the text S3 sent (what the AWS CLI does for `s3 ls`): dateutil
+    # parsing every LastModified was a third of a no-op audit's time holding the GIL.
+    # remote.epoch() turns the few we use into seconds.
+    session._session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=_keep_text
+    )
+    return session
+
+
+def make_client(
+    settings: Settings, cancel: CancelToken | None = None, *, session: Any = None
+) -> Any:
+    """A thread-safe S3 client sized for the configured concurrency; its requests end at
+    settings.request_deadline, and at once when `cancel` is cancelled."""
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    session = session or new_session(settings)
+    try:
         config = Config(
             max_pool_connections=settings.concurrency * 2 + 4,
             retries={"mode": "standard", "max_attempts": 6},
-            connect_timeout=10,
-            read_timeout=60,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
             tcp_keepalive=True,
             # We send Content-MD5 ourselves and verify ETags end to end; CRC32 on top costs
             # CPU and some S3-compatible servers reject it.
@@ -45,9 +126,16 @@ def make_client(settings: Settings) -> Any:
             s3=_s3_options(settings),
             user_agent_extra="trainsync",
         )
-        return session.client("s3", endpoint_url=settings.endpoint_url, config=config)
+        client = session.client("s3", endpoint_url=settings.endpoint_url, config=config)
     except BotoCoreError as exc:
         raise ConfigError(f"cannot set up the S3 client: {exc}") from None
+    RequestGuard(
+        where=settings.endpoint_url or "AWS S3",
+        deadline=settings.request_deadline,
+        read_timeout=settings.read_timeout,
+        cancel=cancel,
+    ).attach(client)
+    return client
 
 
 def _s3_options(settings: Settings) -> dict[str, Any]:
@@ -106,6 +194,7 @@ def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
         NoCredentialsError,
         PartialCredentialsError,
         ProfileNotFound,
+        ReadTimeoutError,
     )
 
     where = settings.endpoint_url or "AWS S3"
@@ -121,6 +210,11 @@ def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return ConfigError(
             f"cannot reach the S3 endpoint {where}: check --endpoint-url and the network"
+        )
+    if isinstance(exc, ReadTimeoutError):
+        return ConfigError(
+            f"the S3 endpoint {where} stopped answering (nothing for {settings.read_timeout:g} s, "
+            "read_timeout): check --endpoint-url and the network"
         )
     code = error_code(exc)
     if code == "NoSuchBucket":

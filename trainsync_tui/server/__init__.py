@@ -47,6 +47,14 @@ def run_server(settings: Settings, host: str, port: int, token: str | None) -> i
         )
 
     asyncio.run(
-        serve_app(app, host, port, name="serve", banner=banner, shutdown_seconds=SHUTDOWN_SECONDS)
+        serve_app(
+            app,
+            host,
+            port,
+            name="serve",
+            banner=banner,
+            shutdown_seconds=SHUTDOWN_SECONDS,
+            header_timeout=settings.header_timeout,
+        )
     )
     return 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from aiohttp import web
 
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.paths import normalise
@@ -24,6 +27,20 @@ _CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
 FIELDS = ("actor_name", *_FLAGS, *_CHOICES, *_LISTS, "bwlimit")
 
 
+async def read_body(request: web.Request, timeout: float) -> bytes:
+    """The whole body, or a 408 when it has not all arrived within `timeout` seconds (a
+    client that sends a byte a minute would otherwise hold the connection for ever)."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise ApiError(
+            408,
+            f"request body not received within {timeout:g} s (body_timeout); send it at once",
+            headers={"Connection": "close"},
+        ) from None
+
+
 @dataclass(frozen=True)
 class SyncRequest:
     actor_name: str
@@ -35,9 +52,13 @@ def parse_sync_body(raw: bytes) -> SyncRequest:
     if not raw.strip():
         raise ApiError(400, 'empty body: send {"actor_name": "<actor folder name>"}')
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_refuse_duplicates)
     except UnicodeDecodeError:
         raise ApiError(400, "request body is not UTF-8 JSON") from None
+    except RecursionError:
+        raise ApiError(
+            400, 'request body nested too deeply: send one flat object {"actor_name": …}'
+        ) from None
     except json.JSONDecodeError as exc:
         raise ApiError(
             400, f"request body is not valid JSON ({exc.msg} at line {exc.lineno} "
@@ -54,6 +75,17 @@ def parse_sync_body(raw: bytes) -> SyncRequest:
     if not isinstance(name, str):
         raise ApiError(400, f'"actor_name" must be a string, not {_kind(name)}')
     return SyncRequest(name, _options(data))
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads keeps the last of two equal keys: {"dry_run": true, "dry_run": false}
+    would run a real sync. Which one the client meant is unknowable, so refuse."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ApiError(400, f"duplicate field {key!r} in the request body: send it once")
+        data[key] = value
+    return data
 
 
 def _options(data: Mapping[str, Any]) -> SyncOptions:

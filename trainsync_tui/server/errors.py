@@ -17,6 +17,7 @@ from trainsync_tui.engine.errors import (
     ManifestError,
     TrainsyncError,
 )
+from trainsync_tui.server.accesslog import escaped
 
 log = logging.getLogger("trainsync.serve")
 
@@ -104,11 +105,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except json.JSONDecodeError as exc:
         return error_response(400, f"request body is not valid JSON ({exc.msg})")
     except OSError as exc:
-        log.error("%s %s: %s", request.method, request.path, exc)
+        log.error("%s %s: %s", request.method, escaped(request.path), exc)
         where = f"{exc.filename}: " if exc.filename else ""
         return error_response(500, f"{where}{exc.strerror or type(exc).__name__}")
     except Exception as exc:
         # A bug: one line to the client and the log; the type says where to look.
-        log.error("%s %s: unexpected %s: %s", request.method, request.path,
+        log.error("%s %s: unexpected %s: %s", request.method, escaped(request.path),
                   type(exc).__name__, one_line(str(exc)))
         return error_response(500, f"internal error ({type(exc).__name__}); see the server log")

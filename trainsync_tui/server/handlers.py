@@ -13,7 +13,7 @@ from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan import Category, ConflictPolicy
 from trainsync_tui.engine.report import plan_to_json
-from trainsync_tui.server.body import parse_sync_body, query_flag
+from trainsync_tui.server.body import parse_sync_body, query_flag, read_body
 from trainsync_tui.server.errors import ApiError, json_response
 from trainsync_tui.server.runtime import Runtime, runtime
 from trainsync_tui.server.streaming import stream_sync, wants_ndjson
@@ -26,7 +26,7 @@ async def known_actor(rt: Runtime, name: str, actor_id: str) -> ActorLayout:
     """The actor's layout; 400 for a bad name or id (nothing touched), 404 when unknown."""
     layout = rt.engine.actor(name, actor_id)  # ActorNameError → 400
     try:
-        await rt.read(lambda: rt.engine.require_actor(layout))
+        await rt.cancellable(lambda cancel: rt.engine.require_actor(layout, cancel))
     except UnknownActorError as exc:
         raise ApiError(404, str(exc)) from None
     return layout
@@ -35,7 +35,8 @@ async def known_actor(rt: Runtime, name: str, actor_id: str) -> ActorLayout:
 async def comprehensive_sync(request: web.Request) -> web.StreamResponse:
     """POST /api/actors/{actorId}/training-data/comprehensive-sync."""
     rt = runtime(request)
-    sync_request = parse_sync_body(await request.read())
+    body = await read_body(request, rt.engine.settings.body_timeout)
+    sync_request = parse_sync_body(body)
     layout = await known_actor(rt, sync_request.actor_name, request.match_info["actorId"])
     options = sync_request.options
     if wants_ndjson(request):
@@ -84,7 +85,7 @@ async def sync_history(request: web.Request) -> web.Response:
     if name is not None:
         rt.engine.actor(name, actor_id)  # 400 for a bad name or a mismatch
     # History outlives actors, so an actor with no folder left still shows its past syncs.
-    entries = await rt.read(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
+    entries = await rt.local(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
     if name is None:
         entries = [e for e in entries if actor_id_of(str(e.get("actor", ""))) == actor_id]
     return json_response(
@@ -96,7 +97,7 @@ async def list_actors(request: web.Request) -> web.Response:
     """GET /api/actors[?audit=0]: every actor, with its state counts unless audit=0."""
     rt = runtime(request)
     with_audit = query_flag(request.query, "audit", default=True)
-    names = await rt.read(rt.engine.actor_names)
+    names = await rt.cancellable(lambda cancel: rt.engine.actor_names(cancel=cancel))
     results: dict[str, dict[str, Any]] = {}
     try:
         async with asyncio.TaskGroup() as group:  # a configuration error cancels the others
@@ -112,7 +113,7 @@ async def _describe_actor(
 ) -> None:
     layout = rt.engine.actor(name)
     entry: dict[str, Any] = {"actor_name": name, "actor_id": layout.actor_id}
-    entry["syncing"] = await rt.read(lambda: rt.engine.lock_holder(layout))
+    entry["syncing"] = await rt.local(lambda: rt.engine.lock_holder(layout))
     results[name] = entry
     if not with_audit:
         return
