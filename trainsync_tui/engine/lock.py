@@ -1,4 +1,5 @@
-"""One sync per actor at a time, across the CLI, the app and the API (an flock per actor)."""
+"""One sync per actor at a time: across the CLI, the app and the API of one root (an flock per
+actor), and across servers sharing the bucket (the S3 lease, lease.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import LockBusyError
+from trainsync_tui.engine.events import EventSink
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.lease import actor_lease
 
 
 def _describe_holder(path: Path) -> str:
@@ -81,3 +87,22 @@ def lock_holder(state_dir: Path, actor_name: str) -> str | None:
         return None
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def sync_guard(
+    settings: Settings,
+    client: Callable[[], Any],
+    layout: ActorLayout,
+    who: str,
+    wait: bool,
+    cancel: CancelToken,
+    sink: EventSink,
+) -> Iterator[None]:
+    """The actor's flock on this root, then its lease in S3 (so the flock decides among the runs
+    of one root and only one of them asks S3). Busy → LockBusyError naming the holder."""
+    with (
+        actor_lock(settings.state_dir, layout.name, who, wait=wait, cancel=cancel),
+        actor_lease(settings, client, layout, who=who, wait=wait, cancel=cancel, sink=sink),
+    ):
+        yield

@@ -1,0 +1,410 @@
+"""One sync per actor across machines: a lease object in S3, taken with conditional writes.
+
+The local flock (lock.py) keeps two runs on one root apart; two training servers sharing a
+bucket need a lock both can see. The lease is a small JSON object beside the actor's prefix
+(`actors/<name>/training_data.trainsync-lease.json` for the default template): outside the
+prefix the actor's scan lists, inside the actor's folder so `--all` finds no new folder.
+
+- Taken with `If-None-Match: *` (only one creator wins), renewed by a thread with `If-Match`
+  on its ETag, taken over only once expired (again `If-Match`, so of two servers taking over
+  at once one wins), and deleted at the end with `If-Match` where the server supports it.
+- Expiry is judged on S3's clock (the object's LastModified + its TTL against the Date of
+  S3's reply), so the two servers' clocks need not agree.
+- A server that refuses the conditions (NotImplemented) or ignores them (found by a second
+  `If-None-Match: *` PUT that must fail) gets one warning per process: the lease is then
+  kept by read-then-write, which stops a second server that starts later but not two that
+  start in the same instant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import (
+    CancelledSync,
+    LeaseLostError,
+    LockBusyError,
+    TrainsyncError,
+)
+from trainsync_tui.engine.events import EventSink, Message
+from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.s3client import classify, describe, epoch, error_code
+
+LEASE_SUFFIX = ".trainsync-lease.json"
+DEFAULT_TTL = 60.0
+_POLL_SECONDS = 1.0
+# The answers of a server that will not apply a condition (S3 says 501 NotImplemented).
+_REFUSED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
+# Another writer got there first: 412, or AWS's 409 for two conditional writes at once.
+_LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+
+# Per (endpoint, bucket): why conditional writes cannot be trusted there; warned once.
+_UNSUPPORTED: dict[tuple[str, str], str] = {}
+# Per (endpoint, bucket): a second If-None-Match create was refused once; no need to ask again.
+_CHECKED: set[tuple[str, str]] = set()
+_WARNED: set[tuple[str, str]] = set()
+_STATE_LOCK = threading.Lock()
+
+Warn = Callable[[str], None]
+
+
+def lease_key(prefix: str) -> str:
+    """Where an actor's lease lives: beside its prefix, never inside what a scan lists."""
+    return prefix.rstrip("/") + LEASE_SUFFIX
+
+
+@dataclass(frozen=True)
+class Found:
+    """A lease read from S3: whose, its ETag and whether S3's clock says it has expired."""
+
+    etag: str
+    info: dict[str, Any]
+    expired: bool
+
+    def describe(self) -> str:
+        holder = self.info.get("holder") or "an unknown holder"
+        pid = self.info.get("pid")
+        until = self.info.get("expires")
+        text = f"{holder}" + (f" (pid {pid})" if pid else "")
+        return text + (f", lease until {until}" if until else "")
+
+
+class Lease:
+    """The lease on one actor for one run; `acquire`, then `release` (renewed in between)."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        actor: str,
+        *,
+        endpoint: str | None,
+        who: str = "trainsync",
+        ttl: float = DEFAULT_TTL,
+        cancel: CancelToken | None = None,
+        warn: Warn = lambda _: None,
+        waiting: Warn = lambda _: None,
+    ) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.actor = actor
+        self.ttl = ttl
+        self.cancel = cancel or CancelToken()
+        self.warn = warn
+        self.waiting = waiting
+        self.server = (endpoint or "AWS S3", bucket)
+        self.token = uuid.uuid4().hex
+        self.holder = f"{_user()}@{socket.gethostname()}"
+        self.who = who
+        self.etag: str | None = None
+        self.lost: str | None = None
+        self.took_over: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._renewed_at = 0.0
+        self._last_seen: Found | None = None
+
+    # -- the body --------------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        now = time.time()
+        stamp = lambda t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+        return json.dumps(
+            {
+                "trainsync_lease": 1,
+                "actor": self.actor,
+                "holder": self.holder,
+                "pid": os.getpid(),
+                "who": self.who,
+                "token": self.token,
+                "renewed": stamp(now),
+                "expires": stamp(now + self.ttl),
+                "ttl_s": self.ttl,
+            }
+        ).encode()
+
+    def _put(self, **condition: str) -> str:
+        reply = self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key,
+            Body=self._body(),
+            ContentType="application/json",
+            **condition,
+        )
+        return str(reply.get("ETag", ""))
+
+    def _read(self) -> Found | None:
+        try:
+            reply = self.client.get_object(Bucket=self.bucket, Key=self.key)
+            raw = reply["Body"].read()
+        except Exception as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
+        try:
+            info = json.loads(raw)
+            if not isinstance(info, dict):
+                raise ValueError
+        except ValueError:
+            info = {}  # not ours to read: it still expires after the default TTL
+        try:
+            ttl = float(info.get("ttl_s", DEFAULT_TTL))
+        except (TypeError, ValueError):
+            ttl = DEFAULT_TTL
+        headers = reply.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        server_now = _header_time(headers.get("date")) or time.time()
+        expired = server_now >= epoch(reply.get("LastModified")) + ttl
+        return Found(str(reply.get("ETag", "")), info, expired)
+
+    # -- taking it -------------------------------------------------------------------------
+
+    @property
+    def conditional(self) -> bool:
+        with _STATE_LOCK:
+            return self.server not in _UNSUPPORTED
+
+    def _unsupported(self, why: str) -> None:
+        with _STATE_LOCK:
+            _UNSUPPORTED.setdefault(self.server, why)
+            first = self.server not in _WARNED
+            _WARNED.add(self.server)
+        if first:
+            where = f"{self.server[0]} (bucket {self.bucket})"
+            self.warn(
+                f"S3 at {where} {why}: the lease that keeps two servers from syncing one "
+                "actor at once is kept by read-then-write there, which two servers starting "
+                "in the same instant can both pass"
+            )
+
+    def acquire(self, *, wait: bool) -> None:
+        """Take the lease, or raise LockBusyError naming its holder (or wait for it)."""
+        said = None
+        while True:
+            self.cancel.raise_if_cancelled()
+            if self._try_take():
+                if self.etag is None:
+                    return  # no lease could be written (warned): nothing to renew
+                self._renewed_at = time.monotonic()
+                self._thread = threading.Thread(
+                    target=self._renew_loop, name=f"lease {self.actor}", daemon=True
+                )
+                self._thread.start()
+                return
+            found = self._last_seen
+            if found is None:
+                continue  # released between our write and our read: try again at once
+            if not wait:
+                raise LockBusyError(
+                    f"{self.actor} is already being synced by {found.describe()} "
+                    f"(lease s3://{self.bucket}/{self.key}); wait for it to finish "
+                    "(or pass --wait)",
+                    found.describe(),
+                )
+            if said != found.describe():
+                said = found.describe()
+                self.waiting(f"waiting for the S3 lease held by {said}")
+            if self.cancel.wait(_POLL_SECONDS):
+                self.cancel.raise_if_cancelled()
+
+    def _try_take(self) -> bool:
+        """One attempt: create, or take over an expired lease. Leaves what blocked us."""
+        self._last_seen = None
+        if self.conditional:
+            try:
+                self.etag = self._put(IfNoneMatch="*")
+                self._check_conditions_applied()
+                return True
+            except Exception as exc:
+                code = error_code(exc)
+                if code in ("AccessDenied", "403"):
+                    self._no_lease(exc)
+                    return True
+                if code in _REFUSED:
+                    self._unsupported(f"refuses conditional writes ({describe(exc)})")
+                elif code not in _LOST_RACE:
+                    raise
+        found = self._read()
+        if found is None:
+            return not self.conditional and self._take_unconditionally()
+        if not found.expired and found.info.get("token") != self.token:
+            self._last_seen = found
+            return False
+        if not self.conditional:
+            return self._take_unconditionally()
+        try:
+            self.etag = self._put(IfMatch=found.etag)
+        except Exception as exc:
+            if error_code(exc) in _LOST_RACE or error_code(exc) in ("NoSuchKey", "404"):
+                return False  # another server took it over first, or it was released
+            raise
+        self.took_over = found.describe()
+        self._check_conditions_applied()
+        return True
+
+    def _check_conditions_applied(self) -> None:
+        """A second create must fail; where it succeeds the server ignores If-None-Match."""
+        with _STATE_LOCK:
+            if self.server in _UNSUPPORTED or self.server in _CHECKED:
+                return
+        try:
+            self.etag = self._put(IfNoneMatch="*")
+        except Exception as exc:
+            if error_code(exc) in _LOST_RACE:
+                with _STATE_LOCK:
+                    _CHECKED.add(self.server)
+                return
+            raise
+        self._unsupported("ignores If-None-Match (a second conditional create succeeded)")
+
+    def _no_lease(self, exc: BaseException) -> None:
+        # Read-only credentials can still download: the run goes on, unprotected, and says so.
+        self.warn(
+            f"cannot write the S3 lease s3://{self.bucket}/{self.key} ({describe(exc)}): "
+            "another server syncing this actor at the same time would not be stopped"
+        )
+        self.etag = None
+
+    def _take_unconditionally(self) -> bool:
+        self.etag = self._put()
+        return True
+
+    # -- keeping it ------------------------------------------------------------------------
+
+    def _renew_loop(self) -> None:
+        interval = self.ttl / 3
+        while not self._stop.wait(interval):
+            try:
+                self._renew()
+                self._renewed_at = time.monotonic()
+            except LeaseLostError as exc:
+                self._lose(str(exc))
+                return
+            except Exception:
+                # A network blip: try again next round, unless the lease has run out meanwhile.
+                if time.monotonic() - self._renewed_at >= self.ttl:
+                    self._lose(
+                        f"{self.actor}: the S3 lease could not be renewed for {self.ttl:.0f} s, "
+                        "so another server may now sync this actor; this run stopped"
+                    )
+                    return
+
+    def _renew(self) -> None:
+        if self.conditional:
+            try:
+                self.etag = self._put(IfMatch=self.etag or "")
+                return
+            except Exception as exc:
+                if error_code(exc) not in _LOST_RACE and error_code(exc) not in ("NoSuchKey",):
+                    raise
+        else:
+            found = self._read()
+            if found is not None and found.info.get("token") == self.token:
+                self.etag = self._put()
+                return
+        raise LeaseLostError(
+            f"{self.actor}: another server took over this run's S3 lease "
+            f"(s3://{self.bucket}/{self.key}); this run stopped"
+        )
+
+    def _lose(self, message: str) -> None:
+        self.lost = message
+        self.cancel.cancel()
+
+    # -- giving it back --------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Stop renewing and delete the lease if it is still ours (a failure only waits out the
+        TTL, so it is swallowed)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.lost or self.etag is None:
+            return
+        with contextlib.suppress(Exception):
+            if self.conditional:
+                try:
+                    self.client.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=self.etag)
+                    return
+                except Exception as exc:
+                    if error_code(exc) not in _REFUSED:
+                        return  # 412: no longer ours; leave it
+            found = self._read()
+            if found is not None and found.info.get("token") == self.token:
+                self.client.delete_object(Bucket=self.bucket, Key=self.key)
+
+
+@contextlib.contextmanager
+def actor_lease(
+    settings: Settings,
+    client: Callable[[], Any],
+    layout: ActorLayout,
+    *,
+    who: str,
+    wait: bool,
+    cancel: CancelToken,
+    sink: EventSink,
+    ttl: float = DEFAULT_TTL,
+) -> Iterator[Lease]:
+    """Hold the actor's S3 lease for the block (beside the local flock, taken after it).
+
+    Raises LockBusyError naming the holder, a classified S3 error, or LeaseLostError at the
+    end when another server took the lease over meanwhile.
+    """
+
+    def warn(text: str) -> None:
+        sink(Message(layout.name, "warning", text))
+
+    lease = Lease(
+        client(), settings.require_bucket(), lease_key(layout.prefix), layout.name,
+        endpoint=settings.endpoint_url, who=who, ttl=ttl, cancel=cancel, warn=warn,
+        waiting=lambda text: sink(Message(layout.name, "info", text)),
+    )  # fmt: skip
+    try:
+        lease.acquire(wait=wait)
+    except TrainsyncError:
+        raise
+    except Exception as exc:
+        raise classify(exc, settings) from None
+    if lease.took_over:
+        warn(f"took over the expired S3 lease of {lease.took_over}")
+    try:
+        yield lease
+    except CancelledSync:
+        if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
+            raise
+    finally:
+        lease.release()
+    if lease.lost:
+        raise LeaseLostError(lease.lost)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid{os.getuid()}"
+
+
+def _header_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
