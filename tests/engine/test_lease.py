@@ -244,3 +244,20 @@ def test_a_run_that_ends_with_an_engine_close_leaves_no_lease(world: World) -> N
     report = sync(world)
     assert report.errors == []
     assert world.s3_keys() == [world.key(ACTOR, "a.bin")]
+
+
+def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: World) -> None:
+    # Holding this root's flock, a live lease naming this root can only be a dead run's.
+    from trainsync_tui.engine.lock import _machine
+
+    root = f"{_machine()}:{world.settings.state_dir.resolve()}"
+    left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "root": root}
+    world.s3.put_object(Bucket=world.bucket, Key=the_lease_key(world), Body=json.dumps(left))
+    world.put_local(ACTOR, "a.bin", b"data")
+    messages: list[str] = []
+
+    report = sync(world, sink=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
+
+    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert any("left by a run on this root that ended without releasing it" in m for m in messages)
+    assert the_lease_key(world) not in world.s3_keys()

@@ -18,31 +18,28 @@ prefix the actor's scan lists, inside the actor's folder so `--all` finds no new
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import getpass
+import hashlib
 import json
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
-    CancelledSync,
     LeaseLostError,
     LockBusyError,
-    TrainsyncError,
 )
-from trainsync_tui.engine.events import EventSink, Message
-from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.s3client import classify, describe, epoch, error_code
+from trainsync_tui.engine.s3client import describe, epoch, error_code
 
 LEASE_SUFFIX = ".trainsync-lease.json"
 DEFAULT_TTL = 60.0
@@ -99,6 +96,7 @@ class Lease:
         cancel: CancelToken | None = None,
         warn: Warn = lambda _: None,
         waiting: Warn = lambda _: None,
+        root: str | None = None,
     ) -> None:
         self.client = client
         self.bucket = bucket
@@ -112,6 +110,9 @@ class Lease:
         self.token = uuid.uuid4().hex
         self.holder = f"{_user()}@{socket.gethostname()}"
         self.who = who
+        # Which root on which machine: a lease of our own root that we find while holding the
+        # root's flock was left by a run that died (kill -9), not by a live one.
+        self.root = root
         self.etag: str | None = None
         self.lost: str | None = None
         self.took_over: str | None = None
@@ -133,6 +134,7 @@ class Lease:
                 "pid": os.getpid(),
                 "who": self.who,
                 "token": self.token,
+                "root": self.root,
                 "renewed": stamp(now),
                 "expires": stamp(now + self.ttl),
                 "ttl_s": self.ttl,
@@ -140,10 +142,12 @@ class Lease:
         ).encode()
 
     def _put(self, **condition: str) -> str:
+        body = self._body()
         reply = self.client.put_object(
             Bucket=self.bucket,
             Key=self.key,
-            Body=self._body(),
+            Body=body,
+            ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(),
             ContentType="application/json",
             **condition,
         )
@@ -242,7 +246,9 @@ class Lease:
         found = self._read()
         if found is None:
             return not self.conditional and self._take_unconditionally()
-        if not found.expired and found.info.get("token") != self.token:
+        ours = self._ours(found)  # our create whose reply was lost, then retried
+        left_here = self.root is not None and found.info.get("root") == self.root
+        if not (found.expired or ours or left_here):
             self._last_seen = found
             return False
         if not self.conditional:
@@ -253,9 +259,18 @@ class Lease:
             if error_code(exc) in _LOST_RACE or error_code(exc) in ("NoSuchKey", "404"):
                 return False  # another server took it over first, or it was released
             raise
-        self.took_over = found.describe()
+        if found.expired and not ours:
+            self.took_over = f"the expired S3 lease of {found.describe()}"
+        elif left_here and not ours:
+            self.took_over = (
+                f"the S3 lease of {found.describe()}, left by a run on this root that ended "
+                "without releasing it"
+            )
         self._check_conditions_applied()
         return True
+
+    def _ours(self, found: Found | None) -> bool:
+        return found is not None and found.info.get("token") == self.token
 
     def _check_conditions_applied(self) -> None:
         """A second create must fail; where it succeeds the server ignores If-None-Match."""
@@ -312,9 +327,15 @@ class Lease:
             except Exception as exc:
                 if error_code(exc) not in _LOST_RACE and error_code(exc) not in ("NoSuchKey",):
                     raise
+            # A renewal whose reply was lost changed the ETag: still ours if it has our token.
+            found = self._read()
+            if self._ours(found):
+                assert found is not None
+                self.etag = self._put(IfMatch=found.etag)
+                return
         else:
             found = self._read()
-            if found is not None and found.info.get("token") == self.token:
+            if self._ours(found):
                 self.etag = self._put()
                 return
         raise LeaseLostError(
@@ -342,56 +363,17 @@ class Lease:
                     self.client.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=self.etag)
                     return
                 except Exception as exc:
+                    if error_code(exc) in _LOST_RACE:  # ours still, after a lost reply?
+                        found = self._read()
+                        if self._ours(found) and found is not None:
+                            self.client.delete_object(
+                                Bucket=self.bucket, Key=self.key, IfMatch=found.etag
+                            )
                     if error_code(exc) not in _REFUSED:
-                        return  # 412: no longer ours; leave it
+                        return  # no longer ours (or gone): leave it
             found = self._read()
-            if found is not None and found.info.get("token") == self.token:
+            if self._ours(found):
                 self.client.delete_object(Bucket=self.bucket, Key=self.key)
-
-
-@contextlib.contextmanager
-def actor_lease(
-    settings: Settings,
-    client: Callable[[], Any],
-    layout: ActorLayout,
-    *,
-    who: str,
-    wait: bool,
-    cancel: CancelToken,
-    sink: EventSink,
-    ttl: float = DEFAULT_TTL,
-) -> Iterator[Lease]:
-    """Hold the actor's S3 lease for the block (beside the local flock, taken after it).
-
-    Raises LockBusyError naming the holder, a classified S3 error, or LeaseLostError at the
-    end when another server took the lease over meanwhile.
-    """
-
-    def warn(text: str) -> None:
-        sink(Message(layout.name, "warning", text))
-
-    lease = Lease(
-        client(), settings.require_bucket(), lease_key(layout.prefix), layout.name,
-        endpoint=settings.endpoint_url, who=who, ttl=ttl, cancel=cancel, warn=warn,
-        waiting=lambda text: sink(Message(layout.name, "info", text)),
-    )  # fmt: skip
-    try:
-        lease.acquire(wait=wait)
-    except TrainsyncError:
-        raise
-    except Exception as exc:
-        raise classify(exc, settings) from None
-    if lease.took_over:
-        warn(f"took over the expired S3 lease of {lease.took_over}")
-    try:
-        yield lease
-    except CancelledSync:
-        if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
-            raise
-    finally:
-        lease.release()
-    if lease.lost:
-        raise LeaseLostError(lease.lost)
 
 
 def _user() -> str:
