@@ -80,10 +80,16 @@ class Held:
 def sync(
     world: World, options: SyncOptions | None = None, sink: Callable[[Event], None] | None = None
 ) -> SyncReport:
+    """One sync from `world`'s root; a run that waits is cancelled after 60 s, not hung."""
     engine = world.engine()
+    cancel = CancelToken()
+    deadline = threading.Timer(60, cancel.cancel)
+    deadline.start()
     try:
-        return engine.sync(engine.actor(ACTOR), options or SyncOptions(), sink=sink or ignore)
+        options = options or SyncOptions()
+        return engine.sync(engine.actor(ACTOR), options, cancel=cancel, sink=sink or ignore)
     finally:
+        deadline.cancel()
         engine.close()
 
 
@@ -148,8 +154,14 @@ def test_an_expired_lease_is_taken_over(world: World) -> None:
     world.put_local(ACTOR, "a.bin", b"data")
     messages: list[str] = []
 
-    report = sync(world, sink=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
+    # S3 times are whole seconds: a lease that runs out "now" is taken within the next one.
+    report = sync(
+        world,
+        SyncOptions(wait=True),
+        lambda e: messages.append(e.text) if isinstance(e, Message) else None,
+    )
 
+    assert not report.cancelled
     assert report.errors == [] and report.counts["uploaded"] == 1
     took = "took over the expired S3 lease of ghost@elsewhere (pid 4242)"
     assert any(took in m for m in messages)
@@ -174,7 +186,7 @@ import sys
 from tests.conftest import s3_client
 from trainsync_tui.engine.lease import Lease
 url, bucket, key = sys.argv[1:4]
-lease = Lease(s3_client(url), bucket, key, "0042_european_30_male", endpoint=url, ttl=2.0)
+lease = Lease(s3_client(url), bucket, key, "0042_european_30_male", endpoint=url, ttl=3.0)
 lease.acquire(wait=False)
 print("held", flush=True)
 sys.stdin.read()
@@ -205,6 +217,7 @@ def test_a_killed_holders_lease_expires_and_is_taken_over(world: World) -> None:
         lambda e: messages.append(e.text) if isinstance(e, Message) else None,
     )
 
+    assert not report.cancelled
     assert report.errors == [] and report.counts["uploaded"] == 1
     assert any(f"took over the expired S3 lease of {ME} (pid {holder.pid})" in m for m in messages)
 

@@ -173,7 +173,8 @@ class Lease:
             ttl = DEFAULT_TTL
         headers = reply.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         server_now = _header_time(headers.get("date")) or time.time()
-        expired = server_now >= epoch(reply.get("LastModified")) + ttl
+        # Both times are whole seconds: ">" never ends a lease early (it may run a second long).
+        expired = server_now > epoch(reply.get("LastModified")) + ttl
         return Found(str(reply.get("ETag", "")), info, expired)
 
     # -- taking it -------------------------------------------------------------------------
