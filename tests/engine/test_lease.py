@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import http.client
 import json
 import os
 import signal
@@ -16,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
+from tests.reliability.faultproxy import _ERROR_BODY, FaultProxy, Request, _head
+from tests.s3server import S3Server
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
@@ -274,3 +278,45 @@ def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: 
     assert report.errors == [] and report.counts["uploaded"] == 1
     assert any("left by a run on this root that ended without releasing it" in m for m in messages)
     assert the_lease_key(world) not in world.s3_keys()
+
+
+class RefusesConditions(FaultProxy):
+    """A gateway that answers 501 NotImplemented to any conditional write, as S3 says to."""
+
+    def _handle(
+        self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
+    ) -> bool:
+        conditional = request.header("if-none-match") or request.header("if-match")
+        if request.method in ("PUT", "POST", "DELETE") and conditional:
+            self._count("refused")
+            body = _ERROR_BODY.format(code="NotImplemented", message="no conditions").encode()
+            head = [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
+            client.sendall(_head(501, "Not Implemented", head) + body)
+            return True
+        return super()._handle(client, upstream, request)
+
+
+def test_a_server_refusing_conditional_writes_gets_one_warning_and_the_lease_still_works(
+    world: World, s3_server: S3Server, tmp_path: Path
+) -> None:
+    world.put_local(ACTOR, "a.bin", b"data")
+    messages: list[str] = []
+
+    def sink(event: Event) -> None:
+        if isinstance(event, Message):
+            messages.append(event.text)
+
+    with RefusesConditions(s3_server.port) as proxy:
+        through = dataclasses.replace(world, url=proxy.url)
+        first = sync(through, sink=sink)
+        other = dataclasses.replace(second_root(world, tmp_path), url=proxy.url)
+        live = {"holder": "other@server-b", "pid": 7, "token": "theirs", "ttl_s": 3600}
+        world.s3.put_object(Bucket=world.bucket, Key=the_lease_key(world), Body=json.dumps(live))
+        with pytest.raises(LockBusyError, match=r"other@server-b \(pid 7\)"):
+            sync(other, sink=sink)  # read-then-write still sees a live lease
+
+    assert proxy.counts["refused"] >= 1
+    assert first.errors == [] and first.counts["uploaded"] == 1
+    warned = [m for m in messages if "refuses conditional writes" in m]
+    assert len(warned) == 1, messages
+    assert "read-then-write" in warned[0]
