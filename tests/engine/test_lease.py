@@ -48,25 +48,30 @@ class Held:
         self.inside = threading.Event()
         self.go_on = threading.Event()
         self.report: SyncReport | None = None
-        self.finished = threading.Event()
+        self.failure: BaseException | None = None
+        self.ready = threading.Event()  # inside the plan, or ended without getting there
         self.engine = world.engine()
         self._thread = threading.Thread(target=self._run)
 
     def _sink(self, event: Event) -> None:
         if isinstance(event, Stage) and event.stage == "plan":
             self.inside.set()
+            self.ready.set()
             assert self.go_on.wait(30), "the test never let root A go on"
 
     def _run(self) -> None:
         try:
             layout = self.engine.actor(ACTOR)
             self.report = self.engine.sync(layout, SyncOptions(), sink=self._sink)
+        except BaseException as exc:
+            self.failure = exc
         finally:
-            self.finished.set()
+            self.ready.set()
 
     def __enter__(self) -> Held:
         self._thread.start()
-        assert self.inside.wait(30), "root A never reached its plan"
+        assert self.ready.wait(60), "root A never reached its plan"
+        assert self.inside.is_set(), f"root A ended before its plan: {self.failure} {self.report}"
         return self
 
     def release(self) -> SyncReport:

@@ -1,19 +1,17 @@
 """One sync per actor across machines: a lease object in S3, taken with conditional writes.
 
-The local flock (lock.py) keeps two runs on one root apart; two training servers sharing a
-bucket need a lock both can see. The lease is a small JSON object beside the actor's prefix
-(`actors/<name>/training_data.trainsync-lease.json` for the default template): outside the
-prefix the actor's scan lists, inside the actor's folder so `--all` finds no new folder.
-
-- Taken with `If-None-Match: *` (only one creator wins), renewed by a thread with `If-Match`
-  on its ETag, taken over only once expired (again `If-Match`, so of two servers taking over
-  at once one wins), and deleted at the end with `If-Match` where the server supports it.
-- Expiry is judged on S3's clock (the object's LastModified + its TTL against the Date of
-  S3's reply), so the two servers' clocks need not agree.
-- A server that refuses the conditions (NotImplemented) or ignores them (found by a second
-  `If-None-Match: *` PUT that must fail) gets one warning per process: the lease is then
-  kept by read-then-write, which stops a second server that starts later but not two that
-  start in the same instant.
+The flock (lock.py) keeps the runs of one root apart; servers sharing a bucket need a lock
+all can see: a JSON object beside the actor's prefix (`actors/<name>/training_data` +
+LEASE_SUFFIX for the default template), outside what the actor's scan lists and inside the
+actor's folder, so `--all` finds no new folder. It is created with `If-None-Match: *`,
+renewed by a thread with `If-Match` on its ETag, taken over once expired (`If-Match` on the
+expired ETag: of two servers taking over at once one wins) and deleted with `If-Match`.
+Expiry is judged on S3's clock (LastModified + TTL against the Date of S3's reply), so the
+servers' clocks need not agree. A server that refuses the conditions (NotImplemented) or
+ignores them (a second `If-None-Match: *` PUT succeeds) gets one warning per process; there
+the lease is read before it is written, which stops a server that starts later, not two
+that start in the same instant. Until a server has shown it applies the condition, the
+lease is read first everywhere.
 """
 
 from __future__ import annotations
@@ -35,10 +33,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.errors import (
-    LeaseLostError,
-    LockBusyError,
-)
+from trainsync_tui.engine.errors import LeaseLostError, LockBusyError
 from trainsync_tui.engine.s3client import describe, epoch, error_code
 
 LEASE_SUFFIX = ".trainsync-lease.json"
@@ -110,9 +105,7 @@ class Lease:
         self.token = uuid.uuid4().hex
         self.holder = f"{_user()}@{socket.gethostname()}"
         self.who = who
-        # Which root on which machine: a lease of our own root that we find while holding the
-        # root's flock was left by a run that died (kill -9), not by a live one.
-        self.root = root
+        self.root = root  # found while we hold this root's flock: left by a run that died
         self.etag: str | None = None
         self.lost: str | None = None
         self.took_over: str | None = None
@@ -121,25 +114,14 @@ class Lease:
         self._renewed_at = 0.0
         self._last_seen: Found | None = None
 
-    # -- the body --------------------------------------------------------------------------
-
     def _body(self) -> bytes:
         now = time.time()
-        stamp = lambda t: datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-        return json.dumps(
-            {
-                "trainsync_lease": 1,
-                "actor": self.actor,
-                "holder": self.holder,
-                "pid": os.getpid(),
-                "who": self.who,
-                "token": self.token,
-                "root": self.root,
-                "renewed": stamp(now),
-                "expires": stamp(now + self.ttl),
-                "ttl_s": self.ttl,
-            }
-        ).encode()
+        info = {
+            "trainsync_lease": 1, "actor": self.actor, "holder": self.holder,
+            "pid": os.getpid(), "who": self.who, "token": self.token, "root": self.root,
+            "renewed": _iso(now), "expires": _iso(now + self.ttl), "ttl_s": self.ttl,
+        }  # fmt: skip
+        return json.dumps(info).encode()
 
     def _put(self, **condition: str) -> str:
         body = self._body()
@@ -161,11 +143,10 @@ class Lease:
             if error_code(exc) in ("NoSuchKey", "404"):
                 return None
             raise
-        try:
+        info: Any = None
+        with contextlib.suppress(ValueError):
             info = json.loads(raw)
-            if not isinstance(info, dict):
-                raise ValueError
-        except ValueError:
+        if not isinstance(info, dict):
             info = {}  # not ours to read: it still expires after the default TTL
         try:
             ttl = float(info.get("ttl_s", DEFAULT_TTL))
@@ -228,25 +209,23 @@ class Lease:
                 self.cancel.raise_if_cancelled()
 
     def _try_take(self) -> bool:
-        """One attempt: create, or take over an expired lease. Leaves what blocked us."""
+        """One attempt: create, or take over an expired lease. Leaves what blocked us.
+
+        Until this server has shown that it applies If-None-Match, the lease is read first:
+        a server that ignores the condition would let the create overwrite a live lease.
+        """
         self._last_seen = None
-        if self.conditional:
-            try:
-                self.etag = self._put(IfNoneMatch="*")
-                self._check_conditions_applied()
-                return True
-            except Exception as exc:
-                code = error_code(exc)
-                if code in ("AccessDenied", "403"):
-                    self._no_lease(exc)
-                    return True
-                if code in _REFUSED:
-                    self._unsupported(f"refuses conditional writes ({describe(exc)})")
-                elif code not in _LOST_RACE:
-                    raise
+        if self._trusted():
+            created = self._create()
+            if created is not None:
+                return created
         found = self._read()
         if found is None:
-            return not self.conditional and self._take_unconditionally()
+            if self.conditional:
+                created = self._create()
+                if created is not None or self.conditional:
+                    return bool(created)  # False: another server created it first
+            return self._take_unconditionally()
         ours = self._ours(found)  # our create whose reply was lost, then retried
         left_here = self.root is not None and found.info.get("root") == self.root
         if not (found.expired or ours or left_here):
@@ -267,6 +246,29 @@ class Lease:
                 f"the S3 lease of {found.describe()}, left by a run on this root that ended "
                 "without releasing it"
             )
+        self._check_conditions_applied()
+        return True
+
+    def _trusted(self) -> bool:
+        with _STATE_LOCK:
+            return self.server in _CHECKED and self.server not in _UNSUPPORTED
+
+    def _create(self) -> bool | None:
+        """Create with If-None-Match: True when taken (or when no lease can be written),
+        None when it exists already or the server refuses the condition."""
+        try:
+            self.etag = self._put(IfNoneMatch="*")
+        except Exception as exc:
+            code = error_code(exc)
+            if code in ("AccessDenied", "403"):
+                self._no_lease(exc)
+                return True
+            if code in _REFUSED:
+                self._unsupported(f"refuses conditional writes ({describe(exc)})")
+                return None
+            if code in _LOST_RACE:
+                return None
+            raise
         self._check_conditions_applied()
         return True
 
@@ -382,6 +384,10 @@ def _user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return f"uid{os.getuid()}"
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _header_time(value: str | None) -> float | None:
