@@ -55,8 +55,8 @@ def test_a_run_stopping_error_from_an_echoing_server_leaks_nothing(
 ) -> None:
     report, done = run_echoing(world, s3_server.port, tmp_path, only_transfers=False)
 
-    # The echo did reach the message (the first request is the PUT of the actor's lease).
-    assert "refused PUT" in report["error"]
+    # The echo did reach the message (the first request is the GET of the actor's lease).
+    assert "refused GET" in report["error"]
     assert leaked_secrets(
         {"stdout": done.stdout, "stderr": done.stderr, "history": history_text(world)}
     ) == []
