@@ -1,4 +1,5 @@
-"""Two syncs of one actor at once, and files written to while they are being uploaded."""
+"""Two syncs of one actor at once (one root, or two roots on one bucket), and files written to
+while they are being uploaded."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.reliability.rig import (
     end_state_problems,
     s3_md5s,
 )
+from trainsync_tui.engine.lease import LEASE_SUFFIX
 
 
 @dataclass
@@ -154,3 +156,84 @@ def written_while_uploading(world: World, upstream_port: int, seed: int) -> Conc
     run.problems += end_state_problems(world, final)
     run.converged = not run.problems
     return run
+
+
+def two_roots(
+    world: World, base: Path, upstream_port: int, seed: int, *, wait: bool
+) -> ConcurrencyRun:
+    """Two training servers (two roots, one bucket) sync one actor at the same time.
+
+    Root A starts (slowed by a proxy that holds every PUT); once its lease is in S3, root B
+    starts. Without --wait B refuses, naming A's lease; with --wait B runs after A and
+    finds A's files in S3. Then each root syncs once more and both must hold the union of
+    the files, exactly, with S3 and both manifests: nothing lost, nothing corrupt.
+    """
+    rng = random.Random(seed)
+    expected = Expected()
+    other = World(base / "root-b", world.bucket, world.url, world.s3)
+    (other.root / "data" / "actors").mkdir(parents=True)
+    add_work(world, expected, rng, small_up=20, small_down=10, big_up=1, tag="a")
+    add_work(other, expected, rng, small_up=20, small_down=0, big_up=1, tag="b")
+    ups_a = sum(1 for p in expected.versions if p.startswith(("upa/", "biga/")))
+    ups_b = sum(1 for p in expected.versions if p.startswith(("upb/", "bigb/")))
+    downs = sum(1 for p in expected.versions if p.startswith("downa/"))
+    env_a = cli_env(world, base / "a", TRAINSYNC_CONCURRENCY="2")
+    env_b = cli_env(other, base / "b", TRAINSYNC_CONCURRENCY="2")
+    run = ConcurrencyRun()
+    with FaultProxy(upstream_port, {"stall": 1.0}, stall_seconds=0.05,
+                    applies=lambda r: r.method == "PUT") as proxy:
+        first = subprocess.Popen(
+            cli_command(world, "--json", endpoint=proxy.url),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_a,
+        )
+        if not _wait_for_lease(first, proxy):
+            run.problems.append("root A never took its lease")
+        extra = ["--wait"] if wait else []
+        second = subprocess.Popen(
+            cli_command(other, "--json", *extra), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=env_b,
+        )
+        (out_a, err_a), (out_b, err_b) = (p.communicate(timeout=300) for p in (first, second))
+    report_a, report_b = _parsed(out_a), _parsed(out_b)
+    if first.returncode != 0:
+        run.problems.append(f"root A exited {first.returncode}: {err_a.strip()[-300:]}")
+    if wait:
+        if second.returncode != 0:
+            run.problems.append(f"root B exited {second.returncode}: {err_b.strip()[-300:]}")
+        # B ran after A: it uploads only its own files and finds all of A's in S3.
+        if report_b.get("uploaded") != ups_b or report_b.get("downloaded") != ups_a + downs:
+            run.problems.append(f"root B overlapped root A: {report_b} (A: {report_a})")
+    else:
+        message = report_b.get("error", "")
+        run.refusals.append(message)
+        if second.returncode != 1 or "lease s3://" not in message or "Traceback" in err_b:
+            run.problems.append(f"root B did not refuse clearly ({second.returncode}): {report_b}")
+    if report_a.get("uploaded") != ups_a or report_a.get("downloaded") != downs:
+        run.problems.append(f"root A did not do exactly its own work: {report_a}")
+    # Each root syncs once more (in-process): both converge on the union.
+    for root in (other, world, other):
+        report, _ = engine_sync(root, root.url)
+        run.problems += [f"{root.root.name}: {e}" for e in report.errors]
+    final = expected.final()
+    run.problems += [f"root A: {p}" for p in end_state_problems(world, final)]
+    run.problems += [f"root B: {p}" for p in end_state_problems(other, final)]
+    run.converged = not run.problems
+    return run
+
+
+def _wait_for_lease(proc: subprocess.Popen[str], proxy: FaultProxy) -> bool:
+    """Poll the proxy's log (another process: no event to wait on) for the lease's PUT."""
+    stop = threading.Event()
+    while proc.poll() is None:
+        if any(m == "PUT" and LEASE_SUFFIX in t for m, t in list(proxy.log)):
+            return True
+        stop.wait(0.002)
+    return False
+
+
+def _parsed(out: str) -> dict[str, object]:
+    try:
+        value = json.loads(out)
+    except ValueError:
+        return {"unparsed": out}
+    return value if isinstance(value, dict) else {"unparsed": out}

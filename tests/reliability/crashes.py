@@ -34,6 +34,7 @@ from tests.reliability.rig import (
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileStarted, ScanProgress, Stage
+from trainsync_tui.engine.lease import LEASE_SUFFIX
 
 PHASES = ("scan", "upload", "download", "manifest")
 CANCEL_POINTS = ("scan", "first file", "mid transfer", "random time")
@@ -58,6 +59,8 @@ def _listing(request: Request) -> bool:
 
 
 def _is_object(method: str, target: str, verb: str) -> bool:
+    if target.partition("?")[0].endswith(LEASE_SUFFIX):
+        return False  # the actor's lease, taken before the scan: not a transfer
     return method == verb and "list-type" not in target and "?uploads" not in target
 
 

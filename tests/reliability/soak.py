@@ -30,6 +30,7 @@ from tests.s3server import S3Server
 
 DOC = rig.REPO / "docs" / "RELIABILITY.md"
 FAILING_KINDS = ("error500", "slowdown", "reset", "cut")
+TWO_ROOT_ROUNDS = 4  # two servers on one bucket: refused and --wait, each this many times
 
 
 @dataclass
@@ -118,6 +119,17 @@ def run_concurrency(soak: Soak, seed: int) -> None:
         run = concurrency.two_processes(world, where, soak.server.port, seed, wait=wait)
         soak.row("two syncs at once" + (" (--wait)" if wait else "")).add(
             run.problems, converged=run.converged)
+    for n, wait in enumerate((False, True) * TWO_ROOT_ROUNDS):
+        world, where = soak.fresh()
+        before = rig.tree_outside(where, [world.actor_dir(rig.ACTOR)])
+        run = concurrency.two_roots(world, where, soak.server.port, seed * 100 + n, wait=wait)
+        # Root B's actor folder is where B may write; anything else changed is outside.
+        after = rig.tree_outside(
+            where, [world.actor_dir(rig.ACTOR), where / "root-b" / "data" / "actors" / rig.ACTOR]
+        )
+        outside = sum(before.get(p) != after.get(p) for p in before.keys() | after.keys())
+        soak.row("two roots, one bucket" + (" (--wait)" if wait else "")).add(
+            run.problems, converged=run.converged, outside=outside)
     world, where = soak.fresh()
     run = concurrency.written_while_uploading(world, soak.server.port, seed)
     soak.row("files written during upload").add(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
-from tests.reliability.concurrency import two_processes, written_while_uploading
+from tests.reliability.concurrency import two_processes, two_roots, written_while_uploading
 from tests.s3server import S3Server
 
 
@@ -31,3 +31,16 @@ def test_files_written_while_uploading_are_never_recorded_with_a_stale_md5(
     assert run.caught >= 2, "no upload raced a writer: the test proved nothing"
     assert run.problems == []
     assert run.converged
+
+
+@pytest.mark.parametrize("wait", [False, True], ids=["refuse", "wait"])
+def test_two_roots_on_one_bucket_never_sync_one_actor_at_once(
+    world: World, s3_server: S3Server, tmp_path: Path, wait: bool
+) -> None:
+    run = two_roots(world, tmp_path, s3_server.port, seed=7, wait=wait)
+
+    assert run.problems == []
+    if not wait:
+        (message,) = run.refusals
+        assert message.startswith("0042_european_30_male is already being synced by ")
+        assert "(lease s3://" in message and "or pass --wait" in message

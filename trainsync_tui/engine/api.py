@@ -19,6 +19,7 @@ from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
     CancelledSync,
     DeleteGuardError,
+    LeaseLostError,
     TrainsyncError,
     UnknownActorError,
 )
@@ -27,7 +28,7 @@ from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import append_history, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
-from trainsync_tui.engine.lock import actor_lock, lock_holder
+from trainsync_tui.engine.lock import lock_holder, sync_guard
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning, list_actor_names
@@ -227,8 +228,8 @@ class Engine:
         lock = (
             contextlib.nullcontext()
             if options.dry_run
-            else actor_lock(
-                self.settings.state_dir, layout.name, self.who, wait=options.wait, cancel=cancel
+            else sync_guard(
+                self.settings, lambda: self.client, layout, self.who, options.wait, cancel, sink
             )
         )
         try:
@@ -236,7 +237,7 @@ class Engine:
                 self._sync_locked(layout, options, cancel, sink, report)
         except CancelledSync:
             report.cancelled = True
-        except DeleteGuardError as exc:
+        except (DeleteGuardError, LeaseLostError) as exc:
             report.errors.append(str(exc))
         finally:
             report.duration = time.monotonic() - started

@@ -64,6 +64,10 @@ class LockBusyError(TrainsyncError):
         self.holder = holder
 
 
+class LeaseLostError(TrainsyncError):
+    """Another server took over an actor's S3 lease while this run held it; the run stopped."""
+
+
 class DeleteGuardError(TrainsyncError):
     """A sync would delete more than the allowed share of an actor's files."""
 

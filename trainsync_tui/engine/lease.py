@@ -1,0 +1,399 @@
+"""One sync per actor across machines: a lease object in S3, taken with conditional writes.
+
+The flock (lock.py) keeps the runs of one root apart; servers sharing a bucket need a lock
+all can see: a JSON object beside the actor's prefix (`actors/<name>/training_data` +
+LEASE_SUFFIX for the default template), outside what the actor's scan lists and inside the
+actor's folder, so `--all` finds no new folder. It is created with `If-None-Match: *`,
+renewed by a thread with `If-Match` on its ETag, taken over once expired (`If-Match` on the
+expired ETag: of two servers taking over at once one wins) and deleted with `If-Match`.
+Expiry is judged on S3's clock (LastModified + TTL against the Date of S3's reply), so the
+servers' clocks need not agree. A server that refuses the conditions (NotImplemented) or
+ignores them (a second `If-None-Match: *` PUT succeeds) gets one warning per process; there
+the lease is read before it is written, which stops a server that starts later, not two
+that start in the same instant. Until a server has shown it applies the condition, the
+lease is read first everywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import getpass
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import LeaseLostError, LockBusyError
+from trainsync_tui.engine.s3client import describe, epoch, error_code
+
+LEASE_SUFFIX = ".trainsync-lease.json"
+DEFAULT_TTL = 60.0
+_POLL_SECONDS = 1.0
+# The answers of a server that will not apply a condition (S3 says 501 NotImplemented).
+_REFUSED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
+# Another writer got there first: 412, or AWS's 409 for two conditional writes at once.
+_LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+
+# Per (endpoint, bucket): why conditional writes cannot be trusted there; warned once.
+_UNSUPPORTED: dict[tuple[str, str], str] = {}
+# Per (endpoint, bucket): a second If-None-Match create was refused once; no need to ask again.
+_CHECKED: set[tuple[str, str]] = set()
+_WARNED: set[tuple[str, str]] = set()
+_STATE_LOCK = threading.Lock()
+
+Warn = Callable[[str], None]
+
+
+def lease_key(prefix: str) -> str:
+    """Where an actor's lease lives: beside its prefix, never inside what a scan lists."""
+    return prefix.rstrip("/") + LEASE_SUFFIX
+
+
+@dataclass(frozen=True)
+class Found:
+    """A lease read from S3: whose, its ETag and whether S3's clock says it has expired."""
+
+    etag: str
+    info: dict[str, Any]
+    expired: bool
+
+    def describe(self) -> str:
+        holder = self.info.get("holder") or "an unknown holder"
+        pid = self.info.get("pid")
+        until = self.info.get("expires")
+        text = f"{holder}" + (f" (pid {pid})" if pid else "")
+        return text + (f", lease until {until}" if until else "")
+
+
+class Lease:
+    """The lease on one actor for one run; `acquire`, then `release` (renewed in between)."""
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        actor: str,
+        *,
+        endpoint: str | None,
+        who: str = "trainsync",
+        ttl: float = DEFAULT_TTL,
+        cancel: CancelToken | None = None,
+        warn: Warn = lambda _: None,
+        waiting: Warn = lambda _: None,
+        root: str | None = None,
+    ) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.actor = actor
+        self.ttl = ttl
+        self.cancel = cancel or CancelToken()
+        self.warn = warn
+        self.waiting = waiting
+        self.server = (endpoint or "AWS S3", bucket)
+        self.token = uuid.uuid4().hex
+        self.holder = f"{_user()}@{socket.gethostname()}"
+        self.who = who
+        self.root = root  # found while we hold this root's flock: left by a run that died
+        self.etag: str | None = None
+        self.lost: str | None = None
+        self.took_over: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._renewed_at = 0.0
+        self._last_seen: Found | None = None
+
+    def _body(self) -> bytes:
+        now = time.time()
+        info = {
+            "trainsync_lease": 1, "actor": self.actor, "holder": self.holder,
+            "pid": os.getpid(), "who": self.who, "token": self.token, "root": self.root,
+            "renewed": _iso(now), "expires": _iso(now + self.ttl), "ttl_s": self.ttl,
+        }  # fmt: skip
+        return json.dumps(info).encode()
+
+    def _put(self, **condition: str) -> str:
+        body = self._body()
+        reply = self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key,
+            Body=body,
+            ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(),
+            ContentType="application/json",
+            **condition,
+        )
+        return str(reply.get("ETag", ""))
+
+    def _read(self) -> Found | None:
+        try:
+            reply = self.client.get_object(Bucket=self.bucket, Key=self.key)
+            raw = reply["Body"].read()
+        except Exception as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                return None
+            raise
+        info: Any = None
+        with contextlib.suppress(ValueError):
+            info = json.loads(raw)
+        if not isinstance(info, dict):
+            info = {}  # not ours to read: it still expires after the default TTL
+        try:
+            ttl = float(info.get("ttl_s", DEFAULT_TTL))
+        except (TypeError, ValueError):
+            ttl = DEFAULT_TTL
+        headers = reply.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        server_now = _header_time(headers.get("date")) or time.time()
+        # Both times are whole seconds: ">" never ends a lease early (it may run a second long).
+        expired = server_now > epoch(reply.get("LastModified")) + ttl
+        return Found(str(reply.get("ETag", "")), info, expired)
+
+    # -- taking it -------------------------------------------------------------------------
+
+    @property
+    def conditional(self) -> bool:
+        with _STATE_LOCK:
+            return self.server not in _UNSUPPORTED
+
+    def _unsupported(self, why: str) -> None:
+        with _STATE_LOCK:
+            _UNSUPPORTED.setdefault(self.server, why)
+            first = self.server not in _WARNED
+            _WARNED.add(self.server)
+        if first:
+            where = f"{self.server[0]} (bucket {self.bucket})"
+            self.warn(
+                f"S3 at {where} {why}: the lease that keeps two servers from syncing one "
+                "actor at once is kept by read-then-write there, which two servers starting "
+                "in the same instant can both pass"
+            )
+
+    def acquire(self, *, wait: bool) -> None:
+        """Take the lease, or raise LockBusyError naming its holder (or wait for it)."""
+        said = None
+        while True:
+            self.cancel.raise_if_cancelled()
+            if self._try_take():
+                if self.etag is None:
+                    return  # no lease could be written (warned): nothing to renew
+                self._renewed_at = time.monotonic()
+                self._thread = threading.Thread(
+                    target=self._renew_loop, name=f"lease {self.actor}", daemon=True
+                )
+                self._thread.start()
+                return
+            found = self._last_seen
+            if found is None:
+                continue  # released between our write and our read: try again at once
+            if not wait:
+                raise LockBusyError(
+                    f"{self.actor} is already being synced by {found.describe()} "
+                    f"(lease s3://{self.bucket}/{self.key}); wait for it to finish "
+                    "(or pass --wait)",
+                    found.describe(),
+                )
+            if said != found.describe():
+                said = found.describe()
+                self.waiting(f"waiting for the S3 lease held by {said}")
+            if self.cancel.wait(_POLL_SECONDS):
+                self.cancel.raise_if_cancelled()
+
+    def _try_take(self) -> bool:
+        """One attempt: create, or take over an expired lease. Leaves what blocked us.
+
+        Until this server has shown that it applies If-None-Match, the lease is read first:
+        a server that ignores the condition would let the create overwrite a live lease.
+        """
+        self._last_seen = None
+        if self._trusted():
+            created = self._create()
+            if created is not None:
+                return created
+        found = self._read()
+        if found is None:
+            if self.conditional:
+                created = self._create()
+                if created is not None or self.conditional:
+                    return bool(created)  # False: another server created it first
+            return self._take_unconditionally()
+        ours = self._ours(found)  # our create whose reply was lost, then retried
+        left_here = self.root is not None and found.info.get("root") == self.root
+        if not (found.expired or ours or left_here):
+            self._last_seen = found
+            return False
+        if not self.conditional:
+            return self._take_unconditionally()
+        try:
+            self.etag = self._put(IfMatch=found.etag)
+        except Exception as exc:
+            if error_code(exc) in _LOST_RACE or error_code(exc) in ("NoSuchKey", "404"):
+                return False  # another server took it over first, or it was released
+            raise
+        if found.expired and not ours:
+            self.took_over = f"the expired S3 lease of {found.describe()}"
+        elif left_here and not ours:
+            self.took_over = (
+                f"the S3 lease of {found.describe()}, left by a run on this root that ended "
+                "without releasing it"
+            )
+        self._check_conditions_applied()
+        return True
+
+    def _trusted(self) -> bool:
+        with _STATE_LOCK:
+            return self.server in _CHECKED and self.server not in _UNSUPPORTED
+
+    def _create(self) -> bool | None:
+        """Create with If-None-Match: True when taken (or when no lease can be written),
+        None when it exists already or the server refuses the condition."""
+        try:
+            self.etag = self._put(IfNoneMatch="*")
+        except Exception as exc:
+            code = error_code(exc)
+            if code in ("AccessDenied", "403"):
+                self._no_lease(exc)
+                return True
+            if code in _REFUSED:
+                self._unsupported(f"refuses conditional writes ({describe(exc)})")
+                return None
+            if code in _LOST_RACE:
+                return None
+            raise
+        self._check_conditions_applied()
+        return True
+
+    def _ours(self, found: Found | None) -> bool:
+        return found is not None and found.info.get("token") == self.token
+
+    def _check_conditions_applied(self) -> None:
+        """A second create must fail; where it succeeds the server ignores If-None-Match."""
+        with _STATE_LOCK:
+            if self.server in _UNSUPPORTED or self.server in _CHECKED:
+                return
+        try:
+            self.etag = self._put(IfNoneMatch="*")
+        except Exception as exc:
+            if error_code(exc) in _LOST_RACE:
+                with _STATE_LOCK:
+                    _CHECKED.add(self.server)
+                return
+            raise
+        self._unsupported("ignores If-None-Match (a second conditional create succeeded)")
+
+    def _no_lease(self, exc: BaseException) -> None:
+        # Read-only credentials can still download: the run goes on, unprotected, and says so.
+        self.warn(
+            f"cannot write the S3 lease s3://{self.bucket}/{self.key} ({describe(exc)}): "
+            "another server syncing this actor at the same time would not be stopped"
+        )
+        self.etag = None
+
+    def _take_unconditionally(self) -> bool:
+        self.etag = self._put()
+        return True
+
+    # -- keeping it ------------------------------------------------------------------------
+
+    def _renew_loop(self) -> None:
+        interval = self.ttl / 3
+        while not self._stop.wait(interval):
+            try:
+                self._renew()
+                self._renewed_at = time.monotonic()
+            except LeaseLostError as exc:
+                self._lose(str(exc))
+                return
+            except Exception:
+                # A network blip: try again next round, unless the lease has run out meanwhile.
+                if time.monotonic() - self._renewed_at >= self.ttl:
+                    self._lose(
+                        f"{self.actor}: the S3 lease could not be renewed for {self.ttl:.0f} s, "
+                        "so another server may now sync this actor; this run stopped"
+                    )
+                    return
+
+    def _renew(self) -> None:
+        if self.conditional:
+            try:
+                self.etag = self._put(IfMatch=self.etag or "")
+                return
+            except Exception as exc:
+                if error_code(exc) not in _LOST_RACE and error_code(exc) not in ("NoSuchKey",):
+                    raise
+            # A renewal whose reply was lost changed the ETag: still ours if it has our token.
+            found = self._read()
+            if self._ours(found):
+                assert found is not None
+                self.etag = self._put(IfMatch=found.etag)
+                return
+        else:
+            found = self._read()
+            if self._ours(found):
+                self.etag = self._put()
+                return
+        raise LeaseLostError(
+            f"{self.actor}: another server took over this run's S3 lease "
+            f"(s3://{self.bucket}/{self.key}); this run stopped"
+        )
+
+    def _lose(self, message: str) -> None:
+        self.lost = message
+        self.cancel.cancel()
+
+    # -- giving it back --------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Stop renewing and delete the lease if it is still ours (a failure only waits out the
+        TTL, so it is swallowed)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.lost or self.etag is None:
+            return
+        with contextlib.suppress(Exception):
+            if self.conditional:
+                try:
+                    self.client.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=self.etag)
+                    return
+                except Exception as exc:
+                    if error_code(exc) in _LOST_RACE:  # ours still, after a lost reply?
+                        found = self._read()
+                        if self._ours(found) and found is not None:
+                            self.client.delete_object(
+                                Bucket=self.bucket, Key=self.key, IfMatch=found.etag
+                            )
+                    if error_code(exc) not in _REFUSED:
+                        return  # no longer ours (or gone): leave it
+            found = self._read()
+            if self._ours(found):
+                self.client.delete_object(Bucket=self.bucket, Key=self.key)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid{os.getuid()}"
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _header_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
