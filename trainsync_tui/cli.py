@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -164,8 +165,14 @@ def _actor_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
     raise ConfigError("give [ACTOR_ID] ACTOR_NAME (e.g. 0042 0042_european_30_male) or --all")
 
 
+class Aborted(KeyboardInterrupt):
+    """A second Ctrl-C: stop waiting for the cancelled run and end the process at once."""
+
+
 def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
-    """Run `job(cancel)` in a thread; Ctrl-C cancels it cleanly, a second Ctrl-C aborts."""
+    """Run `job(cancel)` in a thread; Ctrl-C cancels it cleanly, a second Ctrl-C raises
+    Aborted while the thread may still be finishing (so the caller must not close what the
+    thread uses)."""
     result: list[T] = []
     failure: list[BaseException] = []
 
@@ -177,8 +184,8 @@ def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
 
     def on_sigint(signum: int, frame: Any) -> None:
         if cancel.cancelled:
-            raise KeyboardInterrupt
-        print("\ncancelling… (Ctrl-C again to abort at once)", file=sys.stderr)
+            raise Aborted
+        print("\ncancelling… (Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
         cancel.cancel()
 
     thread = threading.Thread(target=target, name="trainsync-run", daemon=True)
@@ -196,6 +203,18 @@ def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
     return result[0]
 
 
+def _exit_aborted(json_output: bool) -> NoReturn:
+    """End now, like kill -9 (which every sync recovers from: temp files, multipart uploads
+    and the lock are cleaned up by the next run), without joining the cancelled run's
+    transfer threads, which may wait on the network."""
+    if json_output:
+        print(json.dumps({"error": "aborted", "cancelled": True}))
+    print("trainsync: aborted", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -210,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     try:
         return _dispatch(command, args)
+    except Aborted:
+        _exit_aborted(getattr(args, "json", False))
     except KeyboardInterrupt:
         print("trainsync: aborted", file=sys.stderr)
         return 130

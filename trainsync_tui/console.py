@@ -43,9 +43,12 @@ class ConsoleSink:
         self._lock = threading.Lock()
         self._last = 0.0
         self._line = False
+        self._muted = False
 
     def __call__(self, event: Event) -> None:
         with self._lock:
+            if self._muted:
+                return
             if isinstance(event, Progress):
                 self._draw(self._progress_text(event), event.files_done == event.files_total)
             elif isinstance(event, ScanProgress) and event.source in ("hash", "s3"):
@@ -83,6 +86,11 @@ class ConsoleSink:
             self._line = False
         self.stream.write(text + "\n")
         self.stream.flush()
+
+    def mute(self) -> None:
+        """Nothing more from a run the user has given up on (a second Ctrl-C)."""
+        with self._lock:
+            self._muted = True
 
     def finish(self) -> None:
         with self._lock:

@@ -23,7 +23,7 @@ from trainsync_tui.engine.errors import (
 from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
 from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
-from trainsync_tui.engine.history import append_history, read_history
+from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.lock import actor_lock, lock_holder
 from trainsync_tui.engine.manifest import remove_stale_temp
@@ -34,7 +34,7 @@ from trainsync_tui.engine.remote import (
     list_actor_names,
     stale_multipart_uploads,
 )
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.report import SyncReport, plural
 from trainsync_tui.engine.s3client import classify, make_client
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.tempfiles import remove_temp_files
@@ -76,6 +76,7 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.who = who
+        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
         self._client: Any = None
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
@@ -235,6 +236,7 @@ class Engine:
         cancel = cancel or CancelToken()
         report = SyncReport(layout.name, layout.actor_id, dry_run=options.dry_run)
         started = time.monotonic()
+        self.history_log.begin(layout.name, options.to_json(), report)
         lock = (
             contextlib.nullcontext()
             if options.dry_run
@@ -249,10 +251,13 @@ class Engine:
             report.cancelled = True
         except DeleteGuardError as exc:
             report.errors.append(str(exc))
+        except BaseException:
+            self.history_log.discard(report)  # refused before it ran (busy, bad config)
+            raise
         finally:
             report.duration = time.monotonic() - started
         sink(Stage(layout.name, "done", "cancelled" if report.cancelled else ""))
-        self._record_history(layout, options, report)
+        self.history_log.end(report)
         return report
 
     def _sync_locked(
@@ -300,7 +305,7 @@ class Engine:
         if not plan.actions:
             return
         n = len(plan.actions)
-        sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
+        sink(Stage(layout.name, "transfer", plural(n, "action")))
         transfers = Transfers(
             self.client,
             self.settings.require_bucket(),
@@ -348,25 +353,10 @@ class Engine:
         with contextlib.suppress(FileNotFoundError):
             journal.unlink()
 
-    def _record_history(
-        self, layout: ActorLayout, options: SyncOptions, report: SyncReport
-    ) -> None:
-        entry = {
-            "when": self.now_iso(),
-            "actor": layout.name,
-            "who": self.who,
-            "options": options.to_json(),
-            "counts": dict(report.counts),
-            "errors": report.errors[:20],
-            "error_count": len(report.errors),
-            "conflicts": len(report.conflicts),
-            "duration_s": round(report.duration, 3),
-            "cancelled": report.cancelled,
-            "bytes_uploaded": report.bytes_uploaded,
-            "bytes_downloaded": report.bytes_downloaded,
-        }
-        with contextlib.suppress(OSError):
-            append_history(self.settings.state_dir, entry)
+    def abort_runs(self) -> int:
+        """A front end gives up on its syncs (a second Ctrl-C): each still running is recorded
+        as aborted now, since the process ends before it can record itself."""
+        return self.history_log.abort_running()
 
     # -- async edges ---------------------------------------------------------------------
 
