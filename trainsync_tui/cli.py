@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
+APP_COMMANDS = ("tui", "demo", "web")
 COMMON = ("root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency")
 
 
@@ -220,6 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["tui", *argv]  # no command opens the app, with the app's options
+    from trainsync_tui.console import make_streams_safe
+
+    # The app draws its own screen; for it only what cannot be encoded is replaced.
+    make_streams_safe(ascii_tty=argv[0] not in APP_COMMANDS)
     if argv[0] == "bench":
         # argparse.REMAINDER drops a leading option ("bench --quick"): the bench parses its own.
         from trainsync_tui.bench import run_bench

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import os
 import sys
 import threading
 import time
@@ -19,6 +21,45 @@ from trainsync_tui.engine.events import (
 )
 from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.report import SyncReport, plural
+
+# Our own punctuation, as ASCII for a terminal that cannot show it; anything else that a
+# stream cannot encode (a file name) is written as a backslash escape, never an exception.
+ASCII_FOR = {"…": "...", "—": "-", "–": "-", "→": "->", "×": "x", "✓": "ok", "≥": ">=", "≤": "<="}
+_ERRORS = "trainsync-ascii"
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start : exc.end]
+    return "".join(
+        ASCII_FOR.get(c) or c.encode("ascii", "backslashreplace").decode() for c in text
+    ), exc.end
+
+
+codecs.register_error(_ERRORS, _ascii_fallback)
+
+
+def c_locale_terminal() -> bool:
+    """True when Python turned UTF-8 mode on by itself because the locale is C or POSIX
+    (PEP 540): the terminal then shows ASCII only, though Python would write UTF-8."""
+    forced = "PYTHONUTF8" in os.environ or "utf8" in sys._xoptions
+    return bool(sys.flags.utf8_mode) and not forced
+
+
+def make_streams_safe(*, ascii_tty: bool = True) -> None:
+    """Output never fails on the terminal's encoding: characters stdout/stderr cannot encode
+    get ASCII stand-ins. With `ascii_tty`, a terminal under the C locale gets ASCII too."""
+    to_ascii = ascii_tty and c_locale_terminal()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        if to_ascii and stream.isatty():
+            stream.flush()
+            reconfigure(encoding="ascii", errors=_ERRORS)
+        else:
+            reconfigure(errors=_ERRORS)
 
 
 def size(n: int) -> str:
