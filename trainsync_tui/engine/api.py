@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import threading
 import time
 from collections import Counter
@@ -162,8 +163,19 @@ class Engine:
             raise UnknownActorError(
                 f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
                 f"{self.settings.root} and nothing under "
-                f"s3://{self.settings.bucket}/{layout.prefix}; check the name and --root"
+                f"s3://{self.settings.bucket}/{layout.prefix}; "
+                f"{self._did_you_mean(layout.name)}check the name and --root"
             )
+
+    def _did_you_mean(self, name: str) -> str:
+        """'did you mean '0042_european_30_male'? ' for a typo or a bare id, else ''."""
+        try:
+            names = self.actor_names()
+        except TrainsyncError:
+            names = self.local_actor_names()  # S3 unreachable: the error is about the name
+        close = [n for n in names if n.split("_", 1)[0] == name][:3]
+        close = close or difflib.get_close_matches(name, names, n=3, cutoff=0.75)
+        return f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
 
     def lock_holder(self, layout: ActorLayout) -> str | None:
         return lock_holder(self.settings.state_dir, layout.name)
