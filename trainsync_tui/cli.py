@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
-
-T = TypeVar("T")
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 APP_COMMANDS = ("tui", "demo", "web")
 COMMON = ("root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency")
@@ -188,6 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("-n", type=int, default=20, help="how many runs (default: 20)")
     _common(history)
 
+    restore = _subcommand(sub, "restore", "bring back files a sync moved to the trash")
+    restore.add_argument("actor", metavar="ACTOR_NAME", help="the actor whose trash to look in")
+    restore.add_argument(
+        "stamp",
+        nargs="?",
+        metavar="STAMP",
+        help="the run to undo, e.g. 20261201T020304Z (default: list them)",
+    )
+    restore.add_argument(
+        "--latest", action="store_true", help="restore the newest stamp (default: list them)"
+    )
+    restore.add_argument(
+        "--dry-run", action="store_true", help="say what would come back (default: off)"
+    )
+    restore.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout (default: text)"
+    )
+    _common(restore)
+
     tui = _subcommand(sub, "tui", "open the app")
     tui.add_argument("actor", nargs="?", help="select this actor at start (default: the first)")
     _common(tui)
@@ -233,61 +247,6 @@ def _actor_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
     raise ConfigError("give [ACTOR_ID] ACTOR_NAME (e.g. 0042 0042_european_30_male) or --all")
 
 
-class Aborted(KeyboardInterrupt):
-    """A second Ctrl-C: stop waiting for the cancelled run and end the process at once."""
-
-
-def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
-    """Run `job(cancel)` in a thread; Ctrl-C cancels it cleanly, a second Ctrl-C raises
-    Aborted while the thread may still be finishing (so the caller must not close what the
-    thread uses)."""
-    result: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(job(cancel))
-        except BaseException as exc:
-            failure.append(exc)
-
-    interrupted: list[int] = []
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        # Marked before anything else: a second signal can run this handler again while the
-        # first is still printing, and must then abort, not cancel a second time.
-        if interrupted:
-            raise Aborted
-        interrupted.append(signum)
-        print("\ncancelling… (Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
-        cancel.cancel()
-
-    thread = threading.Thread(target=target, name="trainsync-run", daemon=True)
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    previous_term = signal.signal(signal.SIGTERM, on_sigint)
-    try:
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.2)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, previous_term)
-    if failure:
-        raise failure[0]
-    return result[0]
-
-
-def _exit_aborted(json_output: bool) -> NoReturn:
-    """End now, like kill -9 (which every sync recovers from: temp files, multipart uploads
-    and the lock are cleaned up by the next run), without joining the cancelled run's
-    transfer threads, which may wait on the network."""
-    if json_output:
-        print(json.dumps({"error": "aborted", "cancelled": True}))
-    print("trainsync: aborted", file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(130)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -304,10 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench(argv[1:])
     args = parser.parse_args(argv)
     command = args.command
+    from trainsync_tui.interrupt import Aborted, exit_aborted
+
     try:
         return _dispatch(command, args)
     except Aborted:
-        _exit_aborted(getattr(args, "json", False))
+        exit_aborted(getattr(args, "json", False))
     except KeyboardInterrupt:
         print("trainsync: aborted", file=sys.stderr)
         return 130
@@ -347,6 +308,10 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         from trainsync_tui.commands import run_history_command
 
         return run_history_command(args, _flags(args))
+    if command == "restore":
+        from trainsync_tui.commands import run_restore_command
+
+        return run_restore_command(args, _flags(args))
     if command == "tui":
         from trainsync_tui.app import run_app
         from trainsync_tui.engine.config import load_settings

@@ -57,7 +57,7 @@ def _layouts(engine: Engine, target: tuple[str | None, str | None]) -> list[Acto
 def run_sync_command(
     args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
 ) -> int:
-    from trainsync_tui.cli import Aborted, run_with_interrupt
+    from trainsync_tui.interrupt import Aborted, run_with_interrupt
 
     engine = _engine(flags)
     options = _options(args)
@@ -118,7 +118,7 @@ def run_sync_command(
 def run_audit_command(
     args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
 ) -> int:
-    from trainsync_tui.cli import Aborted, run_with_interrupt
+    from trainsync_tui.interrupt import Aborted, run_with_interrupt
 
     engine = _engine(flags)
     actor_name = target[1]
@@ -216,3 +216,41 @@ def history_line(e: dict[str, Any]) -> str:
         f"{e.get('when')} {e.get('actor')}{flags_text}{state}: {counts}; "
         f"{', '.join(problems)}, {e.get('duration_s')}s ({who})"
     )
+
+
+def run_restore_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
+    """Without a stamp (or --latest) list what can be restored; with one, restore it."""
+    from trainsync_tui.console import print_restore, print_trash
+    from trainsync_tui.engine.restore import list_trash, restore_trash, trash_notes
+    from trainsync_tui.interrupt import run_with_interrupt
+
+    engine = _engine(flags)
+    try:
+        layout = engine.actor(args.actor)
+        engine.require_actor(layout)
+        if args.stamp and args.latest:
+            raise ConfigError("give a STAMP or --latest, not both")
+        if not args.stamp and not args.latest:
+            stamps, notes = list_trash(engine, layout), trash_notes(engine)
+            if args.json:
+                print(json.dumps({"stamps": [s.to_json() for s in stamps], "notes": notes}))
+            else:
+                print_trash(layout.name, stamps, notes)
+            return 0
+        stamp = args.stamp
+        if stamp is None:
+            newest = list_trash(engine, layout)
+            if not newest:
+                raise ConfigError(f"{layout.name}: nothing in the trash to restore")
+            stamp = newest[0].stamp
+        report = run_with_interrupt(
+            lambda token: restore_trash(engine, layout, stamp, dry_run=args.dry_run, cancel=token),
+            CancelToken(),
+        )
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print_restore(report)
+    return report.exit_code

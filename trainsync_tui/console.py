@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import humanize
 
@@ -21,6 +21,9 @@ from trainsync_tui.engine.events import (
 )
 from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.report import SyncReport, plural
+
+if TYPE_CHECKING:
+    from trainsync_tui.engine.restore import RestoreReport, TrashStamp
 
 # Our own punctuation, as ASCII for a terminal that cannot show it; anything else that a
 # stream cannot encode (a file name) is written as a backslash escape, never an exception.
@@ -188,3 +191,40 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         stream.write(f"  unverified: {path} (multipart object without an MD5)\n")
     for error in report.errors:
         stream.write(f"  error: {error}\n")
+
+
+def print_trash(actor: str, stamps: list[TrashStamp], notes: list[str]) -> None:
+    """The runs whose trash can be restored, newest first, and how to restore one."""
+    out = sys.stdout
+    if not stamps:
+        out.write(f"{actor}: nothing in the trash\n")
+    for s in stamps:
+        out.write(
+            f"{s.stamp}  {plural(len(s.local), 'local file')}, "
+            f"{plural(len(s.s3), 'S3 object')} ({size(s.size)})\n"
+        )
+    for note in notes:
+        out.write(f"note: {note}\n")
+    if stamps:
+        out.write(
+            f"restore one: trainsync restore {actor} STAMP (or --latest for "
+            f"{stamps[0].stamp}); --dry-run shows what would come back\n"
+        )
+
+
+def print_restore(report: RestoreReport) -> None:
+    out = sys.stdout
+    head = "dry run - would restore" if report.dry_run else "restored"
+    out.write(
+        f"{report.actor_name}: {head} {report.stamp}: "
+        f"{plural(len(report.restored_local), 'local file')}, "
+        f"{plural(len(report.restored_s3), 'S3 object')}"
+        + ("" if report.dry_run else f"; {len(report.added_to_manifest):,} added to manifest")
+        + "\n"
+    )
+    for line in report.skipped:
+        out.write(f"  skipped: {line}\n")
+    for line in report.errors:
+        out.write(f"  error: {line}\n")
+    for line in report.notes:
+        out.write(f"  note: {line}\n")
