@@ -81,7 +81,10 @@ def test_a_c_locale_pipe_gets_utf8_and_a_c_locale_terminal_gets_ascii(
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "trainsync_tui", "audit", ACTOR, *world.cli_flags()],
-        stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
     )
     os.close(follower)
     shown = b""

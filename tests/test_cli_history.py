@@ -38,15 +38,30 @@ def test_history_says_who_ran_it_and_counts_errors_and_conflicts_in_words(
 
 
 def test_an_aborted_run_reads_aborted_and_old_entries_still_print() -> None:
-    aborted = {"when": "2026-12-01T00:00:00Z", "actor": ACTOR, "who": "ana@gpu1",
-               "via": "trainsync cli", "counts": {"uploaded": 3}, "error_count": 2,
-               "duration_s": 1.5, "cancelled": True, "aborted": True}
+    aborted = {
+        "when": "2026-12-01T00:00:00Z",
+        "actor": ACTOR,
+        "who": "ana@gpu1",
+        "via": "trainsync cli",
+        "counts": {"uploaded": 3},
+        "error_count": 2,
+        "duration_s": 1.5,
+        "cancelled": True,
+        "aborted": True,
+    }
     assert history_line(aborted) == (
         f"2026-12-01T00:00:00Z {ACTOR} ABORTED: uploaded=3; 2 errors, 1.5s "
         "(ana@gpu1 via trainsync cli)"
     )
-    old = {"when": "2025-01-01T00:00:00Z", "actor": ACTOR, "who": "trainsync cli",
-           "counts": {}, "error_count": 1, "duration_s": 0.1, "cancelled": True}
+    old = {
+        "when": "2025-01-01T00:00:00Z",
+        "actor": ACTOR,
+        "who": "trainsync cli",
+        "counts": {},
+        "error_count": 1,
+        "duration_s": 0.1,
+        "cancelled": True,
+    }
     assert history_line(old) == (
         f"2025-01-01T00:00:00Z {ACTOR} CANCELLED: no changes; 1 error, 0.1s (trainsync cli)"
     )

@@ -53,7 +53,9 @@ def test_restore_lists_then_brings_back_both_sides_and_the_next_sync_converges(
     assert world.read_s3(ACTOR, "old/b.bin") == REMOTE
     assert world.read_s3(ACTOR, "same.bin") == BOTH
     assert world.manifest_md5s(ACTOR) == {
-        "keep.bin": md5(KEEP), "old/a.bin": md5(LOCAL), "old/b.bin": md5(REMOTE),
+        "keep.bin": md5(KEEP),
+        "old/a.bin": md5(LOCAL),
+        "old/b.bin": md5(REMOTE),
         "same.bin": md5(BOTH),
     }
     # Restored means taken out of the trash, on both sides.
@@ -89,7 +91,8 @@ def test_restore_never_overwrites_and_leaves_those_in_the_trash(
     assert (trash / "old" / "a.bin").read_bytes() == LOCAL
     assert world.s3_keys(TRASH) == [f"{TRASH}{stamp}/old/b.bin"]
     assert world.manifest_md5s(ACTOR) == {
-        **{p: e["md5"] for p, e in manifest_before["files"].items()}, "same.bin": md5(BOTH)
+        **{p: e["md5"] for p, e in manifest_before["files"].items()},
+        "same.bin": md5(BOTH),
     }
 
 

@@ -390,4 +390,3 @@ class Engine:
         return await run_cancellable(
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
-
