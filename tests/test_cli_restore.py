@@ -130,3 +130,22 @@ def test_a_versioned_bucket_says_where_its_deleted_objects_are(
     assert main(["restore", ACTOR, "--latest", *flags]) == 0
     assert world.read_local(ACTOR, "a.bin") == LOCAL
     assert world.manifest_md5s(ACTOR) == {"a.bin": md5(LOCAL)}
+
+
+def test_a_path_trashed_twice_in_one_second_comes_back_once_and_says_where_the_other_is(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stamp = trash_an_orphan_of_each_kind(world, capsys)
+    trash = world.actor_dir(ACTOR) / ".trainsync" / "trash" / stamp
+    # The executor names a second copy of a path trashed within the same stamp "<name>.1".
+    (trash / "old" / "a.bin.1").write_bytes(b"trashed second")
+
+    assert main(["restore", ACTOR, stamp, "--json", *world.cli_flags()]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["restored_local"] == ["old/a.bin", "same.bin"]
+    assert report["notes"] == [
+        f"old/a.bin: trashed twice in that second; the later copy stays in the trash as "
+        f"{trash / 'old' / 'a.bin.1'}"
+    ]
+    assert world.read_local(ACTOR, "old/a.bin") == LOCAL
+    assert (trash / "old" / "a.bin.1").read_bytes() == b"trashed second"

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 _STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")  # Engine._stamp(): one per sync run
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_SECOND_COPY = re.compile(r"\.[0-9]+$")
 VERSIONED_NOTE = (
     "the bucket keeps versions, so a sync deletes S3 objects without a trash copy: bring "
     "them back from their previous versions (aws s3api list-object-versions)"
@@ -49,6 +50,9 @@ class TrashStamp:
     stamp: str
     local: dict[str, Path] = field(default_factory=dict)
     s3: dict[str, RemoteObject] = field(default_factory=dict)
+    # Second local copies of a path trashed twice within one stamp's second: the trash
+    # keeps them as "<name>.1", "<name>.2"; they stay there (the path gets the first).
+    duplicates: dict[str, str] = field(default_factory=dict)  # "<path>.N" -> path
 
     @property
     def size(self) -> int:
@@ -97,10 +101,17 @@ def list_trash(engine: Engine, layout: ActorLayout) -> list[TrashStamp]:
         for folder in layout.trash_dir.iterdir():
             if not _STAMP.match(folder.name) or not folder.is_dir():
                 continue
+            found = TrashStamp(folder.name)
             for path in folder.rglob("*"):
                 if path.is_file() and not path.is_symlink():
-                    rel = path.relative_to(folder).as_posix()
-                    stamps.setdefault(folder.name, TrashStamp(folder.name)).local[rel] = path
+                    found.local[path.relative_to(folder).as_posix()] = path
+            for rel in list(found.local):
+                first = _SECOND_COPY.sub("", rel)
+                if first != rel and first in found.local:
+                    found.duplicates[rel] = first
+                    del found.local[rel]
+            if found.local:
+                stamps[folder.name] = found
     bucket = engine.settings.require_bucket()
     try:
         pages = engine.client.get_paginator("list_objects_v2").paginate(
@@ -144,6 +155,11 @@ def restore_trash(
         )
     trash = found[stamp]
     report = RestoreReport(layout.name, stamp, dry_run=dry_run, notes=trash_notes(engine))
+    for copy, first in sorted(trash.duplicates.items()):
+        report.notes.append(
+            f"{first}: trashed twice in that second; the later copy stays in the trash as "
+            f"{layout.trash_dir / stamp / copy}"
+        )
     if dry_run:
         report.restored_local = sorted(trash.local)
         report.restored_s3 = sorted(trash.s3)
