@@ -6,33 +6,22 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-APP_COMMANDS = ("tui", "demo", "web")
+T = TypeVar("T")
+
 COMMON = ("root", "bucket", "prefix", "endpoint_url", "region", "profile", "concurrency")
 
 
+APP_COMMANDS = ("tui", "demo", "web")
 EXIT_CODES = """exit status:
   0    clean: everything in sync or synced
   1    finished with errors or unresolved conflicts (each is listed)
   2    bad usage or configuration (unknown actor, no bucket, bad option)
   130  cancelled (Ctrl-C; a second Ctrl-C aborts at once)"""
-
 SETTINGS = """settings: flags beat TRAINSYNC_* variables (TRAINSYNC_BUCKET, TRAINSYNC_ROOT,
 ...) beat <root>/trainsync.toml beat the user's trainsync.toml; AWS credentials come from
 boto3's usual chain (environment, profile, instance role)."""
-
-
-def _subcommand(sub: Any, name: str, text: str, **kwargs: Any) -> argparse.ArgumentParser:
-    """A subcommand whose --help says what it does and ends with the exit codes."""
-    kwargs.setdefault("epilog", EXIT_CODES)
-    return sub.add_parser(
-        name,
-        help=text,
-        description=text[0].upper() + text[1:] + ".",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        **kwargs,
-    )
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -59,10 +48,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--region", help="AWS region (default: AWS_DEFAULT_REGION or the profile's region)"
     )
     group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default one)")
-    group.add_argument(
-        "--concurrency", type=int, metavar="N", help="parallel transfers (default: 16)"
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks (default: off)")
+    group.add_argument("--concurrency", type=int, metavar="N", help="parallel transfers (16)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
 def _actor_args(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"trainsync {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sync = _subcommand(sub, "sync", "audit an actor and bring it in line")
+    sync = sub.add_parser("sync", help="audit an actor and bring it in line")
     _actor_args(sync)
     sync.add_argument(
         "--dry-run", action="store_true", help="plan and report, change nothing (default: off)"
@@ -171,19 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(sync)
 
-    audit = _subcommand(sub, "audit", "show what sync would do, change nothing")
-    _actor_args(audit)
-    _common(audit)
-
-    history = _subcommand(sub, "history", "past syncs, newest first")
-    history.add_argument("actor", nargs="?", help="only this actor (default: every actor)")
-    history.add_argument(
-        "--json", action="store_true", help="print one JSON list on stdout (default: text)"
+    restore = sub.add_parser(
+        "restore",
+        help="bring back files a sync moved to the trash",
+        description="Bring back files a sync moved to the trash (--delete-orphans, or the "
+        "side a conflict resolution overwrote), never over an existing file or object.",
     )
-    history.add_argument("-n", type=int, default=20, help="how many runs (default: 20)")
-    _common(history)
-
-    restore = _subcommand(sub, "restore", "bring back files a sync moved to the trash")
     restore.add_argument("actor", metavar="ACTOR_NAME", help="the actor whose trash to look in")
     restore.add_argument(
         "stamp",
@@ -202,19 +182,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(restore)
 
-    tui = _subcommand(sub, "tui", "open the app")
+    audit = sub.add_parser("audit", help="show what sync would do, change nothing")
+    _actor_args(audit)
+    _common(audit)
+
+    history = sub.add_parser("history", help="past syncs, newest first")
+    history.add_argument("actor", nargs="?", help="only this actor (default: every actor)")
+    history.add_argument(
+        "--json", action="store_true", help="print one JSON list on stdout (default: text)"
+    )
+    history.add_argument("-n", type=int, default=20, help="how many runs (default: 20)")
+    _common(history)
+
+    tui = sub.add_parser("tui", help="open the app")
     tui.add_argument("actor", nargs="?", help="select this actor at start (default: the first)")
     _common(tui)
 
-    serve = _subcommand(sub, "serve", "the HTTP API")
+    serve = sub.add_parser("serve", help="the HTTP API")
     _server_args(serve, 8765)
     _common(serve)
 
-    web = _subcommand(sub, "web", "the app in a browser")
+    web = sub.add_parser("web", help="the app in a browser")
     _server_args(web, 8000)
     _common(web)
 
-    demo = _subcommand(sub, "demo", "sample actors and an embedded S3, then the app")
+    demo = sub.add_parser("demo", help="sample actors and an embedded S3, then the app")
     demo.add_argument(
         "--root", metavar="DIR", help="where to create the demo (default: a temp folder)"
     )
@@ -224,8 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--debug", action="store_true", help="show tracebacks (default: off)")
 
-    bench = _subcommand(sub, "bench", "measure speed against aws s3 sync, s5cmd and rclone")
+    bench = sub.add_parser("bench", help="measure speed against aws s3 sync, s5cmd and rclone")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="the bench's own options")
+    for command in sub.choices.values():  # every command's --help ends with the exit codes
+        command.epilog = command.epilog or EXIT_CODES
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
@@ -304,14 +299,14 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         if command == "sync":
             return run_sync_command(args, _flags(args), target)
         return run_audit_command(args, _flags(args), target)
-    if command == "history":
-        from trainsync_tui.commands import run_history_command
-
-        return run_history_command(args, _flags(args))
     if command == "restore":
         from trainsync_tui.commands import run_restore_command
 
         return run_restore_command(args, _flags(args))
+    if command == "history":
+        from trainsync_tui.commands import run_history_command
+
+        return run_history_command(args, _flags(args))
     if command == "tui":
         from trainsync_tui.app import run_app
         from trainsync_tui.engine.config import load_settings

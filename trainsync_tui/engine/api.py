@@ -35,7 +35,7 @@ from trainsync_tui.engine.remote import (
     list_actor_names,
     stale_multipart_uploads,
 )
-from trainsync_tui.engine.report import SyncReport, plural
+from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import classify, make_client
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.tempfiles import remove_temp_files
@@ -77,10 +77,10 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.who = who
-        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
         self._client: Any = None
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
+        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
 
     # -- shared resources ----------------------------------------------------------------
 
@@ -317,7 +317,7 @@ class Engine:
         if not plan.actions:
             return
         n = len(plan.actions)
-        sink(Stage(layout.name, "transfer", plural(n, "action")))
+        sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
         transfers = Transfers(
             self.client,
             self.settings.require_bucket(),
