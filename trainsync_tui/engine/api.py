@@ -76,11 +76,11 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
         self.who = who
         self._client: Any = None
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
-        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
 
     # -- shared resources ----------------------------------------------------------------
 
