@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import threading
 import time
 from collections import Counter
@@ -168,14 +167,9 @@ class Engine:
             )
 
     def _did_you_mean(self, name: str) -> str:
-        """'did you mean '0042_european_30_male'? ' for a typo or a bare id, else ''."""
-        try:
-            names = self.actor_names()
-        except TrainsyncError:
-            names = self.local_actor_names()  # S3 unreachable: the error is about the name
-        close = [n for n in names if n.split("_", 1)[0] == name][:3]
-        close = close or difflib.get_close_matches(name, names, n=3, cutoff=0.75)
-        return f"did you mean {' or '.join(repr(n) for n in close)}? " if close else ""
+        from trainsync_tui.engine.suggest import did_you_mean  # the error path only
+
+        return did_you_mean(self, name)
 
     def lock_holder(self, layout: ActorLayout) -> str | None:
         return lock_holder(self.settings.state_dir, layout.name)
