@@ -4,6 +4,7 @@ verified, never over an existing file or object, and listed in the manifest (iss
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,25 @@ def test_a_path_trashed_twice_in_one_second_comes_back_once_and_says_where_the_o
     ]
     assert world.read_local(ACTOR, "old/a.bin") == LOCAL
     assert (trash / "old" / "a.bin.1").read_bytes() == b"trashed second"
+
+
+def test_a_linked_folder_does_not_lead_a_restore_out_of_training_data(
+    world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    stamp = trash_an_orphan_of_each_kind(world, capsys)
+    trash = world.actor_dir(ACTOR) / ".trainsync" / "trash" / stamp
+    (trash / "out" / "deep").mkdir(parents=True)
+    (trash / "out" / "deep" / "x.bin").write_bytes(b"x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (world.actor_dir(ACTOR) / "training_data" / "out").symlink_to(outside)
+
+    assert main(["restore", ACTOR, stamp, "--json", *world.cli_flags()]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"] == [
+        "out/deep/x.bin (local trash): its folder leads outside training_data/ "
+        "(a symbolic link); left in the trash"
+    ]
+    assert list(outside.iterdir()) == []  # not even a folder made there
+    assert (trash / "out" / "deep" / "x.bin").read_bytes() == b"x"
+    assert report["restored_local"] == ["old/a.bin", "same.bin"]

@@ -221,27 +221,37 @@ class _Restorer:
         if os.path.lexists(target):
             self.report.skipped.append(f"{rel}: exists locally; not overwritten (local trash)")
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # Checked before any folder is made: a linked folder must not lead the restore out.
         root = os.path.realpath(self.layout.training_dir)
         parent = os.path.realpath(target.parent)
         if parent != root and not parent.startswith(root + os.sep):
             raise TransferError("its folder leads outside training_data/ (a symbolic link)")
+        target.parent.mkdir(parents=True, exist_ok=True)
         md5 = md5_file(source)
         try:
             os.link(source, target)  # fails on an existing name: never overwrites
         except FileExistsError:
             self.report.skipped.append(f"{rel}: exists locally; not overwritten (local trash)")
             return
-        except OSError:  # no hard links here: a verified copy, renamed in if still free
-            temp = temp_path(self.layout.staging_for(target))
-            shutil.copy2(source, temp)
-            if md5_file(temp) != md5 or os.path.lexists(target):
-                temp.unlink()
-                raise TransferError("the copy did not verify or the name was taken") from None
-            os.replace(temp, target)
+        except OSError:  # no hard links on this filesystem: a verified copy, renamed in
+            self._copy_in(source, target, md5)
         os.unlink(source)
         self.report.restored_local.append(rel)
         self.md5s.setdefault(rel, {})["local"] = md5
+
+    def _copy_in(self, source: Path, target: Path, md5: str) -> None:
+        self.layout.staging_dir.mkdir(parents=True, exist_ok=True)
+        temp = temp_path(self.layout.staging_dir)  # the next sync clears what a crash leaves
+        try:
+            shutil.copy2(source, temp)
+            if md5_file(temp) != md5:
+                raise TransferError("its copy does not have the trashed file's MD5")
+            if os.path.lexists(target):
+                raise TransferError("the name was taken meanwhile; not overwritten")
+            os.replace(temp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
 
     def _s3(self, rel: str, obj: RemoteObject, transfers: Transfers) -> None:
         dest = self.layout.key(rel)
