@@ -6,7 +6,6 @@ import codecs
 import os
 import sys
 import threading
-import time
 from typing import TYPE_CHECKING, TextIO
 
 import humanize
@@ -18,6 +17,7 @@ from trainsync_tui.engine.events import (
     Message,
     Progress,
     ScanProgress,
+    Throttle,
 )
 from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.report import SyncReport, plural
@@ -76,7 +76,8 @@ def duration(seconds: float) -> str:
 
 
 class ConsoleSink:
-    """Turns engine events into stderr output; progress redraws at most 5 times a second."""
+    """Turns engine events into stderr output; progress redraws at most 5 times a second
+    (the engine's Throttle, which the API's stream uses too)."""
 
     def __init__(self, *, verbose: bool, progress: bool, stream: TextIO | None = None) -> None:
         # Looked up per call, not bound at import, so a redirected stderr is honoured.
@@ -85,20 +86,23 @@ class ConsoleSink:
         self.progress = progress and stream.isatty()
         self.stream = stream
         self._lock = threading.Lock()
-        self._last = 0.0
         self._line = False
         self._muted = False
+        self._throttle = Throttle(self._show, interval=0.2)
 
     def __call__(self, event: Event) -> None:
+        self._throttle(event)
+
+    def _show(self, event: Event) -> None:
         with self._lock:
             if self._muted:
                 return
             if isinstance(event, Progress):
-                self._draw(self._progress_text(event), event.files_done == event.files_total)
+                self._draw(self._progress_text(event))
             elif isinstance(event, ScanProgress) and event.source in ("hash", "s3"):
                 what = "hashing" if event.source == "hash" else "listing S3"
                 detail = f"{event.done}/{event.total}" if event.total else f"{event.done}"
-                self._draw(f"{event.actor}: {what} {detail}", False)
+                self._draw(f"{event.actor}: {what} {detail}")
             elif isinstance(event, FileFailed):
                 self._print(f"error: {event.actor}: {event.path}: {event.error}")
             elif isinstance(event, FileDone) and self.verbose:
@@ -113,13 +117,9 @@ class ConsoleSink:
             f"{size(p.bytes_done)}/{size(p.bytes_total)} at {size(int(p.rate))}/s{eta}"
         )
 
-    def _draw(self, text: str, force: bool) -> None:
+    def _draw(self, text: str) -> None:
         if not self.progress:
             return
-        now = time.monotonic()
-        if not force and now - self._last < 0.2:
-            return
-        self._last = now
         self.stream.write("\r\x1b[K" + text[:200])
         self.stream.flush()
         self._line = True
