@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from tests.conftest import AWS_ENV, World, md5
 from tests.engine.clitools import ACTOR, one_object
+from tests.reliability.faultproxy import FaultProxy, Request
+from tests.s3server import S3Server
 
 MiB = 1024 * 1024
 
@@ -130,7 +133,19 @@ def test_ctrl_c_during_a_download_removes_the_temp_file(world: World, tmp_path: 
     assert world.local_paths(ACTOR) in ([], ["big.bin"])
 
 
-def test_kill_9_mid_transfer_is_cleaned_up_by_the_next_sync(world: World, tmp_path: Path) -> None:
+def held_last_part(request: Request) -> bool:
+    """The last of the five 5 MiB parts of an upload or a download: held by the proxy, so the
+    sync is certainly mid-way through both when it is killed (a fast run finished first)."""
+    part = re.search(r"partNumber=([0-9]+)", request.target)
+    if request.method == "PUT" and part:
+        return int(part.group(1)) == 5
+    ranged = re.match(r"bytes=([0-9]+)-", request.header("range") or "")
+    return request.method == "GET" and ranged is not None and int(ranged.group(1)) >= 20 * MiB
+
+
+def test_kill_9_mid_transfer_is_cleaned_up_by_the_next_sync(
+    world: World, tmp_path: Path, s3_server: S3Server
+) -> None:
     files = {"a_up.bin": blob(1, 21 * MiB), "b_down.bin": blob(2, 21 * MiB)}
     world.put_local(ACTOR, "a_up.bin", files["a_up.bin"])
     world.put_s3(ACTOR, "b_down.bin", files["b_down.bin"], multipart=True)
@@ -138,16 +153,21 @@ def test_kill_9_mid_transfer_is_cleaned_up_by_the_next_sync(world: World, tmp_pa
     env["TRAINSYNC_CONCURRENCY"] = "2"
     command = [sys.executable, "-m", "trainsync_tui", "sync", ACTOR, "--json", *world.cli_flags()]
     staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
     def both_in_flight() -> bool:
         uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
         started = staging.is_dir() and any(p.stat().st_size for p in staging.iterdir())
         return bool(uploads) and started
 
-    wait_for(both_in_flight, proc, "the upload and the download to start")
-    proc.kill()
-    proc.communicate(timeout=60)
+    held = {"stall": 1.0}
+    with FaultProxy(s3_server.port, held, stall_seconds=30, applies=held_last_part) as proxy:
+        through_proxy = [*command[:-1], proxy.url]  # the last flag is --endpoint-url's value
+        proc = subprocess.Popen(
+            through_proxy, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        wait_for(both_in_flight, proc, "the upload and the download to be held mid-way")
+        proc.kill()
+        proc.communicate(timeout=60)
 
     top = world.actor_dir(ACTOR) / "training_data"
     assert sorted(p.name for p in top.iterdir()) in (["a_up.bin"], ["a_up.bin", "b_down.bin"])

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
@@ -26,18 +24,41 @@ COMMON = (
 )
 
 
+APP_COMMANDS = ("tui", "demo", "web")
+EXIT_CODES = """exit status:
+  0    clean: everything in sync or synced
+  1    finished with errors or unresolved conflicts (each is listed)
+  2    bad usage or configuration (unknown actor, no bucket, bad option)
+  130  cancelled (Ctrl-C; a second Ctrl-C aborts at once)"""
+SETTINGS = """settings: flags beat TRAINSYNC_* variables (TRAINSYNC_BUCKET, TRAINSYNC_ROOT,
+...) beat <root>/trainsync.toml beat the user's trainsync.toml; AWS credentials come from
+boto3's usual chain (environment, profile, instance role)."""
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("where the data is")
-    group.add_argument("--root", metavar="DIR", help="folder holding data/actors/ (default: .)")
-    group.add_argument("--bucket", help="S3 bucket")
+    group = parser.add_argument_group(
+        "where the data is (flags beat TRAINSYNC_* variables and trainsync.toml)"
+    )
+    group.add_argument(
+        "--root", metavar="DIR", help="folder holding data/actors/ (default: TRAINSYNC_ROOT or .)"
+    )
+    group.add_argument(
+        "--bucket", help="S3 bucket (default: TRAINSYNC_BUCKET or bucket in trainsync.toml)"
+    )
     group.add_argument(
         "--prefix",
         metavar="TEMPLATE",
         help="S3 prefix template (default: actors/{actor_name}/training_data/)",
     )
-    group.add_argument("--endpoint-url", metavar="URL", help="S3-compatible endpoint (MinIO, R2…)")
-    group.add_argument("--region", help="AWS region")
-    group.add_argument("--profile", help="AWS profile")
+    group.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="S3-compatible endpoint: MinIO, Ceph, R2... (default: AWS S3)",
+    )
+    group.add_argument(
+        "--region", help="AWS region (default: AWS_DEFAULT_REGION or the profile's region)"
+    )
+    group.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default one)")
     group.add_argument("--concurrency", type=int, metavar="N", help="parallel transfers (16)")
     # Sizes as the AWS CLI reads them: 8388608, 8MB, 8MiB (the same).
     group.add_argument("--multipart-threshold", metavar="SIZE", help="multipart from (8MB)")
@@ -58,9 +79,15 @@ def _actor_args(parser: argparse.ArgumentParser) -> None:
         help="the actor, e.g. 0042 0042_european_30_male (the id is optional)",
     )
     parser.add_argument("--all", action="store_true", help="every actor found locally or in S3")
-    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    parser.add_argument("--verify", action="store_true", help="re-hash every file (ignore cache)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="a line per file")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout (default: text)"
+    )
+    parser.add_argument(
+        "--verify", action="store_true", help="re-hash every file (default: use the hash cache)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="a line per file (default: a summary)"
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,21 +97,41 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"trainsync: {message} (see: {self.prog} --help)\n")
 
 
+def _server_args(parser: argparse.ArgumentParser, port: int) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=port, help=f"port (default: {port})")
+    parser.add_argument(
+        "--token",
+        help="bearer token every request must carry; required off loopback "
+        "(default: TRAINSYNC_API_TOKEN, else none)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from trainsync_tui import __version__
+
     parser = _Parser(
         prog="trainsync",
         description="Keep training data in line across local files, the manifest and S3. "
         "With no command, opens the app.",
+        epilog=f"{SETTINGS}\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"trainsync {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sync = sub.add_parser("sync", help="audit an actor and bring it in line")
     _actor_args(sync)
-    sync.add_argument("--dry-run", action="store_true", help="plan and report, change nothing")
+    sync.add_argument(
+        "--dry-run", action="store_true", help="plan and report, change nothing (default: off)"
+    )
     sync.add_argument(
         "--delete-orphans",
         action="store_true",
-        help="delete (to trash) files and objects not in the manifest instead of adopting them",
+        help="delete (to trash) files and objects not in the manifest instead of adopting "
+        "them (default: adopt)",
     )
     sync.add_argument(
         "--conflict",
@@ -97,41 +144,73 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="GLOB",
-        help="sync only matching paths or folders (repeatable)",
+        help="sync only matching paths or folders (repeatable; default: everything)",
     )
     sync.add_argument(
         "--exclude",
         action="append",
         default=[],
         metavar="GLOB",
-        help="leave matching paths or folders alone (repeatable)",
+        help="leave matching paths or folders alone (repeatable; default: none)",
     )
     sync.add_argument(
         "--direction",
         choices=["up", "down", "both"],
         default="both",
-        help="up: only change S3, down: only change local files",
+        help="up: only change S3, down: only change local files (default: both)",
     )
     sync.add_argument(
         "--max-delete",
         metavar="SHARE",
-        help="largest share of an actor's files a sync may delete (default 50%%)",
+        help="largest share of an actor's files a sync may delete (default: 50%%)",
     )
-    sync.add_argument("--force", action="store_true", help="pass the delete guard")
     sync.add_argument(
-        "--wait", action="store_true", help="wait for another sync of the actor instead of refusing"
+        "--force", action="store_true", help="pass the delete guard (default: refuse)"
     )
-    sync.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sync.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for another sync of the actor instead of refusing (default: refuse)",
+    )
+    sync.add_argument(
+        "--no-progress", action="store_true", help="no progress line (default: one on a terminal)"
+    )
     _common(sync)
+
+    restore = sub.add_parser(
+        "restore",
+        help="bring back files a sync moved to the trash",
+        description="Bring back files a sync moved to the trash (--delete-orphans, or the "
+        "side a conflict resolution overwrote), never over an existing file or object.",
+    )
+    restore.add_argument("actor", metavar="ACTOR_NAME", help="the actor whose trash to look in")
+    restore.add_argument(
+        "stamp",
+        nargs="?",
+        metavar="STAMP",
+        help="the run to undo, e.g. 20261201T020304Z (default: list them)",
+    )
+    restore.add_argument(
+        "--latest", action="store_true", help="restore the newest stamp (default: list them)"
+    )
+    restore.add_argument(
+        "--dry-run", action="store_true", help="say what would come back (default: off)"
+    )
+    restore.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout (default: text)"
+    )
+    _common(restore)
 
     audit = sub.add_parser("audit", help="show what sync would do, change nothing")
     _actor_args(audit)
     _common(audit)
 
     history = sub.add_parser("history", help="past syncs, newest first")
-    history.add_argument("actor", nargs="?", help="only this actor")
-    history.add_argument("--json", action="store_true")
-    history.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    history.add_argument("actor", nargs="?", help="only this actor (default: every actor)")
+    history.add_argument(
+        "--json", action="store_true", help="print one JSON list on stdout (default: text)"
+    )
+    history.add_argument("-n", type=int, default=20, help="how many runs (default: 20)")
     _common(history)
 
     from trainsync_tui.clean_command import add_clean_parser
@@ -139,19 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(add_clean_parser(sub))
 
     tui = sub.add_parser("tui", help="open the app")
-    tui.add_argument("actor", nargs="?", help="select this actor at start")
+    tui.add_argument("actor", nargs="?", help="select this actor at start (default: the first)")
     _common(tui)
 
     serve = sub.add_parser("serve", help="the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--token", help="bearer token (or TRAINSYNC_API_TOKEN)")
+    _server_args(serve, 8765)
     _common(serve)
 
     web = sub.add_parser("web", help="the app in a browser")
-    web.add_argument("--host", default="127.0.0.1")
-    web.add_argument("--port", type=int, default=8000)
-    web.add_argument("--token", help="bearer token (or TRAINSYNC_API_TOKEN)")
+    _server_args(web, 8000)
     _common(web)
 
     demo = sub.add_parser("demo", help="sample actors and an embedded S3, then the app")
@@ -162,10 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--no-app", action="store_true", help="set up and keep the S3 running, print how to use it"
     )
-    demo.add_argument("--debug", action="store_true")
+    demo.add_argument("--debug", action="store_true", help="show tracebacks (default: off)")
 
     bench = sub.add_parser("bench", help="measure speed against aws s3 sync, s5cmd and rclone")
-    bench.add_argument("args", nargs=argparse.REMAINDER)
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="the bench's own options")
+    for command in sub.choices.values():  # every command's --help ends with the exit codes
+        command.epilog = command.epilog or EXIT_CODES
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
@@ -187,43 +265,15 @@ def _actor_target(args: argparse.Namespace) -> tuple[str | None, str | None]:
     raise ConfigError("give [ACTOR_ID] ACTOR_NAME (e.g. 0042 0042_european_30_male) or --all")
 
 
-def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
-    """Run `job(cancel)` in a thread; Ctrl-C cancels it cleanly, a second Ctrl-C aborts."""
-    result: list[T] = []
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(job(cancel))
-        except BaseException as exc:
-            failure.append(exc)
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        print("\ncancelling… (Ctrl-C again to abort at once)", file=sys.stderr)
-        cancel.cancel()
-
-    thread = threading.Thread(target=target, name="trainsync-run", daemon=True)
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    previous_term = signal.signal(signal.SIGTERM, on_sigint)
-    try:
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.2)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, previous_term)
-    if failure:
-        raise failure[0]
-    return result[0]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["tui", *argv]  # no command opens the app, with the app's options
+    from trainsync_tui.console import make_streams_safe
+
+    # The app draws its own screen; for it only what cannot be encoded is replaced.
+    make_streams_safe(ascii_tty=argv[0] not in APP_COMMANDS)
     if argv[0] == "bench":
         # argparse.REMAINDER drops a leading option ("bench --quick"): the bench parses its own.
         from trainsync_tui.bench import run_bench
@@ -231,8 +281,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench(argv[1:])
     args = parser.parse_args(argv)
     command = args.command
+    from trainsync_tui.interrupt import Aborted, exit_aborted
+
     try:
         return _dispatch(command, args)
+    except Aborted:
+        exit_aborted(getattr(args, "json", False))
     except KeyboardInterrupt:
         print("trainsync: aborted", file=sys.stderr)
         return 130
@@ -268,6 +322,10 @@ def _dispatch(command: str, args: argparse.Namespace) -> int:
         if command == "sync":
             return run_sync_command(args, _flags(args), target)
         return run_audit_command(args, _flags(args), target)
+    if command == "restore":
+        from trainsync_tui.commands import run_restore_command
+
+        return run_restore_command(args, _flags(args))
     if command == "history":
         from trainsync_tui.commands import run_history_command
 

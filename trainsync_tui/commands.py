@@ -14,7 +14,7 @@ from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.plan import ConflictPolicy
-from trainsync_tui.engine.report import SyncReport, plan_to_json
+from trainsync_tui.engine.report import SyncReport, plan_to_json, plural
 from trainsync_tui.engine.select import Selection
 
 
@@ -57,7 +57,7 @@ def _layouts(engine: Engine, target: tuple[str | None, str | None]) -> list[Acto
 def run_sync_command(
     args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
 ) -> int:
-    from trainsync_tui.cli import run_with_interrupt
+    from trainsync_tui.interrupt import Aborted, run_with_interrupt
 
     engine = _engine(flags)
     options = _options(args)
@@ -82,11 +82,20 @@ def run_sync_command(
                 failed.errors.append(str(exc))
                 reports.append(failed)
 
+    aborted = False
     try:
         run_with_interrupt(job, cancel)
+    except Aborted:
+        # The run's threads still use the engine (its hash cache): closing it under them
+        # made each in-flight file fail with an AssertionError. Silence them instead.
+        aborted = True
+        sink.mute()
+        engine.abort_runs()
+        raise
     finally:
         sink.finish()
-        engine.close()
+        if not aborted:
+            engine.close()
     if not reports and not args.all:
         # Cancelled before the sync of the one actor began.
         layout = layouts[0]
@@ -109,7 +118,7 @@ def run_sync_command(
 def run_audit_command(
     args: argparse.Namespace, flags: dict[str, Any], target: tuple[str | None, str | None]
 ) -> int:
-    from trainsync_tui.cli import run_with_interrupt
+    from trainsync_tui.interrupt import Aborted, run_with_interrupt
 
     engine = _engine(flags)
     actor_name = target[1]
@@ -133,11 +142,17 @@ def run_audit_command(
             results[layout.name] = summary
 
     cancel = CancelToken()
+    aborted = False
     try:
         run_with_interrupt(job, cancel)
+    except Aborted:
+        aborted = True
+        sink.mute()  # see run_sync_command: the engine stays open for the audit's threads
+        raise
     finally:
         sink.finish()
-        engine.close()
+        if not aborted:
+            engine.close()
     if cancel.cancelled:
         return 130
     if args.json:
@@ -153,7 +168,7 @@ def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
     out = sys.stdout
     actions = summary.get("actions", {})
     if not actions and not summary.get("conflicts") and not summary.get("errors"):
-        out.write(f"{name}: in sync ({summary.get('in_sync', 0)} files)\n")
+        out.write(f"{name}: in sync ({plural(summary.get('in_sync', 0), 'file')})\n")
         return
     out.write(
         f"{name}: {summary.get('in_sync', 0)} in sync, "
@@ -179,11 +194,63 @@ def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
         print(json.dumps(entries))
         return 0
     for e in entries:
-        counts = ", ".join(f"{k}={v}" for k, v in e.get("counts", {}).items() if v) or "no changes"
-        flags_text = " dry-run" if e.get("options", {}).get("dry_run") else ""
-        state = " CANCELLED" if e.get("cancelled") else ""
-        print(
-            f"{e.get('when')} {e.get('actor')}{flags_text}{state}: {counts}; "
-            f"{e.get('error_count', 0)} errors, {e.get('duration_s')}s ({e.get('who')})"
-        )
+        print(history_line(e))
     return 0
+
+
+def history_line(e: dict[str, Any]) -> str:
+    """One run: when, what, options, counts, problems, and who ran it from where."""
+    counts = ", ".join(f"{k}={v}" for k, v in e.get("counts", {}).items() if v) or "no changes"
+    flags_text = " dry-run" if e.get("options", {}).get("dry_run") else ""
+    if e.get("aborted"):
+        state = " ABORTED"  # a second Ctrl-C: the counts are what had finished by then
+    elif e.get("cancelled"):
+        state = " CANCELLED"
+    else:
+        state = ""
+    problems = [plural(int(e.get("error_count", 0)), "error")]
+    if e.get("conflicts"):
+        problems.append(plural(int(e["conflicts"]), "conflict"))
+    who = f"{e.get('who')} via {e['via']}" if e.get("via") else f"{e.get('who')}"
+    return (
+        f"{e.get('when')} {e.get('actor')}{flags_text}{state}: {counts}; "
+        f"{', '.join(problems)}, {e.get('duration_s')}s ({who})"
+    )
+
+
+def run_restore_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
+    """Without a stamp (or --latest) list what can be restored; with one, restore it."""
+    from trainsync_tui.console import print_restore, print_trash
+    from trainsync_tui.engine.restore import list_trash, restore_trash, trash_notes
+    from trainsync_tui.interrupt import run_with_interrupt
+
+    engine = _engine(flags)
+    try:
+        layout = engine.actor(args.actor)
+        engine.require_actor(layout)
+        if args.stamp and args.latest:
+            raise ConfigError("give a STAMP or --latest, not both")
+        if not args.stamp and not args.latest:
+            stamps, notes = list_trash(engine, layout), trash_notes(engine)
+            if args.json:
+                print(json.dumps({"stamps": [s.to_json() for s in stamps], "notes": notes}))
+            else:
+                print_trash(layout.name, stamps, notes)
+            return 0
+        stamp = args.stamp
+        if stamp is None:
+            newest = list_trash(engine, layout)
+            if not newest:
+                raise ConfigError(f"{layout.name}: nothing in the trash to restore")
+            stamp = newest[0].stamp
+        report = run_with_interrupt(
+            lambda token: restore_trash(engine, layout, stamp, dry_run=args.dry_run, cancel=token),
+            CancelToken(),
+        )
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        print_restore(report)
+    return report.exit_code

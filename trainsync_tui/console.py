@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import os
 import sys
 import threading
-import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import humanize
 
@@ -16,9 +17,52 @@ from trainsync_tui.engine.events import (
     Message,
     Progress,
     ScanProgress,
+    Throttle,
 )
 from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.report import SyncReport, plural
+
+if TYPE_CHECKING:
+    from trainsync_tui.engine.restore import RestoreReport, TrashStamp
+
+# Our own punctuation, as ASCII for a terminal that cannot show it; anything else that a
+# stream cannot encode (a file name) is written as a backslash escape, never an exception.
+ASCII_FOR = {"…": "...", "—": "-", "–": "-", "→": "->", "×": "x", "✓": "ok", "≥": ">=", "≤": "<="}
+_ERRORS = "trainsync-ascii"
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start : exc.end]
+    return "".join(
+        ASCII_FOR.get(c) or c.encode("ascii", "backslashreplace").decode() for c in text
+    ), exc.end
+
+
+codecs.register_error(_ERRORS, _ascii_fallback)
+
+
+def c_locale_terminal() -> bool:
+    """True when Python turned UTF-8 mode on by itself because the locale is C or POSIX
+    (PEP 540): the terminal then shows ASCII only, though Python would write UTF-8."""
+    forced = "PYTHONUTF8" in os.environ or "utf8" in sys._xoptions
+    return bool(sys.flags.utf8_mode) and not forced
+
+
+def make_streams_safe(*, ascii_tty: bool = True) -> None:
+    """Output never fails on the terminal's encoding: characters stdout/stderr cannot encode
+    get ASCII stand-ins. With `ascii_tty`, a terminal under the C locale gets ASCII too."""
+    to_ascii = ascii_tty and c_locale_terminal()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        if to_ascii and stream.isatty():
+            stream.flush()
+            reconfigure(encoding="ascii", errors=_ERRORS)
+        else:
+            reconfigure(errors=_ERRORS)
 
 
 def size(n: int) -> str:
@@ -32,7 +76,8 @@ def duration(seconds: float) -> str:
 
 
 class ConsoleSink:
-    """Turns engine events into stderr output; progress redraws at most 5 times a second."""
+    """Turns engine events into stderr output; progress redraws at most 5 times a second
+    (the engine's Throttle, which the API's stream uses too)."""
 
     def __init__(self, *, verbose: bool, progress: bool, stream: TextIO | None = None) -> None:
         # Looked up per call, not bound at import, so a redirected stderr is honoured.
@@ -41,17 +86,23 @@ class ConsoleSink:
         self.progress = progress and stream.isatty()
         self.stream = stream
         self._lock = threading.Lock()
-        self._last = 0.0
         self._line = False
+        self._muted = False
+        self._throttle = Throttle(self._show, interval=0.2)
 
     def __call__(self, event: Event) -> None:
+        self._throttle(event)
+
+    def _show(self, event: Event) -> None:
         with self._lock:
+            if self._muted:
+                return
             if isinstance(event, Progress):
-                self._draw(self._progress_text(event), event.files_done == event.files_total)
+                self._draw(self._progress_text(event))
             elif isinstance(event, ScanProgress) and event.source in ("hash", "s3"):
                 what = "hashing" if event.source == "hash" else "listing S3"
                 detail = f"{event.done}/{event.total}" if event.total else f"{event.done}"
-                self._draw(f"{event.actor}: {what} {detail}", False)
+                self._draw(f"{event.actor}: {what} {detail}")
             elif isinstance(event, FileFailed):
                 self._print(f"error: {event.actor}: {event.path}: {event.error}")
             elif isinstance(event, FileDone) and self.verbose:
@@ -66,13 +117,9 @@ class ConsoleSink:
             f"{size(p.bytes_done)}/{size(p.bytes_total)} at {size(int(p.rate))}/s{eta}"
         )
 
-    def _draw(self, text: str, force: bool) -> None:
+    def _draw(self, text: str) -> None:
         if not self.progress:
             return
-        now = time.monotonic()
-        if not force and now - self._last < 0.2:
-            return
-        self._last = now
         self.stream.write("\r\x1b[K" + text[:200])
         self.stream.flush()
         self._line = True
@@ -83,6 +130,11 @@ class ConsoleSink:
             self._line = False
         self.stream.write(text + "\n")
         self.stream.flush()
+
+    def mute(self) -> None:
+        """Nothing more from a run the user has given up on (a second Ctrl-C)."""
+        with self._lock:
+            self._muted = True
 
     def finish(self) -> None:
         with self._lock:
@@ -145,3 +197,40 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         stream.write(f"  {n} without an MD5 in S3: verified by multipart ETag on transfer\n")
     for error in report.errors:
         stream.write(f"  error: {error}\n")
+
+
+def print_trash(actor: str, stamps: list[TrashStamp], notes: list[str]) -> None:
+    """The runs whose trash can be restored, newest first, and how to restore one."""
+    out = sys.stdout
+    if not stamps:
+        out.write(f"{actor}: nothing in the trash\n")
+    for s in stamps:
+        out.write(
+            f"{s.stamp}  {plural(len(s.local), 'local file')}, "
+            f"{plural(len(s.s3), 'S3 object')} ({size(s.size)})\n"
+        )
+    for note in notes:
+        out.write(f"note: {note}\n")
+    if stamps:
+        out.write(
+            f"restore one: trainsync restore {actor} STAMP (or --latest for "
+            f"{stamps[0].stamp}); --dry-run shows what would come back\n"
+        )
+
+
+def print_restore(report: RestoreReport) -> None:
+    out = sys.stdout
+    head = "dry run - would restore" if report.dry_run else "restored"
+    out.write(
+        f"{report.actor_name}: {head} {report.stamp}: "
+        f"{plural(len(report.restored_local), 'local file')}, "
+        f"{plural(len(report.restored_s3), 'S3 object')}"
+        + ("" if report.dry_run else f"; {len(report.added_to_manifest):,} added to manifest")
+        + "\n"
+    )
+    for line in report.skipped:
+        out.write(f"  skipped: {line}\n")
+    for line in report.errors:
+        out.write(f"  error: {line}\n")
+    for line in report.notes:
+        out.write(f"  note: {line}\n")

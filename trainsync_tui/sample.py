@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,11 @@ def _blob(rng: random.Random, size: int) -> bytes:
 
 
 class _Actor:
-    def __init__(self, root: Path, client: Any, bucket: str, name: str) -> None:
+    def __init__(self, root: Path, client: Any, bucket: str, name: str, puts: _Puts) -> None:
         self.dir = root / "data" / "actors" / name
         self.client = client
         self.bucket = bucket
+        self.puts = puts
         self.name = name
         self.prefix = PREFIX.format(actor_name=name)
         self.files: dict[str, dict[str, Any]] = {}
@@ -33,7 +35,7 @@ class _Actor:
     def s3(self, path: str, data: bytes, *, multipart: bool = False) -> None:
         key = self.prefix + path
         if not multipart:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+            self.puts.put(key, data)
             return
         part = 5 * 1024 * 1024
         upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
@@ -71,13 +73,42 @@ class _Actor:
         (self.dir / "manifest.json").write_text(json.dumps(doc, indent=2))
 
 
+class _Puts:
+    """Small objects sent on a few threads: one at a time, the ~400 requests to the embedded
+    server were most of the demo's blank screen before the app's first paint."""
+
+    def __init__(self, client: Any, bucket: str, pool: ThreadPoolExecutor) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.pool = pool
+        self.sent: list[Future[Any]] = []
+
+    def put(self, key: str, data: bytes) -> None:
+        self.sent.append(
+            self.pool.submit(self.client.put_object, Bucket=self.bucket, Key=key, Body=data)
+        )
+
+    def wait(self) -> None:
+        for future in self.sent:
+            future.result()  # the first failure is raised, as a sequential put would
+
+
 def make_sample(root: Path, client: Any, bucket: str, *, seed: int = 42) -> list[str]:
     """Create the demo actors under `root` and in `bucket`; returns their names."""
-    rng = random.Random(seed)
+    with ThreadPoolExecutor(8, thread_name_prefix="sample-put") as pool:
+        puts = _Puts(client, bucket, pool)
+        made = _make_actors(root, client, bucket, random.Random(seed), puts)
+        puts.wait()
+    return made
+
+
+def _make_actors(
+    root: Path, client: Any, bucket: str, rng: random.Random, puts: _Puts
+) -> list[str]:
     made = []
 
     # Every row of the reconciliation table, plus a conflict and a multipart object.
-    a = _Actor(root, client, bucket, "0042_european_30_male")
+    a = _Actor(root, client, bucket, "0042_european_30_male", puts)
     for i in range(6):
         a.everywhere(f"images/{i:04d}.png", _blob(rng, 2000 + i))
     a.local("images/new_local.png", _blob(rng, 3000))
@@ -106,34 +137,34 @@ def make_sample(root: Path, client: Any, bucket: str, *, seed: int = 42) -> list
     a.save_manifest()
     made.append(a.name)
 
-    b = _Actor(root, client, bucket, "0043_asian_25_female")
+    b = _Actor(root, client, bucket, "0043_asian_25_female", puts)
     for i in range(12):
         b.everywhere(f"frames/{i // 4:02d}/{i:04d}.jpg", _blob(rng, 1000 + 37 * i))
     b.save_manifest()
     made.append(b.name)
 
-    c = _Actor(root, client, bucket, "0044_african_40_male")
+    c = _Actor(root, client, bucket, "0044_african_40_male", puts)
     for i in range(5):
         c.s3(f"clips/{i:03d}.wav", _blob(rng, 5000 + i))
     made.append(c.name)
 
-    d = _Actor(root, client, bucket, "0045_latin_35_female")
+    d = _Actor(root, client, bucket, "0045_latin_35_female", puts)
     for i in range(8):
         d.local(f"session_{i % 2}/{i:03d}.png", _blob(rng, 2500 + i))
     made.append(d.name)
 
-    e = _Actor(root, client, bucket, "0046_nordic_50_female")
+    e = _Actor(root, client, bucket, "0046_nordic_50_female", puts)
     e.local("img/0001.png", _blob(rng, 100))
     e.dir.mkdir(parents=True, exist_ok=True)
     (e.dir / "manifest.json").write_text('{"version": 1, "files": [broken')
     made.append(e.name)
 
-    f = _Actor(root, client, bucket, "0047_mixed_28_male")
+    f = _Actor(root, client, bucket, "0047_mixed_28_male", puts)
     for i in range(300):
         f.everywhere(f"set_{i % 10}/{i:05d}.bin", _blob(rng, 256 + i))
     for i in range(40):
         f.local(f"set_new/{i:05d}.bin", _blob(rng, 300 + i))
-    client.put_object(Bucket=bucket, Key=f.prefix + "../escape.txt", Body=b"refused")
+    puts.put(f.prefix + "../escape.txt", b"refused")
     f.save_manifest()
     made.append(f.name)
     return made

@@ -161,7 +161,7 @@ async def test_every_sync_is_written_to_history_and_h_shows_it(
         await pilot.press("s")
         await settle(pilot, app)
         entries = world.engine().history(IN_SYNC)
-        assert len(entries) == 1 and entries[0]["who"] == "trainsync app"
+        assert len(entries) == 1 and entries[0]["via"] == "trainsync app"
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("escape")

@@ -85,7 +85,7 @@ def test_the_seeds_request_body_gives_the_seeds_response(world: World, api: Api)
     assert report["dry_run"] is False and report["cancelled"] is False
     assert_converged(world, files)
     history = api.call("GET", "/api/actors/0042/training-data/sync-history").json["history"]
-    assert history[0]["who"] == "trainsync serve" and history[0]["counts"] == SEED_COUNTS
+    assert history[0]["via"] == "trainsync serve" and history[0]["counts"] == SEED_COUNTS
 
 
 def test_the_two_flags_are_optional(world: World, api: Api) -> None:

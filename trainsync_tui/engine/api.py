@@ -26,7 +26,7 @@ from trainsync_tui.engine.errors import (
 from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
 from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
-from trainsync_tui.engine.history import append_history, read_history
+from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.lock import lock_holder, sync_guard
 from trainsync_tui.engine.manifest import remove_stale_temp
@@ -73,6 +73,7 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
         self.who = who
         self._clients = S3Clients(settings)
         self._cache: HashCache | None = None
@@ -150,8 +151,14 @@ class Engine:
             raise UnknownActorError(
                 f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
                 f"{self.settings.root} and nothing under "
-                f"s3://{self.settings.bucket}/{layout.prefix}; check the name and --root"
+                f"s3://{self.settings.bucket}/{layout.prefix}; "
+                f"{self._did_you_mean(layout.name)}check the name and --root"
             )
+
+    def _did_you_mean(self, name: str) -> str:
+        from trainsync_tui.engine.suggest import did_you_mean  # the error path only
+
+        return did_you_mean(self, name)
 
     def lock_holder(self, layout: ActorLayout) -> str | None:
         return lock_holder(self.settings.state_dir, layout.name)
@@ -225,6 +232,7 @@ class Engine:
         cancel = cancel or CancelToken()
         report = SyncReport(layout.name, layout.actor_id, dry_run=options.dry_run)
         started = time.monotonic()
+        self.history_log.begin(layout.name, options.to_json(), report)
         lock = (
             contextlib.nullcontext()
             if options.dry_run
@@ -239,10 +247,13 @@ class Engine:
             report.cancelled = True
         except (DeleteGuardError, LeaseLostError) as exc:
             report.errors.append(str(exc))
+        except BaseException:
+            self.history_log.discard(report)  # refused before it ran (busy, bad config)
+            raise
         finally:
             report.duration = time.monotonic() - started
         sink(Stage(layout.name, "done", "cancelled" if report.cancelled else ""))
-        self._record_history(layout, options, report)
+        self.history_log.end(report)
         return report
 
     def _sync_locked(
@@ -343,25 +354,10 @@ class Engine:
         with actor_lock(self.settings.state_dir, layout.name, self.who):
             return self._clean_up_uploads(layout, sink)
 
-    def _record_history(
-        self, layout: ActorLayout, options: SyncOptions, report: SyncReport
-    ) -> None:
-        entry = {
-            "when": self.now_iso(),
-            "actor": layout.name,
-            "who": self.who,
-            "options": options.to_json(),
-            "counts": dict(report.counts),
-            "errors": report.errors[:20],
-            "error_count": len(report.errors),
-            "conflicts": len(report.conflicts),
-            "duration_s": round(report.duration, 3),
-            "cancelled": report.cancelled,
-            "bytes_uploaded": report.bytes_uploaded,
-            "bytes_downloaded": report.bytes_downloaded,
-        }
-        with contextlib.suppress(OSError):
-            append_history(self.settings.state_dir, entry)
+    def abort_runs(self) -> int:
+        """A front end gives up on its syncs (a second Ctrl-C): each still running is recorded
+        as aborted now, since the process ends before it can record itself."""
+        return self.history_log.abort_running()
 
     # -- async edges ---------------------------------------------------------------------
 

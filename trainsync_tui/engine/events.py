@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -99,3 +101,53 @@ EventSink = Callable[[Event], None]
 
 def ignore(_: Event) -> None:
     """The sink used when nobody listens."""
+
+
+class Throttle:
+    """A sink in front of another: every event passes at once, except Progress and
+    ScanProgress, of which at most one per (kind, actor, source) every `interval` seconds.
+
+    The latest one held back goes out before the next Stage event and on `flush()`, so each
+    stage ends with its final numbers, in order. Progress gets the path of the file that
+    started last as `current`. Thread-safe: the engine's threads call it. One throttle for
+    every front end (the CLI's progress line, the API's stream, the app's messages).
+    """
+
+    def __init__(
+        self,
+        emit: EventSink,
+        interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._emit = emit
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[tuple[type, str, str], float] = {}
+        self._pending: dict[tuple[type, str, str], Event] = {}
+        self._current: dict[str, str] = {}
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, FileStarted):
+            self._current[event.actor] = event.path
+        elif isinstance(event, Progress) and not event.current:
+            event = replace(event, current=self._current.get(event.actor, ""))
+        if isinstance(event, Progress | ScanProgress):
+            key = (type(event), event.actor, getattr(event, "source", ""))
+            with self._lock:
+                now = self._clock()
+                if now - self._last.get(key, float("-inf")) < self._interval:
+                    self._pending[key] = event
+                    return
+                self._last[key] = now
+                self._pending.pop(key, None)
+        elif isinstance(event, Stage):
+            self.flush()
+        self._emit(event)
+
+    def flush(self) -> None:
+        """Send what is held back (a run's end calls this)."""
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for event in pending:
+            self._emit(event)
