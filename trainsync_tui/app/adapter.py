@@ -65,13 +65,18 @@ class LogFile:
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._closed = False
 
     def write(self, level: str, text: str) -> None:
         if self.path is None:
             return
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._queue.put(f"{stamp} {level.upper():7} {text}\n")
+        line = f"{stamp} {level.upper():7} {text}\n"
         with self._start_lock:  # engine threads log at once: one writer, one open file
+            if self._closed:  # a cancelled sync ending after the app: its last lines count
+                self._append(line)
+                return
+            self._queue.put(line)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="trainsync-log", daemon=True
@@ -90,10 +95,21 @@ class LogFile:
         except OSError:
             self.path = None  # a log file we cannot write must not take the app down
 
+    def _append(self, line: str) -> None:
+        assert self.path is not None
+        try:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line)
+        except OSError:
+            self.path = None
+
     def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=2)
+        """Flush what is queued; later lines are appended one by one, from their thread."""
+        with self._start_lock:  # held: lines appended later come after the queued ones
+            self._closed = True
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join(timeout=2)
 
 
 class EventForwarder:
@@ -267,7 +283,8 @@ class EngineAdapter:
         for error in report.errors:
             if error.split(":", 1)[0] not in forward.failed:  # path errors were logged live
                 self.line("error", f"{actor}: {error}")
-        self.log.write("info", f"{actor}: {what} finished {report.to_json()['duration_s']} s")
+        how = "cancelled after" if report.cancelled else "finished"
+        self.log.write("info", f"{actor}: {what} {how} {report.to_json()['duration_s']} s")
         self.post(SyncFinished(actor, report, selection=options.selection))
 
     def plan_deletions(self, actor: str, audit: Audit, options: SyncOptions) -> None:
