@@ -1,6 +1,7 @@
 """Between the app and the engine: blocking engine calls for thread workers, engine events
-turned into (batched, throttled) Textual messages, one CancelToken per running task, and the
-log file. No widget is touched here; everything reaches the UI through `post`.
+turned into (batched, throttled) Textual messages, and the log file. Each call gets its
+`Task` (app/tasks.py) and stops when the task's token is cancelled. No widget is touched
+here; everything reaches the UI through `post`.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from trainsync_tui.app.messages import (
     StageChanged,
     SyncFinished,
 )
+from trainsync_tui.app.tasks import Task
 from trainsync_tui.app.widgets.tree_model import build_model
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.audit import Audit
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -189,37 +190,6 @@ class EngineAdapter:
         self.engine = engine
         self.post = post
         self.log = LogFile(log_path, engine.clock)
-        self._tokens: dict[str, CancelToken] = {}
-        self._lock = threading.Lock()
-
-    # -- tasks and cancel ----------------------------------------------------------------
-
-    def _start(self, task: str) -> CancelToken:
-        token = CancelToken()
-        with self._lock:
-            self._tokens[task] = token
-        return token
-
-    def _end(self, task: str, token: CancelToken) -> None:
-        with self._lock:
-            if self._tokens.get(task) is token:
-                del self._tokens[task]
-
-    def running(self, actor: str | None = None) -> list[str]:
-        with self._lock:
-            return [t for t in self._tokens if actor is None or t.split(":", 1)[1] == actor]
-
-    def cancel(self, actor: str | None = None) -> list[str]:
-        """Cancel the tasks of one actor (all when None); returns the task names cancelled."""
-        with self._lock:
-            tasks = [
-                (t, tok)
-                for t, tok in self._tokens.items()
-                if actor is None or t.split(":", 1)[1] == actor
-            ]
-        for _, token in tasks:
-            token.cancel()
-        return [t for t, _ in tasks]
 
     def line(self, level: str, text: str) -> None:
         """A log line of the app's own (not from an engine event): pane and file."""
@@ -238,23 +208,23 @@ class EngineAdapter:
             self.log.write("error", str(exc))
             self.post(ActorsListed(self.engine.local_actor_names(), str(exc)))
 
-    def audit(self, actor: str, options: SyncOptions) -> None:
-        task = f"audit:{actor}"
-        token = self._start(task)
+    def audit(self, task: Task, options: SyncOptions) -> None:
+        actor = task.actor
         forward = EventForwarder(actor, self.post, self.log)
         try:
-            audit = self.engine.audit(self.engine.actor(actor), cancel=token, sink=forward)
-            self.replan(actor, audit, options)
+            audit = self.engine.audit(self.engine.actor(actor), cancel=task.token, sink=forward)
+            self.replan(actor, audit, options, task)
         except CancelledSync:
-            self.post(AuditFinished(actor, cancelled=True))
+            self.post(AuditFinished(actor, cancelled=True, task=task))
         except TrainsyncError as exc:
             self.log.write("error", str(exc))
-            self.post(AuditFinished(actor, error=str(exc)))
+            self.post(AuditFinished(actor, error=str(exc), task=task))
         finally:
             forward.flush()
-            self._end(task, token)
 
-    def replan(self, actor: str, audit: Audit, options: SyncOptions) -> None:
+    def replan(
+        self, actor: str, audit: Audit, options: SyncOptions, task: Task | None = None
+    ) -> None:
         """Plan from a kept audit (options changed); pure, but 100k paths is not UI-thread work."""
         plan = self.engine.plan(audit, SyncOptions(
             conflict=options.conflict,
@@ -263,29 +233,31 @@ class EngineAdapter:
         ))
         model = build_model(plan)
         freeze_big_heap(plan.total_paths)
-        self.post(AuditFinished(actor, audit, plan, model))
+        self.post(AuditFinished(actor, audit, plan, model, task=task))
 
-    def sync(self, actor: str, options: SyncOptions) -> None:
-        task = f"sync:{actor}"
-        token = self._start(task)
+    def sync(self, task: Task, options: SyncOptions) -> None:
+        actor = task.actor
         forward = EventForwarder(actor, self.post, self.log)
         what = "dry run" if options.dry_run else "sync"
         self.log.write("info", f"{actor}: {what} started {options.to_json()}")
         try:
-            report = self.engine.sync(self.engine.actor(actor), options, cancel=token, sink=forward)
+            report = self.engine.sync(
+                self.engine.actor(actor), options, cancel=task.token, sink=forward
+            )
         except TrainsyncError as exc:
             self.log.write("error", f"{actor}: {exc}")
-            self.post(SyncFinished(actor, None, str(exc), options.selection))
+            self.post(SyncFinished(actor, None, str(exc), options.selection, task=task))
             return
         finally:
             forward.flush()
-            self._end(task, token)
         for error in report.errors:
             if error.split(":", 1)[0] not in forward.failed:  # path errors were logged live
                 self.line("error", f"{actor}: {error}")
         how = "cancelled after" if report.cancelled else "finished"
         self.log.write("info", f"{actor}: {what} {how} {report.to_json()['duration_s']} s")
-        self.post(SyncFinished(actor, report, selection=options.selection))
+        self.post(SyncFinished(
+            actor, report, selection=options.selection, task=task, choices=options.resolutions
+        ))
 
     def plan_deletions(self, actor: str, audit: Audit, options: SyncOptions) -> None:
         plan = self.engine.plan(audit, SyncOptions(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any, ClassVar
@@ -15,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
+from trainsync_tui.app import cancelling
 from trainsync_tui.app.adapter import EngineAdapter
 from trainsync_tui.app.keys import BINDINGS
 from trainsync_tui.app.messages import (
@@ -28,6 +28,7 @@ from trainsync_tui.app.messages import (
     StageChanged,
     SyncFinished,
 )
+from trainsync_tui.app.tasks import ActorStatus, Task, TaskKind, Tasks
 from trainsync_tui.app.terminal import (
     hangup_aware,
     install_signal_handlers,
@@ -68,14 +69,13 @@ class TrainsyncApp(App[int]):
         self.initial_actor = actor
         self.clock = clock
         self.schedule: Schedule = schedule or (lambda delay, fn: self.set_timer(delay, fn))
-        self.audit_concurrency = max(1, min(4, audit_concurrency))
+        self.tasks = Tasks(max(1, min(4, audit_concurrency)))
         self.engine = Engine(settings, clock=clock, who="trainsync app")
         self.log_path = settings.state_dir / "logs" / "app.log"
         self.adapter = EngineAdapter(self.engine, self.post_message, self.log_path)
         self.states: dict[str, ActorState] = {}
         self.dry_run = False
-        self._audit_queue: deque[str] = deque()
-        self._auditing: set[str] = set()
+        self._task_of_worker: dict[Worker[Any], Task] = {}
         self._signals: list[int] = []
 
     def get_driver_class(self) -> Any:
@@ -83,7 +83,7 @@ class TrainsyncApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ActorsPane(id="actors")
+            yield ActorsPane(self.tasks.status, id="actors")
             with Vertical(id="detail"):
                 yield ActorHeader(id="header")
                 yield DiscrepancyTree(id="tree", clock=self.clock)
@@ -109,11 +109,25 @@ class TrainsyncApp(App[int]):
         name = self.query_one(ActorsPane).selected
         return self.states.get(name) if name else None
 
-    def _start(self, job: Callable[[], None], name: str, description: str) -> None:
-        self.run_worker(
-            job, name=name, group=name.split(":", 1)[0], description=description,
-            thread=True, exit_on_error=False,
+    def status_of(self, name: str) -> ActorStatus:
+        """What runs for the actor, else what its last audit found."""
+        return self.tasks.status(name) or self.states[name].status
+
+    def _start(self, job: Callable[[], None], name: str, description: str) -> Worker[None]:
+        return self.run_worker(
+            job, name=name, group=name, description=description, thread=True,
+            exit_on_error=False,
         )
+
+    def _run(
+        self, task: Task, job: Callable[[Task, SyncOptions], None], options: SyncOptions
+    ) -> None:
+        """A task's worker runs in the actor's group; its Task is found again if it dies."""
+        worker = self.run_worker(
+            partial(job, task, options), name=str(task), group=task.group,
+            description=str(task), thread=True, exit_on_error=False,
+        )
+        self._task_of_worker[worker] = task
 
     def _options(self, state: ActorState, *, marks: bool, direction: str = "both") -> SyncOptions:
         return state.sync_options(dry_run=self.dry_run, marks=marks, direction=direction)
@@ -123,20 +137,22 @@ class TrainsyncApp(App[int]):
         self.query_one(ActorsPane).refresh_actor(state.name)
         if self.selected is not state:
             return
+        activity = self.tasks.status(state.name)
         header = self.query_one(ActorHeader)
         header.actor = state.name
-        header.message = state.message or (state.error if state.status == "error" else "")
-        header.busy = state.status == "syncing"
+        error = state.error if state.status == ActorStatus.ERROR and not activity else ""
+        header.message = state.message or error
+        header.busy = activity == ActorStatus.SYNCING
         header.options = state.options_line(self.dry_run)
         if tree:
             tree_view = self.query_one(DiscrepancyTree)
-            tree_view.show_model(state.model, state.marks, state.tree_note(), state.name)
+            tree_view.show_model(state.model, state.marks, state.tree_note(activity), state.name)
 
     def tell(self, message: str) -> None:
         """A remark in the actor's header (it wraps), not a toast over a dialog or the log."""
         state = self.selected
-        if state is not None and state.status != "syncing":  # not over the sync's progress
-            self._say(state, message)
+        if state is not None and self.tasks.status(state.name) != ActorStatus.SYNCING:
+            self._say(state, message)  # not over the sync's progress
         else:
             self.notify(message, timeout=3)
 
@@ -177,43 +193,33 @@ class TrainsyncApp(App[int]):
             self.query_one(DiscrepancyTree).focus()
 
     def queue_audit(self, name: str, *, first: bool = False) -> None:
-        state = self.states[name]
-        if name in self._auditing or name in self._audit_queue or state.status == "syncing":
-            return
-        state.status = "queued"
-        if first:
-            self._audit_queue.appendleft(name)
-        else:
-            self._audit_queue.append(name)
-        self._refresh(state, tree=True)
-        self._pump_audits()
+        if self.tasks.queue_audit(name, first=first):
+            self._refresh(self.states[name], tree=True)
+            self._pump_audits()
 
     def _pump_audits(self) -> None:
         """Bounded concurrency: at most `audit_concurrency` actors audited at once."""
-        while self._audit_queue and len(self._auditing) < self.audit_concurrency:
-            name = self._audit_queue.popleft()
-            state = self.states[name]
-            self._auditing.add(name)
-            state.status = "auditing"
+        for task in self.tasks.start_audits():
+            state = self.states[task.actor]
             self._refresh(state, tree=True)
-            job = partial(self.adapter.audit, name, self._options(state, marks=False))
-            self._start(job, f"audit:{name}", f"audit {name}")
+            self._run(task, self.adapter.audit, self._options(state, marks=False))
 
     def on_audit_finished(self, event: AuditFinished) -> None:
-        self._auditing.discard(event.actor)
-        self._pump_audits()
         state = self.states.get(event.actor)
-        if state is None or state.status == "syncing":
-            return  # an audit cancelled (or outrun) by a sync; the sync re-audits when done
+        if event.task is not None:
+            if not self.tasks.finish(event.task):
+                return  # cancelled and replaced by a sync, which re-audits when done
+            self._pump_audits()
+        if state is None:
+            return
         if event.error:
-            state.status, state.error = "error", event.error
+            state.status, state.error = ActorStatus.ERROR, event.error
         elif event.cancelled:
-            state.status = state.plan_status()
             self._say(state, "audit cancelled")
         elif event.audit is not None and event.plan is not None:
             assert isinstance(event.model, TreeModel)
             state.set_planned(event.audit, event.plan, event.model)
-        if state is self.selected:
+        if state is self.selected and event.task is not None:
             self.query_one(ProgressPanel).show(None)
         self._refresh(state, tree=True)
 
@@ -246,33 +252,26 @@ class TrainsyncApp(App[int]):
             self.start_sync(state, self._options(state, marks=False))
 
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
-        if state.status == "syncing":
+        task = self.tasks.start_sync(state.name)  # a running audit is cancelled: sync audits
+        if task is None:
             self.tell(f"{state.name} is already syncing")
             return
-        if state.name in self._auditing:
-            self.adapter.cancel(state.name)  # the sync audits afresh anyway
-        if state.name in self._audit_queue:
-            self._audit_queue.remove(state.name)
-        state.status = "syncing"
         what = "Dry run" if options.dry_run else "Syncing"
         scope = "" if options.selection.is_everything else " (selection)"
         state.message = f"{what}{scope}…"
         self.query_one(ProgressPanel).show(None)
         self._refresh(state)
         self.adapter.line("info", f"{state.name}: {what.lower()}{scope} started")
-        self._start(partial(self.adapter.sync, state.name, options), f"sync:{state.name}",
-                    f"sync {state.name}")
+        self._run(task, self.adapter.sync, options)
 
     def on_sync_finished(self, event: SyncFinished) -> None:
         state = self.states.get(event.actor)
-        if state is None:
+        if not self.tasks.finish(event.task) or state is None:
             return
-        state.status = "never"
-        if event.report is not None and not event.report.dry_run:
-            # One-shot choices were used by this sync; the next one starts from defaults.
-            state.resolutions.clear()
-            state.delete_orphans = state.force = False
-        text, level = summary(event.report, event.error, event.selection)
+        report = event.report
+        if report is not None and not report.dry_run and not report.cancelled:
+            state.used_choices(event.choices, report.errors)
+        text, level = summary(report, event.error, event.selection)
         self.adapter.line(level, f"{event.actor}: {text}")
         self._say(state, text)
         if self.selected is state:
@@ -281,11 +280,12 @@ class TrainsyncApp(App[int]):
 
     def on_stage_changed(self, event: StageChanged) -> None:
         state = self.states.get(event.actor)
-        if state is not None and state.status == "syncing":
+        activity = self.tasks.status(event.actor)
+        if state is not None and activity == ActorStatus.SYNCING:
             what = "Dry run" if self.dry_run else "Syncing"
             state.message = f"{what}: {event.text}"
             self._refresh(state)
-        elif state is not None and state.status == "auditing" and state is self.selected:
+        elif state is not None and activity == ActorStatus.AUDITING and state is self.selected:
             # An audit hashing a big file says so, not "idle" (a late stage is ignored).
             self.query_one(ProgressPanel).text = f"auditing: {event.text}"
 
@@ -299,17 +299,19 @@ class TrainsyncApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died of a bug: log it, tell the user, and unstick the actor."""
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self._task_of_worker.pop(event.worker, None)
         if event.state != WorkerState.ERROR:
             return
         worker = event.worker
         message = f"{worker.description}: {type(worker.error).__name__}: {worker.error}"
         self.adapter.line("error", message)
         self.notify(message, severity="error", timeout=10)
-        kind, _, actor = (worker.name or "").partition(":")
-        if kind == "audit":
-            self.post_message(AuditFinished(actor, error=str(worker.error)))
-        elif kind == "sync":
-            self.post_message(SyncFinished(actor, None, str(worker.error)))
+        task = self._task_of_worker.pop(worker, None)
+        if task is not None and task.kind == TaskKind.AUDIT:
+            self.post_message(AuditFinished(task.actor, error=str(worker.error), task=task))
+        elif task is not None:
+            self.post_message(SyncFinished(task.actor, None, str(worker.error), task=task))
 
     # -- other actions (dialogs live in dialogs.py) --------------------------------------
 
@@ -332,42 +334,24 @@ class TrainsyncApp(App[int]):
     def check_periodic(self) -> None:
         now = self.clock()
         for state in list(self.states.values()):
-            if state.name not in self._auditing and state.periodic_due(now):
+            if self.tasks.of(state.name) is None and state.periodic_due(now):
                 self.start_sync(state, SyncOptions(dry_run=self.dry_run))
 
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()
 
     def action_cancel(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one(ActorsPane).close_filter()
-            return
-        state = self.selected
-        tasks = self.adapter.cancel(state.name) if state else []
-        tasks = tasks or self.adapter.cancel(None)
-        if state is not None and state.name in self._audit_queue:
-            self._audit_queue.remove(state.name)
-            state.status = "never"
-            self._refresh(state, tree=True)
-            tasks.append(f"audit:{state.name}")
-        if not tasks:
-            self.tell("nothing running to cancel")
-            return
-        self.adapter.line("warning", f"cancel requested: {', '.join(sorted(tasks))}")
-        if state is not None and state.status == "syncing":
-            state.message = "Cancelling…"
-            self._refresh(state)
+        cancelling.cancel_selected(self)
+
+    def action_cancel_all(self) -> None:
+        cancelling.cancel_all(self)
 
     async def action_quit(self) -> None:
-        self.adapter.cancel(None)
+        self.tasks.cancel(None)
         self.exit(0)
 
     def on_hangup(self, event: Hangup) -> None:
-        """SIGTERM/SIGHUP/SIGINT or a lost terminal: cancel through the engine, then exit."""
-        running = self.adapter.cancel(None)
-        what = f"cancelling {', '.join(sorted(running))} and " if running else ""
-        self.adapter.log.write("warning", f"{event.reason}: {what}quitting")
-        self.exit(event.code)
+        cancelling.hang_up(self, event)
 
     def action_conflicts(self) -> None:
         dialogs.open_conflicts(self)
@@ -391,7 +375,8 @@ class TrainsyncApp(App[int]):
 
     def on_unmount(self) -> None:
         remove_signal_handlers(self._signals)
-        running = self.adapter.cancel(None)
+        running = bool(self.tasks.running)
+        self.tasks.cancel(None)
         self.adapter.log.close()
         if not running:  # a cancelled sync still cleaning up keeps using the hash cache
             self.engine.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,20 +10,32 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.state import ActorState
 
+BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
 
-def actor_prompt(state: ActorState) -> Text:
+
+def actor_prompt(state: ActorState, activity: ActorStatus | None = None) -> Text:
     text = Text(state.name, style="bold", overflow="ellipsis", no_wrap=True)
-    text.append("\n  " + state.describe(), style="bold red" if state.status == "error" else "dim")
+    bad = activity is None and state.status in BAD
+    text.append("\n  " + state.describe(activity), style="bold red" if bad else "dim")
     return text
 
 
-class ActorsPane(Vertical):
-    """Option ids are actor names; the app owns the states and tells the pane what changed."""
+def _idle(_name: str) -> ActorStatus | None:
+    return None
 
-    def __init__(self, **kwargs: object) -> None:
+
+class ActorsPane(Vertical):
+    """Option ids are actor names; the app owns the states and tells the pane what changed;
+    `activity` says what runs for an actor (the app's Tasks)."""
+
+    def __init__(
+        self, activity: Callable[[str], ActorStatus | None] = _idle, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.activity = activity
         self.states: dict[str, ActorState] = {}
         self.filter_text = ""
 
@@ -44,7 +56,9 @@ class ActorsPane(Vertical):
         current = self.selected
         needle = self.filter_text.casefold()
         shown = [s for s in self.states.values() if needle in s.name.casefold()]
-        options.set_options(Option(actor_prompt(s), id=s.name) for s in shown)
+        options.set_options(
+            Option(actor_prompt(s, self.activity(s.name)), id=s.name) for s in shown
+        )
         if shown:
             names = [s.name for s in shown]
             options.highlighted = names.index(current) if current in names else 0
@@ -54,7 +68,7 @@ class ActorsPane(Vertical):
         if state is None:
             return
         try:
-            self.option_list.replace_option_prompt(name, actor_prompt(state))
+            self.option_list.replace_option_prompt(name, actor_prompt(state, self.activity(name)))
         except OptionDoesNotExist:  # filtered out: nothing shown to update
             return
 

@@ -16,6 +16,7 @@ from textual.widgets.tree import TreeNode
 
 from trainsync_tui.app.widgets.tree_model import Entry, Folder, Mark, TreeModel
 
+PROBLEMS = "problems"
 BATCH = 500  # children added per expansion: a folder of 100k files opens instantly
 
 
@@ -30,6 +31,8 @@ class NodeData:
 
     @property
     def mark(self) -> Mark | None:
+        if self.group == PROBLEMS:  # nothing there can be synced
+            return None
         if self.kind == "group":
             return Mark("group", self.group)
         if self.kind == "folder" and self.folder is not None:
@@ -209,12 +212,14 @@ class DiscrepancyTree(Tree[NodeData]):
         if marked is None:
             marked = data.mark in self.marks
         box = "[x] " if marked else ("[-] " if self._marked_below(data) else "[ ] ")
+        if data.mark is None:
+            box = "✗ " if data.kind == "group" else ""
         text = Text(box, style="dim" if box == "[ ] " else "bold")
         now = self.clock()
         if data.kind == "file" and data.entry is not None:
             entry = data.entry
             text.append(entry.name)
-            details = [size(entry.size), age(entry.mtime, now)]
+            details = [size(entry.size), age(entry.mtime, now)] if data.mark else []
             if entry.note:
                 details.append(entry.note)
             text.append(" · " + " · ".join(d for d in details if d), style="dim")
@@ -224,6 +229,8 @@ class DiscrepancyTree(Tree[NodeData]):
         text.append(folder.name + ("/" if data.kind == "folder" else ""), style="bold")
         files = "file" if folder.count == 1 else "files"
         details = [f"{folder.count:,} {files}", size(folder.size)]
+        if data.mark is None:
+            details = [f"{folder.count:,} {'path' if folder.count == 1 else 'paths'}"]
         if folder.newest is not None:  # the newest file in it
             details.append(age(folder.newest, now))
         text.append(" · " + " · ".join(details), style="dim")
