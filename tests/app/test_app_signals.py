@@ -31,14 +31,18 @@ class Terminal:
     """The app under a pty sized 80×24; a thread drains its output so it never blocks."""
 
     def __init__(
-        self, world: World, *, stdin_eof: bool = False, web: bool = False, actor: str = ACTOR
+        self, world: World, *, stdin_eof: bool = False, web: bool = False, actor: str = ACTOR,
+        locale: str = "C.UTF-8",
     ) -> None:
         self.master, slave = os.openpty()
         self._stop = threading.Event()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = dict(
-            os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1"
+            os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1",
+            LANG=locale,
         )
+        for name in ("LC_ALL", "LC_CTYPE"):
+            env.pop(name, None)
         env.pop("TEXTUAL_DRIVER", None)
         if web:  # what textual-serve (`trainsync web`) runs per browser tab
             env["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"

@@ -11,11 +11,13 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
 from trainsync_tui.app import cancelling
 from trainsync_tui.app.adapter import EngineAdapter
+from trainsync_tui.app.glyphs import AsciiScrollBarRender, Glyphs, for_terminal
 from trainsync_tui.app.keys import BINDINGS
 from trainsync_tui.app.messages import (
     ActorsListed,
@@ -54,6 +56,7 @@ class TrainsyncApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainsync"
     BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (80, "-wide")]
 
     def __init__(
         self,
@@ -63,8 +66,10 @@ class TrainsyncApp(App[int]):
         clock: Callable[[], float] = time.time,
         schedule: Schedule | None = None,
         audit_concurrency: int = 3,
+        glyphs: Glyphs | None = None,
     ) -> None:
         super().__init__()
+        self.glyphs = glyphs or for_terminal()  # ASCII on a terminal that is not UTF-8
         self.settings = settings
         self.initial_actor = actor
         self.clock = clock
@@ -83,18 +88,22 @@ class TrainsyncApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ActorsPane(self.tasks.status, id="actors")
+            yield ActorsPane(self.tasks.status, self.glyphs, id="actors")
             with Vertical(id="detail"):
-                yield ActorHeader(id="header")
-                yield DiscrepancyTree(id="tree", clock=self.clock)
-                yield ProgressPanel(id="progress")
-        yield LogPane(id="log")
+                yield ActorHeader(self.glyphs, id="header")
+                yield DiscrepancyTree(id="tree", clock=self.clock, glyphs=self.glyphs)
+                yield ProgressPanel(self.glyphs, id="progress")
+        yield LogPane(self.glyphs, id="log")
         yield Footer()
 
     def on_mount(self) -> None:
         if not self.is_headless:  # tests run in pytest's process: its signals stay its own
             self._signals = install_signal_handlers(self)
         self.query_one("#actor-filter", Input).display = False
+        if self.glyphs.ascii:
+            self.add_class("-ascii")  # app.tcss: ASCII borders
+            # Every scrollbar, dialogs' too; a class attribute, put back at unmount.
+            ScrollBar.renderer = AsciiScrollBarRender
         tree = self.query_one(DiscrepancyTree)
         tree.show_model(None, set(), "looking for actors…")
         tree.focus()  # not the hidden filter: q and ? must work even with no actor
@@ -374,6 +383,8 @@ class TrainsyncApp(App[int]):
         dialogs.show_help(self)
 
     def on_unmount(self) -> None:
+        if ScrollBar.renderer is AsciiScrollBarRender:
+            ScrollBar.renderer = ScrollBarRender
         remove_signal_handlers(self._signals)
         running = bool(self.tasks.running)
         self.tasks.cancel(None)

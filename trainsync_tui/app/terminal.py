@@ -35,6 +35,7 @@ from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 from textual.drivers.web_driver import WebDriver
 
+from trainsync_tui.app.glyphs import for_terminal, to_ascii
 from trainsync_tui.app.messages import Hangup
 
 if TYPE_CHECKING:
@@ -86,10 +87,11 @@ class TerminalOutput(threading.Thread):
     """Writes the app's output to the terminal from a thread. Once the terminal is gone
     (a write fails) everything further is dropped, and nothing ever waits on it for long."""
 
-    def __init__(self, fd: int, encoding: str) -> None:
+    def __init__(self, fd: int, encoding: str, *, ascii: bool = False) -> None:
         super().__init__(daemon=True, name="trainsync-output")
         self.fd = fd
         self.encoding = encoding
+        self.ascii = ascii  # a terminal that is not UTF-8: nothing else reaches it
         self.lost = threading.Event()
         self._queue: queue.Queue[str | None] = queue.Queue(QUEUED_WRITES)
 
@@ -106,7 +108,7 @@ class TerminalOutput(threading.Thread):
         # makes the interpreter abort at exit ("could not acquire lock ... at shutdown").
         try:
             while (text := self._queue.get()) is not None:
-                data = text.encode(self.encoding, "replace")
+                data = (to_ascii(text) if self.ascii else text).encode(self.encoding, "replace")
                 while data:
                     data = data[os.write(self.fd, data) :]
         except OSError:  # EIO: hung up; the queue is never waited on again
@@ -133,7 +135,9 @@ class HangupAwareDriver(LinuxDriver):
         if self._output is None or not self._output.is_alive():
             out = sys.__stderr__
             assert out is not None
-            self._output = TerminalOutput(out.fileno(), out.encoding)
+            self._output = TerminalOutput(
+                out.fileno(), out.encoding, ascii=for_terminal().ascii
+            )
             self._output.start()
         super().start_application_mode()
 

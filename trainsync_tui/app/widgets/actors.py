@@ -10,16 +10,19 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.state import ActorState
 
 BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
 
 
-def actor_prompt(state: ActorState, activity: ActorStatus | None = None) -> Text:
+def actor_prompt(
+    state: ActorState, activity: ActorStatus | None = None, glyphs: Glyphs = UNICODE
+) -> Text:
     text = Text(state.name, style="bold", overflow="ellipsis", no_wrap=True)
     bad = activity is None and state.status in BAD
-    text.append("\n  " + state.describe(activity), style="bold red" if bad else "dim")
+    text.append("\n  " + glyphs.text(state.describe(activity)), style="bold red" if bad else "dim")
     return text
 
 
@@ -32,10 +35,14 @@ class ActorsPane(Vertical):
     `activity` says what runs for an actor (the app's Tasks)."""
 
     def __init__(
-        self, activity: Callable[[str], ActorStatus | None] = _idle, **kwargs: object
+        self,
+        activity: Callable[[str], ActorStatus | None] = _idle,
+        glyphs: Glyphs = UNICODE,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.activity = activity
+        self.glyphs = glyphs
         self.states: dict[str, ActorState] = {}
         self.filter_text = ""
 
@@ -57,7 +64,8 @@ class ActorsPane(Vertical):
         needle = self.filter_text.casefold()
         shown = [s for s in self.states.values() if needle in s.name.casefold()]
         options.set_options(
-            Option(actor_prompt(s, self.activity(s.name)), id=s.name) for s in shown
+            Option(actor_prompt(s, self.activity(s.name), self.glyphs), id=s.name)
+            for s in shown
         )
         if shown:
             names = [s.name for s in shown]
@@ -68,7 +76,9 @@ class ActorsPane(Vertical):
         if state is None:
             return
         try:
-            self.option_list.replace_option_prompt(name, actor_prompt(state, self.activity(name)))
+            self.option_list.replace_option_prompt(
+                name, actor_prompt(state, self.activity(name), self.glyphs)
+            )
         except OptionDoesNotExist:  # filtered out: nothing shown to update
             return
 

@@ -113,7 +113,7 @@ def show_help(app: TrainsyncApp) -> None:
 
     rows = [(app.get_key_display(b), b.tooltip or b.description) for b in app.BINDINGS]  # type: ignore[union-attr]
     rows += [
-        ("Sync", "The 🔄 Sync button (tab, enter): audit, then sync everything"),
+        ("Sync", "The Sync button (tab, enter): audit, then sync everything"),
         ("enter", "Open or close the folder or group under the cursor"),
         ("↑ ↓", "Move in the tree or the actors list"),
         ("tab", "Move between the actors list and the tree"),
@@ -121,4 +121,5 @@ def show_help(app: TrainsyncApp) -> None:
         ("y f n", "Delete-orphans dialog: confirm, force past the guard, keep"),
         ("esc", "In a dialog: close it, change nothing"),
     ]
-    app.push_screen(HelpScreen(rows))
+    text = app.glyphs.text
+    app.push_screen(HelpScreen([(text(key), text(what)) for key, what in rows]))

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.widgets.tree_model import Entry, Folder, Mark, TreeModel
 
 PROBLEMS = "problems"
@@ -63,8 +64,15 @@ class DiscrepancyTree(Tree[NodeData]):
             super().__init__()
             self.marks = marks
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.time, glyphs: Glyphs = UNICODE,
+        **kwargs: object,
+    ) -> None:
         super().__init__("plan", **kwargs)  # type: ignore[arg-type]
+        self.glyphs = glyphs
+        if glyphs.ascii:  # Textual's own marks and guides, in ASCII
+            self.ICON_NODE, self.ICON_NODE_EXPANDED = "+ ", "- "
+            self.LINES = {style: ("  ", "| ", "`-", "|-") for style in Tree.LINES}
         self.show_root = False
         self.guide_depth = 2
         self.clock = clock
@@ -90,7 +98,7 @@ class DiscrepancyTree(Tree[NodeData]):
         self.model, self.marks, self.owner = model, marks, owner
         self.clear()
         if model is None or not model.groups:
-            self.root.add_leaf(Text(note or "nothing to do"), NodeData("note"))
+            self.root.add_leaf(Text(self.glyphs.text(note or "nothing to do")), NodeData("note"))
             return
         for group in model.groups:
             data = NodeData("group", group.key, group.root)
@@ -147,7 +155,8 @@ class DiscrepancyTree(Tree[NodeData]):
         left = len(folders) + len(folder.files) - stop
         if left > 0:
             more = NodeData("more", data.group, offset=stop)
-            node.add_leaf(Text(f"… {left:,} more (enter shows {min(left, BATCH)})"), more)
+            label = self.glyphs.text(f"… {left:,} more (enter shows {min(left, BATCH)})")
+            node.add_leaf(Text(label), more)
 
     # -- marks ---------------------------------------------------------------------------
 
@@ -213,7 +222,7 @@ class DiscrepancyTree(Tree[NodeData]):
             marked = data.mark in self.marks
         box = "[x] " if marked else ("[-] " if self._marked_below(data) else "[ ] ")
         if data.mark is None:
-            box = "✗ " if data.kind == "group" else ""
+            box = self.glyphs.text("✗ ") if data.kind == "group" else ""
         text = Text(box, style="dim" if box == "[ ] " else "bold")
         now = self.clock()
         if data.kind == "file" and data.entry is not None:
@@ -222,7 +231,7 @@ class DiscrepancyTree(Tree[NodeData]):
             details = [size(entry.size), age(entry.mtime, now)] if data.mark else []
             if entry.note:
                 details.append(entry.note)
-            text.append(" · " + " · ".join(d for d in details if d), style="dim")
+            text.append(self.glyphs.text(" · " + " · ".join(d for d in details if d)), style="dim")
             return text
         folder = data.folder
         assert folder is not None
@@ -233,5 +242,5 @@ class DiscrepancyTree(Tree[NodeData]):
             details = [f"{folder.count:,} {'path' if folder.count == 1 else 'paths'}"]
         if folder.newest is not None:  # the newest file in it
             details.append(age(folder.newest, now))
-        text.append(" · " + " · ".join(details), style="dim")
+        text.append(self.glyphs.text(" · " + " · ".join(details)), style="dim")
         return text
