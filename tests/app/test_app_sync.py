@@ -16,7 +16,8 @@ from tests.app.conftest import (
     wait_for,
 )
 from tests.conftest import World
-from trainsync_tui.app.app import MESSAGE_SECONDS, TrainsyncApp
+from trainsync_tui.app.app import TrainsyncApp
+from trainsync_tui.app.view import MESSAGE_SECONDS
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
 from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner

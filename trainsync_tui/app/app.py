@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
-from trainsync_tui.app import cancelling
+from trainsync_tui.app import cancelling, view
 from trainsync_tui.app.adapter import EngineAdapter
 from trainsync_tui.app.glyphs import AsciiScrollBarRender, Glyphs, for_terminal
-from trainsync_tui.app.keys import BINDINGS
+from trainsync_tui.app.keys import BINDINGS, palette_commands
 from trainsync_tui.app.messages import (
     ActorsListed,
     AuditFinished,
@@ -49,7 +50,6 @@ from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.config import Settings
 
 Schedule = Callable[[float, Callable[[], None]], Any]
-MESSAGE_SECONDS = 5.0
 
 
 class TrainsyncApp(App[int]):
@@ -141,42 +141,6 @@ class TrainsyncApp(App[int]):
     def _options(self, state: ActorState, *, marks: bool, direction: str = "both") -> SyncOptions:
         return state.sync_options(dry_run=self.dry_run, marks=marks, direction=direction)
 
-    def _refresh(self, state: ActorState, *, tree: bool = False) -> None:
-        """Redraw what shows this actor: its row, and the header/tree when it is selected."""
-        self.query_one(ActorsPane).refresh_actor(state.name)
-        if self.selected is not state:
-            return
-        activity = self.tasks.status(state.name)
-        header = self.query_one(ActorHeader)
-        header.actor = state.name
-        error = state.error if state.status == ActorStatus.ERROR and not activity else ""
-        header.message = state.message or error
-        header.busy = activity == ActorStatus.SYNCING
-        header.options = state.options_line(self.dry_run)
-        if tree:
-            tree_view = self.query_one(DiscrepancyTree)
-            tree_view.show_model(state.model, state.marks, state.tree_note(activity), state.name)
-
-    def tell(self, message: str) -> None:
-        """A remark in the actor's header (it wraps), not a toast over a dialog or the log."""
-        state = self.selected
-        if state is not None and self.tasks.status(state.name) != ActorStatus.SYNCING:
-            self._say(state, message)  # not over the sync's progress
-        else:
-            self.notify(message, timeout=3)
-
-    def _say(self, state: ActorState, message: str) -> None:
-        """Show a message in the actor's header that clears itself after 5 seconds."""
-        state.message = message
-        self._refresh(state)
-
-        def clear() -> None:
-            if state.message == message:
-                state.message = ""
-                self._refresh(state)
-
-        self.schedule(MESSAGE_SECONDS, clear)
-
     # -- actors and audits ---------------------------------------------------------------
 
     def on_actors_listed(self, event: ActorsListed) -> None:
@@ -186,31 +150,33 @@ class TrainsyncApp(App[int]):
         names = list(event.names)
         if self.initial_actor and self.initial_actor not in names:
             names.append(self.initial_actor)
-        for name in names:
-            self.states.setdefault(name, ActorState(name))
+        new = [name for name in names if name not in self.states]  # a refresh adds these
+        for name in new:
+            self.states[name] = ActorState(name)
         pane = self.query_one(ActorsPane)
         pane.set_actors(self.states.values())
         if self.initial_actor:
             pane.select(self.initial_actor)
-        if not names:
-            note = f"no actors under {self.settings.actors_dir} or in the bucket"
+        if not self.states:
+            # No bucket configured, or nothing found: the screen says which.
+            note = event.error or f"no actors under {self.settings.actors_dir} or in the bucket"
             self.query_one(DiscrepancyTree).show_model(None, set(), note)
             self.query_one(ActorHeader).message = note  # the header wraps; a tree line is cut
-        for state in self.states.values():
-            self.queue_audit(state.name)
+        for name in new:
+            self.queue_audit(name)
         if not isinstance(self.focused, Input):
             self.query_one(DiscrepancyTree).focus()
 
     def queue_audit(self, name: str, *, first: bool = False) -> None:
         if self.tasks.queue_audit(name, first=first):
-            self._refresh(self.states[name], tree=True)
+            view.refresh(self, self.states[name], tree=True)
             self._pump_audits()
 
     def _pump_audits(self) -> None:
         """Bounded concurrency: at most `audit_concurrency` actors audited at once."""
         for task in self.tasks.start_audits():
             state = self.states[task.actor]
-            self._refresh(state, tree=True)
+            view.refresh(self, state, tree=True)
             self._run(task, self.adapter.audit, self._options(state, marks=False))
 
     def on_audit_finished(self, event: AuditFinished) -> None:
@@ -224,19 +190,19 @@ class TrainsyncApp(App[int]):
         if event.error:
             state.status, state.error = ActorStatus.ERROR, event.error
         elif event.cancelled:
-            self._say(state, "audit cancelled")
+            view.say(self, state, "audit cancelled")
         elif event.audit is not None and event.plan is not None:
             assert isinstance(event.model, TreeModel)
             state.set_planned(event.audit, event.plan, event.model)
         if state is self.selected and event.task is not None:
             self.query_one(ProgressPanel).show(None)
-        self._refresh(state, tree=True)
+        view.refresh(self, state, tree=True)
 
     @on(OptionList.OptionHighlighted, "#actor-list")
     def _actor_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         state = self.states.get(event.option.id or "")
         if state is not None:
-            self._refresh(state, tree=True)
+            view.refresh(self, state, tree=True)
 
     @on(OptionList.OptionSelected, "#actor-list")
     def _actor_chosen(self) -> None:
@@ -244,7 +210,7 @@ class TrainsyncApp(App[int]):
 
     def on_discrepancy_tree_marks_changed(self) -> None:
         if self.selected is not None:
-            self._refresh(self.selected)
+            view.refresh(self, self.selected)
 
     # -- sync ----------------------------------------------------------------------------
 
@@ -263,13 +229,13 @@ class TrainsyncApp(App[int]):
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
         task = self.tasks.start_sync(state.name)  # a running audit is cancelled: sync audits
         if task is None:
-            self.tell(f"{state.name} is already syncing")
+            view.tell(self, f"{state.name} is already syncing")
             return
         what = "Dry run" if options.dry_run else "Syncing"
         scope = "" if options.selection.is_everything else " (selection)"
         state.message = f"{what}{scope}…"
         self.query_one(ProgressPanel).show(None)
-        self._refresh(state)
+        view.refresh(self, state)
         self.adapter.line("info", f"{state.name}: {what.lower()}{scope} started")
         self._run(task, self.adapter.sync, options)
 
@@ -282,7 +248,7 @@ class TrainsyncApp(App[int]):
             state.used_choices(event.choices, report.errors)
         text, level = summary(report, event.error, event.selection)
         self.adapter.line(level, f"{event.actor}: {text}")
-        self._say(state, text)
+        view.say(self, state, text)
         if self.selected is state:
             self.query_one(ProgressPanel).show(None)
         self.queue_audit(state.name, first=True)
@@ -293,7 +259,7 @@ class TrainsyncApp(App[int]):
         if state is not None and activity == ActorStatus.SYNCING:
             what = "Dry run" if self.dry_run else "Syncing"
             state.message = f"{what}: {event.text}"
-            self._refresh(state)
+            view.refresh(self, state)
         elif state is not None and activity == ActorStatus.AUDITING and state is self.selected:
             # An audit hashing a big file says so, not "idle" (a late stage is ignored).
             self.query_one(ProgressPanel).text = f"auditing: {event.text}"
@@ -334,17 +300,32 @@ class TrainsyncApp(App[int]):
 
     def action_dry_run(self) -> None:
         self.dry_run = not self.dry_run
-        self.tell(f"dry run {'ON: syncs change nothing' if self.dry_run else 'off'}")
+        view.tell(self, f"dry run {'ON: syncs change nothing' if self.dry_run else 'off'}")
 
     def action_periodic(self) -> None:
-        if self.selected is not None:
-            self._say(self.selected, f"periodic sync {self.selected.cycle_period(self.clock())}")
+        state = self.selected
+        if state is not None:
+            every = state.cycle_period(self.clock())
+            ends = f", next at {state.next_run()}; it ends when the app does"
+            more = ends if state.periodic_minutes else ""
+            view.say(self, state, f"periodic sync {every}{more}")
 
     def check_periodic(self) -> None:
         now = self.clock()
         for state in list(self.states.values()):
             if self.tasks.of(state.name) is None and state.periodic_due(now):
                 self.start_sync(state, SyncOptions(dry_run=self.dry_run))
+
+    def action_focus_actors(self) -> None:
+        self.query_one("#actor-list").focus()
+
+    def action_refresh_actors(self) -> None:
+        view.tell(self, "looking for new actors…")
+        self._start(self.adapter.list_actors, "actors", "list actors")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from palette_commands(self.run_action)
+        yield from super().get_system_commands(screen)
 
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()

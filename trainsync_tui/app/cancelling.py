@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Input
 
+from trainsync_tui.app import view
 from trainsync_tui.app.messages import Hangup
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.actors import ActorsPane
@@ -29,7 +30,7 @@ def cancel_selected(app: TrainsyncApp) -> None:
         return
     others = len(app.tasks.running) + len(app.tasks.waiting)
     more = f" ({others} of other actors: ctrl+x cancels every task)" if others else ""
-    app.tell(f"nothing running for this actor{more}")
+    view.tell(app, f"nothing running for this actor{more}")
 
 
 def cancel_all(app: TrainsyncApp) -> None:
@@ -37,7 +38,7 @@ def cancel_all(app: TrainsyncApp) -> None:
     if cancelled:
         _cancelled(app, cancelled)
     else:
-        app.tell("nothing running to cancel")
+        view.tell(app, "nothing running to cancel")
 
 
 def _cancelled(app: TrainsyncApp, what: list[str]) -> None:
@@ -45,7 +46,7 @@ def _cancelled(app: TrainsyncApp, what: list[str]) -> None:
     for state in app.states.values():
         if app.tasks.status(state.name) == ActorStatus.SYNCING:
             state.message = "Cancelling…"
-        app._refresh(state, tree=state is app.selected)
+        view.refresh(app, state, tree=state is app.selected)
 
 
 def hang_up(app: TrainsyncApp, event: Hangup) -> None:

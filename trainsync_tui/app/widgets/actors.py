@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
+from trainsync_tui.app.keys import MOVES
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.state import ActorState
 
@@ -24,6 +27,10 @@ def actor_prompt(
     bad = activity is None and state.status in BAD
     text.append("\n  " + glyphs.text(state.describe(activity)), style="bold red" if bad else "dim")
     return text
+
+
+class ActorList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = MOVES
 
 
 def _idle(_name: str) -> ActorStatus | None:
@@ -48,7 +55,7 @@ class ActorsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter actors", id="actor-filter")
-        yield OptionList(id="actor-list")
+        yield ActorList(id="actor-list")
 
     @property
     def option_list(self) -> OptionList:

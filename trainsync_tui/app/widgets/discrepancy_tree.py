@@ -15,6 +15,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
+from trainsync_tui.app.keys import MOVES
 from trainsync_tui.app.widgets.tree_model import Entry, Folder, Mark, TreeModel
 
 PROBLEMS = "problems"
@@ -57,6 +58,7 @@ class DiscrepancyTree(Tree[NodeData]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_mark", "Toggle", tooltip="Select or unselect for sync"),
+        *MOVES,
     ]
 
     class MarksChanged(Message):

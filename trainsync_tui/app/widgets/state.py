@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -61,6 +62,10 @@ class ActorState:
         self.next_periodic = now + self.periodic_minutes * 60
         return f"every {self.periodic_minutes} min" if self.periodic_minutes else "off"
 
+    def next_run(self) -> str:
+        """The next periodic sync's local time, "14:05"."""
+        return time.strftime("%H:%M", time.localtime(self.next_periodic))
+
     def periodic_due(self, now: float) -> bool:
         """Due: the next one is then counted from now."""
         if not self.periodic_minutes or now < self.next_periodic:
@@ -111,7 +116,10 @@ class ActorState:
     def options_line(self, dry_run: bool) -> str:
         """The header's second line: the choices the next sync will use."""
         orphans = ("DELETE" + (" (force)" if self.force else "")) if self.delete_orphans else "keep"
-        periodic = f"every {self.periodic_minutes} min" if self.periodic_minutes else "off"
+        periodic = (
+            f"every {self.periodic_minutes} min, next {self.next_run()}"
+            if self.periodic_minutes else "off"
+        )
         marked = f" · {len(self.marks)} marked" if self.marks else ""
         dry = "ON" if dry_run else "off"
         return f"dry run {dry} · orphans {orphans} · periodic {periodic}{marked}"
