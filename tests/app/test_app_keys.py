@@ -100,3 +100,23 @@ def test_help_and_keys_list_every_binding_once() -> None:
     assert len(keys) == len(set(keys))
     assert {"a", "ctrl+r", "ctrl+x"} <= set(keys)
 
+
+
+async def test_the_screen_is_up_while_the_demo_prepares_its_data(world: World) -> None:
+    """`trainsync demo` was a blank screen for 5-10 s: its S3 and sample data came first."""
+    import threading
+
+    release = threading.Event()
+
+    def prepare() -> None:
+        assert release.wait(30)
+        world.put_s3("0042_demo", "a.bin", b"a")
+
+    app = TrainsyncApp(world.settings, schedule=FakeSchedule(), prepare=prepare)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(DiscrepancyTree)
+        await wait_for(pilot, lambda: "preparing" in str(tree.root.children[0].label))
+        assert not app.states
+        release.set()
+        await settle(pilot, app)
+        assert list(app.states) == ["0042_demo"]

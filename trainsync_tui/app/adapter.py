@@ -198,8 +198,12 @@ class EngineAdapter:
 
     # -- thread-worker bodies ------------------------------------------------------------
 
-    def list_actors(self) -> None:
+    def list_actors(self, prepare: Callable[[], object] | None = None) -> None:
+        """`prepare` (the demo's S3 and sample data) runs first, here: the screen is drawn
+        meanwhile instead of staying blank for seconds."""
         try:
+            if prepare is not None:
+                prepare()
             names = self.engine.actor_names(on_skip=lambda text: self.line("warning", text))
             self.post(ActorsListed(names))
         except TrainsyncError as exc:

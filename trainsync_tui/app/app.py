@@ -67,6 +67,7 @@ class TrainsyncApp(App[int]):
         schedule: Schedule | None = None,
         audit_concurrency: int = 3,
         glyphs: Glyphs | None = None,
+        prepare: Callable[[], object] | None = None,
     ) -> None:
         super().__init__()
         self.glyphs = glyphs or for_terminal()  # ASCII on a terminal that is not UTF-8
@@ -80,6 +81,7 @@ class TrainsyncApp(App[int]):
         self.adapter = EngineAdapter(self.engine, self.post_message, self.log_path)
         self.states: dict[str, ActorState] = {}
         self.dry_run = False
+        self.prepare = prepare  # runs in the first listing's thread (the demo's set-up)
         self._task_of_worker: dict[Worker[Any], Task] = {}
         self._signals: list[int] = []
 
@@ -105,10 +107,11 @@ class TrainsyncApp(App[int]):
             # Every scrollbar, dialogs' too; a class attribute, put back at unmount.
             ScrollBar.renderer = AsciiScrollBarRender
         tree = self.query_one(DiscrepancyTree)
-        tree.show_model(None, set(), "looking for actors…")
+        tree.show_model(None, set(), "preparing…" if self.prepare else "looking for actors…")
         tree.focus()  # not the hidden filter: q and ? must work even with no actor
         self.adapter.line("info", f"log file: {self.log_path}")
-        self._start(self.adapter.list_actors, "actors", "list actors")
+        self._start(partial(self.adapter.list_actors, self.prepare), "actors", "list actors")
+        self.prepare = None
         self.set_interval(10, self.check_periodic)
 
     # -- helpers -------------------------------------------------------------------------
