@@ -60,26 +60,45 @@ def setup_demo(root: Path, port: int = 0) -> tuple[Settings, object]:
     (root / "trainsync.toml").write_text(
         f'bucket = "{DEMO_BUCKET}"\nendpoint_url = "{url}"\nregion = "us-east-1"\n'
     )
-    settings = Settings(
+    return demo_settings(root, url), server
+
+
+def demo_settings(root: Path, url: str) -> Settings:
+    return Settings(
         root=root.resolve(),
         bucket=DEMO_BUCKET,
         endpoint_url=url,
         region="us-east-1",
         cache_dir=root / ".trainsync" / "cache",
     )
-    return settings, server
+
+
+def _run_app_first(folder: Path, port: int) -> int:
+    """The app's screen comes up at once; the S3 server and sample data (seconds) are made
+    in its first thread, before it lists the actors."""
+    from trainsync_tui.app import run_app
+
+    port = port or _free_port()
+    servers: list[object] = []
+    try:
+        return run_app(
+            demo_settings(folder, f"http://127.0.0.1:{port}"),
+            prepare=lambda: servers.append(setup_demo(folder, port)[1]),
+        )
+    finally:
+        for server in servers:
+            server.stop()  # type: ignore[attr-defined]
+        print(f"trainsync demo: the sample data stays in {folder.resolve()}", file=sys.stderr)
 
 
 def run_demo(root: str | None, port: int, *, open_app: bool) -> int:
     folder = Path(root) if root else Path(tempfile.mkdtemp(prefix="trainsync-demo-"))
     if folder.exists() and any((folder / "data" / "actors").glob("*")):
         raise ConfigError(f"{folder} already holds actors; give an empty --root for the demo")
+    if open_app:
+        return _run_app_first(folder, port)
     settings, server = setup_demo(folder, port)
     try:
-        if open_app:
-            from trainsync_tui.app import run_app
-
-            return run_app(settings)
         print(f"demo data in {settings.root} (its trainsync.toml points at the embedded S3),")
         print(f"S3 at {settings.endpoint_url}. In another shell:")
         print(f"  cd {settings.root}")

@@ -78,10 +78,8 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
 
 def idle(app: TrainsyncApp) -> Callable[[], bool]:
     def check() -> bool:
-        """every actor audited, nothing running"""
-        return bool(app.states) and not app._audit_queue and not app._auditing and all(
-            s.status not in ("syncing", "queued", "auditing") for s in app.states.values()
-        ) and not app.adapter.running()
+        """every actor listed, no task running or waiting"""
+        return bool(app.states) and app.tasks.idle
 
     return check
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -29,13 +31,18 @@ class Terminal:
     """The app under a pty sized 80×24; a thread drains its output so it never blocks."""
 
     def __init__(
-        self, world: World, *, stdin_eof: bool = False, web: bool = False, actor: str = ACTOR
+        self, world: World, *, stdin_eof: bool = False, web: bool = False, actor: str = ACTOR,
+        locale: str = "C.UTF-8",
     ) -> None:
         self.master, slave = os.openpty()
+        self._stop = threading.Event()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = dict(
-            os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1"
+            os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1",
+            LANG=locale,
         )
+        for name in ("LC_ALL", "LC_CTYPE"):
+            env.pop(name, None)
         env.pop("TEXTUAL_DRIVER", None)
         if web:  # what textual-serve (`trainsync web`) runs per browser tab
             env["TEXTUAL_DRIVER"] = "textual.drivers.web_driver:WebDriver"
@@ -46,21 +53,31 @@ class Terminal:
         command = [sys.executable, "-m", "trainsync_tui", "tui", *([actor] if actor else []),
                    *world.cli_flags(), "--concurrency", "1"]
         self.proc = subprocess.Popen(
-            command, stdin=stdin, stdout=slave, stderr=slave, env=env, start_new_session=True
+            command, stdin=stdin, stdout=slave, stderr=slave, env=env, start_new_session=True,
+            # The pty is the session's controlling terminal, as under tmux or sshd: closing
+            # its master hangs it up (SIGHUP from the kernel, EIO on reads and writes).
+            preexec_fn=None if stdin_eof else _take_terminal,
         )
         os.close(slave)
         if stdin_eof:
             os.close(stdin)
         self.output = bytearray()
         self._changed = threading.Condition()
-        threading.Thread(target=self._drain, daemon=True).start()
+
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self) -> None:
         while True:
             try:
-                data = os.read(self.master, 65536)
+                ready, _, _ = select.select([self.master], [], [], 0.05)
+                data = os.read(self.master, 65536) if ready else b"-"
             except OSError:
                 data = b""
+            if data == b"-":
+                if self._stop.is_set():
+                    return
+                continue
             with self._changed:
                 if not data:
                     self._changed.notify_all()
@@ -81,6 +98,13 @@ class Terminal:
         self.proc.send_signal(signal.SIGHUP)
         os.close(self.master)
 
+    def close(self) -> None:
+        """What `tmux kill-session` does: the terminal's master side goes away, nothing else
+        (the drain thread stops first: a read blocked on the fd would keep it open)."""
+        self._stop.set()
+        self._drainer.join()
+        os.close(self.master)
+
     def wait_exit(self) -> tuple[int, float]:
         start = time.monotonic()
         try:
@@ -90,6 +114,10 @@ class Terminal:
             self.proc.wait()
             pytest.fail(f"the app did not exit within {EXIT_SECONDS} s")
         return code, time.monotonic() - start
+
+
+def _take_terminal() -> None:
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def wait_for_line(path: Path, text: str, timeout: float = 90) -> None:
@@ -155,3 +183,34 @@ def test_with_no_actor_the_keys_reach_the_app_not_the_hidden_filter(world: World
     term.send(b"?q")  # ? closes the help (a lone escape byte would read as alt+q here)
     code, _ = term.wait_exit()
     assert code == 0
+
+
+def test_a_closed_terminal_mid_download_ends_the_app_every_time(world: World) -> None:
+    """tmux kill-session during a download left the app alive for ever: Textual's output
+    thread died on the dead terminal, its full queue blocked the shutdown. 20 tries."""
+    blob = os.urandom(8 * 1024 * 1024)
+    for n in range(30):
+        world.put_s3(ACTOR, f"frames/{n:02}.bin", blob)
+    for n in range(40):  # audited meanwhile: the screen keeps changing
+        world.put_local(f"{n + 2:04}_other", "a.txt", b"a")
+    log = world.settings.state_dir / "logs" / "app.log"
+    exits: list[float] = []
+    for attempt in range(20):
+        shutil.rmtree(world.actor_dir(ACTOR), ignore_errors=True)
+        log.unlink(missing_ok=True)
+        term = Terminal(world)
+        term.wait_for_text(ACTOR.encode())
+        term.send(b"s")
+        wait_for_line(log, "downloaded")  # one file done, the next ones under way
+        term.close()
+        code, seconds = term.wait_exit()
+        exits.append(seconds)
+        assert code == 129, f"try {attempt}: exit code {code}"
+        wait_for_line(log, "cancelled", 1)  # written before the process ended
+        leftovers = [p for p in world.actor_dir(ACTOR).rglob("*") if is_temp_name(p.name)]
+        assert leftovers == [], f"try {attempt}"
+        local = world.local_paths(ACTOR)
+        assert len(local) < 30, f"try {attempt}: the download was not under way"
+        assert all(world.read_local(ACTOR, path) == blob for path in local)
+    exits.sort()
+    print(f"exit after the terminal closed: median {exits[10]:.2f} s, max {exits[-1]:.2f} s")

@@ -16,7 +16,8 @@ from tests.app.conftest import (
     wait_for,
 )
 from tests.conftest import World
-from trainsync_tui.app.app import MESSAGE_SECONDS, TrainsyncApp
+from trainsync_tui.app.app import TrainsyncApp
+from trainsync_tui.app.view import MESSAGE_SECONDS
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
 from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner
@@ -188,10 +189,10 @@ async def test_filter_shows_matching_actors_and_periodic_sync_runs_when_due(
         await pilot.press("p", "p")
         assert app.states[CONFLICTED].periodic_minutes == 15
         app.check_periodic()
-        assert app.states[CONFLICTED].status != "syncing"  # not due yet
+        assert app.status_of(CONFLICTED) != "syncing"  # not due yet
         clock.now += 15 * 60
         app.check_periodic()
-        assert app.states[CONFLICTED].status == "syncing"
+        assert app.status_of(CONFLICTED) == "syncing"
         await settle(pilot, app)
         assert len(world.engine().history(CONFLICTED)) == 1
 

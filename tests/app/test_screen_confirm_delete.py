@@ -105,3 +105,14 @@ async def test_refusing_keeps_the_orphans(key: str) -> None:
         assert [row[2] for row in rows] == ["a[/b].bin", "[bold]b.bin", "c.bin"]
         await pilot.press(key)
         assert await app.wait_dismissed() is None
+
+
+@pytest.mark.parametrize("over_guard", [False, True])
+def test_the_dialog_says_y_and_f_turn_the_mode_on_and_s_deletes(over_guard: bool) -> None:
+    deletions = [("a.txt", "local", 1), ("b.txt", "s3", 1)]
+    screen = ConfirmDeleteScreen(ACTOR, deletions, 3 if over_guard else 10, LIMIT)
+    prompt = screen.prompt()
+    assert "nothing is deleted until you press s" in prompt
+    assert ("f turns" if over_guard else "y turns delete-orphans on") in prompt
+    keys = {b.key: b.description for b in screen.BINDINGS}  # type: ignore[union-attr]
+    assert keys["y"] == "Turn on (s deletes)"

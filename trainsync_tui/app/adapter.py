@@ -1,6 +1,7 @@
 """Between the app and the engine: blocking engine calls for thread workers, engine events
-turned into (batched, throttled) Textual messages, one CancelToken per running task, and the
-log file. No widget is touched here; everything reaches the UI through `post`.
+turned into (batched, throttled) Textual messages, and the log file. Each call gets its
+`Task` (app/tasks.py) and stops when the task's token is cancelled. No widget is touched
+here; everything reaches the UI through `post`.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from trainsync_tui.app.messages import (
     StageChanged,
     SyncFinished,
 )
+from trainsync_tui.app.tasks import Task
 from trainsync_tui.app.widgets.tree_model import build_model
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.audit import Audit
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -65,13 +66,18 @@ class LogFile:
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._closed = False
 
     def write(self, level: str, text: str) -> None:
         if self.path is None:
             return
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._queue.put(f"{stamp} {level.upper():7} {text}\n")
+        line = f"{stamp} {level.upper():7} {text}\n"
         with self._start_lock:  # engine threads log at once: one writer, one open file
+            if self._closed:  # a cancelled sync ending after the app: its last lines count
+                self._append(line)
+                return
+            self._queue.put(line)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="trainsync-log", daemon=True
@@ -90,10 +96,21 @@ class LogFile:
         except OSError:
             self.path = None  # a log file we cannot write must not take the app down
 
+    def _append(self, line: str) -> None:
+        assert self.path is not None
+        try:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line)
+        except OSError:
+            self.path = None
+
     def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=2)
+        """Flush what is queued; later lines are appended one by one, from their thread."""
+        with self._start_lock:  # held: lines appended later come after the queued ones
+            self._closed = True
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join(timeout=2)
 
 
 class EventForwarder:
@@ -173,37 +190,6 @@ class EngineAdapter:
         self.engine = engine
         self.post = post
         self.log = LogFile(log_path, engine.clock)
-        self._tokens: dict[str, CancelToken] = {}
-        self._lock = threading.Lock()
-
-    # -- tasks and cancel ----------------------------------------------------------------
-
-    def _start(self, task: str) -> CancelToken:
-        token = CancelToken()
-        with self._lock:
-            self._tokens[task] = token
-        return token
-
-    def _end(self, task: str, token: CancelToken) -> None:
-        with self._lock:
-            if self._tokens.get(task) is token:
-                del self._tokens[task]
-
-    def running(self, actor: str | None = None) -> list[str]:
-        with self._lock:
-            return [t for t in self._tokens if actor is None or t.split(":", 1)[1] == actor]
-
-    def cancel(self, actor: str | None = None) -> list[str]:
-        """Cancel the tasks of one actor (all when None); returns the task names cancelled."""
-        with self._lock:
-            tasks = [
-                (t, tok)
-                for t, tok in self._tokens.items()
-                if actor is None or t.split(":", 1)[1] == actor
-            ]
-        for _, token in tasks:
-            token.cancel()
-        return [t for t, _ in tasks]
 
     def line(self, level: str, text: str) -> None:
         """A log line of the app's own (not from an engine event): pane and file."""
@@ -212,8 +198,12 @@ class EngineAdapter:
 
     # -- thread-worker bodies ------------------------------------------------------------
 
-    def list_actors(self) -> None:
+    def list_actors(self, prepare: Callable[[], object] | None = None) -> None:
+        """`prepare` (the demo's S3 and sample data) runs first, here: the screen is drawn
+        meanwhile instead of staying blank for seconds."""
         try:
+            if prepare is not None:
+                prepare()
             names = self.engine.actor_names(on_skip=lambda text: self.line("warning", text))
             self.post(ActorsListed(names))
         except TrainsyncError as exc:
@@ -222,23 +212,23 @@ class EngineAdapter:
             self.log.write("error", str(exc))
             self.post(ActorsListed(self.engine.local_actor_names(), str(exc)))
 
-    def audit(self, actor: str, options: SyncOptions) -> None:
-        task = f"audit:{actor}"
-        token = self._start(task)
+    def audit(self, task: Task, options: SyncOptions) -> None:
+        actor = task.actor
         forward = EventForwarder(actor, self.post, self.log)
         try:
-            audit = self.engine.audit(self.engine.actor(actor), cancel=token, sink=forward)
-            self.replan(actor, audit, options)
+            audit = self.engine.audit(self.engine.actor(actor), cancel=task.token, sink=forward)
+            self.replan(actor, audit, options, task)
         except CancelledSync:
-            self.post(AuditFinished(actor, cancelled=True))
+            self.post(AuditFinished(actor, cancelled=True, task=task))
         except TrainsyncError as exc:
             self.log.write("error", str(exc))
-            self.post(AuditFinished(actor, error=str(exc)))
+            self.post(AuditFinished(actor, error=str(exc), task=task))
         finally:
             forward.flush()
-            self._end(task, token)
 
-    def replan(self, actor: str, audit: Audit, options: SyncOptions) -> None:
+    def replan(
+        self, actor: str, audit: Audit, options: SyncOptions, task: Task | None = None
+    ) -> None:
         """Plan from a kept audit (options changed); pure, but 100k paths is not UI-thread work."""
         plan = self.engine.plan(audit, SyncOptions(
             conflict=options.conflict,
@@ -247,28 +237,31 @@ class EngineAdapter:
         ))
         model = build_model(plan)
         freeze_big_heap(plan.total_paths)
-        self.post(AuditFinished(actor, audit, plan, model))
+        self.post(AuditFinished(actor, audit, plan, model, task=task))
 
-    def sync(self, actor: str, options: SyncOptions) -> None:
-        task = f"sync:{actor}"
-        token = self._start(task)
+    def sync(self, task: Task, options: SyncOptions) -> None:
+        actor = task.actor
         forward = EventForwarder(actor, self.post, self.log)
         what = "dry run" if options.dry_run else "sync"
         self.log.write("info", f"{actor}: {what} started {options.to_json()}")
         try:
-            report = self.engine.sync(self.engine.actor(actor), options, cancel=token, sink=forward)
+            report = self.engine.sync(
+                self.engine.actor(actor), options, cancel=task.token, sink=forward
+            )
         except TrainsyncError as exc:
             self.log.write("error", f"{actor}: {exc}")
-            self.post(SyncFinished(actor, None, str(exc), options.selection))
+            self.post(SyncFinished(actor, None, str(exc), options.selection, task=task))
             return
         finally:
             forward.flush()
-            self._end(task, token)
         for error in report.errors:
             if error.split(":", 1)[0] not in forward.failed:  # path errors were logged live
                 self.line("error", f"{actor}: {error}")
-        self.log.write("info", f"{actor}: {what} finished {report.to_json()['duration_s']} s")
-        self.post(SyncFinished(actor, report, selection=options.selection))
+        how = "cancelled after" if report.cancelled else "finished"
+        self.log.write("info", f"{actor}: {what} {how} {report.to_json()['duration_s']} s")
+        self.post(SyncFinished(
+            actor, report, selection=options.selection, task=task, choices=options.resolutions
+        ))
 
     def plan_deletions(self, actor: str, audit: Audit, options: SyncOptions) -> None:
         plan = self.engine.plan(audit, SyncOptions(

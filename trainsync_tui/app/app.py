@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
+from trainsync_tui.app import cancelling, view
 from trainsync_tui.app.adapter import EngineAdapter
-from trainsync_tui.app.keys import BINDINGS
+from trainsync_tui.app.glyphs import AsciiScrollBarRender, Glyphs, for_terminal
+from trainsync_tui.app.keys import BINDINGS, palette_commands
 from trainsync_tui.app.messages import (
     ActorsListed,
     AuditFinished,
@@ -28,6 +31,7 @@ from trainsync_tui.app.messages import (
     StageChanged,
     SyncFinished,
 )
+from trainsync_tui.app.tasks import ActorStatus, Task, TaskKind, Tasks
 from trainsync_tui.app.terminal import (
     hangup_aware,
     install_signal_handlers,
@@ -46,13 +50,13 @@ from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.config import Settings
 
 Schedule = Callable[[float, Callable[[], None]], Any]
-MESSAGE_SECONDS = 5.0
 
 
 class TrainsyncApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trainsync"
     BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (80, "-wide")]
 
     def __init__(
         self,
@@ -62,20 +66,23 @@ class TrainsyncApp(App[int]):
         clock: Callable[[], float] = time.time,
         schedule: Schedule | None = None,
         audit_concurrency: int = 3,
+        glyphs: Glyphs | None = None,
+        prepare: Callable[[], object] | None = None,
     ) -> None:
         super().__init__()
+        self.glyphs = glyphs or for_terminal()  # ASCII on a terminal that is not UTF-8
         self.settings = settings
         self.initial_actor = actor
         self.clock = clock
         self.schedule: Schedule = schedule or (lambda delay, fn: self.set_timer(delay, fn))
-        self.audit_concurrency = max(1, min(4, audit_concurrency))
+        self.tasks = Tasks(max(1, min(4, audit_concurrency)))
         self.engine = Engine(settings, clock=clock, who="trainsync app")
         self.log_path = settings.state_dir / "logs" / "app.log"
         self.adapter = EngineAdapter(self.engine, self.post_message, self.log_path)
         self.states: dict[str, ActorState] = {}
         self.dry_run = False
-        self._audit_queue: deque[str] = deque()
-        self._auditing: set[str] = set()
+        self.prepare = prepare  # runs in the first listing's thread (the demo's set-up)
+        self._task_of_worker: dict[Worker[Any], Task] = {}
         self._signals: list[int] = []
 
     def get_driver_class(self) -> Any:
@@ -83,23 +90,28 @@ class TrainsyncApp(App[int]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ActorsPane(id="actors")
+            yield ActorsPane(self.tasks.status, self.glyphs, id="actors")
             with Vertical(id="detail"):
-                yield ActorHeader(id="header")
-                yield DiscrepancyTree(id="tree", clock=self.clock)
-                yield ProgressPanel(id="progress")
-        yield LogPane(id="log")
+                yield ActorHeader(self.glyphs, id="header")
+                yield DiscrepancyTree(id="tree", clock=self.clock, glyphs=self.glyphs)
+                yield ProgressPanel(self.glyphs, id="progress")
+        yield LogPane(self.glyphs, id="log")
         yield Footer()
 
     def on_mount(self) -> None:
         if not self.is_headless:  # tests run in pytest's process: its signals stay its own
             self._signals = install_signal_handlers(self)
         self.query_one("#actor-filter", Input).display = False
+        if self.glyphs.ascii:
+            self.add_class("-ascii")  # app.tcss: ASCII borders
+            # Every scrollbar, dialogs' too; a class attribute, put back at unmount.
+            ScrollBar.renderer = AsciiScrollBarRender
         tree = self.query_one(DiscrepancyTree)
-        tree.show_model(None, set(), "looking for actors…")
+        tree.show_model(None, set(), "preparing…" if self.prepare else "looking for actors…")
         tree.focus()  # not the hidden filter: q and ? must work even with no actor
         self.adapter.line("info", f"log file: {self.log_path}")
-        self._start(self.adapter.list_actors, "actors", "list actors")
+        self._start(partial(self.adapter.list_actors, self.prepare), "actors", "list actors")
+        self.prepare = None
         self.set_interval(10, self.check_periodic)
 
     # -- helpers -------------------------------------------------------------------------
@@ -109,48 +121,28 @@ class TrainsyncApp(App[int]):
         name = self.query_one(ActorsPane).selected
         return self.states.get(name) if name else None
 
-    def _start(self, job: Callable[[], None], name: str, description: str) -> None:
-        self.run_worker(
-            job, name=name, group=name.split(":", 1)[0], description=description,
-            thread=True, exit_on_error=False,
+    def status_of(self, name: str) -> ActorStatus:
+        """What runs for the actor, else what its last audit found."""
+        return self.tasks.status(name) or self.states[name].status
+
+    def _start(self, job: Callable[[], None], name: str, description: str) -> Worker[None]:
+        return self.run_worker(
+            job, name=name, group=name, description=description, thread=True,
+            exit_on_error=False,
         )
+
+    def _run(
+        self, task: Task, job: Callable[[Task, SyncOptions], None], options: SyncOptions
+    ) -> None:
+        """A task's worker runs in the actor's group; its Task is found again if it dies."""
+        worker = self.run_worker(
+            partial(job, task, options), name=str(task), group=task.group,
+            description=str(task), thread=True, exit_on_error=False,
+        )
+        self._task_of_worker[worker] = task
 
     def _options(self, state: ActorState, *, marks: bool, direction: str = "both") -> SyncOptions:
         return state.sync_options(dry_run=self.dry_run, marks=marks, direction=direction)
-
-    def _refresh(self, state: ActorState, *, tree: bool = False) -> None:
-        """Redraw what shows this actor: its row, and the header/tree when it is selected."""
-        self.query_one(ActorsPane).refresh_actor(state.name)
-        if self.selected is not state:
-            return
-        header = self.query_one(ActorHeader)
-        header.actor = state.name
-        header.message = state.message or (state.error if state.status == "error" else "")
-        header.busy = state.status == "syncing"
-        header.options = state.options_line(self.dry_run)
-        if tree:
-            tree_view = self.query_one(DiscrepancyTree)
-            tree_view.show_model(state.model, state.marks, state.tree_note(), state.name)
-
-    def tell(self, message: str) -> None:
-        """A remark in the actor's header (it wraps), not a toast over a dialog or the log."""
-        state = self.selected
-        if state is not None and state.status != "syncing":  # not over the sync's progress
-            self._say(state, message)
-        else:
-            self.notify(message, timeout=3)
-
-    def _say(self, state: ActorState, message: str) -> None:
-        """Show a message in the actor's header that clears itself after 5 seconds."""
-        state.message = message
-        self._refresh(state)
-
-        def clear() -> None:
-            if state.message == message:
-                state.message = ""
-                self._refresh(state)
-
-        self.schedule(MESSAGE_SECONDS, clear)
 
     # -- actors and audits ---------------------------------------------------------------
 
@@ -161,67 +153,59 @@ class TrainsyncApp(App[int]):
         names = list(event.names)
         if self.initial_actor and self.initial_actor not in names:
             names.append(self.initial_actor)
-        for name in names:
-            self.states.setdefault(name, ActorState(name))
+        new = [name for name in names if name not in self.states]  # a refresh adds these
+        for name in new:
+            self.states[name] = ActorState(name)
         pane = self.query_one(ActorsPane)
         pane.set_actors(self.states.values())
         if self.initial_actor:
             pane.select(self.initial_actor)
-        if not names:
-            note = f"no actors under {self.settings.actors_dir} or in the bucket"
+        if not self.states:
+            # No bucket configured, or nothing found: the screen says which.
+            note = event.error or f"no actors under {self.settings.actors_dir} or in the bucket"
             self.query_one(DiscrepancyTree).show_model(None, set(), note)
             self.query_one(ActorHeader).message = note  # the header wraps; a tree line is cut
-        for state in self.states.values():
-            self.queue_audit(state.name)
+        for name in new:
+            self.queue_audit(name)
         if not isinstance(self.focused, Input):
             self.query_one(DiscrepancyTree).focus()
 
     def queue_audit(self, name: str, *, first: bool = False) -> None:
-        state = self.states[name]
-        if name in self._auditing or name in self._audit_queue or state.status == "syncing":
-            return
-        state.status = "queued"
-        if first:
-            self._audit_queue.appendleft(name)
-        else:
-            self._audit_queue.append(name)
-        self._refresh(state, tree=True)
-        self._pump_audits()
+        if self.tasks.queue_audit(name, first=first):
+            view.refresh(self, self.states[name], tree=True)
+            self._pump_audits()
 
     def _pump_audits(self) -> None:
         """Bounded concurrency: at most `audit_concurrency` actors audited at once."""
-        while self._audit_queue and len(self._auditing) < self.audit_concurrency:
-            name = self._audit_queue.popleft()
-            state = self.states[name]
-            self._auditing.add(name)
-            state.status = "auditing"
-            self._refresh(state, tree=True)
-            job = partial(self.adapter.audit, name, self._options(state, marks=False))
-            self._start(job, f"audit:{name}", f"audit {name}")
+        for task in self.tasks.start_audits():
+            state = self.states[task.actor]
+            view.refresh(self, state, tree=True)
+            self._run(task, self.adapter.audit, self._options(state, marks=False))
 
     def on_audit_finished(self, event: AuditFinished) -> None:
-        self._auditing.discard(event.actor)
-        self._pump_audits()
         state = self.states.get(event.actor)
-        if state is None or state.status == "syncing":
-            return  # an audit cancelled (or outrun) by a sync; the sync re-audits when done
+        if event.task is not None:
+            if not self.tasks.finish(event.task):
+                return  # cancelled and replaced by a sync, which re-audits when done
+            self._pump_audits()
+        if state is None:
+            return
         if event.error:
-            state.status, state.error = "error", event.error
+            state.status, state.error = ActorStatus.ERROR, event.error
         elif event.cancelled:
-            state.status = state.plan_status()
-            self._say(state, "audit cancelled")
+            view.say(self, state, "audit cancelled")
         elif event.audit is not None and event.plan is not None:
             assert isinstance(event.model, TreeModel)
             state.set_planned(event.audit, event.plan, event.model)
-        if state is self.selected:
+        if state is self.selected and event.task is not None:
             self.query_one(ProgressPanel).show(None)
-        self._refresh(state, tree=True)
+        view.refresh(self, state, tree=True)
 
     @on(OptionList.OptionHighlighted, "#actor-list")
     def _actor_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         state = self.states.get(event.option.id or "")
         if state is not None:
-            self._refresh(state, tree=True)
+            view.refresh(self, state, tree=True)
 
     @on(OptionList.OptionSelected, "#actor-list")
     def _actor_chosen(self) -> None:
@@ -229,7 +213,7 @@ class TrainsyncApp(App[int]):
 
     def on_discrepancy_tree_marks_changed(self) -> None:
         if self.selected is not None:
-            self._refresh(self.selected)
+            view.refresh(self, self.selected)
 
     # -- sync ----------------------------------------------------------------------------
 
@@ -246,46 +230,40 @@ class TrainsyncApp(App[int]):
             self.start_sync(state, self._options(state, marks=False))
 
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
-        if state.status == "syncing":
-            self.tell(f"{state.name} is already syncing")
+        task = self.tasks.start_sync(state.name)  # a running audit is cancelled: sync audits
+        if task is None:
+            view.tell(self, f"{state.name} is already syncing")
             return
-        if state.name in self._auditing:
-            self.adapter.cancel(state.name)  # the sync audits afresh anyway
-        if state.name in self._audit_queue:
-            self._audit_queue.remove(state.name)
-        state.status = "syncing"
         what = "Dry run" if options.dry_run else "Syncing"
         scope = "" if options.selection.is_everything else " (selection)"
         state.message = f"{what}{scope}…"
         self.query_one(ProgressPanel).show(None)
-        self._refresh(state)
+        view.refresh(self, state)
         self.adapter.line("info", f"{state.name}: {what.lower()}{scope} started")
-        self._start(partial(self.adapter.sync, state.name, options), f"sync:{state.name}",
-                    f"sync {state.name}")
+        self._run(task, self.adapter.sync, options)
 
     def on_sync_finished(self, event: SyncFinished) -> None:
         state = self.states.get(event.actor)
-        if state is None:
+        if not self.tasks.finish(event.task) or state is None:
             return
-        state.status = "never"
-        if event.report is not None and not event.report.dry_run:
-            # One-shot choices were used by this sync; the next one starts from defaults.
-            state.resolutions.clear()
-            state.delete_orphans = state.force = False
-        text, level = summary(event.report, event.error, event.selection)
+        report = event.report
+        if report is not None and not report.dry_run and not report.cancelled:
+            state.used_choices(event.choices, report.errors)
+        text, level = summary(report, event.error, event.selection)
         self.adapter.line(level, f"{event.actor}: {text}")
-        self._say(state, text)
+        view.say(self, state, text)
         if self.selected is state:
             self.query_one(ProgressPanel).show(None)
         self.queue_audit(state.name, first=True)
 
     def on_stage_changed(self, event: StageChanged) -> None:
         state = self.states.get(event.actor)
-        if state is not None and state.status == "syncing":
+        activity = self.tasks.status(event.actor)
+        if state is not None and activity == ActorStatus.SYNCING:
             what = "Dry run" if self.dry_run else "Syncing"
             state.message = f"{what}: {event.text}"
-            self._refresh(state)
-        elif state is not None and state.status == "auditing" and state is self.selected:
+            view.refresh(self, state)
+        elif state is not None and activity == ActorStatus.AUDITING and state is self.selected:
             # An audit hashing a big file says so, not "idle" (a late stage is ignored).
             self.query_one(ProgressPanel).text = f"auditing: {event.text}"
 
@@ -299,17 +277,19 @@ class TrainsyncApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died of a bug: log it, tell the user, and unstick the actor."""
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self._task_of_worker.pop(event.worker, None)
         if event.state != WorkerState.ERROR:
             return
         worker = event.worker
         message = f"{worker.description}: {type(worker.error).__name__}: {worker.error}"
         self.adapter.line("error", message)
         self.notify(message, severity="error", timeout=10)
-        kind, _, actor = (worker.name or "").partition(":")
-        if kind == "audit":
-            self.post_message(AuditFinished(actor, error=str(worker.error)))
-        elif kind == "sync":
-            self.post_message(SyncFinished(actor, None, str(worker.error)))
+        task = self._task_of_worker.pop(worker, None)
+        if task is not None and task.kind == TaskKind.AUDIT:
+            self.post_message(AuditFinished(task.actor, error=str(worker.error), task=task))
+        elif task is not None:
+            self.post_message(SyncFinished(task.actor, None, str(worker.error), task=task))
 
     # -- other actions (dialogs live in dialogs.py) --------------------------------------
 
@@ -323,51 +303,48 @@ class TrainsyncApp(App[int]):
 
     def action_dry_run(self) -> None:
         self.dry_run = not self.dry_run
-        self.tell(f"dry run {'ON: syncs change nothing' if self.dry_run else 'off'}")
+        view.tell(self, f"dry run {'ON: syncs change nothing' if self.dry_run else 'off'}")
 
     def action_periodic(self) -> None:
-        if self.selected is not None:
-            self._say(self.selected, f"periodic sync {self.selected.cycle_period(self.clock())}")
+        state = self.selected
+        if state is not None:
+            every = state.cycle_period(self.clock())
+            ends = f", next at {state.next_run()}; it ends when the app does"
+            more = ends if state.periodic_minutes else ""
+            view.say(self, state, f"periodic sync {every}{more}")
 
     def check_periodic(self) -> None:
         now = self.clock()
         for state in list(self.states.values()):
-            if state.name not in self._auditing and state.periodic_due(now):
+            if self.tasks.of(state.name) is None and state.periodic_due(now):
                 self.start_sync(state, SyncOptions(dry_run=self.dry_run))
+
+    def action_focus_actors(self) -> None:
+        self.query_one("#actor-list").focus()
+
+    def action_refresh_actors(self) -> None:
+        view.tell(self, "looking for new actors…")
+        self._start(self.adapter.list_actors, "actors", "list actors")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from palette_commands(self.run_action)
+        yield from super().get_system_commands(screen)
 
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()
 
     def action_cancel(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one(ActorsPane).close_filter()
-            return
-        state = self.selected
-        tasks = self.adapter.cancel(state.name) if state else []
-        tasks = tasks or self.adapter.cancel(None)
-        if state is not None and state.name in self._audit_queue:
-            self._audit_queue.remove(state.name)
-            state.status = "never"
-            self._refresh(state, tree=True)
-            tasks.append(f"audit:{state.name}")
-        if not tasks:
-            self.tell("nothing running to cancel")
-            return
-        self.adapter.line("warning", f"cancel requested: {', '.join(sorted(tasks))}")
-        if state is not None and state.status == "syncing":
-            state.message = "Cancelling…"
-            self._refresh(state)
+        cancelling.cancel_selected(self)
+
+    def action_cancel_all(self) -> None:
+        cancelling.cancel_all(self)
 
     async def action_quit(self) -> None:
-        self.adapter.cancel(None)
+        self.tasks.cancel(None)
         self.exit(0)
 
     def on_hangup(self, event: Hangup) -> None:
-        """SIGTERM/SIGHUP/SIGINT or a lost terminal: cancel through the engine, then exit."""
-        running = self.adapter.cancel(None)
-        what = f"cancelling {', '.join(sorted(running))} and " if running else ""
-        self.adapter.log.write("warning", f"{event.reason}: {what}quitting")
-        self.exit(event.code)
+        cancelling.hang_up(self, event)
 
     def action_conflicts(self) -> None:
         dialogs.open_conflicts(self)
@@ -390,8 +367,11 @@ class TrainsyncApp(App[int]):
         dialogs.show_help(self)
 
     def on_unmount(self) -> None:
+        if ScrollBar.renderer is AsciiScrollBarRender:
+            ScrollBar.renderer = ScrollBarRender
         remove_signal_handlers(self._signals)
-        running = self.adapter.cancel(None)
+        running = bool(self.tasks.running)
+        self.tasks.cancel(None)
         self.adapter.log.close()
         if not running:  # a cancelled sync still cleaning up keeps using the hash cache
             self.engine.close()

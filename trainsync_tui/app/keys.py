@@ -6,6 +6,11 @@ mean other things.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
 BINDINGS: list[BindingType] = [
@@ -23,11 +28,29 @@ BINDINGS: list[BindingType] = [
             ("h", "history", "History", "Past syncs of the selected actor"),
             ("p", "periodic", "Periodic", "Selected actor: sync every 5/15/60 min, off"),
             ("slash", "filter", "Filter", "Filter the actors by name"),
+            ("a", "focus_actors", "Actors", "Jump to the actors list"),
+            ("ctrl+r", "refresh_actors", "Refresh", "Look again for new actors (folders, S3)"),
         )
     ),
     Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),
+    Binding("ctrl+x", "cancel_all", "Cancel all", tooltip="Cancel every actor's tasks",
+            show=False),
     Binding("question_mark", "help", "Help", tooltip="Every key"),
     Binding("q", "quit", "Quit", tooltip="Cancel running tasks and quit"),
     # Over SSH Ctrl-C means "stop": cancel and quit like q (Textual only hints ctrl+q).
     Binding("ctrl+c", "quit", "Quit", tooltip="Same as q", show=False, system=True),
 ]
+MOVES: list[BindingType] = [  # the lists' and the tree's own, as vim users expect
+    Binding("j", "cursor_down", "Down", show=False),
+    Binding("k", "cursor_up", "Up", show=False),
+]
+
+
+def palette_commands(
+    run_action: Callable[[str], Any], bindings: Iterable[BindingType] = BINDINGS
+) -> Iterable[SystemCommand]:
+    """ctrl+p lists the app's own actions, named as in the footer, with their key."""
+    for binding in bindings:
+        if isinstance(binding, Binding) and binding.action not in ("help", "quit"):
+            title = f"{binding.description} ({binding.key.replace('slash', '/')})"
+            yield SystemCommand(title, binding.tooltip, partial(run_action, binding.action))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from trainsync_tui.app.tasks import Task
 from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.events import Progress
-from trainsync_tui.engine.plan import Plan
+from trainsync_tui.engine.plan import ConflictPolicy, Plan
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.select import Selection
 
@@ -29,6 +31,7 @@ class AuditFinished(Message):
     model: object | None = None  # widgets.tree_model.TreeModel, built off the UI thread
     error: str = ""
     cancelled: bool = False
+    task: Task | None = None  # None for a re-plan, which runs outside the actor's task
 
 
 @dataclass
@@ -67,6 +70,8 @@ class SyncFinished(Message):
     report: SyncReport | None
     error: str = ""
     selection: Selection | None = None  # what the sync was asked to do, for its summary
+    task: Task | None = None
+    choices: Mapping[str, ConflictPolicy] = field(default_factory=dict)  # the ones it ran
 
 
 @dataclass

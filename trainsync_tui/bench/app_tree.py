@@ -149,6 +149,7 @@ async def _first_paint(
     app: TrainsyncApp, pilot: Pilot[Any], figures: AppFigures, freeze: bool
 ) -> _Keys:
     """Build the model as the audit worker would, then show it as AuditFinished does."""
+    from trainsync_tui.app import view
     from trainsync_tui.app.adapter import freeze_big_heap
     from trainsync_tui.app.widgets.actors import ActorsPane
     from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
@@ -178,7 +179,7 @@ async def _first_paint(
 
     started = time.perf_counter()
     state.plan, state.model, state.status = plan, model, "diff"
-    app._refresh(state, tree=True)  # what AuditFinished does on the UI thread
+    view.refresh(app, state, tree=True)  # what AuditFinished does on the UI thread
     shown = time.perf_counter()
     await pilot.pause()
     figures.first_paint_ms = round((shown - started) * 1000, 1)
@@ -215,7 +216,7 @@ async def _during_sync(keys: _Keys, pilot: Pilot[Any], figures: AppFigures) -> N
     real = app.states[REAL]  # the app keeps an actor's state object for its lifetime
 
     def syncing() -> bool:
-        return real.status == "syncing"
+        return app.status_of(REAL) == "syncing"
 
     app.start_sync(real, SyncOptions())
     while "transferring" not in (real.message or ""):

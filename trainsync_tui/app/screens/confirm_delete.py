@@ -22,8 +22,8 @@ class ConfirmDeleteScreen(ModalScreen[str | None]):
 
     CSS_PATH = "screens.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "confirm", "Delete (recoverable)"),
-        Binding("f", "force", "Force past the guard"),
+        Binding("y", "confirm", "Turn on (s deletes)"),
+        Binding("f", "force", "Turn on, past the guard"),
         Binding("n", "refuse", "Keep them"),
         Binding("escape", "refuse", "Cancel"),
     ]
@@ -82,10 +82,14 @@ class ConfirmDeleteScreen(ModalScreen[str | None]):
         )
         if self.over_guard:
             return (
-                f"OVER THE GUARD. {share} The sync refuses unless forced: "
-                "f deletes anyway, n or escape keeps them."
+                f"OVER THE GUARD. {share} The sync refuses unless forced: f turns "
+                "delete-orphans on past the guard (nothing is deleted until you press s), "
+                "n or escape keeps them."
             )
-        return f"Within the guard. {share} y deletes them, n or escape keeps them."
+        return (
+            f"Within the guard. {share} y turns delete-orphans on for this actor: nothing "
+            "is deleted until you press s. n or escape keeps them."
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Over the guard only "force" deletes; within it only "confirm" (the footer follows).

@@ -2,34 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
+from trainsync_tui.app.keys import MOVES
+from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.state import ActorState
 
+BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
 
-def actor_prompt(state: ActorState) -> Text:
+
+def actor_prompt(
+    state: ActorState, activity: ActorStatus | None = None, glyphs: Glyphs = UNICODE
+) -> Text:
     text = Text(state.name, style="bold", overflow="ellipsis", no_wrap=True)
-    text.append("\n  " + state.describe(), style="bold red" if state.status == "error" else "dim")
+    bad = activity is None and state.status in BAD
+    text.append("\n  " + glyphs.text(state.describe(activity)), style="bold red" if bad else "dim")
     return text
 
 
-class ActorsPane(Vertical):
-    """Option ids are actor names; the app owns the states and tells the pane what changed."""
+class ActorList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = MOVES
 
-    def __init__(self, **kwargs: object) -> None:
+
+def _idle(_name: str) -> ActorStatus | None:
+    return None
+
+
+class ActorsPane(Vertical):
+    """Option ids are actor names; the app owns the states and tells the pane what changed;
+    `activity` says what runs for an actor (the app's Tasks)."""
+
+    def __init__(
+        self,
+        activity: Callable[[str], ActorStatus | None] = _idle,
+        glyphs: Glyphs = UNICODE,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.activity = activity
+        self.glyphs = glyphs
         self.states: dict[str, ActorState] = {}
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter actors", id="actor-filter")
-        yield OptionList(id="actor-list")
+        yield ActorList(id="actor-list")
 
     @property
     def option_list(self) -> OptionList:
@@ -44,7 +70,10 @@ class ActorsPane(Vertical):
         current = self.selected
         needle = self.filter_text.casefold()
         shown = [s for s in self.states.values() if needle in s.name.casefold()]
-        options.set_options(Option(actor_prompt(s), id=s.name) for s in shown)
+        options.set_options(
+            Option(actor_prompt(s, self.activity(s.name), self.glyphs), id=s.name)
+            for s in shown
+        )
         if shown:
             names = [s.name for s in shown]
             options.highlighted = names.index(current) if current in names else 0
@@ -54,7 +83,9 @@ class ActorsPane(Vertical):
         if state is None:
             return
         try:
-            self.option_list.replace_option_prompt(name, actor_prompt(state))
+            self.option_list.replace_option_prompt(
+                name, actor_prompt(state, self.activity(name), self.glyphs)
+            )
         except OptionDoesNotExist:  # filtered out: nothing shown to update
             return
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from trainsync_tui.app import view
 from trainsync_tui.app.messages import DeletionsPlanned, HistoryLoaded
 from trainsync_tui.engine.plan import Category, Conflict, ConflictPolicy, Plan
 
@@ -34,11 +35,11 @@ def open_conflicts(app: TrainsyncApp) -> None:
 
     state = app.selected
     if state is None or state.plan is None:
-        app.tell("audit the actor first (r)")
+        view.tell(app, "audit the actor first (r)")
         return
     conflicts = all_conflicts(state.plan)
     if not conflicts:
-        app.tell(f"{state.name} has no conflicts")
+        view.tell(app, f"{state.name} has no conflicts")
         return
 
     def apply(result: dict[str, ConflictPolicy] | None) -> None:
@@ -47,7 +48,7 @@ def open_conflicts(app: TrainsyncApp) -> None:
         state.resolutions = dict(result)
         chosen = ", ".join(f"{p} → {c}" for p, c in sorted(result.items())) or "all skipped"
         app.adapter.line("info", f"{state.name}: conflict choices: {chosen}")
-        app.tell(f"{len(result)} conflict choice(s) kept: press s to sync")
+        view.tell(app, f"{len(result)} conflict choice(s) kept: press s to sync")
         _replan(app, state.name)
 
     # Start from the choices already made, so reopening shows them (not "skip") and an
@@ -67,11 +68,11 @@ def toggle_delete_orphans(app: TrainsyncApp) -> None:
         return
     if state.delete_orphans:
         state.delete_orphans = state.force = False
-        app.tell("orphans will be kept (added to the manifest)")
+        view.tell(app, "orphans will be kept (added to the manifest)")
         _replan(app, state.name)
         return
     if state.audit is None:
-        app.tell("audit the actor first (r)")
+        view.tell(app, "audit the actor first (r)")
         return
     options = app._options(state, marks=False)
     job = partial(app.adapter.plan_deletions, state.name, state.audit, options)
@@ -87,13 +88,13 @@ def confirm_deletions(app: TrainsyncApp, event: DeletionsPlanned) -> None:
 
     def apply(answer: str | None) -> None:
         if answer not in ("confirm", "force"):
-            app.tell("delete orphans stays off")
+            view.tell(app, "delete orphans stays off")
             return
         state.delete_orphans = True
         state.force = answer == "force"
         count = len(event.deletions)
         app.adapter.line("warning", f"{state.name}: delete orphans ON ({count} files)")
-        app._refresh(state)
+        view.refresh(app, state)
         _replan(app, state.name)
 
     screen = ConfirmDeleteScreen(
@@ -113,12 +114,14 @@ def show_help(app: TrainsyncApp) -> None:
 
     rows = [(app.get_key_display(b), b.tooltip or b.description) for b in app.BINDINGS]  # type: ignore[union-attr]
     rows += [
-        ("Sync", "The 🔄 Sync button (tab, enter): audit, then sync everything"),
+        ("Sync", "The Sync button (tab, enter): audit, then sync everything"),
         ("enter", "Open or close the folder or group under the cursor"),
-        ("↑ ↓", "Move in the tree or the actors list"),
+        ("↑ ↓ j k", "Move in the tree or the actors list"),
+        ("ctrl+p", "Command palette: every action by name"),
         ("tab", "Move between the actors list and the tree"),
         ("l s b n x a", "Conflict view: local, S3, both, newer, skip, same for all"),
-        ("y f n", "Delete-orphans dialog: confirm, force past the guard, keep"),
+        ("y f n", "Delete-orphans dialog: turn on (s deletes), on past the guard, keep"),
         ("esc", "In a dialog: close it, change nothing"),
     ]
-    app.push_screen(HelpScreen(rows))
+    text = app.glyphs.text
+    app.push_screen(HelpScreen([(text(key), text(what)) for key, what in rows]))

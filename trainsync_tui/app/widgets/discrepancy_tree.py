@@ -14,8 +14,11 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
+from trainsync_tui.app.keys import MOVES
 from trainsync_tui.app.widgets.tree_model import Entry, Folder, Mark, TreeModel
 
+PROBLEMS = "problems"
 BATCH = 500  # children added per expansion: a folder of 100k files opens instantly
 
 
@@ -30,6 +33,8 @@ class NodeData:
 
     @property
     def mark(self) -> Mark | None:
+        if self.group == PROBLEMS:  # nothing there can be synced
+            return None
         if self.kind == "group":
             return Mark("group", self.group)
         if self.kind == "folder" and self.folder is not None:
@@ -53,6 +58,7 @@ class DiscrepancyTree(Tree[NodeData]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_mark", "Toggle", tooltip="Select or unselect for sync"),
+        *MOVES,
     ]
 
     class MarksChanged(Message):
@@ -60,8 +66,15 @@ class DiscrepancyTree(Tree[NodeData]):
             super().__init__()
             self.marks = marks
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.time, glyphs: Glyphs = UNICODE,
+        **kwargs: object,
+    ) -> None:
         super().__init__("plan", **kwargs)  # type: ignore[arg-type]
+        self.glyphs = glyphs
+        if glyphs.ascii:  # Textual's own marks and guides, in ASCII
+            self.ICON_NODE, self.ICON_NODE_EXPANDED = "+ ", "- "
+            self.LINES = {style: ("  ", "| ", "`-", "|-") for style in Tree.LINES}
         self.show_root = False
         self.guide_depth = 2
         self.clock = clock
@@ -87,7 +100,7 @@ class DiscrepancyTree(Tree[NodeData]):
         self.model, self.marks, self.owner = model, marks, owner
         self.clear()
         if model is None or not model.groups:
-            self.root.add_leaf(Text(note or "nothing to do"), NodeData("note"))
+            self.root.add_leaf(Text(self.glyphs.text(note or "nothing to do")), NodeData("note"))
             return
         for group in model.groups:
             data = NodeData("group", group.key, group.root)
@@ -144,7 +157,8 @@ class DiscrepancyTree(Tree[NodeData]):
         left = len(folders) + len(folder.files) - stop
         if left > 0:
             more = NodeData("more", data.group, offset=stop)
-            node.add_leaf(Text(f"… {left:,} more (enter shows {min(left, BATCH)})"), more)
+            label = self.glyphs.text(f"… {left:,} more (enter shows {min(left, BATCH)})")
+            node.add_leaf(Text(label), more)
 
     # -- marks ---------------------------------------------------------------------------
 
@@ -209,22 +223,26 @@ class DiscrepancyTree(Tree[NodeData]):
         if marked is None:
             marked = data.mark in self.marks
         box = "[x] " if marked else ("[-] " if self._marked_below(data) else "[ ] ")
+        if data.mark is None:
+            box = self.glyphs.text("✗ ") if data.kind == "group" else ""
         text = Text(box, style="dim" if box == "[ ] " else "bold")
         now = self.clock()
         if data.kind == "file" and data.entry is not None:
             entry = data.entry
             text.append(entry.name)
-            details = [size(entry.size), age(entry.mtime, now)]
+            details = [size(entry.size), age(entry.mtime, now)] if data.mark else []
             if entry.note:
                 details.append(entry.note)
-            text.append(" · " + " · ".join(d for d in details if d), style="dim")
+            text.append(self.glyphs.text(" · " + " · ".join(d for d in details if d)), style="dim")
             return text
         folder = data.folder
         assert folder is not None
         text.append(folder.name + ("/" if data.kind == "folder" else ""), style="bold")
         files = "file" if folder.count == 1 else "files"
         details = [f"{folder.count:,} {files}", size(folder.size)]
+        if data.mark is None:
+            details = [f"{folder.count:,} {'path' if folder.count == 1 else 'paths'}"]
         if folder.newest is not None:  # the newest file in it
             details.append(age(folder.newest, now))
-        text.append(" · " + " · ".join(details), style="dim")
+        text.append(self.glyphs.text(" · " + " · ".join(details)), style="dim")
         return text

@@ -7,8 +7,9 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Button, Static
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
+
 SYNC_TOOLTIP = "Audit manifest, local files, and S3, then sync everything"
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class Spinner(Static):
@@ -16,19 +17,23 @@ class Spinner(Static):
 
     frame = reactive(0)
 
+    def __init__(self, frames: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.frames = frames
+
     def on_mount(self) -> None:
         self._timer = self.set_interval(0.25, self._tick, pause=True)
 
     def _tick(self) -> None:
-        self.frame = (self.frame + 1) % len(SPINNER)
+        self.frame = (self.frame + 1) % len(self.frames)
 
     def watch_frame(self, frame: int) -> None:
-        self.update(SPINNER[frame])
+        self.update(self.frames[frame])
 
     def spin(self, on: bool) -> None:
         self.display = on
         if on:
-            self.update(SPINNER[self.frame])
+            self.update(self.frames[self.frame])
             self._timer.resume()
         else:
             self._timer.pause()
@@ -43,12 +48,17 @@ class ActorHeader(Vertical):
     options: reactive[str] = reactive("")
     actor: reactive[str] = reactive("")
 
+    def __init__(self, glyphs: Glyphs = UNICODE, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.glyphs = glyphs
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-row"):
             yield Button(
-                "🔄 Sync", variant="success", id="sync-button", tooltip=SYNC_TOOLTIP, compact=True
+                self.glyphs.sync_label, variant="success", id="sync-button",
+                tooltip=SYNC_TOOLTIP, compact=True,
             )
-            yield Spinner(id="spinner")
+            yield Spinner(self.glyphs.spinner, id="spinner")
             yield Static(id="actor-name", markup=False)
         yield Static(id="sync-message", markup=False)
         yield Static(id="options-line", markup=False)
@@ -66,8 +76,8 @@ class ActorHeader(Vertical):
 
     def watch_message(self, message: str) -> None:
         line = self.query_one("#sync-message", Static)
-        line.update(message)
+        line.update(self.glyphs.text(message))
         line.display = bool(message)
 
     def watch_options(self, options: str) -> None:
-        self.query_one("#options-line", Static).update(options)
+        self.query_one("#options-line", Static).update(self.glyphs.text(options))

@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import RichLog
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
+
 STYLES = {"error": "bold red", "warning": "yellow"}
 PREFIX = {"error": "✗ ", "warning": "! "}  # readable without colour too
 BATCH_LINES = 40  # per redraw: a burst of 1,000 small files must not stall the UI thread
 
 
 class LogPane(RichLog):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, glyphs: Glyphs = UNICODE, **kwargs: object) -> None:
+        self.glyphs = glyphs
         # Lines wrap: an error or a summary is read in full at 80 columns (no sideways scroll).
         super().__init__(max_lines=2000, wrap=True, markup=False, **kwargs)  # type: ignore[arg-type]
 
@@ -22,7 +25,9 @@ class LogPane(RichLog):
         others = [i for i, (level, _) in enumerate(lines) if level not in STYLES]
         skipped = set(others[:-BATCH_LINES]) if len(others) > BATCH_LINES else set()
         if skipped:
-            self.write(Text(f"… {len(skipped):,} more lines in the log file", style="dim"))
+            more = self.glyphs.text(f"… {len(skipped):,} more lines in the log file")
+            self.write(Text(more, style="dim"))
         for i, (level, text) in enumerate(lines):
             if i not in skipped:
-                self.write(Text(PREFIX.get(level, "") + text, style=STYLES.get(level, "")))
+                line = self.glyphs.text(PREFIX.get(level, "") + text)
+                self.write(Text(line, style=STYLES.get(level, "")))

@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
+from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.screens.units import size  # the dialogs' units, as the CLI's
 from trainsync_tui.engine.events import Progress
 
@@ -41,6 +42,10 @@ class ProgressPanel(Vertical):
     text: reactive[str] = reactive("idle")
     current: reactive[str] = reactive("")
 
+    def __init__(self, glyphs: Glyphs = UNICODE, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.glyphs = glyphs
+
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
 
@@ -57,13 +62,13 @@ class ProgressPanel(Vertical):
             bar.display = False
             self.text, self.current = "idle", ""
             return
-        bar.display = True
+        bar.display = not self.glyphs.ascii  # its ━ has no ASCII form; the text has it all
         bar.update(total=max(progress.bytes_total, 1), progress=progress.bytes_done)
         self.text = describe(progress)
         self.current = describe_bytes(progress, current)
 
     def watch_text(self, text: str) -> None:
-        self.query_one("#progress-text", Static).update(text)
+        self.query_one("#progress-text", Static).update(self.glyphs.text(text))
 
     def watch_current(self, current: str) -> None:
-        self.query_one("#progress-current", Static).update(current)
+        self.query_one("#progress-current", Static).update(self.glyphs.text(current))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for, still_there
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.audit import Audit
-from trainsync_tui.engine.plan import ConflictPolicy, Plan
+from trainsync_tui.engine.plan import Category, ConflictPolicy, Plan
 from trainsync_tui.engine.report import plural
+from trainsync_tui.engine.select import Selection, in_scope, wants
 
 PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
 
@@ -16,7 +20,7 @@ PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected ac
 @dataclass
 class ActorState:
     name: str
-    status: str = "never"  # never | queued | auditing | ok | diff | conflicts | error | syncing
+    status: ActorStatus = ActorStatus.NEVER  # the last audit's outcome; Tasks says what runs
     audit: Audit | None = None
     plan: Plan | None = None
     model: TreeModel | None = None
@@ -29,24 +33,28 @@ class ActorState:
     next_periodic: float = 0.0
     message: str = ""
 
-    def describe(self) -> str:
+    def describe(self, activity: ActorStatus | None = None) -> str:
         """The state word(s) the actors pane shows; symbols keep it readable without colour."""
-        if self.status == "syncing":
+        status = activity or self.status
+        if status == ActorStatus.SYNCING:
             return "⟳ syncing"
-        if self.status in ("queued", "auditing"):
-            return "… auditing" if self.status == "auditing" else "… waiting to audit"
-        if self.status == "error":
+        if status in (ActorStatus.QUEUED, ActorStatus.AUDITING):
+            return "… auditing" if status == ActorStatus.AUDITING else "… waiting to audit"
+        if status == ActorStatus.ERROR:
             return "✗ error"
-        if self.status == "never" or self.plan is None:
+        if self.plan is None:
             return "· never audited"
-        conflicts = len(self.plan.conflicts)
-        actions = len(self.plan.actions)
-        if conflicts:
-            more = f", {plural(actions, 'difference')}" if actions else ""
-            return f"! {plural(conflicts, 'conflict')}{more}"
-        if actions:
-            return f"● {plural(actions, 'difference')}"
-        return "✓ in sync"
+        parts = []
+        if self.plan.issues:
+            parts.append(f"✗ {plural(len(self.plan.issues), 'problem')}")
+        if self.plan.conflicts:
+            parts.append(f"! {plural(len(self.plan.conflicts), 'conflict')}")
+        if self.plan.actions:
+            parts.append(f"● {plural(len(self.plan.actions), 'difference')}")
+        if not parts:
+            return "✓ in sync"
+        first, *rest = parts  # one symbol, the worst: "✗ 1 problem, 40 differences"
+        return ", ".join([first, *(p[2:] for p in rest)])
 
     def cycle_period(self, now: float) -> str:
         """`p`: off → 5 → 15 → 60 min → off; returns it in words."""
@@ -54,9 +62,13 @@ class ActorState:
         self.next_periodic = now + self.periodic_minutes * 60
         return f"every {self.periodic_minutes} min" if self.periodic_minutes else "off"
 
+    def next_run(self) -> str:
+        """The next periodic sync's local time, "14:05"."""
+        return time.strftime("%H:%M", time.localtime(self.next_periodic))
+
     def periodic_due(self, now: float) -> bool:
-        """Due (and not syncing): the next one is then counted from now."""
-        if not self.periodic_minutes or now < self.next_periodic or self.status == "syncing":
+        """Due: the next one is then counted from now."""
+        if not self.periodic_minutes or now < self.next_periodic:
             return False
         self.next_periodic = now + self.periodic_minutes * 60
         return True
@@ -64,36 +76,74 @@ class ActorState:
     def sync_options(self, *, dry_run: bool, marks: bool, direction: str = "both") -> SyncOptions:
         """What the next sync runs: the marked items (or everything) and this actor's choices."""
         model = self.model if marks and self.model is not None else TreeModel([], {})
+        selection = selection_for(self.marks if marks else (), model, direction)
         return SyncOptions(
             dry_run=dry_run,
             delete_orphans=self.delete_orphans,
             force=self.force,
-            resolutions=dict(self.resolutions),
-            selection=selection_for(self.marks if marks else (), model, direction),
+            resolutions=self.choices_for(selection),
+            selection=selection,
         )
+
+    def choices_for(self, selection: Selection) -> dict[str, ConflictPolicy]:
+        """The conflict choices a sync of `selection` applies: history records only those,
+        and the others wait for a sync that takes their path in."""
+        conflicts = {
+            a.path: a for a in (self.plan.actions if self.plan else ())
+            if a.category == Category.CONFLICT
+        }
+        chosen = {}
+        for path, choice in self.resolutions.items():
+            action = conflicts.get(path)
+            if action is not None:
+                taken = wants(selection, action)
+            else:  # not resolved in the last plan: judge by the path alone
+                taken = in_scope(selection, path) and (
+                    not selection.categories or Category.CONFLICT in selection.categories
+                )
+            if taken:
+                chosen[path] = choice
+        return chosen
+
+    def used_choices(self, applied: Mapping[str, ConflictPolicy], errors: Sequence[str]) -> None:
+        """After a sync: its choices are spent (unless their path failed), the rest stay;
+        delete-orphans is one-shot too."""
+        for path in applied:
+            if not any(e.startswith(f"{path}:") for e in errors):
+                self.resolutions.pop(path, None)
+        self.delete_orphans = self.force = False
 
     def options_line(self, dry_run: bool) -> str:
         """The header's second line: the choices the next sync will use."""
         orphans = ("DELETE" + (" (force)" if self.force else "")) if self.delete_orphans else "keep"
-        periodic = f"every {self.periodic_minutes} min" if self.periodic_minutes else "off"
+        periodic = (
+            f"every {self.periodic_minutes} min, next {self.next_run()}"
+            if self.periodic_minutes else "off"
+        )
         marked = f" · {len(self.marks)} marked" if self.marks else ""
         dry = "ON" if dry_run else "off"
         return f"dry run {dry} · orphans {orphans} · periodic {periodic}{marked}"
 
-    def tree_note(self) -> str:
+    def tree_note(self, activity: ActorStatus | None = None) -> str:
         """What the tree says when there is no plan to show."""
-        if self.status == "syncing" and self.model is None:
+        if activity == ActorStatus.SYNCING:
             return "syncing…"
-        notes = {"never": "not audited yet", "queued": "waiting to audit…", "auditing": "auditing…"}
-        return self.error if self.status == "error" else notes.get(self.status, "")
+        if activity is not None:
+            return "auditing…" if activity == ActorStatus.AUDITING else "waiting to audit…"
+        if self.status == ActorStatus.ERROR:
+            return self.error
+        return "not audited yet" if self.status == ActorStatus.NEVER else ""
 
-    def plan_status(self) -> str:
-        """The state the last plan shows: never audited, conflicts, differences or in sync."""
+    def plan_status(self) -> ActorStatus:
+        """The state the last plan shows: never audited, problems, conflicts, differences
+        or in sync (the worst first, as `trainsync audit`'s exit code)."""
         if self.plan is None:
-            return "never"
+            return ActorStatus.NEVER
+        if self.plan.issues:
+            return ActorStatus.PROBLEMS
         if self.plan.conflicts:
-            return "conflicts"
-        return "diff" if self.plan.actions else "ok"
+            return ActorStatus.CONFLICTS
+        return ActorStatus.DIFF if self.plan.actions else ActorStatus.OK
 
     def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
         self.audit, self.plan, self.model, self.error = audit, plan, model, ""

@@ -13,7 +13,10 @@ from trainsync_tui.engine.plan import Action, Category, Plan
 from trainsync_tui.engine.select import Selection
 
 # (group key, title, categories it selects), in the order sync thinks about them.
+# "problems" (refused or unreadable paths: sync leaves them alone) comes first and selects
+# nothing.
 GROUPS: tuple[tuple[str, str, tuple[Category, ...]], ...] = (
+    ("problems", "Problems (sync leaves these alone)", ()),
     ("upload", "Upload to S3", (Category.UPLOAD,)),
     ("download", "Download from S3", (Category.DOWNLOAD,)),
     ("add_to_manifest", "Add to manifest", (Category.ADD_TO_MANIFEST,)),
@@ -107,10 +110,13 @@ def build_model(plan: Plan) -> TreeModel:
         name = conflict.path.rsplit("/", 1)[-1]
         entry = Entry(conflict.path, name, conflict.local.size, newer, "unresolved")
         items.append(("conflict", entry))
+    for issue in plan.issues:
+        items.append(("problems", Entry(issue.path, issue.path, 0, None, issue.message)))
     for key, entry in items:
         folder = roots[key]
         folder.add(entry)
-        parts = entry.path.split("/")
+        # A problem's path may be anything S3 holds ("../escape.txt"): shown whole, flat.
+        parts = [entry.path] if key == "problems" else entry.path.split("/")
         prefix = ""
         for part in parts[:-1]:
             prefix += part + "/"

@@ -1,0 +1,122 @@
+"""What a lazygit / k9s user expects of the keys: j/k, a jump to the actors, a refresh of
+the actor list, the app's actions in the command palette, periodic sync saying when it runs,
+a screen that says there is no bucket, and a long actor name kept on one row."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+
+from tests.app.conftest import IN_SYNC, SYNC_ME, Clock, FakeSchedule, select, settle, wait_for
+from tests.conftest import World
+from trainsync_tui.app.app import TrainsyncApp
+from trainsync_tui.app.keys import BINDINGS
+from trainsync_tui.app.widgets.actors import ActorsPane
+from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.app.widgets.header import ActorHeader
+
+
+async def test_j_k_move_and_a_jumps_to_the_actors(app: TrainsyncApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await select(pilot, app, SYNC_ME)
+        tree = app.query_one(DiscrepancyTree)
+        tree.focus()
+        await pilot.press("j", "j")
+        assert tree.cursor_line == 2
+        await pilot.press("k")
+        assert tree.cursor_line == 1
+        await pilot.press("a")
+        pane = app.query_one(ActorsPane)
+        assert app.focused is pane.option_list
+        await pilot.press("j")
+        assert pane.selected == IN_SYNC
+
+
+async def test_ctrl_r_finds_an_actor_made_after_the_start(
+    app: TrainsyncApp, world: World
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        world.put_s3("0099_new", "a.bin", b"a")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: "0099_new" in app.states)
+        await settle(pilot, app)
+        assert app.states["0099_new"].plan is not None  # audited, the others left alone
+        assert [o.id for o in app.query_one(ActorsPane).option_list.options][-1] == "0099_new"
+
+
+async def test_the_command_palette_lists_the_apps_own_actions(app: TrainsyncApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Sync (s)", "Upload only (u)", "Dry run (n)", "History (h)",
+                      "Refresh (ctrl+r)", "Cancel all (ctrl+x)"):
+            assert title in titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Dry run (n)")
+        await command.callback()
+        assert app.dry_run
+
+
+async def test_periodic_sync_says_when_it_runs_and_that_it_ends_with_the_app(
+    world: World, schedule: FakeSchedule
+) -> None:
+    from tests.app.conftest import build_actors
+
+    build_actors(world)
+    app = TrainsyncApp(world.settings, IN_SYNC, schedule=schedule, clock=Clock(1_764_000_000.0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("p")
+        message = app.query_one(ActorHeader).message
+        assert "every 5 min, next at " in message and "ends when the app does" in message
+        assert "next " in app.query_one(ActorHeader).options
+
+
+async def test_with_no_bucket_configured_the_screen_says_so(world: World) -> None:
+    app = TrainsyncApp(replace(world.settings, bucket=None), schedule=FakeSchedule())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "bucket" in app.query_one(ActorHeader).message)
+        assert "no S3 bucket configured" in app.query_one(ActorHeader).message
+
+
+async def test_a_long_actor_name_is_one_row_and_its_state_does_not_wrap(world: World) -> None:
+    name = "0001_" + "a_very_long_actor_name_" * 3
+    world.put_s3(name, "a.bin", b"a")
+    app = TrainsyncApp(world.settings, schedule=FakeSchedule())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        svg = app.export_screenshot()
+        rows = re.findall(r'<text[^>]*>(.*?)</text>', svg)
+        text = html.unescape("".join(rows)).replace("\xa0", " ")
+        assert "0001_a_very_long_act" in text and "…" in text  # ellipsised
+        assert text.count("0001_a_very") == 2  # the list's row and the header, once each
+        assert "● 1 difference" in text
+
+
+def test_help_and_keys_list_every_binding_once() -> None:
+    keys = [b.key for b in BINDINGS]  # type: ignore[union-attr]
+    assert len(keys) == len(set(keys))
+    assert {"a", "ctrl+r", "ctrl+x"} <= set(keys)
+
+
+
+async def test_the_screen_is_up_while_the_demo_prepares_its_data(world: World) -> None:
+    """`trainsync demo` was a blank screen for 5-10 s: its S3 and sample data came first."""
+    import threading
+
+    release = threading.Event()
+
+    def prepare() -> None:
+        assert release.wait(30)
+        world.put_s3("0042_demo", "a.bin", b"a")
+
+    app = TrainsyncApp(world.settings, schedule=FakeSchedule(), prepare=prepare)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(DiscrepancyTree)
+        await wait_for(pilot, lambda: "preparing" in str(tree.root.children[0].label))
+        assert not app.states
+        release.set()
+        await settle(pilot, app)
+        assert list(app.states) == ["0042_demo"]
