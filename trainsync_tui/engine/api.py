@@ -28,7 +28,7 @@ from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
-from trainsync_tui.engine.lock import lock_holder, sync_guard
+from trainsync_tui.engine.lock import actor_lock, lock_holder, sync_guard
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning, list_actor_names
