@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-
 COMMON = (
     "root",
     "bucket",
