@@ -17,6 +17,7 @@ from tests.s3server import S3Server
 from tests.sseproxy import SseProxy
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, Message
+from trainsync_tui.engine.lease import LEASE_SUFFIX
 from trainsync_tui.engine.report import SyncReport
 
 ACTOR = "0015_sse_kms"
@@ -57,7 +58,12 @@ def sync(eng: Engine, events: list[Event] | None = None, **options: object) -> S
 
 
 def deletes(proxy: SseProxy) -> list[str]:
-    return [target for method, target in proxy.log if method == "DELETE"]
+    """The DELETEs of data objects (each run releases its S3 lease with one too)."""
+    return [
+        target
+        for method, target in proxy.log
+        if method == "DELETE" and not target.split("?")[0].endswith(LEASE_SUFFIX)
+    ]
 
 
 def test_sse_kms_uploads_audit_and_downloads_verify_by_metadata(
@@ -138,7 +144,11 @@ def test_conditional_completion_and_delete_refused_fall_back_with_one_warning(
     assert "changed while it was being uploaded" in report.errors[0]
     assert f"left in S3 at {world.key(ACTOR, 'big.bin')}" in report.errors[0]
     # The one DELETE tried was conditional (and refused); none was sent without If-Match.
-    sent = [h for (m, _), h in zip(proxy.log, proxy.headers, strict=True) if m == "DELETE"]
+    sent = [
+        h
+        for (m, target), h in zip(proxy.log, proxy.headers, strict=True)
+        if m == "DELETE" and not target.split("?")[0].endswith(LEASE_SUFFIX)
+    ]
     assert len(sent) == 1 and "if-match" in sent[0]
     assert world.read_s3(ACTOR, "big.bin") == FILES["big.bin"]
     warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]

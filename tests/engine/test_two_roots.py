@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.conftest import World, md5
 from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.report import SyncReport
 
 ACTOR = "0014_two_roots"
@@ -64,6 +65,21 @@ def on_call(eng: Engine, event: str, action: Any, n: int = 1) -> list[bool]:
     return fired
 
 
+def b_writes(world: World, b: Engine, data: bytes, **condition: str) -> list[str]:
+    """B's trainsync is refused by A's lease while A syncs; B's bytes then arrive the way
+    another tool's would (or B's own on a server where the lease cannot hold): one PUT with
+    the condition trainsync sends. Returns the lease refusal B got."""
+    refusals: list[str] = []
+    try:
+        sync(b)
+    except LockBusyError as exc:
+        refusals.append(str(exc))
+    world.s3.put_object(
+        Bucket=world.bucket, Key=world.key(ACTOR, "data.bin"), Body=data, **condition
+    )
+    return refusals
+
+
 def s3_bytes(world: World) -> bytes:
     return world.read_s3(ACTOR, "data.bin")
 
@@ -73,16 +89,18 @@ def test_a_new_key_written_by_b_during_as_multipart_upload_survives(world: World
     big, small = blob(1, 12 * MiB), blob(2, 1 * MiB)
     put(world.root / "a", big)
     put(world.root / "b", small)
-    # Just before A completes its upload, B syncs its own data.bin (one conditional PUT):
-    # only the completion's own If-None-Match can stop A now.
-    b_reports: list[SyncReport] = []
+    # Just before A completes its upload, B's data.bin arrives (one conditional PUT): only
+    # the completion's own If-None-Match can stop A now.
+    refusals: list[list[str]] = []
     fired = on_call(
-        a, "before-call.s3.CompleteMultipartUpload", lambda: b_reports.append(sync(b))
+        a,
+        "before-call.s3.CompleteMultipartUpload",
+        lambda: refusals.append(b_writes(world, b, small, IfNoneMatch="*")),
     )
 
     report = sync(a)
 
-    assert fired and b_reports[0].counts["uploaded"] == 1 and b_reports[0].errors == []
+    assert fired and len(refusals[0]) == 1 and "already being synced" in refusals[0][0]
     assert report.counts["uploaded"] == 0
     assert report.errors == ["data.bin: changed in S3 since the audit; sync again"]
     assert s3_bytes(world) == small  # B's version is kept
@@ -105,7 +123,10 @@ def test_a_replaced_object_changed_by_b_during_as_upload_survives(world: World) 
     put(world.root / "a", mine)
     put(world.root / "b", theirs)
     # Once A's last part is sent, B replaces the object (a conditional PUT over v0).
-    fired = on_call(a, "after-call.s3.UploadPart", lambda: sync(b), n=3)
+    v0 = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "data.bin"))["ETag"]
+    fired = on_call(
+        a, "after-call.s3.UploadPart", lambda: b_writes(world, b, theirs, IfMatch=v0), n=3
+    )
 
     report = sync(a)
 

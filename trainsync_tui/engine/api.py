@@ -233,14 +233,21 @@ class Engine:
         report = SyncReport(layout.name, layout.actor_id, dry_run=options.dry_run)
         started = time.monotonic()
         self.history_log.begin(layout.name, options.to_json(), report)
-        lock = (
-            contextlib.nullcontext()
-            if options.dry_run
-            else sync_guard(
-                self.settings, lambda: self.client, layout, self.who, options.wait, cancel, sink
-            )
-        )
         try:
+            lock = (
+                contextlib.nullcontext()
+                if options.dry_run
+                # The lease sits beside the prefix S3 holds, whatever the spelling typed.
+                else sync_guard(
+                    self.settings,
+                    lambda: self.client,
+                    spelt_in_s3(self.client_for(cancel), self.settings, layout),
+                    self.who,
+                    options.wait,
+                    cancel,
+                    sink,
+                )
+            )
             with lock:
                 self._sync_locked(layout, options, cancel, sink, report)
         except CancelledSync:
@@ -314,6 +321,7 @@ class Engine:
             concurrency=self.settings.concurrency,
             cancel=cancel,
             warn=lambda text: sink(Message(layout.name, "warning", text)),
+            endpoint_url=self.settings.endpoint_url,
             resume_seconds=self.settings.stale_upload_days * 86400,
             throttle=self.throttle,
             partial_dir=layout.staging_dir / "partial",  # resumable downloads (resume.py)

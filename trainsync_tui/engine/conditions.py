@@ -12,6 +12,34 @@ PRECONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412")
 # What a server says when it does not take If-Match / If-None-Match on a request.
 REFUSED_CODES = ("NotImplemented", "501")
 CHANGED_IN_S3 = "changed in S3 since the audit; sync again"
+UNPROTECTED = (
+    "writes go without conditions there, so another writer's change made during a sync may "
+    "be overwritten, and the lease that keeps two servers from syncing one actor at once is "
+    "kept by read-then-write, which two servers starting in the same instant can both pass"
+)
+
+Server = tuple[str, str]  # (endpoint, bucket)
+# Per process and server: why its conditional writes cannot be trusted. Whichever part of a
+# run meets it first (the lease or a transfer) warns; the user hears it once, not per part.
+_UNSUPPORTED: dict[Server, str] = {}
+_STATE_LOCK = threading.Lock()
+
+
+def server_of(endpoint_url: str | None, bucket: str) -> Server:
+    return (endpoint_url or "AWS S3", bucket)
+
+
+def conditions_unsupported(server: Server) -> bool:
+    with _STATE_LOCK:
+        return server in _UNSUPPORTED
+
+
+def mark_unsupported(server: Server, why: str) -> bool:
+    """Record that `server` refuses or ignores conditions; True the first time (warn then)."""
+    with _STATE_LOCK:
+        first = server not in _UNSUPPORTED
+        _UNSUPPORTED.setdefault(server, why)
+    return first
 
 
 def failed_precondition(exc: BaseException) -> bool:
@@ -26,22 +54,18 @@ class Conditions:
     run, not per file: two writers on one bucket are then not protected on that server.
     """
 
-    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, warn: Callable[[str], None] | None = None, server: Server = ("", "")
+    ) -> None:
         self.enabled = True
         self.warn = warn
-        self._warned: set[str] = set()
-        self._lock = threading.Lock()
+        self.server = server
 
     def refused(self, what: str) -> None:
-        with self._lock:
-            self.enabled = False
-            first = what not in self._warned
-            self._warned.add(what)
-        if first and self.warn is not None:
-            self.warn(
-                f"the S3 server refuses {what}: sent without the condition; another writer's "
-                "change made during this sync may be overwritten"
-            )
+        self.enabled = False
+        if mark_unsupported(self.server, f"refuses {what}") and self.warn is not None:
+            where = f"{self.server[0]} (bucket {self.server[1]})"
+            self.warn(f"S3 at {where} refuses {what}: {UNPROTECTED}")
 
 
 def delete_own(client: Any, bucket: str, key: str, etag: str, conditions: Conditions) -> str:

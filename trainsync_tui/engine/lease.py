@@ -33,6 +33,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.conditions import (
+    UNPROTECTED,
+    conditions_unsupported,
+    mark_unsupported,
+    server_of,
+)
 from trainsync_tui.engine.errors import LeaseLostError, LockBusyError
 from trainsync_tui.engine.s3client import describe, epoch, error_code
 
@@ -44,11 +50,8 @@ _REFUSED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
 # Another writer got there first: 412, or AWS's 409 for two conditional writes at once.
 _LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
-# Per (endpoint, bucket): why conditional writes cannot be trusted there; warned once.
-_UNSUPPORTED: dict[tuple[str, str], str] = {}
 # Per (endpoint, bucket): a second If-None-Match create was refused once; no need to ask again.
 _CHECKED: set[tuple[str, str]] = set()
-_WARNED: set[tuple[str, str]] = set()
 _STATE_LOCK = threading.Lock()
 
 Warn = Callable[[str], None]
@@ -101,7 +104,7 @@ class Lease:
         self.cancel = cancel or CancelToken()
         self.warn = warn
         self.waiting = waiting
-        self.server = (endpoint or "AWS S3", bucket)
+        self.server = server_of(endpoint, bucket)
         self.token = uuid.uuid4().hex
         self.holder = f"{_user()}@{socket.gethostname()}"
         self.who = who
@@ -162,21 +165,11 @@ class Lease:
 
     @property
     def conditional(self) -> bool:
-        with _STATE_LOCK:
-            return self.server not in _UNSUPPORTED
+        return not conditions_unsupported(self.server)
 
     def _unsupported(self, why: str) -> None:
-        with _STATE_LOCK:
-            _UNSUPPORTED.setdefault(self.server, why)
-            first = self.server not in _WARNED
-            _WARNED.add(self.server)
-        if first:
-            where = f"{self.server[0]} (bucket {self.bucket})"
-            self.warn(
-                f"S3 at {where} {why}: the lease that keeps two servers from syncing one "
-                "actor at once is kept by read-then-write there, which two servers starting "
-                "in the same instant can both pass"
-            )
+        if mark_unsupported(self.server, why):
+            self.warn(f"S3 at {self.server[0]} (bucket {self.bucket}) {why}: {UNPROTECTED}")
 
     def acquire(self, *, wait: bool) -> None:
         """Take the lease, or raise LockBusyError naming its holder (or wait for it)."""
@@ -251,7 +244,7 @@ class Lease:
 
     def _trusted(self) -> bool:
         with _STATE_LOCK:
-            return self.server in _CHECKED and self.server not in _UNSUPPORTED
+            return self.server in _CHECKED and not conditions_unsupported(self.server)
 
     def _create(self) -> bool | None:
         """Create with If-None-Match: True when taken (or when no lease can be written),
@@ -278,7 +271,7 @@ class Lease:
     def _check_conditions_applied(self) -> None:
         """A second create must fail; where it succeeds the server ignores If-None-Match."""
         with _STATE_LOCK:
-            if self.server in _UNSUPPORTED or self.server in _CHECKED:
+            if conditions_unsupported(self.server) or self.server in _CHECKED:
                 return
         try:
             self.etag = self._put(IfNoneMatch="*")

@@ -16,6 +16,7 @@ from trainsync_tui.engine.conditions import (
     REFUSED_CODES,
     Conditions,
     failed_precondition,
+    server_of,
 )
 from trainsync_tui.engine.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.errors import CancelledSync
@@ -60,6 +61,7 @@ class Transfers(Downloads):
         concurrency: int,
         cancel: CancelToken,
         warn: Callable[[str], None] | None = None,
+        endpoint_url: str | None = None,
         resume_seconds: float = 7 * 86400,
         throttle: Throttle | None = None,
         partial_dir: Path | None = None,
@@ -74,7 +76,7 @@ class Transfers(Downloads):
         self.threshold = threshold
         self.chunksize = chunksize
         self.cancel = cancel
-        self.conditions = Conditions(warn)
+        self.conditions = Conditions(warn, server_of(endpoint_url, bucket))
         # --bwlimit: every byte up or down is drawn from it (the engine's, shared by its syncs).
         self.throttle = throttle or Throttle()
         # Keys downloaded whose bytes nothing could check (see _verify).
