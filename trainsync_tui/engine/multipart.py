@@ -26,21 +26,12 @@ from trainsync_tui.engine.conditions import (
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.hashing import FileStamp, PartHashes
 from trainsync_tui.engine.localcheck import TransferError, stamp_now
+from trainsync_tui.engine.partsize import encrypted
 from trainsync_tui.engine.s3client import describe, error_code
 from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
 
 BytesFn = Callable[[int], None]
 CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"
-_OPAQUE_SSE = ("aws:kms", "aws:kms:dsse")
-
-
-def encrypted(reply: dict[str, Any]) -> bool:
-    """Whether S3 says the object is SSE-KMS or SSE-C: then its ETags are not MD5s."""
-    return reply.get("ServerSideEncryption") in _OPAQUE_SSE or bool(
-        reply.get("SSECustomerAlgorithm")
-    )
-
-
 def md5_metadata(md5: str) -> dict[str, str]:
     """The MD5 as trainsync reads it back, and as rclone does (base64, `md5chksum`)."""
     return {"md5": md5, "md5chksum": base64.b64encode(bytes.fromhex(md5)).decode()}

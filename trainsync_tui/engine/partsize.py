@@ -17,6 +17,14 @@ MiB = 1024 * 1024
 # 15 MiB, and big-file uploaders to 100 MiB.
 COMMON_PART_SIZES = tuple(n * MiB for n in (5, 8, 15, 16, 50, 64, 100))
 _MULTIPART_ETAG = re.compile(r"^[0-9a-fA-F]{32}-(\d+)$")
+_OPAQUE_SSE = ("aws:kms", "aws:kms:dsse")
+
+
+def encrypted(reply: dict[str, Any]) -> bool:
+    """Whether S3 says the object is SSE-KMS or SSE-C: then its ETags are not MD5s."""
+    return reply.get("ServerSideEncryption") in _OPAQUE_SSE or bool(
+        reply.get("SSECustomerAlgorithm")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,8 @@ def object_part_sizes(client: Any, bucket: str, key: str, size: int, etag: str) 
     # No If-Match here: moto compares it with something else than the object's ETag on a
     # part HEAD and answers 412; the callers already pinned the ETag with their own request.
     head = client.head_object(Bucket=bucket, Key=key, PartNumber=1)
+    if encrypted(head):
+        return PartSizes((), False)  # SSE-KMS/SSE-C: its ETags are no MD5s of any part size
     part = int(head.get("ContentLength", 0))
     status = int(head.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
     answered = status == 206 or bool(head.get("ContentRange")) or bool(head.get("PartsCount"))

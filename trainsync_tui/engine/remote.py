@@ -239,7 +239,7 @@ def resolve_encrypted(
     and only one of those is asked first: a bucket whose first such object is not
     encrypted costs one HEAD a run; once one is, each of them is asked.
     """
-    from trainsync_tui.engine.multipart import encrypted
+    from trainsync_tui.engine.partsize import encrypted
 
     suspects = [
         o
