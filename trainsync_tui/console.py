@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import humanize
 
+from trainsync_tui.engine.counts import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.events import (
     Event,
     FileDone,
@@ -19,7 +20,6 @@ from trainsync_tui.engine.events import (
     ScanProgress,
     Throttle,
 )
-from trainsync_tui.engine.plan import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.report import SyncReport, plural
 
 if TYPE_CHECKING:

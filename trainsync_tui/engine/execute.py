@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.counts import predicted_counts
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
 from trainsync_tui.engine.events import (
     EventSink,
@@ -39,7 +40,7 @@ from trainsync_tui.engine.ops import (
     Unrecord,
     Upload,
 )
-from trainsync_tui.engine.plan import Action, Plan, predicted_counts
+from trainsync_tui.engine.plan import Action, Plan
 from trainsync_tui.engine.report import SyncReport, size_text
 from trainsync_tui.engine.s3client import describe
 from trainsync_tui.engine.tempfiles import TempFiles
