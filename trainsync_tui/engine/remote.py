@@ -33,6 +33,16 @@ class RemoteScan:
     notes: list[PathIssue] = field(default_factory=list)
 
 
+# Servers whose delimiter listings leave folders out (s3rver 3.7 drops a folder that holds
+# only folders from CommonPrefixes), per process: their listings go flat from then on.
+_FLAT_ONLY: set[tuple[str, str]] = set()
+_FLAT_LOCK = threading.Lock()
+INCOMPLETE_FOLDERS = (
+    "a folder-by-folder listing left out objects that one flat listing shows (a server bug, "
+    "or objects written meanwhile); listed in one flat walk instead (slower, complete)"
+)
+
+
 def _walk_prefix(
     client: Any,
     bucket: str,
@@ -41,25 +51,43 @@ def _walk_prefix(
     cancel: CancelToken | None,
     on_progress: ListProgress | None,
     convert: Callable[[dict[str, Any]], _T],
+    on_flat: Callable[[str], None] | None = None,
 ) -> list[_T]:
     """Every object under `prefix`, converted page by page: each folder on its own thread.
 
     One listing per folder beats one long walk because S3 answers folders in parallel;
     a flat folder of any size is still paged 1,000 keys at a time. Pages are converted as
     they arrive so botocore's dicts (100,000 of them for a big actor) are never all held.
+
+    A server that leaves folders out of its delimiter listings would make a pull silently
+    incomplete: one flat page, fetched beside the walk, must be covered by the walk, else
+    the prefix is listed flat (and so is every later prefix of that server), and `on_flat`
+    is told once.
     """
+    server = (str(getattr(client.meta, "endpoint_url", "")), bucket)
+    with _FLAT_LOCK:
+        flat_only = server in _FLAT_ONLY
+    if flat_only:
+        return _flat_walk(client, bucket, prefix, cancel, on_progress, convert)
     found: list[_T] = []
+    walked: set[str] = set()
     lock = threading.Lock()
     pending: set[Future[None]] = set()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="list")
+
+    def probe() -> list[str]:
+        page = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+        return [item["Key"] for item in page.get("Contents", ())]
 
     def list_folder(folder: str) -> None:
         paginator = client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=folder, Delimiter="/"):
             if cancel is not None and cancel.cancelled:
                 return
-            converted = [convert(item) for item in page.get("Contents", ())]
+            items = page.get("Contents", ())
+            converted = [convert(item) for item in items]
             with lock:
+                walked.update(item["Key"] for item in items)
                 found.extend(converted)
                 for sub in page.get("CommonPrefixes", ()):
                     pending.add(pool.submit(list_folder, sub["Prefix"]))
@@ -68,6 +96,7 @@ def _walk_prefix(
                 on_progress(total)
 
     try:
+        flat_page = pool.submit(probe)
         with lock:
             pending.add(pool.submit(list_folder, prefix))
         while True:
@@ -80,10 +109,37 @@ def _walk_prefix(
                 future.result()
             with lock:
                 pending.difference_update(done)
+        missed = not walked.issuperset(flat_page.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if cancel is not None:
         cancel.raise_if_cancelled()
+    if not missed:
+        return found
+    with _FLAT_LOCK:
+        _FLAT_ONLY.add(server)
+    if on_flat is not None:
+        on_flat(INCOMPLETE_FOLDERS)
+    return _flat_walk(client, bucket, prefix, cancel, on_progress, convert)
+
+
+def _flat_walk(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    cancel: CancelToken | None,
+    on_progress: ListProgress | None,
+    convert: Callable[[dict[str, Any]], _T],
+) -> list[_T]:
+    """Every object under `prefix` in one paged walk, no delimiter."""
+    found: list[_T] = []
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        found.extend(convert(item) for item in page.get("Contents", ()))
+        if on_progress is not None:
+            on_progress(len(found))
     return found
 
 
@@ -122,7 +178,14 @@ def scan_remote(
     scan = RemoteScan()
     clashes: dict[str, list[RemoteObject]] = {}
     listed = _walk_prefix(
-        client, bucket, prefix, workers, cancel, on_progress, lambda i: _to_object(i, prefix)
+        client,
+        bucket,
+        prefix,
+        workers,
+        cancel,
+        on_progress,
+        lambda i: _to_object(i, prefix),
+        on_flat=lambda text: scan.notes.append(PathIssue(f"s3://{bucket}/{prefix}", text, "s3")),
     )
     for found in listed:
         if found is None:

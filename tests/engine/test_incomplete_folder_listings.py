@@ -1,0 +1,69 @@
+"""A server whose folder-by-folder (delimiter) listings leave folders out, as s3rver 3.7 does
+for a folder holding only folders: a pull must still bring every object, and say why it
+listed flat, never sync silently less than S3 holds (issue 15)."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import re
+import socket
+
+from tests.conftest import World, md5
+from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head
+from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.remote import INCOMPLETE_FOLDERS
+
+ACTOR = "0015_listing"
+# The folder a buggy server drops from its CommonPrefixes: it holds only a folder.
+_DROPPED = re.compile(r"<CommonPrefixes><Prefix>[^<]*/audio/</Prefix></CommonPrefixes>")
+
+
+class DropsFolders(FaultProxy):
+    """moto, with `audio/` left out of every delimiter listing's CommonPrefixes."""
+
+    def _handle(
+        self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
+    ) -> bool:
+        self._draw(request)
+        status, reason, headers, body = _forward(upstream, request)
+        if request.method == "GET" and "delimiter=" in request.target:
+            body = _DROPPED.sub("", body.decode("utf-8")).encode("utf-8")
+            headers = [
+                (name, str(len(body)) if name.lower() == "content-length" else value)
+                for name, value in headers
+            ]
+        client.sendall(_head(status, reason, headers) + body)
+        return True
+
+
+def test_a_pull_from_a_server_that_drops_folders_is_complete_and_says_why(
+    world: World, s3_server: object
+) -> None:
+    files = {
+        "top.bin": b"top",
+        "audio/clips/0001.wav": b"clip one",
+        "audio/clips/0002.wav": b"clip two",
+        "images/0001.png": b"png",
+    }
+    for path, data in files.items():
+        world.put_s3(ACTOR, path, data)
+    with DropsFolders(s3_server.port) as proxy:  # type: ignore[attr-defined]
+        eng = Engine(dataclasses.replace(world.settings, endpoint_url=proxy.url))
+        messages: list[str] = []
+        try:
+            report = eng.sync(
+                eng.actor(ACTOR),
+                SyncOptions(),
+                sink=lambda event: messages.append(str(getattr(event, "text", ""))),
+            )
+        finally:
+            eng.close()
+        dropped = [t for m, t in proxy.log if m == "GET" and "delimiter=" in t]
+
+    assert dropped, "the sync did not list folder by folder"
+    assert report.errors == [] and report.counts["downloaded"] == len(files)
+    for path, data in files.items():
+        assert world.read_local(ACTOR, path) == data, path
+    assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+    assert any(INCOMPLETE_FOLDERS in m for m in messages), messages
