@@ -47,6 +47,7 @@ from trainsync_tui.app.widgets.state import ActorState
 from trainsync_tui.app.widgets.summary import summary
 from trainsync_tui.app.widgets.tree_model import TreeModel
 from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.cancel import run_cancellable
 from trainsync_tui.engine.config import Settings
 
 Schedule = Callable[[float, Callable[[], None]], Any]
@@ -134,10 +135,11 @@ class TrainsyncApp(App[int]):
     def _run(
         self, task: Task, job: Callable[[Task, SyncOptions], None], options: SyncOptions
     ) -> None:
-        """A task's worker runs in the actor's group; its Task is found again if it dies."""
+        """A task's worker runs in the actor's group; its Task is found again if it dies.
+        The engine's runner: cancelling the worker (or the task) cancels the call's token."""
+        work = run_cancellable(lambda _: job(task, options), cancel=task.token)
         worker = self.run_worker(
-            partial(job, task, options), name=str(task), group=task.group,
-            description=str(task), thread=True, exit_on_error=False,
+            work, name=str(task), group=task.group, description=str(task), exit_on_error=False
         )
         self._task_of_worker[worker] = task
 
