@@ -16,7 +16,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
-from trainsync_tui.app import cancelling, view
+from trainsync_tui.app import bandwidth, cancelling, restoring, view
 from trainsync_tui.app.adapter import EngineAdapter
 from trainsync_tui.app.glyphs import AsciiScrollBarRender, Glyphs, for_terminal
 from trainsync_tui.app.keys import BINDINGS, palette_commands
@@ -356,6 +356,12 @@ class TrainsyncApp(App[int]):
 
     def on_deletions_planned(self, event: DeletionsPlanned) -> None:
         dialogs.confirm_deletions(self, event)
+
+    def action_restore(self) -> None:
+        restoring.open_trash(self)
+
+    def action_bandwidth(self) -> None:
+        bandwidth.ask(self)
 
     def action_history(self) -> None:
         state = self.selected
