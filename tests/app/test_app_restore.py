@@ -54,11 +54,11 @@ async def test_t_lists_the_trash_asks_then_restores_and_audits_again(world: Worl
         assert world.read_local(ACTOR, "old/a.bin") == LOCAL
         assert world.read_s3(ACTOR, "old/b.bin") == REMOTE
         header = app.query_one(ActorHeader)
-        assert f"restored {row.stamp}: 1 local file(s), 1 S3 object(s)" in header.message
+        assert f"restored {row.stamp}: 1 local file, 1 S3 object" in header.message
         plan = app.states[ACTOR].plan
         assert plan is not None and {a.path for a in plan.actions} >= {"old/a.bin", "old/b.bin"}
     log = (world.settings.state_dir / "logs" / "app.log").read_text(encoding="utf-8")
-    assert f"{ACTOR}: restored {row.stamp}: 1 local file(s), 1 S3 object(s)" in log
+    assert f"{ACTOR}: restored {row.stamp}: 1 local file, 1 S3 object" in log
 
 
 async def test_escape_restores_nothing_and_an_empty_trash_says_so(world: World) -> None:

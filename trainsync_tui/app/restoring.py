@@ -13,6 +13,7 @@ from trainsync_tui.app import view
 from trainsync_tui.app.screens.restore import RestoreScreen, TrashRow
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.errors import TrainsyncError
+from trainsync_tui.engine.report import plural
 from trainsync_tui.engine.restore import RestoreReport, list_trash, restore_trash, trash_notes
 
 if TYPE_CHECKING:
@@ -73,9 +74,10 @@ async def _restore(app: TrainsyncApp, actor: str, stamp: str) -> None:
 
 def lines(report: RestoreReport) -> list[tuple[str, str]]:
     """The log lines of a restore: what came back first, then each skip, error and note."""
-    local, s3 = len(report.restored_local), len(report.restored_s3)
+    local = plural(len(report.restored_local), "local file")
+    s3 = plural(len(report.restored_s3), "S3 object")
     level = "info" if report.exit_code == 0 else "warning"
-    out = [(level, f"restored {report.stamp}: {local} local file(s), {s3} S3 object(s)")]
+    out = [(level, f"restored {report.stamp}: {local}, {s3}")]
     if report.skipped or report.errors:
         out[0] = (level, out[0][1] + f", {len(report.skipped) + len(report.errors)} not")
     out += [("warning", f"not restored: {s}") for s in report.skipped]

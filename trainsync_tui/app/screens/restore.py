@@ -36,7 +36,7 @@ class RestoreScreen(ModalScreen[str | None]):
 
     CSS_PATH = "screens.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "pick", "Restore…", priority=True),
+        Binding("enter", "pick", "Restore this run", priority=True),
         Binding("y", "confirm", "Yes, restore"),
         Binding("escape", "back", "Back / close"),
     ]
