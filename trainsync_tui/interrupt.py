@@ -7,9 +7,10 @@ import json
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
+
+from trainsync_tui.engine.cancel import CancelToken, run_in_thread
 
 T = TypeVar("T")
 
@@ -18,19 +19,14 @@ class Aborted(KeyboardInterrupt):
     """A second Ctrl-C: stop waiting for the cancelled run and end the process at once."""
 
 
-def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
-    """Run `job(cancel)` in a thread; Ctrl-C cancels it cleanly, a second Ctrl-C raises
-    Aborted while the thread may still be finishing (so the caller must not close what the
-    thread uses)."""
-    result: list[T] = []
-    failure: list[BaseException] = []
+def run_with_interrupt(job: Callable[[CancelToken], T], cancel: CancelToken) -> T:
+    """Run `job(cancel)` through the engine's runner; Ctrl-C cancels it cleanly, a second
+    Ctrl-C raises Aborted while the thread may still be finishing (so the caller must not
+    close what the thread uses).
 
-    def target() -> None:
-        try:
-            result.append(job(cancel))
-        except BaseException as exc:
-            failure.append(exc)
-
+    The signal handling stays here, not in engine/cancel.py: only a CLI in the main thread
+    owns SIGINT/SIGTERM, and only it may give up on a run and end the process (the app and
+    the API cancel, then wait for the clean-up)."""
     interrupted: list[int] = []
 
     def on_sigint(signum: int, frame: Any) -> None:
@@ -42,19 +38,13 @@ def run_with_interrupt(job: Callable[[Any], T], cancel: Any) -> T:
         print("\ncancelling… (Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
         cancel.cancel()
 
-    thread = threading.Thread(target=target, name="trainsync-run", daemon=True)
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
     try:
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.2)
+        return run_in_thread(job, cancel)
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
-    if failure:
-        raise failure[0]
-    return result[0]
 
 
 def exit_aborted(json_output: bool) -> NoReturn:

@@ -79,3 +79,20 @@ async def test_all_actors_long_error_lists_and_no_history() -> None:
         assert "No syncs recorded yet" in text_of(empty.screen.query_one("#history-detail"))
         await pilot.press("escape")
         assert await empty.wait_dismissed() is None
+
+
+async def test_the_detail_says_who_through_what_and_an_aborted_run_says_so() -> None:
+    base = {"when": "2025-11-24T15:00:00Z", "actor": ACTOR, "options": {}, "counts": {}}
+    entries = [
+        {**base, "who": "ana@gpu1", "via": "trainsync cli", "cancelled": True, "aborted": True},
+        {**base, "who": "ana@gpu1", "via": "trainsync app", "cancelled": True, "aborted": False},
+    ]
+    app = ScreenHost(lambda: HistoryScreen(entries, actor=ACTOR, now=lambda: NOW))
+    async with app.run_test(size=(80, 24)) as pilot:
+        rows = table_rows(app.screen.query_one("#history-table"))
+        assert [row[-1] for row in rows] == ["aborted", "cancelled"]
+        detail = app.screen.query_one("#history-detail")
+        assert "by ana@gpu1 via trainsync cli" in text_of(detail)
+        assert "Result: aborted" in text_of(detail)
+        await pilot.press("down")
+        assert "by ana@gpu1 via trainsync app" in text_of(detail)

@@ -86,3 +86,37 @@ def test_the_cli_progress_line_draws_through_the_throttle() -> None:
         "a: 1/10 files, 100 Bytes/1000 Bytes at 1000 Bytes/s, ETA 0.9s",
         "a: 9/10 files, 900 Bytes/1000 Bytes at 8.8 KiB/s, ETA 0.0s",
     ]
+
+
+def test_in_batches_nothing_but_older_progress_is_dropped_and_order_is_kept() -> None:
+    """The app's shape: one batch per redraw period, each log line once, the latest numbers."""
+    batches: list[list[Event]] = []
+    now = [0.0]
+    throttle = Throttle(interval=0.25, clock=lambda: now[0], batches=batches.append)
+    throttle(FileStarted("a", "x/1.bin", "download", 100))  # the first goes at once
+    for done in range(1, 6):
+        throttle(progress("a", done))
+        throttle(FileFailed("a", f"y{done}.bin", "upload", "S3 said no"))
+    now[0] = 0.1
+    throttle(Stage("a", "manifest"))
+    assert len(batches) == 1  # all of that inside one period: held
+    now[0] = 0.3
+    throttle(progress("a", 6))
+    assert len(batches) == 2
+    second = batches[1]
+    assert [type(e).__name__ for e in second] == ["Progress"] + ["FileFailed"] * 5 + ["Stage"]
+    assert second[0] == Progress("a", 6, 10, 600, 1000, 0.1, "x/1.bin")  # the latest, in place
+    throttle(progress("a", 7))
+    throttle.flush()
+    assert batches[-1] == [Progress("a", 7, 10, 700, 1000, 0.1, "x/1.bin")]
+
+
+def test_the_api_stream_and_the_app_have_no_throttle_of_their_own() -> None:
+    """One implementation, three users (issue 16): the stream and the app's forwarder hold
+    the engine's Throttle."""
+    from trainsync_tui.app.adapter import EventForwarder, LogFile
+    from trainsync_tui.server import streaming
+
+    assert "Throttle" not in vars(streaming) or streaming.Throttle is Throttle
+    forwarder = EventForwarder("a", lambda message: None, LogFile(None))
+    assert any(isinstance(value, Throttle) for value in vars(forwarder).values())

@@ -9,8 +9,7 @@ from typing import Any
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, SEED_KEYS
 from tests.server.conftest import SYNC_PATH, Api, ApiFactory, wait_until
-from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage
-from trainsync_tui.server.streaming import Throttle
+from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage, Throttle
 
 MiB = 1024 * 1024
 

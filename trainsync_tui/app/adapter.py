@@ -41,6 +41,7 @@ from trainsync_tui.engine.events import (
     Progress,
     ScanProgress,
     Stage,
+    Throttle,
 )
 from trainsync_tui.engine.plan import Category
 
@@ -114,63 +115,48 @@ class LogFile:
 
 
 class EventForwarder:
-    """The engine's sink for one task: log lines in batches, progress at most 4 times a second."""
+    """The engine's sink for one task: the engine's Throttle hands it a batch at most 4
+    times a second, which becomes one message of log lines, the stage and the progress."""
 
     def __init__(self, actor: str, post: Post, log: LogFile) -> None:
         self.actor = actor
         self.post = post
         self.log = log
-        self._lock = threading.Lock()
-        self._lines: list[tuple[str, str]] = []
-        self._progress: Progress | None = None
+        self._throttle = Throttle(interval=REDRAW_SECONDS, batches=self._forward)
+        self._lock = threading.Lock()  # a batch from an engine thread, the last one from ours
         self._current = ""
         self._inflight: dict[str, int] = {}  # path -> size, of the transfers under way
-        self._stage = ""
-        self._last_post = 0.0
         self.failed: set[str] = set()
 
     def __call__(self, event: Event) -> None:
-        line: tuple[str, str] | None = None
-        if isinstance(event, FileDone):
-            line = ("info", event.message)
-        elif isinstance(event, FileFailed):
-            line = ("error", f"{event.path}: {event.error}")
-            self.failed.add(event.path)
-        elif isinstance(event, Message):
-            line = (event.level, event.text)
-        with self._lock:
-            if isinstance(event, FileDone | FileFailed):
-                self._inflight.pop(event.path, None)
-            if line is not None:
-                text = f"{self.actor}: {line[1]}"
-                self._lines.append((line[0], text))
-                self.log.write(line[0], text)
-            elif isinstance(event, FileStarted):
-                self._current = event.path
-                self._inflight[event.path] = event.size
-            elif isinstance(event, Progress):
-                self._progress = event
-            elif isinstance(event, Stage) and event.stage in _STAGES:
-                self._stage = _STAGES[event.stage]
-                if event.detail:
-                    self._stage += f" ({event.detail})"
-            elif isinstance(event, ScanProgress) and event.source == "hash":
-                total = f"/{event.total:,}" if event.total else ""
-                self._stage = f"hashing {event.done:,}{total} files"
-            elif isinstance(event, ScanProgress) and event.source == "s3":
-                self._stage = f"listing S3: {event.done:,} objects"
-            now = time.monotonic()
-            if now - self._last_post < REDRAW_SECONDS:
-                return
-            self._last_post = now
-        self.flush()
+        self._throttle(event)
 
     def flush(self) -> None:
-        """Post what is pending; called by the throttle and once when the task ends."""
+        """Post what is held back; called once when the task ends."""
+        self._throttle.flush()
+
+    def _forward(self, events: list[Event]) -> None:
+        lines: list[tuple[str, str]] = []
+        progress: Progress | None = None
+        stage = ""
         with self._lock:
-            lines, self._lines = self._lines, []
-            progress, self._progress = self._progress, None
-            stage, self._stage = self._stage, ""
+            for event in events:
+                line = _line(event)
+                if isinstance(event, FileFailed):
+                    self.failed.add(event.path)
+                if isinstance(event, FileDone | FileFailed):
+                    self._inflight.pop(event.path, None)
+                if line is not None:
+                    text = f"{self.actor}: {line[1]}"
+                    lines.append((line[0], text))
+                    self.log.write(line[0], text)
+                elif isinstance(event, FileStarted):
+                    self._current = event.path
+                    self._inflight[event.path] = event.size
+                elif isinstance(event, Progress):
+                    progress = event
+                else:
+                    stage = _stage(event) or stage
             # "now:" names the biggest transfer under way (the one the ETA waits for), not
             # the small file that happened to start last.
             inflight = self._inflight
@@ -181,6 +167,27 @@ class EventForwarder:
             self.post(StageChanged(self.actor, stage))
         if progress is not None:
             self.post(ProgressChanged(self.actor, progress, current))
+
+
+def _line(event: Event) -> tuple[str, str] | None:
+    if isinstance(event, FileDone):
+        return ("info", event.message)
+    if isinstance(event, FileFailed):
+        return ("error", f"{event.path}: {event.error}")
+    if isinstance(event, Message):
+        return (event.level, event.text)
+    return None
+
+
+def _stage(event: Event) -> str:
+    if isinstance(event, Stage) and event.stage in _STAGES:
+        return _STAGES[event.stage] + (f" ({event.detail})" if event.detail else "")
+    if isinstance(event, ScanProgress) and event.source == "hash":
+        total = f"/{event.total:,}" if event.total else ""
+        return f"hashing {event.done:,}{total} files"
+    if isinstance(event, ScanProgress) and event.source == "s3":
+        return f"listing S3: {event.done:,} objects"
+    return ""
 
 
 class EngineAdapter:

@@ -16,7 +16,7 @@ from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Button, Footer, Input, OptionList
 from textual.worker import Worker, WorkerState
 
-from trainsync_tui.app import cancelling, view
+from trainsync_tui.app import bandwidth, cancelling, restoring, view
 from trainsync_tui.app.adapter import EngineAdapter
 from trainsync_tui.app.glyphs import AsciiScrollBarRender, Glyphs, for_terminal
 from trainsync_tui.app.keys import BINDINGS, palette_commands
@@ -47,6 +47,7 @@ from trainsync_tui.app.widgets.state import ActorState
 from trainsync_tui.app.widgets.summary import summary
 from trainsync_tui.app.widgets.tree_model import TreeModel
 from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.cancel import run_cancellable
 from trainsync_tui.engine.config import Settings
 
 Schedule = Callable[[float, Callable[[], None]], Any]
@@ -134,10 +135,11 @@ class TrainsyncApp(App[int]):
     def _run(
         self, task: Task, job: Callable[[Task, SyncOptions], None], options: SyncOptions
     ) -> None:
-        """A task's worker runs in the actor's group; its Task is found again if it dies."""
+        """A task's worker runs in the actor's group; its Task is found again if it dies.
+        The engine's runner: cancelling the worker (or the task) cancels the call's token."""
+        work = run_cancellable(lambda _: job(task, options), cancel=task.token)
         worker = self.run_worker(
-            partial(job, task, options), name=str(task), group=task.group,
-            description=str(task), thread=True, exit_on_error=False,
+            work, name=str(task), group=task.group, description=str(task), exit_on_error=False
         )
         self._task_of_worker[worker] = task
 
@@ -354,6 +356,12 @@ class TrainsyncApp(App[int]):
 
     def on_deletions_planned(self, event: DeletionsPlanned) -> None:
         dialogs.confirm_deletions(self, event)
+
+    def action_restore(self) -> None:
+        restoring.open_trash(self)
+
+    def action_bandwidth(self) -> None:
+        bandwidth.ask(self)
 
     def action_history(self) -> None:
         state = self.selected

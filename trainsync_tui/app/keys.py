@@ -30,6 +30,8 @@ BINDINGS: list[BindingType] = [
             ("slash", "filter", "Filter", "Filter the actors by name"),
             ("a", "focus_actors", "Actors", "Jump to the actors list"),
             ("ctrl+r", "refresh_actors", "Refresh", "Look again for new actors (folders, S3)"),
+            ("t", "restore", "Restore", "Restore a sync run's trashed files (asks first)"),
+            ("b", "bandwidth", "Bandwidth", "Set the bandwidth limit, mid-sync too (50M, off)"),
         )
     ),
     Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),

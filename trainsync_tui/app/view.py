@@ -28,7 +28,8 @@ def refresh(app: TrainsyncApp, state: ActorState, *, tree: bool = False) -> None
     error = state.error if state.status == ActorStatus.ERROR and not activity else ""
     header.message = state.message or error
     header.busy = activity == ActorStatus.SYNCING
-    header.options = state.options_line(app.dry_run)
+    limit = app.engine.throttle.limit  # the process's, shared by every actor's transfers
+    header.options = state.options_line(app.dry_run) + (f" · bwlimit {limit.text}" if limit else "")
     if tree:
         tree_view = app.query_one(DiscrepancyTree)
         tree_view.show_model(state.model, state.marks, state.tree_note(activity), state.name)

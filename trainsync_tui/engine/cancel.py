@@ -1,4 +1,6 @@
-"""One cancel mechanism for threads and tasks: a token the engine checks where it can stop."""
+"""One cancel mechanism for threads and tasks: a token the engine checks where it can stop,
+and the one way a front end runs a blocking engine call with it: `run_cancellable` (asyncio:
+the app's workers, the API, Engine.sync_async) or `run_in_thread` (the CLI's main thread)."""
 
 from __future__ import annotations
 
@@ -57,6 +59,36 @@ class CancelToken:
                 return unregister
         callback()
         return lambda: None
+
+
+# How long the waiting thread sleeps between looks: Python runs a signal handler in the main
+# thread only between these waits (a plain join would hold Ctrl-C until the run ends).
+WAIT_SLICE_SECONDS = 0.2
+
+
+def run_in_thread(
+    job: Callable[[CancelToken], T], cancel: CancelToken, *, name: str = "trainsync-run"
+) -> T:
+    """Run a blocking engine call in its own thread and wait for it, in short slices, so the
+    caller's signal handlers run meanwhile: one that cancels `cancel` stops the call cleanly,
+    one that raises stops the waiting (the thread, a daemon, may still be finishing: the
+    caller must not close what it uses). The call's exception is raised here."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(job(cancel))
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(WAIT_SLICE_SECONDS)
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 async def run_cancellable(

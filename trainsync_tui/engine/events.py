@@ -104,27 +104,38 @@ def ignore(_: Event) -> None:
 
 
 class Throttle:
-    """A sink in front of another: every event passes at once, except Progress and
-    ScanProgress, of which at most one per (kind, actor, source) every `interval` seconds.
+    """The one throttling sink of every front end: the CLI's progress line, the API's
+    stream and the app's messages.
 
-    The latest one held back goes out before the next Stage event and on `flush()`, so each
-    stage ends with its final numbers, in order. Progress gets the path of the file that
-    started last as `current`. Thread-safe: the engine's threads call it. One throttle for
-    every front end (the CLI's progress line, the API's stream, the app's messages).
+    Per event (`emit`): every event passes at once, except Progress and ScanProgress, of
+    which at most one per (kind, actor, source) every `interval` seconds; the latest one held
+    back goes out before the next Stage event and on `flush()`, so each stage ends with its
+    final numbers, in order. In batches (`batches`, the app: one message per redraw): events
+    are held and handed on together at most once every `interval`, in order, with only the
+    latest Progress/ScanProgress of each key kept; nothing else is dropped.
+
+    Progress gets the path of the file that started last as `current`. Thread-safe: the
+    engine's threads call it.
     """
 
     def __init__(
         self,
-        emit: EventSink,
+        emit: EventSink | None = None,
         interval: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        batches: Callable[[list[Event]], None] | None = None,
     ) -> None:
+        if (emit is None) == (batches is None):
+            raise TypeError("Throttle takes one of emit or batches")
         self._emit = emit
+        self._batches = batches
         self._interval = interval
         self._clock = clock
         self._lock = threading.Lock()
         self._last: dict[tuple[type, str, str], float] = {}
         self._pending: dict[tuple[type, str, str], Event] = {}
+        self._held: list[Event | tuple[type, str, str]] = []  # batches: events, progress keys
         self._current: dict[str, str] = {}
 
     def __call__(self, event: Event) -> None:
@@ -132,8 +143,11 @@ class Throttle:
             self._current[event.actor] = event.path
         elif isinstance(event, Progress) and not event.current:
             event = replace(event, current=self._current.get(event.actor, ""))
+        if self._batches is not None:
+            self._hold(event)
+            return
         if isinstance(event, Progress | ScanProgress):
-            key = (type(event), event.actor, getattr(event, "source", ""))
+            key = _key(event)
             with self._lock:
                 now = self._clock()
                 if now - self._last.get(key, float("-inf")) < self._interval:
@@ -143,11 +157,47 @@ class Throttle:
                 self._pending.pop(key, None)
         elif isinstance(event, Stage):
             self.flush()
+        assert self._emit is not None
         self._emit(event)
+
+    def _hold(self, event: Event) -> None:
+        assert self._batches is not None
+        with self._lock:
+            if isinstance(event, Progress | ScanProgress):
+                key = _key(event)
+                if key not in self._pending:
+                    self._held.append(key)  # its place in the order; the latest fills it
+                self._pending[key] = event
+            else:
+                self._held.append(event)
+            now = self._clock()
+            if now - self._last.get((Event, "", ""), float("-inf")) < self._interval:
+                return
+            self._last[(Event, "", "")] = now
+            batch = self._take()
+        self._batches(batch)
+
+    def _take(self) -> list[Event]:
+        """Held events in order (caller holds the lock)."""
+        held, self._held = self._held, []
+        pending, self._pending = self._pending, {}
+        return [pending[e] if isinstance(e, tuple) else e for e in held]
 
     def flush(self) -> None:
         """Send what is held back (a run's end calls this)."""
         with self._lock:
-            pending, self._pending = list(self._pending.values()), {}
+            if self._batches is not None:
+                batch = self._take()
+            else:
+                pending, self._pending = list(self._pending.values()), {}
+        if self._batches is not None:
+            if batch:
+                self._batches(batch)
+            return
+        assert self._emit is not None
         for event in pending:
             self._emit(event)
+
+
+def _key(event: Progress | ScanProgress) -> tuple[type, str, str]:
+    return (type(event), event.actor, getattr(event, "source", ""))

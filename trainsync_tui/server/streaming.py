@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +12,7 @@ from aiohttp import web
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
-from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage
+from trainsync_tui.engine.events import Throttle
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.server.errors import json_response, status_for
@@ -32,53 +28,6 @@ _DONE = object()
 
 def wants_ndjson(request: web.Request) -> bool:
     return NDJSON in request.headers.get("Accept", "")
-
-
-class Throttle:
-    """Passes events on, but at most one Progress/ScanProgress per kind every `interval`.
-
-    The latest held-back one is sent before the next Stage event and by `flush()`, so a
-    client sees each stage's final numbers, in order. Progress gets the path of the file
-    that started last as `current`. Called from the engine's threads.
-    """
-
-    def __init__(
-        self,
-        emit: Callable[[Event], None],
-        interval: float = THROTTLE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._emit = emit
-        self._interval = interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._last: dict[tuple[type, str], float] = {}
-        self._pending: dict[tuple[type, str], Event] = {}
-        self._current = ""
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, FileStarted):
-            self._current = event.path
-        elif isinstance(event, Progress) and not event.current:
-            event = replace(event, current=self._current)
-        if isinstance(event, Progress | ScanProgress):
-            key = (type(event), getattr(event, "source", ""))
-            with self._lock:
-                now = self._clock()
-                if now - self._last.get(key, float("-inf")) < self._interval:
-                    self._pending[key] = event
-                    return
-                self._last[key] = now
-                self._pending.pop(key, None)
-        elif isinstance(event, Stage):
-            self.flush()
-        self._emit(event)
-
-    def flush(self) -> None:
-        with self._lock:
-            pending, self._pending = list(self._pending.values()), {}
-        for event in pending:
-            self._emit(event)
 
 
 def line(data: dict[str, Any]) -> bytes:
@@ -100,7 +49,9 @@ async def stream_sync(
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
-    throttle = Throttle(lambda event: loop.call_soon_threadsafe(queue.put_nowait, event))
+    throttle = Throttle(
+        lambda event: loop.call_soon_threadsafe(queue.put_nowait, event), THROTTLE_SECONDS
+    )
     cancel = CancelToken()
 
     def job(token: CancelToken) -> SyncReport:

@@ -40,7 +40,9 @@ def changes(entry: Entry) -> int:
 def result(entry: Entry) -> str:
     """In words: cancelled, errors, conflicts left, or ok."""
     parts = []
-    if entry.get("cancelled"):
+    if entry.get("aborted"):  # given up on (a second Ctrl-C): it may have stopped mid-file
+        parts.append("aborted")
+    elif entry.get("cancelled"):
         parts.append("cancelled")
     errors = int(entry.get("error_count", len(entry.get("errors") or [])))
     if errors:
@@ -49,6 +51,12 @@ def result(entry: Entry) -> str:
     if conflicts:
         parts.append(f"{conflicts} conflict{'s' * (conflicts != 1)}")
     return ", ".join(parts) or "ok"
+
+
+def by(entry: Entry) -> str:
+    """Who ran it and through what, as the CLI's history says: "ana@gpu1 via trainsync app"."""
+    who = str(entry.get("who", "?"))
+    return f"{who} via {entry['via']}" if entry.get("via") else who
 
 
 def options_text(options: Mapping[str, Any]) -> str:
@@ -131,7 +139,7 @@ class HistoryScreen(ModalScreen[None]):
         when = when_of(entry)
         ago = f" ({units.age(when, self._now())})" if when is not None else ""
         lines = [
-            f"{entry.get('when', '?')}{ago}  {entry.get('actor', '?')}  by {entry.get('who', '?')}",
+            f"{entry.get('when', '?')}{ago}  {entry.get('actor', '?')}  by {by(entry)}",
             f"Options: {options_text(entry.get('options') or {})}",
             f"Took {float(entry.get('duration_s') or 0):.1f}s; "
             f"{units.size(int(entry.get('bytes_uploaded') or 0))} up, "
