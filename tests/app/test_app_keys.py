@@ -95,6 +95,22 @@ async def test_a_long_actor_name_is_one_row_and_its_state_does_not_wrap(world: W
         assert "● 1 difference" in text
 
 
+async def test_a_long_state_is_cut_on_its_own_row_not_wrapped(world: World) -> None:
+    """A wrapped state row ("differences" alone under it) reads as a row of nobody's."""
+    name = "0002_state"
+    for n in range(10):
+        world.put_local(name, f"new{n}.bin", b"n")
+    world.put_local(name, "both.bin", b"local")
+    world.put_s3(name, "both.bin", b"s3")
+    app = TrainsyncApp(world.settings, schedule=FakeSchedule())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        svg = app.export_screenshot()
+        rows = re.findall(r'<text[^>]*>(.*?)</text>', svg)
+        text = html.unescape("".join(rows)).replace("\xa0", " ")
+        assert "! 1 conflict, 10 diffe…" in text
+
+
 def test_help_and_keys_list_every_binding_once() -> None:
     keys = [b.key for b in BINDINGS]  # type: ignore[union-attr]
     assert len(keys) == len(set(keys))
