@@ -90,7 +90,7 @@ def run_all(options: BenchOptions) -> BenchResult:
         for name in options.datasets:
             dataset = build_dataset(name, options.quick, options.seed)
             steps = workloads_for(name, options.workloads)
-            issue17 = name == "large" and bool({"W7", "W8"} & set(options.workloads))
+            issue17 = name == "large" and bool({"W7", "W8", "W9"} & set(options.workloads))
             if not steps and not issue17:
                 continue
             source = work / "src" / name
@@ -149,19 +149,27 @@ def _bandwidth_and_resume(
     options: BenchOptions,
     result: BenchResult,
 ) -> None:
-    """Issue 17's figures, trainsync only: W7 (W1 under --bwlimit 20M) and W8 (a download
-    killed at 70 %, then rerun)."""
+    """Issue 17's figures, trainsync only: W7 (W1 under --bwlimit 20M), W8 (a download
+    killed at 70 %, then rerun) and W9 (an upload as big as the dataset killed at 70 %,
+    then rerun)."""
     from trainsync_tui.bench.bwlimit import run_bwlimit
     from trainsync_tui.bench.resume_cut import run_resume
+    from trainsync_tui.bench.upload_cut import run_upload_resume
 
     trainsync = next((t for t in tools if t.name == "trainsync"), None)
     if trainsync is None:
         return
-    for workload, job, key in (("W7", run_bwlimit, "bwlimit"), ("W8", run_resume, "resume")):
+    size = round(dataset.bytes / ds.MiB) * ds.MiB  # 2 GiB; 256 MiB with --quick
+    jobs = (
+        ("W7", "bwlimit", lambda: run_bwlimit(ctx, trainsync, dataset, source)),
+        ("W8", "resume", lambda: run_resume(ctx, trainsync, dataset, source)),
+        ("W9", "upload_resume", lambda: run_upload_resume(ctx, trainsync, dataset, size)),
+    )
+    for workload, key, job in jobs:
         if workload not in options.workloads:
             continue
         say(f"{dataset.name}: trainsync {workload}")
-        m, figure = job(ctx, trainsync, dataset, source)
+        m, figure = job()
         say(f"  {m.workload} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}  {figure}")
         result.measurements.append(m)
         result.extras[key] = figure
