@@ -380,3 +380,14 @@ def test_w9_kills_a_real_upload_at_70_percent_and_the_rerun_sends_the_rest(
     assert figure["sent_by_rerun"] == 24 * ds.MiB
     assert figure["share"] == 0.3
     assert m.requests.get("UploadPart") == 3 and m.requests.get("CompleteMultipartUpload") == 1
+
+
+def test_the_report_names_a_partial_run_as_it_was_typed() -> None:
+    from trainsync_tui.bench.runner import _command
+
+    partial = ["--datasets", "large", "--workloads", "W7,W8,W9", "--tools", "trainsync"]
+    assert _command(parse(partial)) == (
+        "trainsync bench --datasets large --workloads W7,W8,W9 --tools trainsync"
+    )
+    assert _command(parse(["--quick", "--repeat", "3"])) == "trainsync bench --quick --repeat 3"
+    assert _command(parse([])) == "trainsync bench"

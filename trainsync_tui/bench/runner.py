@@ -16,7 +16,7 @@ from typing import Any
 
 from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import clean_env, run
-from trainsync_tui.bench.options import BenchOptions, build_dataset, workloads_for
+from trainsync_tui.bench.options import BenchOptions, build_dataset, parse, workloads_for
 from trainsync_tui.bench.results import BenchResult, Measurement, median_runs
 from trainsync_tui.bench.server import NanioServer
 from trainsync_tui.bench.tools import Target, Tool, all_tools
@@ -49,9 +49,7 @@ def _context(options: BenchOptions, tools: list[Tool]) -> dict[str, object]:
     return {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": "quick" if options.quick else "full",
-        "command": "trainsync bench"
-        + (" --quick" if options.quick else "")
-        + (f" --repeat {options.repeat}" if options.repeat > 1 else ""),
+        "command": _command(options),
         "repeat": options.repeat,
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
@@ -61,6 +59,22 @@ def _context(options: BenchOptions, tools: list[Tool]) -> dict[str, object]:
         "versions": {t.name: _version(t) for t in tools},
         "seed": options.seed,
     }
+
+
+def _command(options: BenchOptions) -> str:
+    """The options that change what ran, as typed (a partial run must not read as a full one)."""
+    words = ["trainsync bench", *(["--quick"] if options.quick else [])]
+    defaults = parse(["--quick"] if options.quick else [])
+    for flag, chosen, default in (
+        ("--datasets", options.datasets, defaults.datasets),
+        ("--workloads", options.workloads, defaults.workloads),
+        ("--tools", options.tools, None),
+    ):
+        if chosen and chosen != default:
+            words.append(f"{flag} {','.join(chosen)}")
+    if options.repeat > 1:
+        words.append(f"--repeat {options.repeat}")
+    return " ".join(words)
 
 
 def _warm(root: Path) -> None:
