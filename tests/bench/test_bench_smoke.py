@@ -262,10 +262,14 @@ def test_repeated_runs_report_each_tools_median_run_whole() -> None:
         return Measurement("large", workload, tool, 1, 1, wall, wall / 2, 0.1, 10.0, {}, True)
 
     runs = [
-        m("trainsync", "W1", 9.0), m("aws s3 sync", "W1", 8.0),
-        m("aws s3 sync", "W1", 7.0), m("trainsync", "W1", 12.0),
-        m("trainsync", "W1", 8.5), m("aws s3 sync", "W1", 9.5),
-        m("trainsync", "W2", 5.0), m("trainsync", "W2", 4.0),
+        m("trainsync", "W1", 9.0),
+        m("aws s3 sync", "W1", 8.0),
+        m("aws s3 sync", "W1", 7.0),
+        m("trainsync", "W1", 12.0),
+        m("trainsync", "W1", 8.5),
+        m("aws s3 sync", "W1", 9.5),
+        m("trainsync", "W2", 5.0),
+        m("trainsync", "W2", 4.0),
     ]
     chosen = median_runs(runs)
     assert [(c.tool, c.workload, c.wall_s) for c in chosen] == [
@@ -308,7 +312,10 @@ def test_report_judges_the_bandwidth_limit_and_the_resumed_download() -> None:
     result = _result()
     result.extras["bwlimit"] = {"limit": "20M", "rate_mib_s": 19.4, "ratio": 0.97, "ok": True}
     result.extras["resume"] = {
-        "share": 0.25, "fetched_by_rerun": 64 * ds.MiB, "ok": True, "size": 256 * ds.MiB
+        "share": 0.25,
+        "fetched_by_rerun": 64 * ds.MiB,
+        "ok": True,
+        "size": 256 * ds.MiB,
     }
     text = markdown(result)
     assert "| W1 large with --bwlimit 20M: rate within ±10 % of 20M (MiB/s) " in text
@@ -326,3 +333,61 @@ def test_the_issue_17_workloads_run_on_large_only_beside_the_sequence() -> None:
     assert options.workloads == ("W7", "W8")
     assert workloads_for("large", options.workloads) == []  # no tool sequence, only W7/W8
     assert {"W7", "W8"} <= set(parse([]).workloads)
+
+
+def test_report_judges_the_resumed_upload() -> None:
+    result = _result()
+    result.extras["upload_resume"] = {
+        "share": 0.3,
+        "sent_by_rerun": 614 * ds.MiB,
+        "size": 2048 * ds.MiB,
+        "ok": True,
+    }
+    label = "| upload cut at 70 %, rerun sends ≤ 0.35 × the file"
+    assert f"{label} | 0.30 × (614 of 2048 MiB) | yes |" in markdown(result)
+    result.extras["upload_resume"]["share"] = 1.0
+    assert f"{label} | 1.00 × (614 of 2048 MiB) | **no** |" in markdown(result)
+    result.extras["upload_resume"]["ok"] = False
+    assert f"{label} | – | not measured |" in markdown(result)
+    assert "W9" in parse([]).workloads
+
+
+def test_w9_kills_a_real_upload_at_70_percent_and_the_rerun_sends_the_rest(
+    tmp_path: Path,
+) -> None:
+    """W9 at a small size through the real CLI and nanio: the proxy holds the part past
+    70 %, the CLI is killed, the rerun's bytes are counted on the wire and the object, its
+    MD5 metadata and the manifest are checked (a rerun from byte 0 sends 1.0 ×)."""
+    from trainsync_tui.bench.server import NanioServer
+    from trainsync_tui.bench.tools import all_tools
+    from trainsync_tui.bench.upload_cut import run_upload_resume
+    from trainsync_tui.bench.workloads import Context
+
+    trainsync = all_tools()[0]
+    assert trainsync.available, trainsync.missing
+    server = NanioServer(tmp_path / "s3" / "data")
+    server.start()
+    try:
+        ctx = Context(server, tmp_path / "runs", tmp_path / "logs", timeout=240, seed=8)
+        dataset = ds.large("large", [8], 16, seed=1)  # only its name and actor are used
+        m, figure = run_upload_resume(ctx, trainsync, dataset, 80 * ds.MiB)
+    finally:
+        server.stop()
+    assert m.ok, m.note
+    assert figure["part_size"] == 8 * ds.MiB
+    # 10 parts of 8 MiB: 7 fit under 70 % and are in S3 at the kill, 3 are sent again.
+    assert figure["kept_in_s3_at_kill"] == figure["resumed"] == 56 * ds.MiB
+    assert figure["sent_by_rerun"] == 24 * ds.MiB
+    assert figure["share"] == 0.3
+    assert m.requests.get("UploadPart") == 3 and m.requests.get("CompleteMultipartUpload") == 1
+
+
+def test_the_report_names_a_partial_run_as_it_was_typed() -> None:
+    from trainsync_tui.bench.runner import _command
+
+    partial = ["--datasets", "large", "--workloads", "W7,W8,W9", "--tools", "trainsync"]
+    assert _command(parse(partial)) == (
+        "trainsync bench --datasets large --workloads W7,W8,W9 --tools trainsync"
+    )
+    assert _command(parse(["--quick", "--repeat", "3"])) == "trainsync bench --quick --repeat 3"
+    assert _command(parse([])) == "trainsync bench"

@@ -120,6 +120,10 @@ def target_lines(result: BenchResult) -> list[str]:
         from trainsync_tui.bench.resume_cut import resume_target_line
 
         lines.append(resume_target_line(result.extras["resume"]))
+    if "upload_resume" in result.extras:
+        from trainsync_tui.bench.upload_cut import upload_resume_target_line
+
+        lines.append(upload_resume_target_line(result.extras["upload_resume"]))
     return lines
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import clean_env, run
-from trainsync_tui.bench.options import BenchOptions, build_dataset, workloads_for
+from trainsync_tui.bench.options import BenchOptions, build_dataset, parse, workloads_for
 from trainsync_tui.bench.results import BenchResult, Measurement, median_runs
 from trainsync_tui.bench.server import NanioServer
 from trainsync_tui.bench.tools import Target, Tool, all_tools
@@ -49,9 +49,7 @@ def _context(options: BenchOptions, tools: list[Tool]) -> dict[str, object]:
     return {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": "quick" if options.quick else "full",
-        "command": "trainsync bench"
-        + (" --quick" if options.quick else "")
-        + (f" --repeat {options.repeat}" if options.repeat > 1 else ""),
+        "command": _command(options),
         "repeat": options.repeat,
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
@@ -61,6 +59,22 @@ def _context(options: BenchOptions, tools: list[Tool]) -> dict[str, object]:
         "versions": {t.name: _version(t) for t in tools},
         "seed": options.seed,
     }
+
+
+def _command(options: BenchOptions) -> str:
+    """The options that change what ran, as typed (a partial run must not read as a full one)."""
+    words = ["trainsync bench", *(["--quick"] if options.quick else [])]
+    defaults = parse(["--quick"] if options.quick else [])
+    for flag, chosen, default in (
+        ("--datasets", options.datasets, defaults.datasets),
+        ("--workloads", options.workloads, defaults.workloads),
+        ("--tools", options.tools, None),
+    ):
+        if chosen and chosen != default:
+            words.append(f"{flag} {','.join(chosen)}")
+    if options.repeat > 1:
+        words.append(f"--repeat {options.repeat}")
+    return " ".join(words)
 
 
 def _warm(root: Path) -> None:
@@ -90,7 +104,7 @@ def run_all(options: BenchOptions) -> BenchResult:
         for name in options.datasets:
             dataset = build_dataset(name, options.quick, options.seed)
             steps = workloads_for(name, options.workloads)
-            issue17 = name == "large" and bool({"W7", "W8"} & set(options.workloads))
+            issue17 = name == "large" and bool({"W7", "W8", "W9"} & set(options.workloads))
             if not steps and not issue17:
                 continue
             source = work / "src" / name
@@ -149,19 +163,27 @@ def _bandwidth_and_resume(
     options: BenchOptions,
     result: BenchResult,
 ) -> None:
-    """Issue 17's figures, trainsync only: W7 (W1 under --bwlimit 20M) and W8 (a download
-    killed at 70 %, then rerun)."""
+    """Issue 17's figures, trainsync only: W7 (W1 under --bwlimit 20M), W8 (a download
+    killed at 70 %, then rerun) and W9 (an upload as big as the dataset killed at 70 %,
+    then rerun)."""
     from trainsync_tui.bench.bwlimit import run_bwlimit
     from trainsync_tui.bench.resume_cut import run_resume
+    from trainsync_tui.bench.upload_cut import run_upload_resume
 
     trainsync = next((t for t in tools if t.name == "trainsync"), None)
     if trainsync is None:
         return
-    for workload, job, key in (("W7", run_bwlimit, "bwlimit"), ("W8", run_resume, "resume")):
+    size = round(dataset.bytes / ds.MiB) * ds.MiB  # 2 GiB; 256 MiB with --quick
+    jobs = (
+        ("W7", "bwlimit", lambda: run_bwlimit(ctx, trainsync, dataset, source)),
+        ("W8", "resume", lambda: run_resume(ctx, trainsync, dataset, source)),
+        ("W9", "upload_resume", lambda: run_upload_resume(ctx, trainsync, dataset, size)),
+    )
+    for workload, key, job in jobs:
         if workload not in options.workloads:
             continue
         say(f"{dataset.name}: trainsync {workload}")
-        m, figure = job(ctx, trainsync, dataset, source)
+        m, figure = job()
         say(f"  {m.workload} {m.wall_s:8.2f} s  {'ok' if m.ok else m.note}  {figure}")
         result.measurements.append(m)
         result.extras[key] = figure
