@@ -47,10 +47,11 @@ SHORT = {
     "TRAINSYNC_READ_TIMEOUT": "0.5",
     "TRAINSYNC_REQUEST_DEADLINE": f"{DEADLINE:g}",
 }
-# What a run may take beyond its deadline (or a stop beyond its signal) before it counts as
-# a hang: the interpreter's start-up and exit on a loaded 2-core machine, measured at ~1 s.
+# What a run may take beyond its deadline before it counts as a hang: the interpreter's
+# start-up and the requests already under way when the first one gave up (measured up to
+# 7 s mid-transfer here). A stop must come within the second the README promises.
 DEADLINE_SLACK = 12.0
-STOP_LIMIT = 3.0
+STOP_LIMIT = 1.0
 _GIVE_UP = 120.0  # a hung process is killed after this long, and counted as a hang
 
 
