@@ -281,9 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.soak")
     parser.add_argument("--crashes", type=int, default=120, help="kill -9 points")
     parser.add_argument("--cancels", type=int, default=40, help="cancels through the API")
-    parser.add_argument("--resumes", type=int, default=28,
+    parser.add_argument("--resumes", type=int, default=42,
                         help="kill -9 mid-transfer, then a rerun that resumes (or must not)")
-    parser.add_argument("--silent", type=int, default=21,
+    parser.add_argument("--silent", type=int, default=35,
                         help="syncs and audits against an endpoint that never answers")
     parser.add_argument("--faulted-requests", type=int, default=3000,
                         help="requests failed by the proxy (500, 503, reset, cut body)")
