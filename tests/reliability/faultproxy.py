@@ -126,8 +126,10 @@ class FaultProxy:
             self.counts["requests"] += 1
             self.log.append((request.method, request.target))
             self.headers.append({k.lower(): v for k, v in request.headers})
-            if self.applies is not None and not self.applies(request):
-                return None
+        # Outside the lock: a test's `applies` may hold one request while others go through.
+        if self.applies is not None and not self.applies(request):
+            return None
+        with self._lock:
             roll = self._rng.random()
             for kind in KINDS:
                 roll -= self.rates.get(kind, 0.0)

@@ -4,14 +4,14 @@
 
 It stops by itself when the counts are reached or the time is up (whichever first), and
 writes docs/RELIABILITY.md from what it measured. Exit status 1 if any run lost or
-corrupted a file, wrote outside the actor's folders, leaked a secret or did not converge.
+corrupted a file, wrote outside the actor's folders, leaked a secret, hung or did not
+converge.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import sys
@@ -23,7 +23,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.reliability import concurrency, crashes, faults, hostile, rig
+from tests.reliability import (
+    concurrency,
+    crashes,
+    faults,
+    hostile,
+    resumes,
+    rig,
+    silent,
+    soak_doc,
+)
 from tests.reliability.faultproxy import KINDS
 from tests.reliability.hostile_cases import CASES
 from tests.s3server import S3Server
@@ -43,12 +52,14 @@ class Row:
     corrupt: int = 0
     outside: int = 0
     leaks: int = 0
+    hangs: int = 0
     converged: int = 0
     examples: list[str] = field(default_factory=list)
 
     def add(self, problems: list[str], *, converged: bool, landed: bool = True,
-            outside: int = 0, leaks: int = 0) -> None:
+            outside: int = 0, leaks: int = 0, hangs: int = 0) -> None:
         self.tried += 1
+        self.hangs += hangs
         self.landed += landed
         self.lost += sum(p.startswith(("lost locally", "lost in S3")) for p in problems)
         self.corrupt += sum(
@@ -62,7 +73,7 @@ class Row:
 
     @property
     def failed(self) -> bool:
-        return bool(self.lost or self.corrupt or self.outside or self.leaks
+        return bool(self.lost or self.corrupt or self.outside or self.leaks or self.hangs
                     or self.converged != self.tried)
 
 
@@ -74,6 +85,10 @@ class Soak:
     deadline: float
     rows: dict[str, Row] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
+    # Resume points: reruns that could resume, those that did, bytes kept, mixed objects.
+    resume: Counter[str] = field(default_factory=Counter)
+    # Silent endpoint: the longest signal-to-exit and start-to-deadline-error, in seconds.
+    slowest: dict[str, float] = field(default_factory=lambda: {"stop": 0.0, "deadline": 0.0})
     _n: int = 0
 
     def row(self, name: str) -> Row:
@@ -187,17 +202,50 @@ def run_cancels(soak: Soak, rng: random.Random, count: int) -> None:
             leaks=len(run.leaks))
 
 
+def run_resumes(soak: Soak, rng: random.Random, count: int, start: int) -> None:
+    """`count` kill -9 resume points (rotating over the variants) in one fresh world."""
+    world, where = soak.fresh()
+    expected = rig.Expected()
+    for i in range(start, start + count):
+        point = resumes.POINTS[i % len(resumes.POINTS)]
+        run = resumes.resume_once(world, where, soak.server.port, expected, rng, point, f"r{i}")
+        soak.resume["points"] += 1
+        soak.resume["resumable"] += run.resumable
+        soak.resume["resumed"] += run.resumable and run.resumed > 0
+        soak.resume["bytes"] += run.resumed
+        soak.resume["mixed"] += run.mixed
+        soak.row(resumes.label(point)).add(
+            run.problems, converged=run.converged, landed=run.hit, outside=run.outside,
+            leaks=len(run.leaks))
+
+
+def run_silent(soak: Soak, rng: random.Random, count: int, start: int) -> None:
+    """`count` runs against a silent endpoint (rotating over the points) in one fresh world."""
+    world, where = soak.fresh()
+    expected = rig.Expected()
+    for i in range(start, start + count):
+        point = silent.POINTS[i % len(silent.POINTS)]
+        run = silent.silent_once(world, where, soak.server.port, expected, rng, point, f"s{i}")
+        which = "deadline" if point[2] == "deadline" else "stop"
+        soak.slowest[which] = max(soak.slowest[which], run.seconds)
+        soak.row(silent.label(point)).add(
+            run.problems, converged=run.converged, outside=run.outside, leaks=len(run.leaks),
+            hangs=run.hangs)
+
+
 def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
     rng = random.Random(soak.seed)
     _say(f"hostile inputs: {len(CASES)} cases")
     run_hostile(soak)
     _say("concurrency")
     run_concurrency(soak, soak.seed)
-    kills = cancels = rounds = 0
+    kills = cancels = rounds = resumed = silenced = 0
     jobs: list[tuple[str, Callable[[], bool]]] = [
         ("kill", lambda: kills < args.crashes),
         ("fault", lambda: soak.faulted < args.faulted_requests),
         ("cancel", lambda: cancels < args.cancels),
+        ("resume", lambda: resumed < args.resumes),
+        ("silent", lambda: silenced < args.silent),
     ]
     while soak.time_left() and any(wanted() for _, wanted in jobs):
         for job, wanted in jobs:
@@ -212,89 +260,31 @@ def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
                 share = min(1.0, (kills + 12) / max(1, args.crashes))
                 run_faults(soak, soak.seed + rounds, int(args.faulted_requests * share))
                 rounds += 1
-            else:
+            elif job == "cancel":
                 batch = min(8, args.cancels - cancels)
                 run_cancels(soak, rng, batch)
                 cancels += batch
+            elif job == "resume":
+                batch = min(len(resumes.POINTS), args.resumes - resumed)
+                run_resumes(soak, rng, batch, resumed)
+                resumed += batch
+            else:
+                batch = min(len(silent.POINTS), args.silent - silenced)
+                run_silent(soak, rng, batch, silenced)
+                silenced += batch
             _say(f"kills {kills}/{args.crashes}, cancels {cancels}/{args.cancels}, "
+                 f"resume points {resumed}/{args.resumes}, silent runs {silenced}/{args.silent}, "
                  f"faulted requests {soak.faulted}/{args.faulted_requests}")
-
-
-def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    kinds = [k for k in KINDS if soak.injected[k]]
-    lines = [
-        "# Reliability",
-        "",
-        "trainsync promises that nothing is ever lost or corrupted. `tests/reliability/` checks",
-        "it against a fault-injecting proxy (`faultproxy.py`, between boto3 and a loopback S3",
-        "server), `kill -9` of the real CLI, cancels through the engine's API, two processes",
-        "syncing one actor, and hostile input. A short form runs in every `pytest`; the soak",
-        "below is the long form, and this page is written by it.",
-        "",
-        "## Rerun",
-        "",
-        "```sh",
-        "python -m tests.reliability.soak --crashes 120 --faulted-requests 3000 --minutes 20",
-        "```",
-        "",
-        "It needs the test extras (`pip install -e '.[test]'`), stops by itself when the counts",
-        "are reached or the time is up, rewrites this file, and exits 1 if any run lost or",
-        "corrupted a file, wrote outside the actor's folders, leaked a secret or did not converge.",
-        "",
-        f"## Last run: {when}",
-        "",
-        f"Seed {args.seed}, {minutes:.1f} min on {os.cpu_count()} cores "
-        f"({platform.python_implementation()} {platform.python_version()}), "
-        f"{soak.injected['requests']} requests through the fault proxy.",
-        "",
-        "Faults injected, by kind:",
-        "",
-        "| " + " | ".join(kinds) + " | total that failed a request |",
-        "|" + "---:|" * (len(kinds) + 1),
-        "| " + " | ".join(str(soak.injected[k]) for k in kinds) + f" | {soak.faulted} |",
-        "",
-        "Runs (a *landed* kill or cancel is one that hit its target phase; *converged* means",
-        "the state after it was consistent and the next plain sync reached the exact expected",
-        "files on disk, in S3 and in the manifest; for hostile input it means the input was",
-        "refused with a clear error naming it while the rest of the actor synced):",
-        "",
-        "| scenario | runs | landed | files lost | files corrupt | written outside | "
-        "secrets leaked | converged |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name in sorted(soak.rows):
-        row = soak.rows[name]
-        share = 100 * row.converged / row.tried if row.tried else 0
-        lines.append(
-            f"| {name} | {row.tried} | {row.landed} | {row.lost} | {row.corrupt} | "
-            f"{row.outside} | {row.leaks} | {row.converged}/{row.tried} ({share:.0f}%) |"
-        )
-    total = Row()
-    for row in soak.rows.values():
-        for attr in ("tried", "landed", "lost", "corrupt", "outside", "leaks", "converged"):
-            setattr(total, attr, getattr(total, attr) + getattr(row, attr))
-    share = 100 * total.converged / total.tried if total.tried else 0
-    lines.append(
-        f"| **all** | **{total.tried}** | **{total.landed}** | **{total.lost}** | "
-        f"**{total.corrupt}** | **{total.outside}** | **{total.leaks}** | "
-        f"**{total.converged}/{total.tried} ({share:.0f}%)** |"
-    )
-    problems = [f"- {name}: {e}" for name, row in soak.rows.items() for e in row.examples]
-    if problems:
-        lines += ["", "Problems seen:", "", *problems[:30]]
-    lines += [
-        "",
-        f"Hostile inputs tried ({len(CASES)}): " + ", ".join(sorted(CASES)) + ".",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.soak")
     parser.add_argument("--crashes", type=int, default=120, help="kill -9 points")
     parser.add_argument("--cancels", type=int, default=40, help="cancels through the API")
+    parser.add_argument("--resumes", type=int, default=42,
+                        help="kill -9 mid-transfer, then a rerun that resumes (or must not)")
+    parser.add_argument("--silent", type=int, default=35,
+                        help="syncs and audits against an endpoint that never answers")
     parser.add_argument("--faulted-requests", type=int, default=3000,
                         help="requests failed by the proxy (500, 503, reset, cut body)")
     parser.add_argument("--minutes", type=float, default=20.0, help="stop after this long")
@@ -321,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(base, ignore_errors=True)
     minutes = (time.monotonic() - started) / 60
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(soak, args, minutes))
+    args.out.write_text(soak_doc.render(soak, args, minutes))
     _say(f"wrote {args.out}")
     failed = [name for name, row in soak.rows.items() if row.failed]
     for name in failed:

@@ -246,6 +246,7 @@ class Engine:
                     options.wait,
                     cancel,
                     sink,
+                    lambda: self.client_for(cancel),
                 )
             )
             with lock:

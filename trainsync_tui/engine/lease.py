@@ -95,8 +95,12 @@ class Lease:
         warn: Warn = lambda _: None,
         waiting: Warn = lambda _: None,
         root: str | None = None,
+        run_client: Any = None,
     ) -> None:
-        self.client = client
+        # The lease is taken through the run's client (a cancel closes a request a silent S3
+        # holds), renewed and given back through `client`, which outlives a cancel.
+        self.client = self._s3 = client
+        self.run_client = run_client or client
         self.bucket = bucket
         self.key = key
         self.actor = actor
@@ -128,7 +132,7 @@ class Lease:
 
     def _put(self, **condition: str) -> str:
         body = self._body()
-        reply = self.client.put_object(
+        reply = self._s3.put_object(
             Bucket=self.bucket,
             Key=self.key,
             Body=body,
@@ -140,7 +144,7 @@ class Lease:
 
     def _read(self) -> Found | None:
         try:
-            reply = self.client.get_object(Bucket=self.bucket, Key=self.key)
+            reply = self._s3.get_object(Bucket=self.bucket, Key=self.key)
             raw = reply["Body"].read()
         except Exception as exc:
             if error_code(exc) in ("NoSuchKey", "404"):
@@ -173,17 +177,23 @@ class Lease:
 
     def acquire(self, *, wait: bool) -> None:
         """Take the lease, or raise LockBusyError naming its holder (or wait for it)."""
+        self._s3 = self.run_client
+        try:
+            self._take(wait=wait)
+        finally:
+            self._s3 = self.client
+        if self.etag is not None:  # None: no lease could be written (warned), none to renew
+            self._renewed_at = time.monotonic()
+            self._thread = threading.Thread(
+                target=self._renew_loop, name=f"lease {self.actor}", daemon=True
+            )
+            self._thread.start()
+
+    def _take(self, *, wait: bool) -> None:
         said = None
         while True:
             self.cancel.raise_if_cancelled()
             if self._try_take():
-                if self.etag is None:
-                    return  # no lease could be written (warned): nothing to renew
-                self._renewed_at = time.monotonic()
-                self._thread = threading.Thread(
-                    target=self._renew_loop, name=f"lease {self.actor}", daemon=True
-                )
-                self._thread.start()
                 return
             found = self._last_seen
             if found is None:

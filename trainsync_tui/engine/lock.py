@@ -104,12 +104,22 @@ def sync_guard(
     wait: bool,
     cancel: CancelToken,
     sink: EventSink,
+    run_client: Callable[[], Any] | None = None,
 ) -> Iterator[None]:
     """The actor's flock on this root, then its lease in S3 (so the flock decides among the runs
     of one root and only one of them asks S3). Busy → LockBusyError naming the holder."""
     with (
         actor_lock(settings.state_dir, layout.name, who, wait=wait, cancel=cancel),
-        actor_lease(settings, client, layout, who=who, wait=wait, cancel=cancel, sink=sink),
+        actor_lease(
+            settings,
+            client,
+            layout,
+            who=who,
+            wait=wait,
+            cancel=cancel,
+            sink=sink,
+            run_client=run_client,
+        ),
     ):
         yield
 
@@ -125,6 +135,7 @@ def actor_lease(
     cancel: CancelToken,
     sink: EventSink,
     ttl: float = DEFAULT_TTL,
+    run_client: Callable[[], Any] | None = None,
 ) -> Iterator[Lease]:
     """Hold the actor's S3 lease for the block; taken with this root's flock held, so a lease
     of this root found then was left by a run that died and is taken over at once.
@@ -141,6 +152,7 @@ def actor_lease(
         endpoint=settings.endpoint_url, who=who, ttl=ttl, cancel=cancel, warn=warn,
         waiting=lambda text: sink(Message(layout.name, "info", text)),
         root=f"{_machine()}:{settings.state_dir.resolve()}",
+        run_client=run_client() if run_client else None,
     )  # fmt: skip
     try:
         lease.acquire(wait=wait)

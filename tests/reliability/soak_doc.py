@@ -1,0 +1,164 @@
+"""docs/RELIABILITY.md as the soak writes it: what is checked, how to rerun, the last table."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tests.reliability import silent
+from tests.reliability.faultproxy import KINDS
+from tests.reliability.hostile_cases import CASES
+
+if TYPE_CHECKING:
+    from tests.reliability.soak import Soak
+
+_COLUMNS = ("tried", "landed", "lost", "corrupt", "outside", "leaks", "hangs", "converged")
+
+_INTRO = """\
+# Reliability
+
+trainsync promises that nothing is ever lost or corrupted. `tests/reliability/` checks
+it against a fault-injecting proxy (`faultproxy.py`, between boto3 and a loopback S3
+server), `kill -9` of the real CLI (anywhere in a sync, and mid-way through big transfers
+that the next run must resume), cancels through the engine's API, two processes and two
+roots syncing one actor, an S3 endpoint that never answers, and hostile input. A short
+form runs in every `pytest`; the soak below is the long form, and this page is written by
+it.
+
+## Two servers, one bucket
+
+Two training servers (two roots) syncing one actor on one bucket get:
+
+- **One sync at a time per actor.** Every real sync holds a lease in S3
+  (`actors/<name>/training_data.trainsync-lease.json`, created with `If-None-Match: *`,
+  renewed with `If-Match`, taken over only after it expires on S3's clock, deleted with
+  `If-Match`) beside the flock on its own root. The second server refuses, naming the
+  holder, host and pid (exit 1; 409 from `serve`), or waits with `--wait`.
+- **No silent replacement.** Single-part uploads are `If-Match` the audited ETag or
+  `If-None-Match: *`; multipart uploads are completed with the same condition on
+  `CompleteMultipartUpload` (plus a HEAD just before it for servers that ignore it there),
+  and our own bad upload is deleted only `If-Match` its ETag. An object the other server
+  wrote after the audit becomes "changed in S3 since the audit" and a conflict next run.
+- **No cut uploads.** Each root aborts only the multipart uploads it journalled; other
+  writers' uploads only after `stale_upload_days` with no part written since.
+
+What is not protected on servers without conditional writes (nanio and s3rver ignore or
+refuse `If-None-Match`/`If-Match`): trainsync warns once per process and falls back to
+reading the lease before writing it; uploads go without the condition (a completion after
+a HEAD just before it), and nothing of ours is deleted where a delete cannot be
+conditional (the key is reported). That stops a server that starts while another holds the
+lease, but two servers that start within the same second can both take it, and an object
+changed between the HEAD and the write can still be replaced. On those servers, run one
+syncing server per actor.
+
+The soak checks it with two CLI processes on two roots (root A slowed by the proxy):
+without `--wait` B refuses naming A's lease, with `--wait` B runs after A, then both roots
+converge on the union of their files, and nothing outside either root changes.
+
+## Silent endpoint
+
+An S3 endpoint that accepts connections and never answers (`tests/silent_s3.py`), from the
+first request (sync and audit) or only once transfers begin (the proxy forwards every PUT
+and GET of a file and holds the reply). With short settings (`connect_timeout` and
+`read_timeout` 0.5 s, `request_deadline` {deadline:g} s) each run must end with a one-line
+error naming the endpoint, within its deadline (plus {slack:g} s for the interpreter and
+the requests that were already under way); with the default settings, SIGINT or SIGTERM
+must stop it within {stop:g} s. A run that does neither counts as a hang. Either way the
+files and manifest must be as before (or a consistent state, when S3 went silent mid-way)
+and the next sync must converge.
+
+## Resume points
+
+`kill -9` of the CLI while a multipart upload or a big download is under way (a part held
+at the proxy, so the kill lands mid-transfer with some parts or ranges already kept), then
+a rerun. When the file is unchanged the rerun must resume (`bytes_resumed` > 0 in its
+report). In the variants the file changes before the rerun (appended, rewritten in place,
+rewritten in place with its mtime restored, replaced by a new file with the same size and
+mtime) or the object is replaced in S3: the rerun must start again wherever the stamp
+changed, and the final object's MD5 must equal the final local file's, so no object is ever
+completed from parts of the old file mixed with the new.
+
+## Rerun
+
+```sh
+python -m tests.reliability.soak --crashes 120 --faulted-requests 3000 --minutes 20
+```
+
+It needs the test extras (`pip install -e '.[test]'`), stops by itself when the counts
+are reached or the time is up, rewrites this file, and exits 1 if any run lost or
+corrupted a file, wrote outside the actor's folders, leaked a secret, hung or did not
+converge.
+"""
+
+
+def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    kinds = [k for k in KINDS if soak.injected[k]]
+    intro = _INTRO.format(
+        deadline=silent.DEADLINE, slack=silent.DEADLINE_SLACK, stop=silent.STOP_LIMIT
+    )
+    resume = soak.resume
+    lines = [
+        intro,
+        f"## Last run: {when}",
+        "",
+        f"Seed {args.seed}, {minutes:.1f} min on {os.cpu_count()} cores "
+        f"({platform.python_implementation()} {platform.python_version()}), "
+        f"{soak.injected['requests']} requests through the fault proxy.",
+        "",
+        "Faults injected, by kind:",
+        "",
+        "| " + " | ".join(kinds) + " | total that failed a request |",
+        "|" + "---:|" * (len(kinds) + 1),
+        "| " + " | ".join(str(soak.injected[k]) for k in kinds) + f" | {soak.faulted} |",
+        "",
+        f"Resume points: {resume['points']}; the rerun resumed in {resume['resumed']} of the "
+        f"{resume['resumable']} where the file was unchanged and something was kept "
+        f"({resume['bytes'] / 2**20:.0f} MiB not sent or fetched again); objects mixing old "
+        f"and new bytes: {resume['mixed']}.",
+        "",
+        f"Silent endpoint: slowest stop after SIGINT/SIGTERM {soak.slowest['stop']:.2f} s; "
+        f"slowest run to its error with a {silent.DEADLINE:g} s request_deadline "
+        f"{soak.slowest['deadline']:.1f} s.",
+        "",
+        "Runs (a *landed* kill or cancel is one that hit its target phase; *converged* means",
+        "the state after it was consistent and the next plain sync reached the exact expected",
+        "files on disk, in S3 and in the manifest; for hostile input it means the input was",
+        "refused with a clear error naming it while the rest of the actor synced):",
+        "",
+        "| scenario | runs | landed | files lost | files corrupt | written outside | "
+        "secrets leaked | hangs | converged |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    total = dict.fromkeys(_COLUMNS, 0)
+    for name in sorted(soak.rows):
+        row = soak.rows[name]
+        values = {c: getattr(row, c) for c in _COLUMNS}
+        for column in _COLUMNS:
+            total[column] += values[column]
+        lines.append(_line(name, values))
+    lines.append(_line("all", total, bold=True))
+    problems = [f"- {name}: {e}" for name, row in soak.rows.items() for e in row.examples]
+    if problems:
+        lines += ["", "Problems seen:", "", *problems[:30]]
+    lines += [
+        "",
+        f"Hostile inputs tried ({len(CASES)}): " + ", ".join(sorted(CASES)) + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _line(name: str, v: dict[str, int], *, bold: bool = False) -> str:
+    share = 100 * v["converged"] / v["tried"] if v["tried"] else 0
+    cells = [
+        name,
+        *(str(v[c]) for c in _COLUMNS[:-1]),
+        f"{v['converged']}/{v['tried']} ({share:.0f}%)",
+    ]
+    if bold:
+        cells = [f"**{c}**" for c in cells]
+    return "| " + " | ".join(cells) + " |"
