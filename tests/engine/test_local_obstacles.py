@@ -118,3 +118,26 @@ def test_s3_key_under_a_local_file_name(world: World) -> None:
     assert first.counts["uploaded"] == 1
     assert second.changed == 0 and unchanged
     assert world.read_local(ACTOR, "a.bin") == b"a file"
+
+
+def test_a_dry_run_reports_what_stands_in_the_way_instead_of_a_download(world: World) -> None:
+    world.put_local(ACTOR, "real/keep.bin", b"keep")
+    world.put_local(ACTOR, "a.bin", b"a file")
+    world.local_path(ACTOR, "linkdir").symlink_to("real")
+    make_fifo(str(world.local_path(ACTOR, "pipe.bin")))
+    for path in ("pipe.bin", "linkdir/x.bin", "a.bin/x", "fresh.bin"):
+        world.put_s3(ACTOR, path, b"from s3")
+
+    eng = world.engine()
+    try:
+        dry = eng.sync(eng.actor(ACTOR), SyncOptions(dry_run=True))
+        real = eng.sync(eng.actor(ACTOR), SyncOptions())
+    finally:
+        eng.close()
+
+    # The preview names the same paths, in the same words, as the sync that follows it,
+    # and counts only the download that can happen.
+    assert sorted(dry.errors) == sorted(real.errors)
+    assert [e.split(":")[0] for e in sorted(dry.errors)] == ["a.bin/x", "linkdir/x.bin", "pipe.bin"]
+    assert dry.counts["downloaded"] == 1 and real.counts["downloaded"] == 1
+    assert world.read_local(ACTOR, "fresh.bin") == b"from s3"

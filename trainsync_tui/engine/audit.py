@@ -157,6 +157,7 @@ def run_audit(
         manifest=manifest.entries,
         blocked=local.blocked + remote.blocked,
         notes=local.notes + remote.notes,
+        in_the_way=local.in_the_way,
     )
     listings.blocked.extend(_case_clashes(listings))
     for note in listings.notes:

@@ -14,22 +14,18 @@ from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import LocalFile
 from trainsync_tui.engine.localcheck import TransferError, stamp_now, unchanged_since_audit
+from trainsync_tui.engine.obstacles import (
+    FOLDER_LINK,
+    folder_is_file,
+    folder_is_link,
+    kind_of,
+    taken_by,
+)
 from trainsync_tui.engine.tempfiles import TempFiles
 
 CHANGED_DURING_DOWNLOAD = "changed locally during the download; kept, sync again"
 CREATED_DURING_DOWNLOAD = "created locally during the download; kept, sync again"
 REMOVED_DURING_DOWNLOAD = "removed locally during the download; not restored, sync again"
-_KINDS = {
-    stat.S_IFIFO: "a FIFO (named pipe)",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFLNK: "a symbolic link",
-}
-
-
-def _kind(mode: int) -> str:
-    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
 class Landing:
@@ -58,15 +54,9 @@ class Landing:
         if stat.S_ISDIR(st.st_mode):
             raise TransferError("a folder of that name exists locally")
         if stat.S_ISLNK(st.st_mode) and os.path.isdir(target):
-            raise TransferError(
-                "is a symbolic link to a folder locally, so the S3 object is not downloaded "
-                "over it; remove or rename the link to get the S3 file"
-            )
+            raise TransferError(taken_by(FOLDER_LINK))
         if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
-            raise TransferError(
-                f"is {_kind(st.st_mode)} locally, so the S3 object is not downloaded over it; "
-                "remove or rename it to get the S3 file"
-            )
+            raise TransferError(taken_by(kind_of(st.st_mode)))
         return target
 
     def _check_folders(self, folder: str) -> None:
@@ -84,22 +74,11 @@ class Landing:
                 return
             if stat.S_ISLNK(st.st_mode):
                 root = os.path.realpath(self.layout.training_dir)
-                if not os.path.realpath(here).startswith(root + os.sep):
-                    raise TransferError(
-                        f"its folder {shown}/ is a symbolic link leading outside "
-                        "training_data/; refused"
-                    )
-                raise TransferError(
-                    f"its folder {shown}/ is a symbolic link locally, so it is not downloaded "
-                    "through it; replace the link with a real folder, or move the S3 object "
-                    "to the folder the link points to"
-                )
+                outside = not os.path.realpath(here).startswith(root + os.sep)
+                raise TransferError(folder_is_link(shown, outside=outside))
             if not stat.S_ISDIR(st.st_mode):
-                raise TransferError(
-                    f"{shown} is {'a file' if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)} "
-                    "locally, so nothing can be downloaded under it; rename the local file or "
-                    "the S3 object"
-                )
+                kind = "a file" if stat.S_ISREG(st.st_mode) else kind_of(st.st_mode)
+                raise TransferError(folder_is_file(shown, kind))
 
     def expect(self, local: LocalFile | None, target: Path) -> FileStamp | None:
         """What `target` is before a download over it: the stamp of the file the audit listed,

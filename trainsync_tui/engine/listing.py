@@ -65,3 +65,5 @@ class Listings:
     # Paths (or folder prefixes ending in "/") that must not be touched this run.
     blocked: list[PathIssue] = field(default_factory=list)
     notes: list[PathIssue] = field(default_factory=list)
+    # Local paths that are not files a download may replace (FIFOs, links to folders): kind.
+    in_the_way: dict[str, str] = field(default_factory=dict)

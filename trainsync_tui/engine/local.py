@@ -14,6 +14,7 @@ from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
 from trainsync_tui.engine.layout import temp_journal_of, training_link_problem
 from trainsync_tui.engine.listing import LocalFile, PathIssue
+from trainsync_tui.engine.obstacles import FOLDER_LINK, OUTSIDE_LINK, kind_of
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 from trainsync_tui.engine.tempfiles import is_ours, journalled
 
@@ -35,6 +36,8 @@ class LocalScan:
     files: dict[str, LocalFile] = field(default_factory=dict)
     blocked: list[PathIssue] = field(default_factory=list)
     notes: list[PathIssue] = field(default_factory=list)
+    # Paths not synced that a download could not be written over or through: path -> kind.
+    in_the_way: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -83,6 +86,7 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)
                     if not _inside(target, real_top):
+                        scan.in_the_way[normalise(rel)] = OUTSIDE_LINK
                         scan.blocked.append(
                             PathIssue(rel, "symbolic link pointing outside training_data/", "local")
                         )
@@ -90,6 +94,7 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
                     if os.path.isdir(target):
                         # Its files are synced under their real folder; following could loop.
                         scan.notes.append(PathIssue(rel, "symbolic link to a folder, skipped"))
+                        scan.in_the_way[normalise(rel)] = FOLDER_LINK
                         continue
                 st = entry.stat()
             except OSError as exc:
@@ -101,6 +106,7 @@ def _walk(top: Path, scan: LocalScan, cancel: CancelToken | None) -> list[_Found
                 found.append(_Found(normalise(rel), rel, entry.path, FileStamp.of(st), st.st_mtime))
             else:
                 scan.notes.append(PathIssue(rel, "not a regular file, skipped"))
+                scan.in_the_way[normalise(rel)] = kind_of(st.st_mode)
     return found
 
 

@@ -16,6 +16,7 @@ from trainsync_tui.engine.listing import (
     PathIssue,
     RemoteObject,
 )
+from trainsync_tui.engine.obstacles import in_the_way
 from trainsync_tui.engine.ops import (
     BackupLocal,
     BackupS3,
@@ -207,6 +208,7 @@ def build_plan(
     paths = set(listings.local) | set(listings.remote) | set(listings.manifest)
     actions: list[Action] = []
     conflicts: list[Conflict] = []
+    issues = list(listings.blocked)
     in_sync = 0
     for path in sorted(paths):
         if _is_blocked(path, exact, prefixes):
@@ -218,6 +220,12 @@ def build_plan(
             actions.extend(_delete_orphans(path, local, remote))
             continue
         decided = _decide(path, local, remote, recorded)
+        if local is None and remote is not None:
+            # A download with something local in its way fails; say so now, dry run included.
+            obstacle = in_the_way(path, listings.local, listings.in_the_way)
+            if obstacle is not None:
+                issues.append(PathIssue(path, obstacle, "local"))
+                continue
         if decided is None:
             in_sync += 1
         elif isinstance(decided, Conflict):
@@ -235,7 +243,7 @@ def build_plan(
     return Plan(
         actions=tuple(actions),
         conflicts=tuple(conflicts),
-        issues=tuple(listings.blocked),
+        issues=tuple(issues),
         unverified=unverified,
         total_paths=len(paths),
         in_sync=in_sync,
