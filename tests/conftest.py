@@ -111,8 +111,16 @@ class World:
     def read_local(self, actor: str, path: str) -> bytes:
         return self.local_path(actor, path).read_bytes()
 
-    def put_s3(self, actor: str, path: str, data: bytes, *, multipart: bool = False,
-               metadata: dict[str, str] | None = None, key: str | None = None) -> None:
+    def put_s3(
+        self,
+        actor: str,
+        path: str,
+        data: bytes,
+        *,
+        multipart: bool = False,
+        metadata: dict[str, str] | None = None,
+        key: str | None = None,
+    ) -> None:
         key = key or self.key(actor, path)
         if not multipart:
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=metadata or {})
@@ -124,12 +132,17 @@ class World:
         parts = []
         for n, start in enumerate(range(0, len(data), part), 1):
             etag = self.s3.upload_part(
-                Bucket=self.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=n,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload["UploadId"],
+                PartNumber=n,
                 Body=data[start : start + part],
             )["ETag"]
             parts.append({"ETag": etag, "PartNumber": n})
         self.s3.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=upload["UploadId"],
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
             MultipartUpload={"Parts": parts},
         )
 
@@ -146,7 +159,7 @@ class World:
 
     def s3_paths(self, actor: str) -> list[str]:
         prefix = f"actors/{actor}/training_data/"
-        return [k[len(prefix):] for k in self.s3_keys(prefix)]
+        return [k[len(prefix) :] for k in self.s3_keys(prefix)]
 
     def local_paths(self, actor: str) -> list[str]:
         top = self.actor_dir(actor) / "training_data"

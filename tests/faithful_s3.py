@@ -81,9 +81,7 @@ class FaithfulBodies:
 
 def main(host: str, port: int) -> None:
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(
-        host, port, FaithfulBodies(app), threaded=True, request_handler=MotoRequestHandler
-    )
+    run_simple(host, port, FaithfulBodies(app), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -77,9 +77,7 @@ class SseProxy(FaultProxy):
             headers = [(k, self._whole_md5(v) if k.lower() == "etag" else v) for k, v in headers]
             body = _XML_MULTIPART_ETAG.sub(lambda m: self._whole_md5(m[0].decode()).encode(), body)
         if self.sse:
-            headers = [
-                (k, self._fake_header(v) if k.lower() == "etag" else v) for k, v in headers
-            ]
+            headers = [(k, self._fake_header(v) if k.lower() == "etag" else v) for k, v in headers]
             headers.append(("x-amz-server-side-encryption", "aws:kms"))
             body = _XML_ETAG.sub(
                 lambda m: m[0].replace(m[2], self.fake(m[2].decode()).encode()), body

@@ -91,8 +91,18 @@ def test_an_actor_folder_without_files_is_said_so(world: World, capsys) -> None:
     code = main(["sync", "0042_empty", *world.cli_flags()])
     assert code == 0 and "no files found for this actor" in capsys.readouterr().out
     (world.root / "empty").mkdir()
-    code = main(["sync", "--all", "--bucket", world.bucket, "--root", str(world.root / "empty"),
-                 "--endpoint-url", world.url])
+    code = main(
+        [
+            "sync",
+            "--all",
+            "--bucket",
+            world.bucket,
+            "--root",
+            str(world.root / "empty"),
+            "--endpoint-url",
+            world.url,
+        ]
+    )
     assert code == 0 and "no actors found" in capsys.readouterr().out
 
 

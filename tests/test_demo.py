@@ -29,8 +29,13 @@ def test_demo_serves_actors_in_every_state_on_loopback(demo) -> None:
     assert "0045_latin_35_female" in names  # only local
     first = engine.sync(engine.actor("0042_european_30_male"), SyncOptions(dry_run=True))
     counts = first.to_json()
-    for key in ("uploaded", "downloaded", "added_to_manifest", "updated_in_manifest",
-                "removed_from_manifest"):
+    for key in (
+        "uploaded",
+        "downloaded",
+        "added_to_manifest",
+        "updated_in_manifest",
+        "removed_from_manifest",
+    ):
         assert counts[key] > 0, key
     assert [c["path"] for c in first.conflicts] == ["text/conflict.txt"]
     assert first.unverified == [] and first.verified_on_transfer == ["video/big_clip.mp4"]

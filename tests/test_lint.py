@@ -25,7 +25,9 @@ def _ruff() -> list[str]:
 def test_ruff_finds_nothing() -> None:
     result = subprocess.run(
         [*_ruff(), "check", "--no-cache", "trainsync_tui", "tests"],
-        cwd=TOP, capture_output=True, text=True,
+        cwd=TOP,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -37,3 +39,13 @@ def test_no_module_is_a_monolith() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert long == {}
+
+
+def test_ruff_format_changes_nothing() -> None:
+    result = subprocess.run(
+        [*_ruff(), "format", "--check", "--no-cache", "trainsync_tui", "tests"],
+        cwd=TOP,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -49,8 +49,11 @@ def test_the_fault_proxy_never_forwards_a_body_cut_by_a_dying_client(
 
     with FaultProxy(s3_server.port, {}) as proxy:
         key = f"actors/a/training_data/cut-{proxy.port}.bin"
-        lines = [f"PUT /{world.bucket}/{key} HTTP/1.1", f"Host: 127.0.0.1:{proxy.port}",
-                 "Content-Length: 13888"]
+        lines = [
+            f"PUT /{world.bucket}/{key} HTTP/1.1",
+            f"Host: 127.0.0.1:{proxy.port}",
+            "Content-Length: 13888",
+        ]
         with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + b"only part")
             sock.shutdown(socket.SHUT_WR)

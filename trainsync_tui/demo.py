@@ -31,9 +31,7 @@ def start_embedded_s3(port: int = 0) -> tuple[object, str]:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
-        raise ConfigError(
-            "the demo needs moto's server: pip install 'trainsync[demo]'"
-        ) from None
+        raise ConfigError("the demo needs moto's server: pip install 'trainsync[demo]'") from None
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log over the app

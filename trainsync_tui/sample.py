@@ -42,18 +42,25 @@ class _Actor:
         parts = []
         for n, start in enumerate(range(0, len(data), part), 1):
             etag = self.client.upload_part(
-                Bucket=self.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=n,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload["UploadId"],
+                PartNumber=n,
                 Body=data[start : start + part],
             )["ETag"]
             parts.append({"ETag": etag, "PartNumber": n})
         self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=upload["UploadId"],
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
             MultipartUpload={"Parts": parts},
         )
 
     def record(self, path: str, data: bytes) -> None:
         self.files[path] = {
-            "md5": hashlib.md5(data).hexdigest(), "size": len(data), "updated_at": OLD,
+            "md5": hashlib.md5(data).hexdigest(),
+            "size": len(data),
+            "updated_at": OLD,
         }
 
     def everywhere(self, path: str, data: bytes) -> None:

@@ -67,24 +67,40 @@ def fixed_conflicts() -> list[Conflict]:
     """Deterministic conflicts for rendering tests: one newer each way, a tie, no MD5."""
 
     def conflict(
-        path: str, local: tuple[int, float, str], remote: tuple[int, float, str | None],
+        path: str,
+        local: tuple[int, float, str],
+        remote: tuple[int, float, str | None],
         recorded: str | None = None,
     ) -> Conflict:
         return Conflict(
             path,
             LocalFile(path, local[0], local[1], local[2]),
-            RemoteObject(path, f"actors/{ACTOR}/training_data/{path}", remote[0],
-                         '"0cc175b9c0f1b6a831c399e269772661-2"', remote[1], remote[2]),
+            RemoteObject(
+                path,
+                f"actors/{ACTOR}/training_data/{path}",
+                remote[0],
+                '"0cc175b9c0f1b6a831c399e269772661-2"',
+                remote[1],
+                remote[2],
+            ),
             ManifestEntry(recorded, 10) if recorded else None,
         )
 
     return [
-        conflict("images/0001.png", (123_456, NOW - 7200, "9e107d9d372bb6826bd81d3542a419d6"),
-                 (120_000, NOW - 3 * 86400, "e4d909c290d0fb1ca068ffaddf22cbd0"),
-                 "0cc175b9c0f1b6a831c399e269772661"),
-        conflict("images/0002.png", (13, NOW - 60, "92eb5ffee6ae2fec3ad71c777531578f"),
-                 (12, NOW - 30, "4a8a08f09d37b73795649038408b5f33")),
-        conflict("labels/deep/folder/with/a/rather/long/name/annotations_0003.json",
-                 (5_000_000, NOW - 400 * 86400, "8277e0910d750195b448797616e091ad"),
-                 (6_000_000, NOW - 400 * 86400, None)),
+        conflict(
+            "images/0001.png",
+            (123_456, NOW - 7200, "9e107d9d372bb6826bd81d3542a419d6"),
+            (120_000, NOW - 3 * 86400, "e4d909c290d0fb1ca068ffaddf22cbd0"),
+            "0cc175b9c0f1b6a831c399e269772661",
+        ),
+        conflict(
+            "images/0002.png",
+            (13, NOW - 60, "92eb5ffee6ae2fec3ad71c777531578f"),
+            (12, NOW - 30, "4a8a08f09d37b73795649038408b5f33"),
+        ),
+        conflict(
+            "labels/deep/folder/with/a/rather/long/name/annotations_0003.json",
+            (5_000_000, NOW - 400 * 86400, "8277e0910d750195b448797616e091ad"),
+            (6_000_000, NOW - 400 * 86400, None),
+        ),
     ]

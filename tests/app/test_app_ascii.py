@@ -53,7 +53,7 @@ async def test_the_ascii_screen_has_no_other_character(world: World) -> None:
         text = _screen_text(app)
         assert "Sync" in text and SYNC_ME in text
         bad = {c for c in text if ord(c) > 127}
-        assert bad == set(), [text[max(0, text.index(c) - 60):text.index(c) + 5] for c in bad]
+        assert bad == set(), [text[max(0, text.index(c) - 60) : text.index(c) + 5] for c in bad]
 
 
 def test_under_lang_c_the_terminal_gets_only_ascii(world: World) -> None:

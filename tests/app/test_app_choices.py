@@ -36,8 +36,10 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
         await pilot.press("b", "enter")  # keep both
-        await wait_for(pilot, lambda: app.states[ACTOR].plan is not None
-                       and not app.states[ACTOR].plan.conflicts)
+        await wait_for(
+            pilot,
+            lambda: app.states[ACTOR].plan is not None and not app.states[ACTOR].plan.conflicts,
+        )
         tree = app.query_one(DiscrepancyTree)
         tree.focus()
         download = node(tree, "Download from S3")
@@ -57,9 +59,7 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         await pilot.press("s")  # nothing marked now: everything, the conflict too
         await settle(pilot, app)
         assert app.states[ACTOR].resolutions == {}
-        assert world.engine().history(ACTOR)[0]["options"]["conflict_choices"] == {
-            "keep-both": 1
-        }
+        assert world.engine().history(ACTOR)[0]["options"]["conflict_choices"] == {"keep-both": 1}
     local = world.local_paths(ACTOR)
     assert len(local) == 3 and "c.txt" in local  # both sides kept, one renamed
 

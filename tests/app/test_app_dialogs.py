@@ -87,8 +87,13 @@ async def test_conflict_view_choice_is_what_the_next_sync_does(
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
         await pilot.press("l", "enter")
-        await wait_for(pilot, lambda: app.states[CONFLICTED].plan is not None
-                       and not app.states[CONFLICTED].plan.conflicts)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.states[CONFLICTED].plan is not None
+                and not app.states[CONFLICTED].plan.conflicts
+            ),
+        )
         tree = app.query_one(DiscrepancyTree)
         tree.root.children[0].expand()
         await pilot.pause()

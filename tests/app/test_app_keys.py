@@ -34,9 +34,7 @@ async def test_j_k_move_and_a_jumps_to_the_actors(app: TrainsyncApp) -> None:
         assert pane.selected == IN_SYNC
 
 
-async def test_ctrl_r_finds_an_actor_made_after_the_start(
-    app: TrainsyncApp, world: World
-) -> None:
+async def test_ctrl_r_finds_an_actor_made_after_the_start(app: TrainsyncApp, world: World) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         world.put_s3("0099_new", "a.bin", b"a")
@@ -51,8 +49,14 @@ async def test_the_command_palette_lists_the_apps_own_actions(app: TrainsyncApp)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for title in ("Sync (s)", "Upload only (u)", "Dry run (n)", "History (h)",
-                      "Refresh (ctrl+r)", "Cancel all (ctrl+x)"):
+        for title in (
+            "Sync (s)",
+            "Upload only (u)",
+            "Dry run (n)",
+            "History (h)",
+            "Refresh (ctrl+r)",
+            "Cancel all (ctrl+x)",
+        ):
             assert title in titles
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Dry run (n)")
         await command.callback()
@@ -88,7 +92,7 @@ async def test_a_long_actor_name_is_one_row_and_its_state_does_not_wrap(world: W
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         svg = app.export_screenshot()
-        rows = re.findall(r'<text[^>]*>(.*?)</text>', svg)
+        rows = re.findall(r"<text[^>]*>(.*?)</text>", svg)
         text = html.unescape("".join(rows)).replace("\xa0", " ")
         assert "0001_a_very_long_act" in text and "…" in text  # ellipsised
         assert text.count("0001_a_very") == 2  # the list's row and the header, once each
@@ -106,7 +110,7 @@ async def test_a_long_state_is_cut_on_its_own_row_not_wrapped(world: World) -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         svg = app.export_screenshot()
-        rows = re.findall(r'<text[^>]*>(.*?)</text>', svg)
+        rows = re.findall(r"<text[^>]*>(.*?)</text>", svg)
         text = html.unescape("".join(rows)).replace("\xa0", " ")
         assert "! 1 conflict, 10 diffe…" in text
 
@@ -115,7 +119,6 @@ def test_help_and_keys_list_every_binding_once() -> None:
     keys = [b.key for b in BINDINGS]  # type: ignore[union-attr]
     assert len(keys) == len(set(keys))
     assert {"a", "ctrl+r", "ctrl+x"} <= set(keys)
-
 
 
 async def test_the_screen_is_up_while_the_demo_prepares_its_data(world: World) -> None:

@@ -49,8 +49,9 @@ async def test_summaries_say_what_happened_not_already_in_sync(
         await pilot.press("d")
         await settle(pilot, app)
         assert header.message == "✅ nothing to download"
-        assert "1 difference" in str(app.query_one(ActorsPane).option_list.get_option(
-            UP_ONLY).prompt)
+        assert "1 difference" in str(
+            app.query_one(ActorsPane).option_list.get_option(UP_ONLY).prompt
+        )
         # A skipped conflict is a warning, in the singular, not a green tick.
         await select(pilot, app, CONFLICTED)
         await pilot.press("s")
@@ -77,7 +78,6 @@ async def test_with_no_actor_q_help_and_ctrl_c_still_work(world: World) -> None:
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("ctrl+c")
     assert app.return_code == 0
-
 
 
 def test_the_app_keys_are_not_priority_so_dialogs_keep_their_own() -> None:

@@ -31,14 +31,24 @@ class Terminal:
     """The app under a pty sized 80×24; a thread drains its output so it never blocks."""
 
     def __init__(
-        self, world: World, *, stdin_eof: bool = False, web: bool = False, actor: str = ACTOR,
+        self,
+        world: World,
+        *,
+        stdin_eof: bool = False,
+        web: bool = False,
+        actor: str = ACTOR,
         locale: str = "C.UTF-8",
     ) -> None:
         self.master, slave = os.openpty()
         self._stop = threading.Event()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = dict(
-            os.environ, **AWS_ENV, TERM="xterm", COLUMNS="80", LINES="24", NO_COLOR="1",
+            os.environ,
+            **AWS_ENV,
+            TERM="xterm",
+            COLUMNS="80",
+            LINES="24",
+            NO_COLOR="1",
             LANG=locale,
         )
         for name in ("LC_ALL", "LC_CTYPE"):
@@ -50,10 +60,23 @@ class Terminal:
         if stdin_eof:
             stdin, write_end = os.pipe()
             os.close(write_end)
-        command = [sys.executable, "-m", "trainsync_tui", "tui", *([actor] if actor else []),
-                   *world.cli_flags(), "--concurrency", "1"]
+        command = [
+            sys.executable,
+            "-m",
+            "trainsync_tui",
+            "tui",
+            *([actor] if actor else []),
+            *world.cli_flags(),
+            "--concurrency",
+            "1",
+        ]
         self.proc = subprocess.Popen(
-            command, stdin=stdin, stdout=slave, stderr=slave, env=env, start_new_session=True,
+            command,
+            stdin=stdin,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
             # The pty is the session's controlling terminal, as under tmux or sshd: closing
             # its master hangs it up (SIGHUP from the kernel, EIO on reads and writes).
             preexec_fn=None if stdin_eof else _take_terminal,

@@ -40,8 +40,11 @@ async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp)
         tree = app.query_one(DiscrepancyTree)
         groups = [str(node.label) for node in tree.root.children]
         assert [g.split(" · ")[0] for g in groups] == [
-            "[ ] Upload to S3", "[ ] Download from S3", "[ ] Add to manifest",
-            "[ ] Update manifest", "[ ] Remove from manifest",
+            "[ ] Upload to S3",
+            "[ ] Download from S3",
+            "[ ] Add to manifest",
+            "[ ] Update manifest",
+            "[ ] Remove from manifest",
         ]
         assert "1 file · 200B" in groups[0]
         await select(pilot, app, BROKEN)
@@ -81,8 +84,12 @@ async def test_s_with_nothing_marked_syncs_everything_and_re_audits(
         await select(pilot, app, SYNC_ME)
         await pilot.press("s")
         await settle(pilot, app)
-        assert world.s3_paths(SYNC_ME) == ["images/down.png", "images/up.png",
-                                           "text/add.txt", "text/update.txt"]
+        assert world.s3_paths(SYNC_ME) == [
+            "images/down.png",
+            "images/up.png",
+            "text/add.txt",
+            "text/update.txt",
+        ]
         assert sorted(world.manifest_md5s(SYNC_ME)) == world.s3_paths(SYNC_ME)
         assert world.local_paths(SYNC_ME) == world.s3_paths(SYNC_ME)
         assert "in sync" in prompt_of(app, SYNC_ME)
@@ -107,8 +114,12 @@ async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clear
         await pilot.press("space")
         spinner = header.query_one(Spinner)
         seen: list[tuple[bool, bool, bool, str]] = []
-        header.watch(header, "busy", lambda busy: seen.append(
-            (busy, button.disabled, spinner.display, header.message)), init=False)
+        header.watch(
+            header,
+            "busy",
+            lambda busy: seen.append((busy, button.disabled, spinner.display, header.message)),
+            init=False,
+        )
         await pilot.click("#sync-button")
         await settle(pilot, app)
         assert seen[0][:3] == (True, True, True) and seen[0][3].startswith("Syncing")
@@ -206,7 +217,9 @@ async def test_without_s3_the_local_actors_still_show_with_the_reason(world: Wor
     world.put_local(SYNC_ME, "a.txt", b"a")
     app = TrainsyncApp(replace(world.settings, bucket="no-such-bucket-here"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.states.get(SYNC_ME) is not None
-                       and app.states[SYNC_ME].status == "error")
+        await wait_for(
+            pilot,
+            lambda: app.states.get(SYNC_ME) is not None and app.states[SYNC_ME].status == "error",
+        )
         assert "no-such-bucket-here" in app.states[SYNC_ME].error
         assert "error" in prompt_of(app, SYNC_ME)

@@ -64,9 +64,14 @@ async def test_marking_a_group_marks_what_is_shown_under_it() -> None:
         assert str(group.label)[:3] == "[-]" and str(folder.label)[:3] == "[-]"  # partly marked
         await pilot.press("up", "up", "space")  # the group covers the file: its mark goes
         assert tree.marks == {Mark("group", "upload")}
-        labels = [str(n.label)[:3] for n in (tree.root.children[0], *tree.root.children[0]
-                                              .children, *tree.root.children[0].children[0]
-                                              .children)]
+        labels = [
+            str(n.label)[:3]
+            for n in (
+                tree.root.children[0],
+                *tree.root.children[0].children,
+                *tree.root.children[0].children[0].children,
+            )
+        ]
         assert labels == ["[x]"] * 4
 
 
@@ -92,8 +97,9 @@ def test_selection_is_exactly_the_marked_items() -> None:
 async def test_a_new_plan_keeps_open_folders_and_the_marks_that_still_exist() -> None:
     from trainsync_tui.app.widgets.state import ActorState
 
-    first = plan_of(("a/x.bin", Category.UPLOAD), ("a/y.bin", Category.UPLOAD),
-                    ("b/z.bin", Category.DOWNLOAD))
+    first = plan_of(
+        ("a/x.bin", Category.UPLOAD), ("a/y.bin", Category.UPLOAD), ("b/z.bin", Category.DOWNLOAD)
+    )
     state = ActorState("actor")
     app = TreeHost(first)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -115,7 +121,5 @@ async def test_a_new_plan_keeps_open_folders_and_the_marks_that_still_exist() ->
         assert state.marks == {Mark("file", "upload", "a/y.bin")}
         upload = tree.root.children[0]
         assert upload.is_expanded and upload.children[0].is_expanded  # "a/" still open
-        assert [str(n.label) for n in upload.children[0].children] == [
-            "[x] y.bin · 10B · a moment"
-        ]
+        assert [str(n.label) for n in upload.children[0].children] == ["[x] y.bin · 10B · a moment"]
         assert not tree.root.children[1].is_expanded  # what was closed stays closed

@@ -47,14 +47,18 @@ async def test_confirm_within_the_guard_and_the_sync_moves_orphans_to_trash(
     engine = world.engine()
     plan = dry_plan(engine)
     deletions = deletions_of(plan)
-    assert sorted(deletions) == [("stray/local-only.bin", "local", 2048),
-                                 ("stray/s3-only.bin", "s3", 1024)]
+    assert sorted(deletions) == [
+        ("stray/local-only.bin", "local", 2048),
+        ("stray/s3-only.bin", "s3", 1024),
+    ]
     app = ScreenHost(lambda: ConfirmDeleteScreen(ACTOR, deletions, plan.total_paths, LIMIT))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         rows = table_rows(screen.query_one("#delete-table"))
-        assert sorted(rows) == [["S3, to trash", "1.0 KiB", "stray/s3-only.bin"],
-                                ["local, to trash", "2.0 KiB", "stray/local-only.bin"]]
+        assert sorted(rows) == [
+            ["S3, to trash", "1.0 KiB", "stray/s3-only.bin"],
+            ["local, to trash", "2.0 KiB", "stray/local-only.bin"],
+        ]
         summary = text_of(screen.query_one("#delete-summary"))
         assert "1 local, 1 in S3" in summary and "trash" in summary
         prompt = text_of(screen.query_one("#delete-prompt"))

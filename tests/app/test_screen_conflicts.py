@@ -61,7 +61,11 @@ async def test_choices_come_back_as_resolutions_and_sync_obeys_them(world: World
         assert [row[0] for row in table_rows(table)] == ["newer wins"] * 5
         await pilot.press("l", "down", "s", "down", "b", "down", "x")
         assert [row[0] for row in table_rows(table)] == [
-            "keep local", "keep S3", "keep both", "skip", "newer wins"
+            "keep local",
+            "keep S3",
+            "keep both",
+            "skip",
+            "newer wins",
         ]
         detail = text_of(screen.query_one("#conflict-detail"))
         assert "img/d.bin" in detail and "Choice: skip" in detail
@@ -79,8 +83,7 @@ async def test_choices_come_back_as_resolutions_and_sync_obeys_them(world: World
     assert report.errors == [] and not report.cancelled
     assert [c["path"] for c in report.conflicts] == ["img/d.bin"]
 
-    winners = {"a": local_bytes("a"), "b": s3_bytes("b"), "c": s3_bytes("c"),
-               "e": local_bytes("e")}
+    winners = {"a": local_bytes("a"), "b": s3_bytes("b"), "c": s3_bytes("c"), "e": local_bytes("e")}
     for name, data in winners.items():
         assert world.read_local(ACTOR, f"img/{name}.bin") == data, name
         assert world.read_s3(ACTOR, f"img/{name}.bin") == data, name

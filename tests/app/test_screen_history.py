@@ -53,13 +53,24 @@ async def test_real_runs_show_and_the_detail_follows_the_cursor(world: World) ->
 
 async def test_all_actors_long_error_lists_and_no_history() -> None:
     entry = {
-        "when": "2025-11-24T15:00:00Z", "actor": ACTOR, "who": "cron",
-        "options": {"dry_run": False, "delete_orphans": True, "force": True,
-                    "selective": True, "conflict": "newer"},
+        "when": "2025-11-24T15:00:00Z",
+        "actor": ACTOR,
+        "who": "cron",
+        "options": {
+            "dry_run": False,
+            "delete_orphans": True,
+            "force": True,
+            "selective": True,
+            "conflict": "newer",
+        },
         "counts": {"uploaded": 1},
         "errors": ["img/[bold]x[/b].png: boom", *(f"f{n}: boom" for n in range(1, 20))],
-        "error_count": 25, "conflicts": 0, "duration_s": 61.5, "cancelled": True,
-        "bytes_uploaded": 2048, "bytes_downloaded": 0,
+        "error_count": 25,
+        "conflicts": 0,
+        "duration_s": 61.5,
+        "cancelled": True,
+        "bytes_uploaded": 2048,
+        "bytes_downloaded": 0,
     }
     app = ScreenHost(lambda: HistoryScreen([entry, {**entry, "actor": "9_[/x]"}], now=lambda: NOW))
     async with app.run_test(size=(80, 24)):

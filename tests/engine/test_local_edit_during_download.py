@@ -88,13 +88,9 @@ def test_file_removed_during_its_download_is_not_restored(world: World) -> None:
     world.write_manifest(ACTOR, {"a.bin": b"old"})
     world.put_s3(ACTOR, "a.bin", b"new in s3")
 
-    report = sync_editing_mid_download(
-        world, lambda: world.local_path(ACTOR, "a.bin").unlink()
-    )
+    report = sync_editing_mid_download(world, lambda: world.local_path(ACTOR, "a.bin").unlink())
 
-    assert report.errors == [
-        "a.bin: removed locally during the download; not restored, sync again"
-    ]
+    assert report.errors == ["a.bin: removed locally during the download; not restored, sync again"]
     assert world.local_paths(ACTOR) == []
     assert world.manifest_md5s(ACTOR) == {"a.bin": md5(b"old")}
     assert leftover_temps(world) == []

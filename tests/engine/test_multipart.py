@@ -107,9 +107,7 @@ def test_a_foreign_multipart_objects_md5_comes_from_the_read_that_matched_its_et
     stale = LocalFile("big.bin", len(BIG), path.stat().st_mtime, md5(b"what the audit read"))
     scan = scan_remote(world.s3, world.bucket, world.key(ACTOR, ""))
     cache = HashCache(None)
-    resolve_multipart(
-        world.s3, world.bucket, scan, {"big.bin": stale}, lambda _: str(path), cache
-    )
+    resolve_multipart(world.s3, world.bucket, scan, {"big.bin": stale}, lambda _: str(path), cache)
     etag = scan.objects["big.bin"].etag
     assert scan.objects["big.bin"].md5 == md5(BIG)
     assert cache.md5_for_etag(etag, len(BIG)) == md5(BIG)

@@ -83,8 +83,11 @@ def test_a_download_killed_at_70_percent_fetches_only_the_rest(
         assert not world.local_path(ACTOR, "ckpt/model.bin").exists()
         mark = len(proxy.log)
         done = subprocess.run(
-            cli_command(world, "--json", endpoint=proxy.url), env=env, capture_output=True,
-            text=True, timeout=120,
+            cli_command(world, "--json", endpoint=proxy.url),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     report = one_json(done.stdout)
     assert done.returncode == 0, done.stderr

@@ -173,8 +173,11 @@ def test_a_changed_file_starts_again(world: World) -> None:
 def test_a_part_that_does_not_match_starts_again(world: World) -> None:
     upload_id = cancelled_after(world, 6)
     world.s3.upload_part(
-        Bucket=world.bucket, Key=world.key(ACTOR, "ckpt.bin"), UploadId=upload_id,
-        PartNumber=2, Body=b"not the file" * 1000,
+        Bucket=world.bucket,
+        Key=world.key(ACTOR, "ckpt.bin"),
+        UploadId=upload_id,
+        PartNumber=2,
+        Body=b"not the file" * 1000,
     )
     report, sent, _ = rerun(world)
     assert report["bytes_resumed"] == 0 and sent == len(DATA)

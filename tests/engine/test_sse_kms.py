@@ -77,9 +77,9 @@ def test_sse_kms_uploads_audit_and_downloads_verify_by_metadata(
     for path, data in FILES.items():
         head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, path))
         assert head["Metadata"]["md5"] == md5(data)
-        assert head["Metadata"]["md5chksum"] == base64.b64encode(
-            hashlib.md5(data).digest()
-        ).decode()
+        assert (
+            head["Metadata"]["md5chksum"] == base64.b64encode(hashlib.md5(data).digest()).decode()
+        )
         assert world.read_s3(ACTOR, path) == data
     # Seen through the proxy, no ETag is an MD5, and every object says aws:kms.
     seen = engine(world, proxy.url).client.head_object(
@@ -133,9 +133,7 @@ def test_conditional_completion_and_delete_refused_fall_back_with_one_warning(
         with open(path, "ab") as handle:
             handle.write(b"more")
 
-    eng.client.meta.events.register(
-        "after-call.s3.CompleteMultipartUpload", change_after_complete
-    )
+    eng.client.meta.events.register("after-call.s3.CompleteMultipartUpload", change_after_complete)
     events: list[Event] = []
     report = sync(eng, events)
 

@@ -116,7 +116,10 @@ def test_kill_9_mid_download_on_another_filesystem_leaves_no_partial_file(
     try:
         proc = subprocess.Popen(
             cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
 
         def partial() -> bool:

@@ -50,11 +50,15 @@ def two_processes(
     uploads = sum(1 for p in expected.versions if p.startswith(("up/", "big/")))
     env = cli_env(world, base, TRAINSYNC_CONCURRENCY="2")
     run = ConcurrencyRun()
-    with FaultProxy(upstream_port, {"stall": 1.0}, stall_seconds=0.05,
-                    applies=lambda r: r.method == "PUT") as proxy:
+    with FaultProxy(
+        upstream_port, {"stall": 1.0}, stall_seconds=0.05, applies=lambda r: r.method == "PUT"
+    ) as proxy:
         first = subprocess.Popen(
             cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         holding = threading.Event()
 
@@ -72,8 +76,11 @@ def two_processes(
         extra = ["--wait"] if wait else []
         others = [
             subprocess.Popen(
-                cli_command(world, "--json", *extra), stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True, env=env,
+                cli_command(world, "--json", *extra),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
             )
             for _ in range(2)
         ]
@@ -113,10 +120,10 @@ def written_while_uploading(world: World, upstream_port: int, seed: int) -> Conc
     """
     rng = random.Random(seed)
     run = ConcurrencyRun()
-    names = {f"grow{i}.bin": blob(rng, rng.choice([20_000, PART + 2 * 1024 * 1024]))
-             for i in range(4)}
-    names |= {f"poke{i}.bin": blob(rng, rng.choice([30_000, PART + 1024 * 1024]))
-              for i in range(4)}
+    names = {
+        f"grow{i}.bin": blob(rng, rng.choice([20_000, PART + 2 * 1024 * 1024])) for i in range(4)
+    }
+    names |= {f"poke{i}.bin": blob(rng, rng.choice([30_000, PART + 1024 * 1024])) for i in range(4)}
     for path, data in names.items():
         world.put_local(ACTOR, path, data)
     stop = threading.Event()
@@ -180,18 +187,25 @@ def two_roots(
     env_a = cli_env(world, base / "a", TRAINSYNC_CONCURRENCY="2")
     env_b = cli_env(other, base / "b", TRAINSYNC_CONCURRENCY="2")
     run = ConcurrencyRun()
-    with FaultProxy(upstream_port, {"stall": 1.0}, stall_seconds=0.05,
-                    applies=lambda r: r.method == "PUT") as proxy:
+    with FaultProxy(
+        upstream_port, {"stall": 1.0}, stall_seconds=0.05, applies=lambda r: r.method == "PUT"
+    ) as proxy:
         first = subprocess.Popen(
             cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_a,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_a,
         )
         if not _wait_for_lease(first, proxy):
             run.problems.append("root A never took its lease")
         extra = ["--wait"] if wait else []
         second = subprocess.Popen(
-            cli_command(other, "--json", *extra), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, env=env_b,
+            cli_command(other, "--json", *extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env_b,
         )
         (out_a, err_a), (out_b, err_b) = (p.communicate(timeout=300) for p in (first, second))
     report_a, report_b = _parsed(out_a), _parsed(out_b)

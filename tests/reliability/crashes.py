@@ -80,8 +80,13 @@ def _changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int
 
 def pad_manifest(world: World) -> None:
     """Give the actor a manifest with a large extra field (kept on every rewrite, SPEC §2)."""
-    doc = {"version": 1, "actor_id": "0042", "actor_name": ACTOR, "files": {},
-           "padding": "p" * _MANIFEST_PADDING}
+    doc = {
+        "version": 1,
+        "actor_id": "0042",
+        "actor_name": ACTOR,
+        "files": {},
+        "padding": "p" * _MANIFEST_PADDING,
+    }
     path = world.actor_dir(ACTOR) / "manifest.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc))
@@ -99,8 +104,15 @@ def kill_once(
     """Start a sync with work of every kind, SIGKILL it in `phase`, check, re-sync, check."""
     # Multipart files only where the phase needs them: they are what makes a run slow.
     add_work(
-        world, expected, rng, small_up=8, small_down=8, changes=3, tag=tag,
-        big_up=int(phase in ("upload", "manifest")), big_down=int(phase == "download"),
+        world,
+        expected,
+        rng,
+        small_up=8,
+        small_down=8,
+        changes=3,
+        tag=tag,
+        big_up=int(phase in ("upload", "manifest")),
+        big_down=int(phase == "download"),
     )
     run = CrashRun(phase)
     before = tree_outside(base, [world.actor_dir(ACTOR)])
@@ -110,12 +122,18 @@ def kill_once(
     # Listings are held a little so the scan lasts long enough to be killed inside.
     rates = {"stall": 1.0} if phase == "scan" else {}
     with FaultProxy(
-        upstream_port, rates, seed=rng.randrange(1 << 30), stall_seconds=0.15,
+        upstream_port,
+        rates,
+        seed=rng.randrange(1 << 30),
+        stall_seconds=0.15,
         applies=_listing if phase == "scan" else None,
     ) as proxy:
         proc = subprocess.Popen(
             cli_command(world, "--json", "-v", endpoint=proxy.url),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         log = proxy.log
 
@@ -164,8 +182,12 @@ def kill_once(
     run.outside = _changed(before, tree_outside(base, [world.actor_dir(ACTOR)]))
     run.converged = not run.problems and not run.outside
     run.leaks = leaked_secrets(
-        {"stdout": out, "stderr": err, "report": json.dumps(again.to_json()),
-         "history": history_text(world)}
+        {
+            "stdout": out,
+            "stderr": err,
+            "report": json.dumps(again.to_json()),
+            "history": history_text(world),
+        }
     )
     return run
 

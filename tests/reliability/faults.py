@@ -115,7 +115,10 @@ def total_failure_run(
     with FaultProxy(upstream_port, {"error500": 1.0}, seed=seed, applies=applies) as proxy:
         failed = subprocess.run(
             cli_command(world, "--json", "-v", endpoint=proxy.url),
-            capture_output=True, text=True, env=env, timeout=300,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
         )
     run.injected = proxy.counts
     if failed.returncode not in (1, 2):

@@ -95,15 +95,20 @@ def _run_cli(world: World, base: Path, case: Case, args: list[str]) -> tuple[int
     env = cli_env(world, base)
     prefix = DROP_CAPS if case.unprivileged and os.getuid() == 0 else []
     done = subprocess.run(
-        [*prefix, sys.executable, "-m", "trainsync_tui", *command], capture_output=True, text=True,
-        env=env, timeout=300, preexec_fn=limits,
+        [*prefix, sys.executable, "-m", "trainsync_tui", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        preexec_fn=limits,
     )
     return done.returncode, done.stdout, done.stderr
 
 
 def _run_engine(world: World, case: Case) -> tuple[int, str, str]:
-    settings = dataclasses.replace(world.settings, multipart_threshold=PART,
-                                   multipart_chunksize=PART)
+    settings = dataclasses.replace(
+        world.settings, multipart_threshold=PART, multipart_chunksize=PART
+    )
 
     def sink(event: Event) -> None:
         if isinstance(event, FileStarted) and case.during is not None:
@@ -165,12 +170,18 @@ def _check(world: World, base: Path, case: Case, run: HostileRun) -> None:
     if "Traceback" in err:
         run.problems.append("a traceback on stderr")
     outside_after = tree_outside(base, [actor_dir])
-    changed = {p for p in outside_before.keys() | outside_after.keys()
-               if outside_before.get(p) != outside_after.get(p)}
+    changed = {
+        p
+        for p in outside_before.keys() | outside_after.keys()
+        if outside_before.get(p) != outside_after.get(p)
+    }
     s3_after = _s3_state(world)
     prefix = world.key(ACTOR, "")
-    changed |= {k for k in s3_before.keys() | s3_after.keys()
-                if not k.startswith(prefix) and s3_before.get(k) != s3_after.get(k)}
+    changed |= {
+        k
+        for k in s3_before.keys() | s3_after.keys()
+        if not k.startswith(prefix) and s3_before.get(k) != s3_after.get(k)
+    }
     run.outside = len(changed)
     for folder in (actor_dir / "training_data", actor_dir / ".trainsync" / "tmp"):
         temps = [p.name for p in folder.rglob(f"{TEMP_PREFIX}*")] if folder.is_dir() else []
@@ -178,9 +189,13 @@ def _check(world: World, base: Path, case: Case, run: HostileRun) -> None:
     run.problems += [f"written outside the actor: {p!r}" for p in sorted(changed)]
     local_after = _snapshot_files(actor_dir / "training_data")
     lost = [p for p, d in local_before.items() if local_after.get(p) != d]
-    lost += [k for k, e in s3_before.items()
-             if s3_after.get(k) != e and k not in case.may_be_absent_after
-             and not (case.during and k.startswith(prefix))]
+    lost += [
+        k
+        for k, e in s3_before.items()
+        if s3_after.get(k) != e
+        and k not in case.may_be_absent_after
+        and not (case.during and k.startswith(prefix))
+    ]
     run.lost = len(lost)
     run.problems += [f"lost or changed: {p!r}" for p in lost]
     if case.innocent_synced:

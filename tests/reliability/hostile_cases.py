@@ -180,8 +180,11 @@ for _name, _content, _hint in [
     ("manifest_binary", b"\x00\xff\xfe garbage", "is not UTF-8 text"),
     ("manifest_other_version", json.dumps({"version": 2, "files": {}}).encode(), "version 2"),
     ("manifest_files_list", json.dumps({"version": 1, "files": []}).encode(), "no 'files'"),
-    ("manifest_other_actor", json.dumps(
-        {"version": 1, "actor_name": "0001_other", "files": {}}).encode(), "belongs to actor"),
+    (
+        "manifest_other_actor",
+        json.dumps({"version": 1, "actor_name": "0001_other", "files": {}}).encode(),
+        "belongs to actor",
+    ),
     ("manifest_lists_dotdot", _manifest_listing("../../etc/passwd"), "'..' segment"),
     ("manifest_lists_absolute", _manifest_listing("/etc/passwd"), "is absolute"),
     ("manifest_lists_backslash", _manifest_listing("a\\b"), "backslash"),

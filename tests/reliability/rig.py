@@ -125,9 +125,11 @@ def end_state_problems(world: World, expected: dict[str, bytes], actor: str = AC
     """Where local files, S3 objects or the manifest differ from `expected` (empty = converged)."""
     problems: list[str] = []
     top = world.actor_dir(actor) / "training_data"
-    local = {
-        p.relative_to(top).as_posix(): p for p in top.rglob("*") if p.is_file()
-    } if top.exists() else {}
+    local = (
+        {p.relative_to(top).as_posix(): p for p in top.rglob("*") if p.is_file()}
+        if top.exists()
+        else {}
+    )
     for path, data in expected.items():
         if path not in local:
             problems.append(f"lost locally: {path}")
@@ -157,9 +159,7 @@ def end_state_problems(world: World, expected: dict[str, bytes], actor: str = AC
     return problems
 
 
-def interrupted_state_problems(
-    world: World, expected: Expected, actor: str = ACTOR
-) -> list[str]:
+def interrupted_state_problems(world: World, expected: Expected, actor: str = ACTOR) -> list[str]:
     """After a kill or cancel: nothing partial in training_data/, a valid manifest whose
     entries are all versions the path really had, no byte that was never written by us."""
     problems: list[str] = []
@@ -194,7 +194,7 @@ def s3_md5s(world: World, actor: str = ACTOR) -> dict[str, str]:
         Bucket=world.bucket, Prefix=prefix
     ):
         for item in page.get("Contents", []):
-            path, etag = item["Key"][len(prefix):], item["ETag"].strip('"')
+            path, etag = item["Key"][len(prefix) :], item["ETag"].strip('"')
             found[path] = etag if "-" not in etag else md5(world.read_s3(actor, path))
     return found
 
@@ -208,7 +208,8 @@ def tree_outside(base: Path, actor_dirs: list[Path]) -> dict[str, tuple[int, int
     found: dict[str, tuple[int, int]] = {}
     for folder, dirs, files in os.walk(base):
         dirs[:] = [
-            d for d in dirs
+            d
+            for d in dirs
             if os.path.join(folder, d) not in skip and d not in (".trainsync", "cache")
         ]
         for name in files:
@@ -255,8 +256,15 @@ def cli_env(world: World, base: Path, **extra: str) -> dict[str, str]:
 def cli_command(world: World, *args: str, endpoint: str | None = None) -> list[str]:
     flags = ["--root", str(world.root), "--bucket", world.bucket]
     return [
-        sys.executable, "-m", "trainsync_tui", "sync", ACTOR, *args, *flags,
-        "--endpoint-url", endpoint or world.url,
+        sys.executable,
+        "-m",
+        "trainsync_tui",
+        "sync",
+        ACTOR,
+        *args,
+        *flags,
+        "--endpoint-url",
+        endpoint or world.url,
     ]
 
 

@@ -56,8 +56,16 @@ class Row:
     converged: int = 0
     examples: list[str] = field(default_factory=list)
 
-    def add(self, problems: list[str], *, converged: bool, landed: bool = True,
-            outside: int = 0, leaks: int = 0, hangs: int = 0) -> None:
+    def add(
+        self,
+        problems: list[str],
+        *,
+        converged: bool,
+        landed: bool = True,
+        outside: int = 0,
+        leaks: int = 0,
+        hangs: int = 0,
+    ) -> None:
         self.tried += 1
         self.hangs += hangs
         self.landed += landed
@@ -73,8 +81,14 @@ class Row:
 
     @property
     def failed(self) -> bool:
-        return bool(self.lost or self.corrupt or self.outside or self.leaks or self.hangs
-                    or self.converged != self.tried)
+        return bool(
+            self.lost
+            or self.corrupt
+            or self.outside
+            or self.leaks
+            or self.hangs
+            or self.converged != self.tried
+        )
 
 
 @dataclass
@@ -123,8 +137,7 @@ def run_hostile(soak: Soak) -> None:
         if run.skipped:
             continue
         row = soak.row(f"hostile input: {run.group}")
-        row.add(run.problems, converged=not run.problems, outside=run.outside,
-                leaks=len(run.leaks))
+        row.add(run.problems, converged=not run.problems, outside=run.outside, leaks=len(run.leaks))
         row.lost += run.lost
 
 
@@ -133,7 +146,8 @@ def run_concurrency(soak: Soak, seed: int) -> None:
         world, where = soak.fresh()
         run = concurrency.two_processes(world, where, soak.server.port, seed, wait=wait)
         soak.row("two syncs at once" + (" (--wait)" if wait else "")).add(
-            run.problems, converged=run.converged)
+            run.problems, converged=run.converged
+        )
     for n, wait in enumerate((False, True) * TWO_ROOT_ROUNDS):
         world, where = soak.fresh()
         before = rig.tree_outside(where, [world.actor_dir(rig.ACTOR)])
@@ -144,11 +158,13 @@ def run_concurrency(soak: Soak, seed: int) -> None:
         )
         outside = sum(before.get(p) != after.get(p) for p in before.keys() | after.keys())
         soak.row("two roots, one bucket" + (" (--wait)" if wait else "")).add(
-            run.problems, converged=run.converged, outside=outside)
+            run.problems, converged=run.converged, outside=outside
+        )
     world, where = soak.fresh()
     run = concurrency.written_while_uploading(world, soak.server.port, seed)
     soak.row("files written during upload").add(
-        run.problems, converged=run.converged, landed=run.caught > 0)
+        run.problems, converged=run.converged, landed=run.caught > 0
+    )
 
 
 def run_faults(soak: Soak, seed: int, quota: int) -> None:
@@ -158,15 +174,19 @@ def run_faults(soak: Soak, seed: int, quota: int) -> None:
     soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
     soak.injected["requests"] += run.injected["requests"]
     soak.row("faults: ~5% errors + 1% cut bodies").add(
-        run.problems + [f"error: {e}" for e in run.errors], converged=run.converged,
-        leaks=len(run.leaks))
+        run.problems + [f"error: {e}" for e in run.errors],
+        converged=run.converged,
+        leaks=len(run.leaks),
+    )
     world, where = soak.fresh()
-    run = faults.total_failure_run(world, where, soak.server.port, seed,
-                                   only_transfers=bool(seed % 2))
+    run = faults.total_failure_run(
+        world, where, soak.server.port, seed, only_transfers=bool(seed % 2)
+    )
     soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
     soak.injected["requests"] += run.injected["requests"]
     soak.row("faults: 100% errors, then a clean sync").add(
-        run.problems, converged=run.converged, leaks=len(run.leaks))
+        run.problems, converged=run.converged, leaks=len(run.leaks)
+    )
     heavy = 0
     while soak.time_left() and (heavy == 0 or soak.faulted < quota):
         world, _ = soak.fresh()
@@ -175,7 +195,8 @@ def run_faults(soak: Soak, seed: int, quota: int) -> None:
         soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
         soak.injected["requests"] += run.injected["requests"]
         soak.row("faults: ~40% errors, then a clean sync").add(
-            run.problems, converged=run.converged, leaks=len(run.leaks))
+            run.problems, converged=run.converged, leaks=len(run.leaks)
+        )
 
 
 def run_crashes(soak: Soak, rng: random.Random, count: int) -> None:
@@ -187,8 +208,12 @@ def run_crashes(soak: Soak, rng: random.Random, count: int) -> None:
         phase = crashes.PHASES[i % len(crashes.PHASES)]
         run = crashes.kill_once(world, where, soak.server.port, expected, rng, phase, f"k{i}")
         soak.row(f"kill -9 during {phase}").add(
-            run.problems, converged=run.converged, landed=run.hit, outside=run.outside,
-            leaks=len(run.leaks))
+            run.problems,
+            converged=run.converged,
+            landed=run.hit,
+            outside=run.outside,
+            leaks=len(run.leaks),
+        )
 
 
 def run_cancels(soak: Soak, rng: random.Random, count: int) -> None:
@@ -198,8 +223,12 @@ def run_cancels(soak: Soak, rng: random.Random, count: int) -> None:
         point = crashes.CANCEL_POINTS[i % len(crashes.CANCEL_POINTS)]
         run = crashes.cancel_once(world, expected, rng, point, f"c{i}")
         soak.row(f"API cancel at {point}").add(
-            run.problems, converged=run.converged, landed=run.hit, outside=run.outside,
-            leaks=len(run.leaks))
+            run.problems,
+            converged=run.converged,
+            landed=run.hit,
+            outside=run.outside,
+            leaks=len(run.leaks),
+        )
 
 
 def run_resumes(soak: Soak, rng: random.Random, count: int, start: int) -> None:
@@ -215,8 +244,12 @@ def run_resumes(soak: Soak, rng: random.Random, count: int, start: int) -> None:
         soak.resume["bytes"] += run.resumed
         soak.resume["mixed"] += run.mixed
         soak.row(resumes.label(point)).add(
-            run.problems, converged=run.converged, landed=run.hit, outside=run.outside,
-            leaks=len(run.leaks))
+            run.problems,
+            converged=run.converged,
+            landed=run.hit,
+            outside=run.outside,
+            leaks=len(run.leaks),
+        )
 
 
 def run_silent(soak: Soak, rng: random.Random, count: int, start: int) -> None:
@@ -229,8 +262,12 @@ def run_silent(soak: Soak, rng: random.Random, count: int, start: int) -> None:
         which = "deadline" if point[2] == "deadline" else "stop"
         soak.slowest[which] = max(soak.slowest[which], run.seconds)
         soak.row(silent.label(point)).add(
-            run.problems, converged=run.converged, outside=run.outside, leaks=len(run.leaks),
-            hangs=run.hangs)
+            run.problems,
+            converged=run.converged,
+            outside=run.outside,
+            leaks=len(run.leaks),
+            hangs=run.hangs,
+        )
 
 
 def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
@@ -272,28 +309,44 @@ def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
                 batch = min(len(silent.POINTS), args.silent - silenced)
                 run_silent(soak, rng, batch, silenced)
                 silenced += batch
-            _say(f"kills {kills}/{args.crashes}, cancels {cancels}/{args.cancels}, "
-                 f"resume points {resumed}/{args.resumes}, silent runs {silenced}/{args.silent}, "
-                 f"faulted requests {soak.faulted}/{args.faulted_requests}")
+            _say(
+                f"kills {kills}/{args.crashes}, cancels {cancels}/{args.cancels}, "
+                f"resume points {resumed}/{args.resumes}, silent runs {silenced}/{args.silent}, "
+                f"faulted requests {soak.faulted}/{args.faulted_requests}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.soak")
     parser.add_argument("--crashes", type=int, default=120, help="kill -9 points")
     parser.add_argument("--cancels", type=int, default=40, help="cancels through the API")
-    parser.add_argument("--resumes", type=int, default=42,
-                        help="kill -9 mid-transfer, then a rerun that resumes (or must not)")
-    parser.add_argument("--silent", type=int, default=35,
-                        help="syncs and audits against an endpoint that never answers")
-    parser.add_argument("--faulted-requests", type=int, default=3000,
-                        help="requests failed by the proxy (500, 503, reset, cut body)")
+    parser.add_argument(
+        "--resumes",
+        type=int,
+        default=42,
+        help="kill -9 mid-transfer, then a rerun that resumes (or must not)",
+    )
+    parser.add_argument(
+        "--silent",
+        type=int,
+        default=35,
+        help="syncs and audits against an endpoint that never answers",
+    )
+    parser.add_argument(
+        "--faulted-requests",
+        type=int,
+        default=3000,
+        help="requests failed by the proxy (500, 503, reset, cut body)",
+    )
     parser.add_argument("--minutes", type=float, default=20.0, help="stop after this long")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=DOC, help="where to write the table")
     args = parser.parse_args(argv)
     os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY=rig.SECRET_KEY,
-        AWS_SESSION_TOKEN=rig.SESSION_TOKEN, AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY=rig.SECRET_KEY,
+        AWS_SESSION_TOKEN=rig.SESSION_TOKEN,
+        AWS_DEFAULT_REGION="us-east-1",
         AWS_EC2_METADATA_DISABLED="true",
     )
     for key in [k for k in os.environ if k.startswith("TRAINSYNC_")]:

@@ -36,9 +36,7 @@ def test_total_failure_fails_cleanly_and_the_next_sync_converges(
     assert all("InternalError" in e or "S3" in e for e in run.errors), run.errors
 
 
-def test_lost_reply_to_a_conditional_put_is_not_an_error(
-    world: World, s3_server: S3Server
-) -> None:
+def test_lost_reply_to_a_conditional_put_is_not_an_error(world: World, s3_server: S3Server) -> None:
     from tests.reliability.faultproxy import FaultProxy, Request
     from tests.reliability.faults import engine_sync
     from tests.reliability.rig import ACTOR, md5

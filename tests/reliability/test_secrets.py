@@ -43,7 +43,10 @@ def run_echoing(world: World, port: int, base: Path, only_transfers: bool):
     with FaultProxy(port, {"error500": 1.0}, applies=applies, message=echo_request) as proxy:
         done = subprocess.run(
             cli_command(world, "--json", "-v", endpoint=proxy.url),
-            capture_output=True, text=True, env=cli_env(world, base), timeout=300,
+            capture_output=True,
+            text=True,
+            env=cli_env(world, base),
+            timeout=300,
         )
     assert proxy.counts["error500"] >= 2
     assert done.returncode in (1, 2), done
@@ -57,9 +60,12 @@ def test_a_run_stopping_error_from_an_echoing_server_leaks_nothing(
 
     # The echo did reach the message (the first request is the GET of the actor's lease).
     assert "refused GET" in report["error"]
-    assert leaked_secrets(
-        {"stdout": done.stdout, "stderr": done.stderr, "history": history_text(world)}
-    ) == []
+    assert (
+        leaked_secrets(
+            {"stdout": done.stdout, "stderr": done.stderr, "history": history_text(world)}
+        )
+        == []
+    )
 
 
 def test_per_path_errors_from_an_echoing_server_leak_nothing(
@@ -69,6 +75,9 @@ def test_per_path_errors_from_an_echoing_server_leak_nothing(
 
     assert len(report["errors"]) == 2 and "refused" in report["errors"][0]
     assert SESSION_TOKEN not in json.dumps(report)
-    assert leaked_secrets(
-        {"stdout": done.stdout, "stderr": done.stderr, "history": history_text(world)}
-    ) == []
+    assert (
+        leaked_secrets(
+            {"stdout": done.stdout, "stderr": done.stderr, "history": history_text(world)}
+        )
+        == []
+    )

@@ -183,7 +183,11 @@ def start_process(command: list[str], env: dict[str, str]) -> tuple[subprocess.P
     # A session of its own: the apps `trainsync web` starts are in its process group, so a
     # test can check that none outlives the server and kill any that would.
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
         start_new_session=True,
     )
     assert proc.stdout is not None

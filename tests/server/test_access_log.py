@@ -44,7 +44,14 @@ def test_what_a_client_puts_in_the_path_cannot_forge_or_corrupt_a_log_line(
     root = tmp_path / "root"
     (root / "data" / "actors").mkdir(parents=True)
     port = free_port()
-    flags = ["--root", str(root), "--bucket", "no-such-bucket", "--endpoint-url", "http://127.0.0.1:9"]
+    flags = [
+        "--root",
+        str(root),
+        "--bucket",
+        "no-such-bucket",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]
     proc, _banner = start_process(
         trainsync("serve", "--port", str(port), *flags), subprocess_env(tmp_path)
     )

@@ -56,7 +56,9 @@ def known(world: World) -> World:
         (b'{"actor_name": "0042_european_30_male", "paths": [{"a": 1, "a": 2}]}', 400, "'a'"),
         # A 500 from a RecursionError before (issue 14 item 11), under the 64 KiB limit.
         pytest.param(
-            b'{"actor_name": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", 400, "nested too deeply",
+            b'{"actor_name": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
+            400,
+            "nested too deeply",
             id="nested-lists",
         ),
         pytest.param(

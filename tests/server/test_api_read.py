@@ -23,8 +23,14 @@ def test_actors_lists_every_actor_with_its_state_counts(world: World, api: Api) 
     assert seed["actor_id"] == "0042" and seed["syncing"] is None
     assert seed["counts"] == SEED_COUNTS
     assert seed["states"] == {
-        "upload": 5, "download": 3, "add_to_manifest": 2, "update_manifest": 1,
-        "remove_from_manifest": 0, "conflict": 0, "delete_local": 0, "delete_s3": 0,
+        "upload": 5,
+        "download": 3,
+        "add_to_manifest": 2,
+        "update_manifest": 1,
+        "remove_from_manifest": 0,
+        "conflict": 0,
+        "delete_local": 0,
+        "delete_s3": 0,
     }
     assert (seed["in_sync"], seed["total_files"], seed["errors"]) == (1, 12, 0)
     assert actors[1]["states"]["download"] == 1 and actors[2]["states"]["upload"] == 1

@@ -142,7 +142,12 @@ def test_throttle_keeps_the_latest_progress_and_sends_it_before_the_next_stage()
     throttle(Stage("a", "done"))
 
     assert [type(e).__name__ for e in sent] == [
-        "FileStarted", "Progress", "ScanProgress", "Progress", "ScanProgress", "Stage"
+        "FileStarted",
+        "Progress",
+        "ScanProgress",
+        "Progress",
+        "ScanProgress",
+        "Stage",
     ]
     assert [e.files_done for e in sent if isinstance(e, Progress)] == [1, 5]
     assert [e.done for e in sent if isinstance(e, ScanProgress)] == [3, 4]

@@ -140,9 +140,7 @@ def test_delete_orphans_with_force_deletes_to_trash(world: World, api: Api) -> N
     assert [p.read_bytes() for p in trash.rglob("orphan.txt")] == [b"not in the manifest"]
 
 
-def test_a_sync_held_by_another_front_end_gives_one_409_naming_it(
-    world: World, api: Api
-) -> None:
+def test_a_sync_held_by_another_front_end_gives_one_409_naming_it(world: World, api: Api) -> None:
     files = prepare_seed_actor(world)
     before = snapshot(world)
 
@@ -186,5 +184,6 @@ def test_different_actors_sync_concurrently(world: World, start_api: ApiFactory)
         report = reply.json
         assert report["actor_name"] == actor
         assert (report["uploaded"], report["downloaded"], report["added_to_manifest"]) == (1, 1, 2)
-        assert sorted(json.loads((world.actor_dir(actor) / "manifest.json").read_text())[
-            "files"]) == ["a.bin", "b.bin"]
+        assert sorted(
+            json.loads((world.actor_dir(actor) / "manifest.json").read_text())["files"]
+        ) == ["a.bin", "b.bin"]

@@ -148,7 +148,10 @@ async def test_a_headless_browser_shows_the_app(
     async with Browser(executable, tmp_path / "profile") as browser:
         await browser.send(
             "Emulation.setDeviceMetricsOverride",
-            width=1024, height=768, deviceScaleFactor=1, mobile=False,
+            width=1024,
+            height=768,
+            deviceScaleFactor=1,
+            mobile=False,
         )
         await browser.send("Page.navigate", url=f"{web.url}/")
         # textual.js marks the body once the app's first bytes arrived over the websocket.

@@ -80,9 +80,7 @@ class LogFile:
                 return
             self._queue.put(line)
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="trainsync-log", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="trainsync-log", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
@@ -237,11 +235,14 @@ class EngineAdapter:
         self, actor: str, audit: Audit, options: SyncOptions, task: Task | None = None
     ) -> None:
         """Plan from a kept audit (options changed); pure, but 100k paths is not UI-thread work."""
-        plan = self.engine.plan(audit, SyncOptions(
-            conflict=options.conflict,
-            delete_orphans=options.delete_orphans,
-            resolutions=options.resolutions,
-        ))
+        plan = self.engine.plan(
+            audit,
+            SyncOptions(
+                conflict=options.conflict,
+                delete_orphans=options.delete_orphans,
+                resolutions=options.resolutions,
+            ),
+        )
         model = build_model(plan)
         freeze_big_heap(plan.total_paths)
         self.post(AuditFinished(actor, audit, plan, model, task=task))
@@ -266,14 +267,19 @@ class EngineAdapter:
                 self.line("error", f"{actor}: {error}")
         how = "cancelled after" if report.cancelled else "finished"
         self.log.write("info", f"{actor}: {what} {how} {report.to_json()['duration_s']} s")
-        self.post(SyncFinished(
-            actor, report, selection=options.selection, task=task, choices=options.resolutions
-        ))
+        self.post(
+            SyncFinished(
+                actor, report, selection=options.selection, task=task, choices=options.resolutions
+            )
+        )
 
     def plan_deletions(self, actor: str, audit: Audit, options: SyncOptions) -> None:
-        plan = self.engine.plan(audit, SyncOptions(
-            delete_orphans=True, resolutions=options.resolutions, conflict=options.conflict
-        ))
+        plan = self.engine.plan(
+            audit,
+            SyncOptions(
+                delete_orphans=True, resolutions=options.resolutions, conflict=options.conflict
+            ),
+        )
         deletions = [
             (a.path, "local" if a.category == Category.DELETE_LOCAL else "s3", a_size(a))
             for a in plan.actions

@@ -128,7 +128,11 @@ class TrainsyncApp(App[int]):
 
     def _start(self, job: Callable[[], None], name: str, description: str) -> Worker[None]:
         return self.run_worker(
-            job, name=name, group=name, description=description, thread=True,
+            job,
+            name=name,
+            group=name,
+            description=description,
+            thread=True,
             exit_on_error=False,
         )
 
@@ -365,8 +369,9 @@ class TrainsyncApp(App[int]):
 
     def action_history(self) -> None:
         state = self.selected
-        self._start(partial(self.adapter.history, state.name if state else None), "history",
-                    "read history")
+        self._start(
+            partial(self.adapter.history, state.name if state else None), "history", "read history"
+        )
 
     def on_history_loaded(self, event: HistoryLoaded) -> None:
         dialogs.show_history(self, event)

@@ -35,8 +35,7 @@ BINDINGS: list[BindingType] = [
         )
     ),
     Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),
-    Binding("ctrl+x", "cancel_all", "Cancel all", tooltip="Cancel every actor's tasks",
-            show=False),
+    Binding("ctrl+x", "cancel_all", "Cancel all", tooltip="Cancel every actor's tasks", show=False),
     Binding("question_mark", "help", "Help", tooltip="Every key"),
     Binding("q", "quit", "Quit", tooltip="Cancel running tasks and quit"),
     # Over SSH Ctrl-C means "stop": cancel and quit like q (Textual only hints ctrl+q).

@@ -135,9 +135,7 @@ class HangupAwareDriver(LinuxDriver):
         if self._output is None or not self._output.is_alive():
             out = sys.__stderr__
             assert out is not None
-            self._output = TerminalOutput(
-                out.fileno(), out.encoding, ascii=for_terminal().ascii
-            )
+            self._output = TerminalOutput(out.fileno(), out.encoding, ascii=for_terminal().ascii)
             self._output.start()
         super().start_application_mode()
 

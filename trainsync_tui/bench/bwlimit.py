@@ -28,8 +28,15 @@ def run_bwlimit(
     ds.clone(source, target.root)
     limited = trainsync_with(tool, "--bwlimit", LIMIT)
     try:
-        m = measure(ctx, limited, target, dataset.name, f"W7 --bwlimit {LIMIT}", dataset.count,
-                    dataset.bytes)
+        m = measure(
+            ctx,
+            limited,
+            target,
+            dataset.name,
+            f"W7 --bwlimit {LIMIT}",
+            dataset.count,
+            dataset.bytes,
+        )
         stored = ctx.server.object_stats(bucket, target.prefix)
         if m.ok and stored != (m.files, m.bytes):
             m.ok, m.note = False, f"S3 after upload: {stored}, expected {(m.files, m.bytes)}"

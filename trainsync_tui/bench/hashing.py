@@ -73,9 +73,7 @@ def tree_speed(root: Path, runs: int = 3) -> dict[str, Any]:
         groups = [[str(p) for p in by_size[i::cpus]] for i in range(min(cpus, len(files)))]
 
         def md5sums() -> None:
-            running = [
-                subprocess.Popen([md5sum, *g], stdout=subprocess.DEVNULL) for g in groups
-            ]
+            running = [subprocess.Popen([md5sum, *g], stdout=subprocess.DEVNULL) for g in groups]
             for process in running:
                 process.wait()
 

@@ -71,8 +71,10 @@ def _matches(frame: str, needle: str) -> bool:
     path, wanted = needle.split("::")
     if path not in where:
         return False
-    return function == wanted or function.startswith(wanted + ".") or (
-        "." not in wanted and function.rsplit(".", 1)[-1] == wanted
+    return (
+        function == wanted
+        or function.startswith(wanted + ".")
+        or ("." not in wanted and function.rsplit(".", 1)[-1] == wanted)
     )
 
 

@@ -143,9 +143,7 @@ def run_all(options: BenchOptions) -> BenchResult:
                 if trainsync is not None:
                     say(f"{name}: profiling trainsync W1, W3 and W2 with py-spy")
                     profiles = result.extras.setdefault("profiles", {})
-                    profiles.update(
-                        profile_trainsync(ctx, trainsync, dataset, source, options.out)
-                    )
+                    profiles.update(profile_trainsync(ctx, trainsync, dataset, source, options.out))
             shutil.rmtree(source, ignore_errors=True)
     finally:
         server.stop()

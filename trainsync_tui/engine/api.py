@@ -352,9 +352,7 @@ class Engine:
 
     def _clean_up_uploads(self, layout: ActorLayout, sink: EventSink) -> CleanResult:
         try:
-            return clean_up_uploads(
-                self.client, self.settings, layout, now=self.clock(), sink=sink
-            )
+            return clean_up_uploads(self.client, self.settings, layout, now=self.clock(), sink=sink)
         except Exception as exc:
             raise classify(exc, self.settings) from None
 

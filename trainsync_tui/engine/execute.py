@@ -332,4 +332,3 @@ class Executor:
         if self.versioned():
             return  # S3 keeps the previous version itself
         self.transfers.copy(remote, f"{self.layout.trash_prefix}{self.stamp}/{remote.path}")
-

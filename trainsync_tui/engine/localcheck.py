@@ -41,4 +41,3 @@ def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result
     if st.st_size != size or st.st_mtime != mtime:
         raise TransferError("changed locally since the audit; sync again")
     return st
-

@@ -32,6 +32,8 @@ from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
 
 BytesFn = Callable[[int], None]
 CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"
+
+
 def md5_metadata(md5: str) -> dict[str, str]:
     """The MD5 as trainsync reads it back, and as rclone does (base64, `md5chksum`)."""
     return {"md5": md5, "md5chksum": base64.b64encode(bytes.fromhex(md5)).decode()}
@@ -149,9 +151,7 @@ class MultipartSender:
 
     # -- resume --------------------------------------------------------------------------
 
-    def _resumable(
-        self, job: FileJob, journal: UploadJournal
-    ) -> tuple[str | None, dict[int, str]]:
+    def _resumable(self, job: FileJob, journal: UploadJournal) -> tuple[str | None, dict[int, str]]:
         """The journalled upload of this very file and the part numbers S3 holds intact."""
         entry = journal.find(job.key)
         if entry is None:

@@ -16,7 +16,7 @@ def plural(n: int, word: str) -> str:
 
 
 def size_text(n: int) -> str:
-    """"1.4 GiB": sizes in the engine's own messages (the front ends use the same form)."""
+    """ "1.4 GiB": sizes in the engine's own messages (the front ends use the same form)."""
     import humanize
 
     return str(humanize.naturalsize(n, binary=True))

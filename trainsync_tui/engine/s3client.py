@@ -37,9 +37,7 @@ class S3Clients:
         self._lock = threading.Lock()
         self._session: Any = None
         self._shared: Any = None
-        self._by_token: weakref.WeakKeyDictionary[CancelToken, Any] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_token: weakref.WeakKeyDictionary[CancelToken, Any] = weakref.WeakKeyDictionary()
         self._hooks: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def get(self, cancel: CancelToken | None = None) -> Any:

@@ -76,9 +76,7 @@ def get_to_file(
         digest = hashlib.md5(usedforsecurity=False)
         written = 0
         try:
-            response = client.get_object(
-                Bucket=bucket, Key=remote.key, IfMatch=f'"{remote.etag}"'
-            )
+            response = client.get_object(Bucket=bucket, Key=remote.key, IfMatch=f'"{remote.etag}"')
             # Closed on every way out, so a cut or cancelled body frees its connection now.
             with contextlib.closing(response["Body"]) as body, open(temp, "wb") as handle:
                 for chunk in body.iter_chunks(_READ_SIZE):

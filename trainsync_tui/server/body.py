@@ -61,8 +61,8 @@ def parse_sync_body(raw: bytes) -> SyncRequest:
         ) from None
     except json.JSONDecodeError as exc:
         raise ApiError(
-            400, f"request body is not valid JSON ({exc.msg} at line {exc.lineno} "
-            f"column {exc.colno})"
+            400,
+            f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
         ) from None
     if not isinstance(data, dict):
         raise ApiError(400, f"request body must be a JSON object, not {_kind(data)}")
@@ -143,8 +143,9 @@ def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     for item in value:
         if not item or "\0" in item or item.startswith("/") or ".." in item.split("/"):
             raise ApiError(
-                400, f'"{key}": {item!r} is not a path inside training_data/ '
-                '(e.g. "images/0001.png" or "images/")'
+                400,
+                f'"{key}": {item!r} is not a path inside training_data/ '
+                '(e.g. "images/0001.png" or "images/")',
             )
     return tuple(value)
 

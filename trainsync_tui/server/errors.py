@@ -35,9 +35,7 @@ _HTTP_MESSAGES = {
 class ApiError(Exception):
     """A request the API refuses: the status and a one-line message for the client."""
 
-    def __init__(
-        self, status: int, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = one_line(message)
@@ -110,6 +108,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(500, f"{where}{exc.strerror or type(exc).__name__}")
     except Exception as exc:
         # A bug: one line to the client and the log; the type says where to look.
-        log.error("%s %s: unexpected %s: %s", request.method, escaped(request.path),
-                  type(exc).__name__, one_line(str(exc)))
+        log.error(
+            "%s %s: unexpected %s: %s",
+            request.method,
+            escaped(request.path),
+            type(exc).__name__,
+            one_line(str(exc)),
+        )
         return error_response(500, f"internal error ({type(exc).__name__}); see the server log")

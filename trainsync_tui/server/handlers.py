@@ -88,9 +88,7 @@ async def sync_history(request: web.Request) -> web.Response:
     entries = await rt.local(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
     if name is None:
         entries = [e for e in entries if actor_id_of(str(e.get("actor", ""))) == actor_id]
-    return json_response(
-        {"actor_id": actor_id, "actor_name": name, "history": entries[:limit]}
-    )
+    return json_response({"actor_id": actor_id, "actor_name": name, "history": entries[:limit]})
 
 
 async def list_actors(request: web.Request) -> web.Response:

@@ -71,8 +71,7 @@ class ActorsPane(Vertical):
         needle = self.filter_text.casefold()
         shown = [s for s in self.states.values() if needle in s.name.casefold()]
         options.set_options(
-            Option(actor_prompt(s, self.activity(s.name), self.glyphs), id=s.name)
-            for s in shown
+            Option(actor_prompt(s, self.activity(s.name), self.glyphs), id=s.name) for s in shown
         )
         if shown:
             names = [s.name for s in shown]

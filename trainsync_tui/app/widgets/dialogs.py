@@ -97,9 +97,7 @@ def confirm_deletions(app: TrainsyncApp, event: DeletionsPlanned) -> None:
         view.refresh(app, state)
         _replan(app, state.name)
 
-    screen = ConfirmDeleteScreen(
-        state.name, event.deletions, event.total, app.settings.max_delete
-    )
+    screen = ConfirmDeleteScreen(state.name, event.deletions, event.total, app.settings.max_delete)
     app.push_screen(screen, apply)
 
 

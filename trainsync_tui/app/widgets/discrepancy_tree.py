@@ -67,7 +67,10 @@ class DiscrepancyTree(Tree[NodeData]):
             self.marks = marks
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.time, glyphs: Glyphs = UNICODE,
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        glyphs: Glyphs = UNICODE,
         **kwargs: object,
     ) -> None:
         super().__init__("plan", **kwargs)  # type: ignore[arg-type]
@@ -197,7 +200,9 @@ class DiscrepancyTree(Tree[NodeData]):
             return False
         prefix = data.folder.path
         return any(
-            m.group == data.group and m.kind != "group" and m.path.startswith(prefix)
+            m.group == data.group
+            and m.kind != "group"
+            and m.path.startswith(prefix)
             and m != data.mark
             for m in self.marks
         )

@@ -55,8 +55,11 @@ class ActorHeader(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-row"):
             yield Button(
-                self.glyphs.sync_label, variant="success", id="sync-button",
-                tooltip=SYNC_TOOLTIP, compact=True,
+                self.glyphs.sync_label,
+                variant="success",
+                id="sync-button",
+                tooltip=SYNC_TOOLTIP,
+                compact=True,
             )
             yield Spinner(self.glyphs.spinner, id="spinner")
             yield Static(id="actor-name", markup=False)

@@ -89,7 +89,8 @@ class ActorState:
         """The conflict choices a sync of `selection` applies: history records only those,
         and the others wait for a sync that takes their path in."""
         conflicts = {
-            a.path: a for a in (self.plan.actions if self.plan else ())
+            a.path: a
+            for a in (self.plan.actions if self.plan else ())
             if a.category == Category.CONFLICT
         }
         chosen = {}
@@ -118,7 +119,8 @@ class ActorState:
         orphans = ("DELETE" + (" (force)" if self.force else "")) if self.delete_orphans else "keep"
         periodic = (
             f"every {self.periodic_minutes} min, next {self.next_run()}"
-            if self.periodic_minutes else "off"
+            if self.periodic_minutes
+            else "off"
         )
         marked = f" · {len(self.marks)} marked" if self.marks else ""
         dry = "ON" if dry_run else "off"
