@@ -119,3 +119,14 @@ def test_a_manifest_that_names_its_actor_in_nfd_is_that_actor(world: World, caps
     assert code == 0, report
     assert report["uploaded"] == 2 and report["errors"] == []
     assert world.manifest(NFD)["actor_name"] == NFC  # rewritten in the actor's own form
+
+
+@pytest.mark.parametrize("asked", [NFC, NFD], ids=["asked in NFC", "asked in NFD"])
+def test_history_finds_the_actor_in_either_spelling(world: World, capsys, asked: str) -> None:
+    world.put_local(NFD, "local.bin", b"local")
+    code, _, _ = sync(world, capsys, NFD)
+    assert code == 0
+
+    entries = world.engine().history(asked)
+
+    assert [e["actor"] for e in entries] == [NFC]

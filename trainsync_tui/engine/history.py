@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trainsync_tui.engine.errors import redact
+from trainsync_tui.engine.paths import normalise
 from trainsync_tui.engine.report import SyncReport
 
 HISTORY_NAME = "history.jsonl"
@@ -44,18 +45,20 @@ def append_history(state_dir: Path, entry: dict[str, Any]) -> None:
 def read_history(
     state_dir: Path, actor: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Newest first; lines cut short by a crash are skipped."""
+    """Newest first; lines cut short by a crash are skipped. `actor` in any Unicode spelling
+    (an actor is its NFC name; older entries may hold the spelling typed)."""
     try:
         lines = (state_dir / HISTORY_NAME).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
+    want = None if actor is None else normalise(actor)
     entries: list[dict[str, Any]] = []
     for line in reversed(lines):
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if actor is None or entry.get("actor") == actor:
+        if want is None or normalise(str(entry.get("actor", ""))) == want:
             entries.append(entry)
             if len(entries) >= limit:
                 break
