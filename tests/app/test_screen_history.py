@@ -107,3 +107,17 @@ async def test_the_detail_says_who_through_what_and_an_aborted_run_says_so() -> 
         assert "Result: aborted" in text_of(detail)
         await pilot.press("down")
         assert "by ana@gpu1 via trainsync app" in text_of(detail)
+
+
+async def test_the_detail_says_how_much_of_a_transfer_was_resumed() -> None:
+    base = {"when": "2025-11-24T15:00:00Z", "actor": ACTOR, "options": {}, "counts": {}}
+    entries = [
+        {**base, "bytes_uploaded": 2 * 2**30, "bytes_resumed": 1536 * 2**20},
+        {**base, "bytes_uploaded": 2048},
+    ]
+    app = ScreenHost(lambda: HistoryScreen(entries, actor=ACTOR, now=lambda: NOW))
+    async with app.run_test(size=(80, 24)) as pilot:
+        detail = app.screen.query_one("#history-detail")
+        assert "down (1.5 GiB of it kept from an earlier run)" in text_of(detail)
+        await pilot.press("down")
+        assert "earlier run" not in text_of(detail)

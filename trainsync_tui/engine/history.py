@@ -124,6 +124,7 @@ class HistoryLog:
             "aborted": aborted,
             "bytes_uploaded": report.bytes_uploaded,
             "bytes_downloaded": report.bytes_downloaded,
+            "bytes_resumed": report.bytes_resumed,
         }
         # A read-only root still syncs: the history is a record, not a requirement.
         with contextlib.suppress(OSError):

@@ -145,6 +145,9 @@ class HistoryScreen(ModalScreen[None]):
             f"{units.size(int(entry.get('bytes_uploaded') or 0))} up, "
             f"{units.size(int(entry.get('bytes_downloaded') or 0))} down",
         ]
+        resumed = int(entry.get("bytes_resumed") or 0)
+        if resumed:  # bytes an earlier run had sent or fetched: not moved again
+            lines[-1] += f" ({units.size(resumed)} of it kept from an earlier run)"
         counts = entry.get("counts") or {}
         done = [f"{counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if counts.get(k)]
         lines.append("Counts: " + ("; ".join(done) if done else "no changes"))
