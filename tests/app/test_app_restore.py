@@ -4,8 +4,12 @@ actor is audited again."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
+
 from tests.app.conftest import SYNC_ME, FakeSchedule, select, settle, wait_for
-from tests.conftest import World
+from tests.conftest import S3Server, World
+from tests.reliability.faultproxy import FaultProxy, Request
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.restore import RestoreScreen
 from trainsync_tui.app.widgets.header import ActorHeader
@@ -79,3 +83,47 @@ async def test_escape_restores_nothing_and_an_empty_trash_says_so(world: World) 
         await pilot.press("t")
         header = app.query_one(ActorHeader)
         await wait_for(pilot, lambda: "nothing in the trash" in header.message)
+
+
+async def test_escape_cancels_a_restore_held_by_a_silent_s3(
+    world: World, s3_server: S3Server
+) -> None:
+    trash_two_orphans(world)
+    armed, held = threading.Event(), threading.Event()
+
+    def restore_head(request: Request) -> bool:
+        """The restore's first look at where old/b.bin goes back: held until the cancel."""
+        hit = armed.is_set() and request.method == "HEAD"
+        hit = hit and request.target.split("?")[0].endswith(f"{ACTOR}/training_data/old/b.bin")
+        if hit:
+            held.set()
+        return hit
+
+    with FaultProxy(
+        s3_server.port, rates={"stall": 1.0}, stall_seconds=120, applies=restore_head
+    ) as proxy:
+        app = TrainsyncApp(replace(world.settings, endpoint_url=proxy.url), schedule=FakeSchedule())
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot, app)
+            await select(pilot, app, ACTOR)
+            await pilot.press("t")
+            await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen))
+            armed.set()
+            await pilot.press("enter", "y")
+            await wait_for(pilot, held.is_set)
+            assert "restoring" in app.states[ACTOR].describe(app.tasks.status(ACTOR))
+            await pilot.press("s")  # a sync may not start under a restore
+            assert app.tasks.of(ACTOR) is not None and str(app.tasks.of(ACTOR)).startswith(
+                "restore"
+            )
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.tasks.of(ACTOR) is None, timeout=5)
+            header = app.query_one(ActorHeader)
+            assert "cancelled" in header.message
+            await settle(pilot, app)
+        # What came back before the cancel stays; the rest is still in the trash.
+        assert world.read_local(ACTOR, "old/a.bin") == LOCAL
+        assert world.s3_paths(ACTOR) == ["keep.bin"]
+        assert any(k.endswith("/old/b.bin") and "trash" in k for k in world.s3_keys())
+    log = (world.settings.state_dir / "logs" / "app.log").read_text(encoding="utf-8")
+    assert "restore" in log and "cancelled: what came back stays" in log

@@ -238,7 +238,7 @@ class TrainsyncApp(App[int]):
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
         task = self.tasks.start_sync(state.name)  # a running audit is cancelled: sync audits
         if task is None:
-            view.tell(self, f"{state.name} is already syncing")
+            view.tell(self, f"{state.name} is already {self.tasks.status(state.name)}")
             return
         what = "Dry run" if options.dry_run else "Syncing"
         scope = "" if options.selection.is_everything else " (selection)"

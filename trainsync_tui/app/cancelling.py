@@ -44,7 +44,7 @@ def cancel_all(app: TrainsyncApp) -> None:
 def _cancelled(app: TrainsyncApp, what: list[str]) -> None:
     app.adapter.line("warning", f"cancel requested: {', '.join(sorted(what))}")
     for state in app.states.values():
-        if app.tasks.status(state.name) == ActorStatus.SYNCING:
+        if app.tasks.status(state.name) in (ActorStatus.SYNCING, ActorStatus.RESTORING):
             state.message = "Cancelling…"
         view.refresh(app, state, tree=state is app.selected)
 

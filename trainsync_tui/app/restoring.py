@@ -2,7 +2,8 @@
 confirms, say what came back in the log, then audit the actor again.
 
 Async workers on the engine's runner (run_cancellable): the UI is touched after each await,
-on the app's loop, and quitting cancels the restore's token like a sync's.
+on the app's loop. The restore itself is the actor's task (app/tasks.py), so esc, ctrl+x and
+quitting cancel its token as they cancel a sync's.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from trainsync_tui.app import view
 from trainsync_tui.app.screens.restore import RestoreScreen, TrashRow
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
-from trainsync_tui.engine.errors import TrainsyncError
+from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.report import plural
 from trainsync_tui.engine.restore import RestoreReport, list_trash, restore_trash, trash_notes
 
@@ -57,19 +58,36 @@ async def _list(app: TrainsyncApp, actor: str) -> None:
 
 async def _restore(app: TrainsyncApp, actor: str, stamp: str) -> None:
     engine = app.engine
+    task = app.tasks.start_restore(actor)  # a task like a sync's: esc and ctrl+x cancel it
+    if task is None:
+        view.tell(app, f"{actor} is busy: restore once its task ends (esc cancels it)")
+        return
     app.adapter.line("info", f"{actor}: restoring trash run {stamp}…")
+    state = app.states[actor]
+    state.message = f"Restoring {stamp}…"
+    view.refresh(app, state, tree=True)
+    said = f"restore {stamp} did not finish"
     try:
         report = await run_cancellable(
-            lambda token: restore_trash(engine, engine.actor(actor), stamp, cancel=token)
+            lambda token: restore_trash(engine, engine.actor(actor), stamp, cancel=token),
+            cancel=task.token,
         )
+    except CancelledSync:
+        said = f"restore {stamp} cancelled: what came back stays, the rest is still in the trash"
+        app.adapter.line("warning", f"{actor}: {said}")
     except TrainsyncError as exc:
+        said = f"restore failed: {exc}"
         app.adapter.line("error", f"{actor}: restore {stamp}: {exc}")
-        view.tell(app, f"restore failed: {exc}")
     else:
         for level, text in lines(report):
             app.adapter.line(level, f"{actor}: {text}")
-        view.tell(app, lines(report)[0][1])
-    app.queue_audit(actor, first=True)  # what is on disk and in S3 changed
+        said = lines(report)[0][1]
+    finally:  # whatever happened, the actor is free again and audited afresh
+        app.tasks.finish(task)
+        state.message = ""
+        view.refresh(app, state, tree=True)
+        view.tell(app, said)
+        app.queue_audit(actor, first=True)  # what is on disk and in S3 changed
 
 
 def lines(report: RestoreReport) -> list[tuple[str, str]]:

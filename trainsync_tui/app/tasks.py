@@ -22,6 +22,7 @@ class ActorStatus(StrEnum):
     QUEUED = "queued"
     AUDITING = "auditing"
     SYNCING = "syncing"
+    RESTORING = "restoring"
     OK = "ok"
     DIFF = "diff"
     CONFLICTS = "conflicts"
@@ -30,12 +31,18 @@ class ActorStatus(StrEnum):
 
     @property
     def busy(self) -> bool:
-        return self in (ActorStatus.QUEUED, ActorStatus.AUDITING, ActorStatus.SYNCING)
+        return self in (
+            ActorStatus.QUEUED,
+            ActorStatus.AUDITING,
+            ActorStatus.SYNCING,
+            ActorStatus.RESTORING,
+        )
 
 
 class TaskKind(StrEnum):
     AUDIT = "audit"
     SYNC = "sync"
+    RESTORE = "restore"
 
 
 @dataclass(eq=False)
@@ -51,10 +58,17 @@ class Task:
 
     @property
     def status(self) -> ActorStatus:
-        return ActorStatus.SYNCING if self.kind == TaskKind.SYNC else ActorStatus.AUDITING
+        return _STATUS_OF[self.kind]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.actor}"
+
+
+_STATUS_OF = {
+    TaskKind.AUDIT: ActorStatus.AUDITING,
+    TaskKind.SYNC: ActorStatus.SYNCING,
+    TaskKind.RESTORE: ActorStatus.RESTORING,
+}
 
 
 class Tasks:
@@ -102,15 +116,24 @@ class Tasks:
         return started
 
     def start_sync(self, actor: str) -> Task | None:
-        """None when the actor is already syncing."""
+        """None when the actor is already syncing or restoring."""
         current = self.running.get(actor)
-        if current is not None and current.kind == TaskKind.SYNC:
+        if current is not None and current.kind != TaskKind.AUDIT:
             return None
         if current is not None:
             current.token.cancel()
         if actor in self.waiting:
             self.waiting.remove(actor)
         task = self.running[actor] = Task(TaskKind.SYNC, actor)
+        return task
+
+    def start_restore(self, actor: str) -> Task | None:
+        """None when anything runs for the actor: a restore writes where a sync or audit looks."""
+        if actor in self.running:
+            return None
+        if actor in self.waiting:
+            self.waiting.remove(actor)
+        task = self.running[actor] = Task(TaskKind.RESTORE, actor)
         return task
 
     def finish(self, task: Task | None) -> bool:

@@ -27,7 +27,7 @@ def refresh(app: TrainsyncApp, state: ActorState, *, tree: bool = False) -> None
     header.actor = state.name
     error = state.error if state.status == ActorStatus.ERROR and not activity else ""
     header.message = state.message or error
-    header.busy = activity == ActorStatus.SYNCING
+    header.busy = activity in (ActorStatus.SYNCING, ActorStatus.RESTORING)
     limit = app.engine.throttle.limit  # the process's, shared by every actor's transfers
     header.options = state.options_line(app.dry_run) + (f" · bwlimit {limit.text}" if limit else "")
     if tree:

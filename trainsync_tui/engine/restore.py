@@ -180,21 +180,26 @@ class _Restorer:
         self.report = report
         self.cancel = cancel
         self.bucket = engine.settings.require_bucket()
+        # The run's client: a cancel closes a request a silent S3 holds.
+        self.client = engine.client_for(cancel)
         self.md5s: dict[str, dict[str, str | None]] = {}  # path -> side -> MD5 placed there
 
     def run(self, trash: TrashStamp) -> None:
-        for rel, source in sorted(trash.local.items()):
-            self.cancel.raise_if_cancelled()
-            self._guarded(rel, "local", lambda r=rel, s=source: self._local(r, s))
         transfers = Transfers(
-            self.engine.client,
+            self.client,
             self.bucket,
             threshold=self.engine.settings.multipart_threshold,
             chunksize=self.engine.settings.multipart_chunksize,
             concurrency=self.engine.settings.concurrency,
             cancel=self.cancel,
+            warn=self.report.notes.append,
+            endpoint_url=self.engine.settings.endpoint_url,
+            throttle=self.engine.throttle,  # --bwlimit covers a restore's copies too
         )
-        try:
+        try:  # a cancel between files still records what came back (local side included)
+            for rel, source in sorted(trash.local.items()):
+                self.cancel.raise_if_cancelled()
+                self._guarded(rel, "local", lambda r=rel, s=source: self._local(r, s))
             for rel, obj in sorted(trash.s3.items()):
                 self.cancel.raise_if_cancelled()
                 self._guarded(rel, "s3", lambda r=rel, o=obj: self._s3(r, o, transfers))
@@ -212,6 +217,7 @@ class _Restorer:
         try:
             job()
         except TransferError as exc:
+            self.cancel.raise_if_cancelled()  # a cancel, not a failure of this path
             self.report.errors.append(f"{rel} ({where}): {exc}; left in the trash")
         except OSError as exc:
             self.report.errors.append(f"{rel} ({where}): {exc.strerror or exc}; left there")
@@ -272,7 +278,7 @@ class _Restorer:
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
-            return self.engine.client.head_object(Bucket=self.bucket, Key=key)
+            return self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -287,10 +293,16 @@ class _Restorer:
                 continue  # the manifest already says what this path should hold
             if "local" not in sides and (self.layout.training_dir / rel).is_file():
                 sides["local"] = md5_file(self.layout.training_dir / rel)
-            if "s3" not in sides:
+            try:  # after a cancel S3 is not asked: the path is left to the next sync
                 head = self._head(self.layout.key(rel))
-                if head is not None:
-                    sides["s3"] = _md5_of(head)
+            except TransferError as exc:
+                self.report.notes.append(
+                    f"{rel}: not added to the manifest (S3 not asked: {exc}); the next sync "
+                    "reports it"
+                )
+                continue
+            if "s3" not in sides and head is not None:
+                sides["s3"] = _md5_of(head)
             values = set(sides.values())
             if len(values) != 1 or None in values:
                 self.report.notes.append(
@@ -298,7 +310,7 @@ class _Restorer:
                     "one is unverified); the next sync reports it"
                 )
                 continue
-            size = _size_of(self.layout, rel, self._head(self.layout.key(rel)))
+            size = _size_of(self.layout, rel, head)
             changes.record(rel, ManifestEntry(values.pop() or "", size, self.engine.now_iso()))
             self.report.added_to_manifest.append(rel)
         if changes:

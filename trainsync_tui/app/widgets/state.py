@@ -36,8 +36,8 @@ class ActorState:
     def describe(self, activity: ActorStatus | None = None) -> str:
         """The state word(s) the actors pane shows; symbols keep it readable without colour."""
         status = activity or self.status
-        if status == ActorStatus.SYNCING:
-            return "⟳ syncing"
+        if status in (ActorStatus.SYNCING, ActorStatus.RESTORING):
+            return f"⟳ {status}"
         if status in (ActorStatus.QUEUED, ActorStatus.AUDITING):
             return "… auditing" if status == ActorStatus.AUDITING else "… waiting to audit"
         if status == ActorStatus.ERROR:
@@ -128,8 +128,8 @@ class ActorState:
 
     def tree_note(self, activity: ActorStatus | None = None) -> str:
         """What the tree says when there is no plan to show."""
-        if activity == ActorStatus.SYNCING:
-            return "syncing…"
+        if activity in (ActorStatus.SYNCING, ActorStatus.RESTORING):
+            return f"{activity}…"
         if activity is not None:
             return "auditing…" if activity == ActorStatus.AUDITING else "waiting to audit…"
         if self.status == ActorStatus.ERROR:
