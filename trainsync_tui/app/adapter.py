@@ -269,7 +269,12 @@ class EngineAdapter:
         self.log.write("info", f"{actor}: {what} {how} {report.to_json()['duration_s']} s")
         self.post(
             SyncFinished(
-                actor, report, selection=options.selection, task=task, choices=options.resolutions
+                actor,
+                report,
+                selection=options.selection,
+                task=task,
+                choices=options.resolutions,
+                refused=options if report.refused_by_guard and not options.force else None,
             )
         )
 

@@ -261,6 +261,9 @@ class TrainsyncApp(App[int]):
         if self.selected is state:
             self.query_one(ProgressPanel).show(None)
         self.queue_audit(state.name, first=True)
+        if event.refused is not None:
+            why = report.errors[-1] if report is not None and report.errors else event.error
+            dialogs.offer_force(self, state, event.refused, why)
 
     def on_stage_changed(self, event: StageChanged) -> None:
         state = self.states.get(event.actor)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from trainsync_tui.app.tasks import Task
+from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.events import Progress
 from trainsync_tui.engine.plan import ConflictPolicy, Plan
@@ -72,6 +73,8 @@ class SyncFinished(Message):
     selection: Selection | None = None  # what the sync was asked to do, for its summary
     task: Task | None = None
     choices: Mapping[str, ConflictPolicy] = field(default_factory=dict)  # the ones it ran
+    # The options of a sync the delete guard refused: the app offers to run it forced.
+    refused: SyncOptions | None = None
 
 
 @dataclass

@@ -255,6 +255,7 @@ class Engine:
             report.cancelled = True
         except (DeleteGuardError, LeaseLostError) as exc:
             report.errors.append(str(exc))
+            report.refused_by_guard = isinstance(exc, DeleteGuardError)
         except BaseException:
             self.history_log.discard(report)  # refused before it ran (busy, bad config)
             raise

@@ -40,6 +40,8 @@ class SyncReport:
     bytes_resumed: int = 0
     duration: float = 0.0
     cancelled: bool = False
+    # The delete guard stopped it before anything changed (a front end may offer --force).
+    refused_by_guard: bool = False
     in_sync: int = 0
     total_files: int = 0
 

@@ -1,12 +1,16 @@
-"""Opening the modal screens (conflicts, delete-orphans, history, help) and applying results."""
+"""Opening the modal screens (conflicts, delete-orphans, the delete guard, history, help) and
+applying results."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
 from trainsync_tui.app import view
 from trainsync_tui.app.messages import DeletionsPlanned, HistoryLoaded
+from trainsync_tui.app.widgets.state import ActorState
+from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.plan import Category, Conflict, ConflictPolicy, Plan
 
 if TYPE_CHECKING:
@@ -99,6 +103,24 @@ def confirm_deletions(app: TrainsyncApp, event: DeletionsPlanned) -> None:
 
     screen = ConfirmDeleteScreen(state.name, event.deletions, event.total, app.settings.max_delete)
     app.push_screen(screen, apply)
+
+
+def offer_force(app: TrainsyncApp, state: ActorState, refused: SyncOptions, why: str) -> None:
+    """The guard refused a sync the user started: y runs that same sync once, forced (the CLI's
+    --force; the app has no flag to pass)."""
+    from trainsync_tui.app.screens.guard import GuardScreen
+
+    if len(app.screen_stack) > 1:
+        return  # another dialog is open (or a periodic run ended under it): the header says it
+
+    def apply(force: bool | None) -> None:
+        if not force:
+            view.tell(app, "nothing changed: the guard stays")
+            return
+        app.adapter.line("warning", f"{state.name}: sync past the delete guard (forced)")
+        app.start_sync(state, replace(refused, force=True))
+
+    app.push_screen(GuardScreen(state.name, why), apply)
 
 
 def show_history(app: TrainsyncApp, event: HistoryLoaded) -> None:
