@@ -22,13 +22,15 @@ _DROPPED = re.compile(r"<CommonPrefixes><Prefix>[^<]*/audio/</Prefix></CommonPre
 class DropsFolders(FaultProxy):
     """moto, with `audio/` left out of every delimiter listing's CommonPrefixes."""
 
+    dropped = _DROPPED
+
     def _handle(
         self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
     ) -> bool:
         self._draw(request)
         status, reason, headers, body = _forward(upstream, request)
         if request.method == "GET" and "delimiter=" in request.target:
-            body = _DROPPED.sub("", body.decode("utf-8")).encode("utf-8")
+            body = self.dropped.sub("", body.decode("utf-8")).encode("utf-8")
             headers = [
                 (name, str(len(body)) if name.lower() == "content-length" else value)
                 for name, value in headers
@@ -67,3 +69,29 @@ def test_a_pull_from_a_server_that_drops_folders_is_complete_and_says_why(
         assert world.read_local(ACTOR, path) == data, path
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
     assert any(INCOMPLETE_FOLDERS in m for m in messages), messages
+
+
+class DropsActors(DropsFolders):
+    """moto, with every actor folder left out of the listing of actors/, as s3rver leaves
+    out a folder that holds only folders (an actor holds only training_data/)."""
+
+    dropped = re.compile(r"<CommonPrefixes><Prefix>actors/[^<]*/</Prefix></CommonPrefixes>")
+
+
+def test_actors_only_in_s3_are_found_on_a_server_that_drops_folders(
+    world: World, s3_server: object
+) -> None:
+    world.put_s3(ACTOR, "a/b.bin", b"only in S3")
+    world.put_s3("0016_other", "c.bin", b"only in S3 too")
+    world.put_local("0017_local", "d.bin", b"local")
+    with DropsActors(s3_server.port) as proxy:  # type: ignore[attr-defined]
+        eng = Engine(dataclasses.replace(world.settings, endpoint_url=proxy.url))
+        try:
+            names = eng.actor_names()
+            again = eng.actor_names()  # the server is known now: no delimiter listing
+        finally:
+            eng.close()
+        listings = [t for m, t in proxy.log if m == "GET" and "list-type=2" in t]
+
+    assert names == again == ["0015_listing", "0016_other", "0017_local"]
+    assert sum("delimiter=" in t for t in listings) == 1

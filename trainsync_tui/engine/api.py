@@ -138,8 +138,9 @@ class Engine:
             return True
         layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
         try:
+            # No MaxKeys=1: s3rver answers 500 to any listing it has to cut short.
             page = self.client_for(cancel).list_objects_v2(
-                Bucket=self.settings.require_bucket(), Prefix=layout.prefix, MaxKeys=1
+                Bucket=self.settings.require_bucket(), Prefix=layout.prefix
             )
         except Exception as exc:
             raise classify(exc, self.settings) from None

@@ -355,15 +355,40 @@ def _set_md5(scan: RemoteScan, obj: RemoteObject, md5: str | None) -> None:
 
 
 def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
-    """Actor folder names directly below the prefix root (for --all and the app)."""
-    names: list[str] = []
+    """Actor folder names directly below the prefix root (for --all and the app).
+
+    One delimiter listing, checked against one flat page as `_walk_prefix` checks a folder
+    walk: a server that leaves folders out (s3rver drops a folder holding only folders, which
+    is every actor's) would hide S3-only actors, so its names come from a flat walk."""
+    server = (str(getattr(client.meta, "endpoint_url", "")), bucket)
+    with _FLAT_LOCK:
+        flat_only = server in _FLAT_ONLY
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix, Delimiter="/"):
-        for sub in page.get("CommonPrefixes", []):
-            name = sub["Prefix"][len(actors_prefix) :].rstrip("/")
-            if name:
-                names.append(name)
-    return names
+    names: set[str] = set()
+    if not flat_only:
+        for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix, Delimiter="/"):
+            for sub in page.get("CommonPrefixes", []):
+                name = sub["Prefix"][len(actors_prefix) :].rstrip("/")
+                if name:
+                    names.add(name)
+        probe = client.list_objects_v2(Bucket=bucket, Prefix=actors_prefix)
+        if _actor_names(probe, actors_prefix) <= names:
+            return sorted(names)
+        with _FLAT_LOCK:
+            _FLAT_ONLY.add(server)
+    for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix):
+        names |= _actor_names(page, actors_prefix)
+    return sorted(names)
+
+
+def _actor_names(page: dict[str, Any], actors_prefix: str) -> set[str]:
+    """The actor folders a flat listing page's keys sit in."""
+    found = set()
+    for item in page.get("Contents", ()):
+        name, slash, _ = item["Key"][len(actors_prefix) :].partition("/")
+        if name and slash:
+            found.add(name)
+    return found
 
 
 def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:
