@@ -122,3 +122,19 @@ def test_usage_errors_are_one_line_and_exit_2(argv: list[str], says: str, capsys
     assert exited.value.code == 2 and out == ""
     assert err.startswith("trainsync: ") and says in err
     assert len(err.splitlines()) == 1
+
+
+def test_the_summary_says_how_much_was_resumed_of_what_moved_either_way() -> None:
+    from trainsync_tui.console import print_report
+    from trainsync_tui.engine.report import SyncReport
+
+    report = SyncReport(ACTOR, "0001", bytes_uploaded=50 * 2**20, bytes_resumed=30 * 2**20)
+    report.add("uploaded")
+    out = io.StringIO()
+
+    print_report(report, out)
+
+    # An upload resumed: not "of 0 B downloaded", as it said when only downloads resumed.
+    assert "  resumed 30.0 MiB of the 50.0 MiB moved (kept from an interrupted run)" in (
+        out.getvalue()
+    )

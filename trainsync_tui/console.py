@@ -183,8 +183,9 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         + "\n"
     )
     if report.bytes_resumed:
-        done, total = size(report.bytes_resumed), size(report.bytes_downloaded)
-        stream.write(f"  resumed {done} of {total} downloaded (kept from an interrupted run)\n")
+        # Uploads and downloads both resume; the moved bytes count what was kept too.
+        done, total = size(report.bytes_resumed), size(moved)
+        stream.write(f"  resumed {done} of the {total} moved (kept from an interrupted run)\n")
     for conflict in report.conflicts:
         stream.write(
             f"  conflict: {conflict['path']} (local {conflict['local_md5'][:8]}, "
