@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trainsync_tui.bench.measure import Timing
 
 MB = 1_000_000
 
@@ -23,6 +26,37 @@ class Measurement:
     ok: bool
     note: str = ""
     server_cpu_s: float = 0.0  # the S3 server's CPU during the run: it shares the 2 cores
+
+    @classmethod
+    def timed(
+        cls,
+        timing: Timing,
+        *,
+        dataset: str,
+        workload: str,
+        tool: str,
+        files: int,
+        size: int,
+        requests: dict[str, int],
+        note: str = "",
+        server_cpu_s: float = 0.0,
+    ) -> Measurement:
+        """One run's figures, rounded as the report prints them; ok when there is no note."""
+        return cls(
+            dataset=dataset,
+            workload=workload,
+            tool=tool,
+            files=files,
+            bytes=size,
+            wall_s=round(timing.wall_s, 3),
+            user_s=round(timing.user_s, 2),
+            sys_s=round(timing.sys_s, 2),
+            peak_rss_mb=round(timing.peak_rss_mb, 1),
+            requests=requests,
+            ok=not note,
+            note=note,
+            server_cpu_s=round(server_cpu_s, 2),
+        )
 
     @property
     def files_per_s(self) -> float:

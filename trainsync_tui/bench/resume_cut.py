@@ -94,18 +94,14 @@ def run_resume(
         ctx.server.drop_bucket(bucket)
         shutil.rmtree(base, ignore_errors=True)
     fetched = int(report.get("bytes_downloaded", 0)) - int(report.get("bytes_resumed", 0))
-    m = Measurement(
+    m = Measurement.timed(
+        timing,
         dataset=dataset.name,
         workload=WORKLOAD,
         tool=tool.name,
         files=1,
-        bytes=spec.size,
-        wall_s=round(timing.wall_s, 3),
-        user_s=round(timing.user_s, 2),
-        sys_s=round(timing.sys_s, 2),
-        peak_rss_mb=round(timing.peak_rss_mb, 1),
+        size=spec.size,
         requests=requests,
-        ok=not note,
         note=note,
     )
     figure = {

@@ -134,18 +134,14 @@ def run_upload_resume(
         finally:
             ctx.server.drop_bucket(bucket)
             shutil.rmtree(base, ignore_errors=True)
-    m = Measurement(
+    m = Measurement.timed(
+        timing,
         dataset=dataset.name,
         workload=WORKLOAD,
         tool=tool.name,
         files=1,
-        bytes=size,
-        wall_s=round(timing.wall_s, 3),
-        user_s=round(timing.user_s, 2),
-        sys_s=round(timing.sys_s, 2),
-        peak_rss_mb=round(timing.peak_rss_mb, 1),
+        size=size,
         requests=requests,
-        ok=not note,
         note=note,
     )
     figure = {

@@ -36,28 +36,22 @@ def measure(
     server_cpu = ctx.server.cpu_seconds() - server_cpu
     requests = dict(sorted(ctx.server.requests_since(mark).items()))
     note = ""
-    ok = timing.returncode == 0 and not timing.timed_out
     if timing.timed_out:
         note = f"timed out after {ctx.timeout:.0f} s"
     elif timing.returncode != 0:
         note = f"exit {timing.returncode}: {timing.stderr_tail[:300]}"
-    if tool.name.startswith("trainsync") and ok:
+    elif tool.name.startswith("trainsync"):
         note = _trainsync_note(timing.stdout)
-        ok = not note
-    return Measurement(
+    return Measurement.timed(
+        timing,
         dataset=dataset,
         workload=workload,
         tool=tool.name,
         files=files,
-        bytes=size,
-        wall_s=round(timing.wall_s, 3),
-        user_s=round(timing.user_s, 2),
-        sys_s=round(timing.sys_s, 2),
-        peak_rss_mb=round(timing.peak_rss_mb, 1),
+        size=size,
         requests=requests,
-        ok=ok,
         note=note,
-        server_cpu_s=round(server_cpu, 2),
+        server_cpu_s=server_cpu,
     )
 
 
