@@ -142,3 +142,43 @@ def test_a_server_without_upload_listing_syncs_with_one_warning(
     warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
     assert len(warnings) == 1 and "does not list unfinished multipart uploads" in warnings[0]
     assert no_listing.counts["refused"] == 1
+
+
+def test_a_cancel_while_s3_holds_the_clean_up_stops_the_sync_at_once(
+    world: World, s3_server: S3Server
+) -> None:
+    import threading
+
+    from tests.reliability.faultproxy import FaultProxy, Request
+
+    world.put_local(ACTOR, "a.bin", b"a")
+    held = threading.Event()
+
+    def list_uploads(request: Request) -> bool:
+        """The clean-up's ListMultipartUploads: held for two minutes."""
+        hit = request.method == "GET" and "uploads" in request.target.partition("?")[2]
+        if hit:
+            held.set()
+        return hit
+
+    with FaultProxy(
+        s3_server.port, rates={"stall": 1.0}, stall_seconds=120, applies=list_uploads
+    ) as proxy:
+        eng = engine(world, endpoint_url=proxy.url)
+        cancel = CancelToken()
+        reports = []
+        worker = threading.Thread(
+            target=lambda: reports.append(eng.sync(eng.actor(ACTOR), SyncOptions(), cancel=cancel))
+        )
+        worker.start()
+        try:
+            assert held.wait(60), "the sync never listed unfinished uploads"
+            cancel.cancel()
+            worker.join(10)  # the stall lasts 120 s: only a closed request ends sooner
+            assert not worker.is_alive(), "the cancel did not end the held clean-up request"
+        finally:
+            worker.join()
+            eng.close()
+    (report,) = reports
+    assert report.cancelled and report.counts["uploaded"] == 0
+    assert world.s3_paths(ACTOR) == []

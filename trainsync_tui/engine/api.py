@@ -280,7 +280,7 @@ class Engine:
         if options.bwlimit is not None:
             self.throttle.set_rate(options.bwlimit)
         if not options.dry_run:
-            self._clean_up_after_crash(layout, sink)
+            self._clean_up_after_crash(layout, sink, cancel)
         try:
             audit = self.audit(
                 layout,
@@ -346,15 +346,20 @@ class Engine:
             transfers.close()
         cancel.raise_if_cancelled()
 
-    def _clean_up_after_crash(self, layout: ActorLayout, sink: EventSink) -> None:
+    def _clean_up_after_crash(
+        self, layout: ActorLayout, sink: EventSink, cancel: CancelToken
+    ) -> None:
         """With the lock held, whatever temp state exists was left by a run that died."""
         remove_temp_files(layout)
         remove_stale_temp(layout.actor_dir)
-        self._clean_up_uploads(layout, sink)
+        self._clean_up_uploads(layout, sink, cancel)
 
-    def _clean_up_uploads(self, layout: ActorLayout, sink: EventSink) -> CleanResult:
+    def _clean_up_uploads(
+        self, layout: ActorLayout, sink: EventSink, cancel: CancelToken | None = None
+    ) -> CleanResult:
+        client = self.client_for(cancel)  # the run's: its cancel ends a request S3 holds
         try:
-            return clean_up_uploads(self.client, self.settings, layout, now=self.clock(), sink=sink)
+            return clean_up_uploads(client, self.settings, layout, now=self.clock(), sink=sink)
         except Exception as exc:
             raise classify(exc, self.settings) from None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.layout import ActorLayout
@@ -84,6 +85,8 @@ def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
     """Abort one upload; the bytes its parts held, or None if it was gone already."""
     try:
         freed = sum(int(p.get("Size", 0)) for p in _parts(client, bucket, key, upload_id))
+    except CancelledSync:
+        raise  # the rest is the next run's clean-up
     except Exception as exc:
         if error_code(exc) in ("NoSuchUpload", "404"):
             return None
