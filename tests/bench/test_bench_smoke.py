@@ -77,6 +77,8 @@ def test_access_log_lines_are_counted_by_s3_operation() -> None:
             ("HEAD /b/a/x.bin HTTP/1.1", "404 Not Found"),
             ("GET /b/a/x.bin HTTP/1.1", "200 OK"),
             ("GET /b?prefix=a%2F HTTP/1.1", "200 OK"),
+            ("PUT /b/actors/0001_a/training_data.trainsync-lease.json HTTP/1.1", "200 OK"),
+            ("DELETE /b/actors/0001_a/training_data.trainsync-lease.json HTTP/1.1", "204"),
         ]
     )
     assert count_requests(log) == {
@@ -89,6 +91,7 @@ def test_access_log_lines_are_counted_by_s3_operation() -> None:
         "HeadObject": 1,
         "GetObject": 1,
         "ListObjects": 1,
+        "Lease": 2,  # not a PutObject: a no-op sync holds its lease and moves nothing
         "errors": 1,
     }
     assert classify("PUT", "/bucket") == "CreateBucket"

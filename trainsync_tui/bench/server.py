@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from trainsync_tui.engine.lease import LEASE_SUFFIX
+
 ACCESS_KEY = "trainsync-bench"
 SECRET_KEY = "trainsync-bench-secret-key"
 REGION = "us-east-1"
@@ -22,13 +24,16 @@ _LINE = re.compile(r'"(GET|PUT|POST|HEAD|DELETE) (\S+) HTTP/[\d.]+" (\d{3})')
 
 
 def classify(method: str, target: str) -> str:
-    """The S3 operation name of one request line (CopyObject is counted as PutObject)."""
+    """The S3 operation name of one request line (CopyObject is counted as PutObject); any
+    request on an actor's lease object is "Lease", so a no-op sync that holds one is a no-op."""
     parts = urlsplit(target)
     query = parse_qs(parts.query, keep_blank_values=True)
     path = parts.path.lstrip("/")
     has_key = bool(path.partition("/")[2])
     if not path:
         return "ListBuckets"
+    if path.endswith(LEASE_SUFFIX):
+        return "Lease"
     if method == "GET":
         if not has_key:
             if "uploads" in query:
