@@ -15,6 +15,7 @@ from tests.engine.clitools import ACTOR
 from tests.reliability.faultproxy import FaultProxy, Request
 from tests.s3server import S3Server
 from tests.test_cli_interrupt import run_env, wait_for
+from trainsync_tui.engine.lease import LEASE_SUFFIX
 
 
 class Lines:
@@ -56,10 +57,15 @@ def test_second_ctrl_c_aborts_at_once_with_one_line_and_records_the_run(
     env["TRAINSYNC_CONCURRENCY"] = "3"
 
     def uploads(request: Request) -> bool:
-        return request.method == "PUT"
+        """The files' uploads, and the lease's release: held as by a network gone away."""
+        if request.method == "PUT":
+            return "/training_data/" in request.target  # not the lease's own PUT
+        return request.method == "DELETE" and LEASE_SUFFIX in request.target
 
-    # Every upload's answer is held for 40 s: the cancelled run cannot end by itself, as
-    # on a network that has gone away.
+    # Every upload's answer is held for 40 s, and so is the lease's release: the cancel
+    # closes the uploads, then waits up to a second for the release, where the second
+    # Ctrl-C lands (it came before the uploads were closed too, before the lease was taken
+    # through the run's client, which the first Ctrl-C now closes at once).
     with FaultProxy(s3_server.port, {"stall": 1.0}, stall_seconds=40, applies=uploads) as proxy:
         flags = ["--root", str(world.root), "--bucket", world.bucket, "--endpoint-url", proxy.url]
         proc = subprocess.Popen(

@@ -154,14 +154,17 @@ class Executor:
             verified = future.result()
         except CancelledSync:
             return
-        except (TransferError, OSError) as exc:
-            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        except Exception as exc:
+            if self.cancel.cancelled:
+                return  # ended by the cancel (its request closed): not a failure of this path
+            if isinstance(exc, OSError) and exc.strerror:
+                message = exc.strerror
+            elif isinstance(exc, TransferError | OSError):
+                message = str(exc)
+            else:  # a bug or an unexpected S3 answer: report, go on
+                message = describe(exc)
             report.errors.append(f"{action.path}: {message}")
             self.sink(FileFailed(self.layout.name, action.path, action.category, message))
-            return
-        except Exception as exc:  # a bug or an unexpected S3 answer: report, go on
-            report.errors.append(f"{action.path}: {describe(exc)}")
-            self.sink(FileFailed(self.layout.name, action.path, action.category, describe(exc)))
             return
         for key in predicted_counts(action.ops, plan.manifest, verified):
             report.add(key)

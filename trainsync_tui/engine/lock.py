@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.lease import DEFAULT_TTL, Lease, lease_key
 from trainsync_tui.engine.s3client import classify
+from trainsync_tui.engine.s3guard import AFTER_CANCEL_SECONDS
 
 
 def _describe_holder(path: Path) -> str:
@@ -168,9 +170,21 @@ def actor_lease(
         if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
             raise
     finally:
-        lease.release()
+        _release(lease, cancel)
     if lease.lost:
         raise LeaseLostError(lease.lost)
+
+
+def _release(lease: Lease, cancel: CancelToken) -> None:
+    """Give the lease back. After a cancel S3 may be why (a silent endpoint): wait for the
+    release no longer than a cancel's clean-up may take, and leave it to finish, or the lease
+    to expire, behind us; a healthy S3 releases it in milliseconds."""
+    if not cancel.cancelled:
+        lease.release()
+        return
+    releasing = threading.Thread(target=lease.release, name=f"release {lease.actor}", daemon=True)
+    releasing.start()
+    releasing.join(AFTER_CANCEL_SECONDS)
 
 
 def _machine() -> str:
