@@ -144,9 +144,12 @@ def kill_once(
             return any(_is_object(m, t, "PUT") for m, t in list(log))
 
         def downloading() -> bool:
-            return staging.is_dir() and any(
-                p.is_file() and p.stat().st_size > 0 for p in staging.iterdir()
-            )
+            # The run renames or removes its temp files while we look: a vanished one is
+            # just not a download in progress.
+            try:
+                return any(p.lstat().st_size > 0 for p in staging.iterdir() if p.is_file())
+            except FileNotFoundError:
+                return False
 
         def writing_manifest() -> bool:
             return any(n.startswith(".manifest.json.") for n in os.listdir(actor_dir))
