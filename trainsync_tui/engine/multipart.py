@@ -121,19 +121,41 @@ class MultipartSender:
         """Create the upload and journal its ID (an upload we cannot journal is aborted)."""
         self.check_unchanged(job.key, job.replaces)
         try:
-            upload_id = str(
-                self.client.create_multipart_upload(
-                    Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
-                )["UploadId"]
+            reply = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
             )
         except Exception as exc:
+            self._drop_twins(job.key, journal, keep=None)
             raise TransferError(describe(exc)) from None
+        upload_id = str(reply["UploadId"])
+        if reply.get("ResponseMetadata", {}).get("RetryAttempts"):
+            self._drop_twins(job.key, journal, keep=upload_id)
         try:
             journal.add(self._entry(job, upload_id))
         except OSError as exc:
             self._abort(job.key, upload_id)
             raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
         return upload_id
+
+    def _drop_twins(self, key: str, journal: UploadJournal, keep: str | None) -> None:
+        """Abort what an attempt of this create whose answer was lost left behind: uploads of
+        `key` that are not `keep`, not journalled and hold no part. No one would ever resume
+        or complete them. Another writer's running upload has parts (and under the actor's
+        lease no other trainsync starts one); the stale clean-up remains the backstop."""
+        ours = {e.upload_id for e in journal.entries()}
+        with contextlib.suppress(Exception):
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=key
+            )
+            twins = [
+                u["UploadId"]
+                for page in pages
+                for u in page.get("Uploads", [])
+                if u["Key"] == key and u["UploadId"] != keep and u["UploadId"] not in ours
+            ]
+            for upload_id in twins:
+                if not self._list_parts(key, upload_id):
+                    self._abort(key, upload_id)
 
     def _entry(self, job: FileJob, upload_id: str) -> JournalEntry:
         st = job.stamp
