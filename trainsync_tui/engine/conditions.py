@@ -22,6 +22,8 @@ Server = tuple[str, str]  # (endpoint, bucket)
 # Per process and server: why its conditional writes cannot be trusted. Whichever part of a
 # run meets it first (the lease or a transfer) warns; the user hears it once, not per part.
 _UNSUPPORTED: dict[Server, str] = {}
+# Per process: servers seen to refuse a second If-None-Match create; no need to ask again.
+_CHECKED: set[Server] = set()
 _STATE_LOCK = threading.Lock()
 
 
@@ -32,6 +34,17 @@ def server_of(endpoint_url: str | None, bucket: str) -> Server:
 def conditions_unsupported(server: Server) -> bool:
     with _STATE_LOCK:
         return server in _UNSUPPORTED
+
+
+def conditions_checked(server: Server) -> bool:
+    """True once `server` was seen to apply If-None-Match (and never seen to refuse it)."""
+    with _STATE_LOCK:
+        return server in _CHECKED and server not in _UNSUPPORTED
+
+
+def mark_checked(server: Server) -> None:
+    with _STATE_LOCK:
+        _CHECKED.add(server)
 
 
 def mark_unsupported(server: Server, why: str) -> bool:

@@ -35,7 +35,9 @@ from typing import Any
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.conditions import (
     UNPROTECTED,
+    conditions_checked,
     conditions_unsupported,
+    mark_checked,
     mark_unsupported,
     server_of,
 )
@@ -49,10 +51,6 @@ _POLL_SECONDS = 1.0
 _REFUSED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
 # Another writer got there first: 412, or AWS's 409 for two conditional writes at once.
 _LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
-
-# Per (endpoint, bucket): a second If-None-Match create was refused once; no need to ask again.
-_CHECKED: set[tuple[str, str]] = set()
-_STATE_LOCK = threading.Lock()
 
 Warn = Callable[[str], None]
 
@@ -253,8 +251,7 @@ class Lease:
         return True
 
     def _trusted(self) -> bool:
-        with _STATE_LOCK:
-            return self.server in _CHECKED and not conditions_unsupported(self.server)
+        return conditions_checked(self.server)
 
     def _create(self) -> bool | None:
         """Create with If-None-Match: True when taken (or when no lease can be written),
@@ -280,15 +277,13 @@ class Lease:
 
     def _check_conditions_applied(self) -> None:
         """A second create must fail; where it succeeds the server ignores If-None-Match."""
-        with _STATE_LOCK:
-            if conditions_unsupported(self.server) or self.server in _CHECKED:
-                return
+        if conditions_unsupported(self.server) or conditions_checked(self.server):
+            return
         try:
             self.etag = self._put(IfNoneMatch="*")
         except Exception as exc:
             if error_code(exc) in _LOST_RACE:
-                with _STATE_LOCK:
-                    _CHECKED.add(self.server)
+                mark_checked(self.server)
                 return
             raise
         self._unsupported("ignores If-None-Match (a second conditional create succeeded)")
