@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainsync_tui.engine.errors import ActorNameError, TrainsyncError
 from trainsync_tui.engine.paths import actor_name_problem, normalise
+from trainsync_tui.engine.remote import lists_flat_only, mark_flat_only
 from trainsync_tui.engine.s3client import classify
 
 if TYPE_CHECKING:
@@ -149,3 +150,36 @@ def s3_prefix(client: Any, bucket: str, nfc_prefix: str, nfd_prefix: str) -> str
     if len(found) > 1:
         raise ActorNameError(clash_line(f"s3://{bucket}/: prefixes", sorted(found)))
     return found[0] + rest if found else nfc_prefix
+
+
+def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
+    """Actor folder names directly below the prefix root (for --all and the app).
+
+    One delimiter listing, checked against one flat page as remote.py checks a folder
+    walk: a server that leaves folders out (s3rver drops a folder holding only folders, which
+    is every actor's) would hide S3-only actors, so its names come from a flat walk."""
+    paginator = client.get_paginator("list_objects_v2")
+    names: set[str] = set()
+    if not lists_flat_only(client, bucket):
+        for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix, Delimiter="/"):
+            for sub in page.get("CommonPrefixes", []):
+                name = sub["Prefix"][len(actors_prefix) :].rstrip("/")
+                if name:
+                    names.add(name)
+        probe = client.list_objects_v2(Bucket=bucket, Prefix=actors_prefix)
+        if _actor_names(probe, actors_prefix) <= names:
+            return sorted(names)
+        mark_flat_only(client, bucket)
+    for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix):
+        names |= _actor_names(page, actors_prefix)
+    return sorted(names)
+
+
+def _actor_names(page: dict[str, Any], actors_prefix: str) -> set[str]:
+    """The actor folders a flat listing page's keys sit in."""
+    found = set()
+    for item in page.get("Contents", ()):
+        name, slash, _ = item["Key"][len(actors_prefix) :].partition("/")
+        if name and slash:
+            found.add(name)
+    return found

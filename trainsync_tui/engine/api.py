@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trainsync_tui.engine.actor_names import every_actor, local_actor_folders, spelt_in_s3
+from trainsync_tui.engine.actor_names import (
+    every_actor,
+    list_actor_names,
+    local_actor_folders,
+    spelt_in_s3,
+)
 from trainsync_tui.engine.audit import Audit, run_audit
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
@@ -31,7 +36,7 @@ from trainsync_tui.engine.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.lock import actor_lock, lock_holder, sync_guard
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
-from trainsync_tui.engine.remote import bucket_versioning, list_actor_names
+from trainsync_tui.engine.remote import bucket_versioning
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import S3Clients, classify
 from trainsync_tui.engine.select import Selection, apply_selection

@@ -37,6 +37,23 @@ class RemoteScan:
 # only folders from CommonPrefixes), per process: their listings go flat from then on.
 _FLAT_ONLY: set[tuple[str, str]] = set()
 _FLAT_LOCK = threading.Lock()
+
+
+def lists_flat_only(client: Any, bucket: str) -> bool:
+    """True once this server was seen to leave folders out of a delimiter listing."""
+    with _FLAT_LOCK:
+        return _server(client, bucket) in _FLAT_ONLY
+
+
+def mark_flat_only(client: Any, bucket: str) -> None:
+    with _FLAT_LOCK:
+        _FLAT_ONLY.add(_server(client, bucket))
+
+
+def _server(client: Any, bucket: str) -> tuple[str, str]:
+    return (str(getattr(client.meta, "endpoint_url", "")), bucket)
+
+
 INCOMPLETE_FOLDERS = (
     "a folder-by-folder listing left out objects that one flat listing shows (a server bug, "
     "or objects written meanwhile); listed in one flat walk instead (slower, complete)"
@@ -64,10 +81,7 @@ def _walk_prefix(
     the prefix is listed flat (and so is every later prefix of that server), and `on_flat`
     is told once.
     """
-    server = (str(getattr(client.meta, "endpoint_url", "")), bucket)
-    with _FLAT_LOCK:
-        flat_only = server in _FLAT_ONLY
-    if flat_only:
+    if lists_flat_only(client, bucket):
         return _flat_walk(client, bucket, prefix, cancel, on_progress, convert)
     found: list[_T] = []
     walked: set[str] = set()
@@ -116,8 +130,7 @@ def _walk_prefix(
         cancel.raise_if_cancelled()
     if not missed:
         return found
-    with _FLAT_LOCK:
-        _FLAT_ONLY.add(server)
+    mark_flat_only(client, bucket)
     if on_flat is not None:
         on_flat(INCOMPLETE_FOLDERS)
     return _flat_walk(client, bucket, prefix, cancel, on_progress, convert)
@@ -352,43 +365,6 @@ def _set_md5(scan: RemoteScan, obj: RemoteObject, md5: str | None) -> None:
     scan.objects[obj.path] = RemoteObject(
         obj.path, obj.key, obj.size, obj.etag, obj.last_modified, md5
     )
-
-
-def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
-    """Actor folder names directly below the prefix root (for --all and the app).
-
-    One delimiter listing, checked against one flat page as `_walk_prefix` checks a folder
-    walk: a server that leaves folders out (s3rver drops a folder holding only folders, which
-    is every actor's) would hide S3-only actors, so its names come from a flat walk."""
-    server = (str(getattr(client.meta, "endpoint_url", "")), bucket)
-    with _FLAT_LOCK:
-        flat_only = server in _FLAT_ONLY
-    paginator = client.get_paginator("list_objects_v2")
-    names: set[str] = set()
-    if not flat_only:
-        for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix, Delimiter="/"):
-            for sub in page.get("CommonPrefixes", []):
-                name = sub["Prefix"][len(actors_prefix) :].rstrip("/")
-                if name:
-                    names.add(name)
-        probe = client.list_objects_v2(Bucket=bucket, Prefix=actors_prefix)
-        if _actor_names(probe, actors_prefix) <= names:
-            return sorted(names)
-        with _FLAT_LOCK:
-            _FLAT_ONLY.add(server)
-    for page in paginator.paginate(Bucket=bucket, Prefix=actors_prefix):
-        names |= _actor_names(page, actors_prefix)
-    return sorted(names)
-
-
-def _actor_names(page: dict[str, Any], actors_prefix: str) -> set[str]:
-    """The actor folders a flat listing page's keys sit in."""
-    found = set()
-    for item in page.get("Contents", ()):
-        name, slash, _ = item["Key"][len(actors_prefix) :].partition("/")
-        if name and slash:
-            found.add(name)
-    return found
 
 
 def bucket_versioning(client: Any, bucket: str) -> Callable[[], bool]:
