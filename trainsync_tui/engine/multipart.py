@@ -125,7 +125,8 @@ class MultipartSender:
                 Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
             )
         except Exception as exc:
-            self._drop_twins(job.key, journal, keep=None)
+            # Not swept here: a create that failed every attempt most often met a server that
+            # does not answer, and a listing would wait out a second deadline per file.
             raise TransferError(describe(exc)) from None
         upload_id = str(reply["UploadId"])
         if reply.get("ResponseMetadata", {}).get("RetryAttempts"):
@@ -137,7 +138,7 @@ class MultipartSender:
             raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
         return upload_id
 
-    def _drop_twins(self, key: str, journal: UploadJournal, keep: str | None) -> None:
+    def _drop_twins(self, key: str, journal: UploadJournal, keep: str) -> None:
         """Abort what an attempt of this create whose answer was lost left behind: uploads of
         `key` that are not `keep`, not journalled and hold no part. No one would ever resume
         or complete them. Another writer's running upload has parts (and under the actor's
