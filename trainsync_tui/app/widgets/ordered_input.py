@@ -14,15 +14,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-# Input's bindings by key ("home,ctrl+a" becomes two), read once from its public BINDINGS.
-INPUT_KEYS: dict[str, Binding] = {
-    binding.key: binding
-    for binding in Binding.make_bindings(Input.BINDINGS)
-    if not binding.priority  # a priority binding already runs first, from the App
-}
+
+def _by_key(bindings: list[BindingType]) -> dict[str, Binding]:
+    """Bindings by key (`home,ctrl+a` makes two); the first for a key wins, as in Textual."""
+    keys: dict[str, Binding] = {}
+    for binding in Binding.make_bindings(bindings):
+        if not binding.priority:  # a priority binding already runs first, from the App
+            keys.setdefault(binding.key, binding)
+    return keys
+
+
+INPUT_KEYS = _by_key(Input.BINDINGS)  # Input's own, from its public BINDINGS
 
 
 class OrderedInput(Input):
