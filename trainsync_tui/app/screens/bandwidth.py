@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from trainsync_tui.app.widgets.ordered_input import OrderedInput
 from trainsync_tui.engine.bandwidth import FORMS
 
 
@@ -33,7 +34,7 @@ class BandwidthScreen(ModalScreen[str | None]):
                 id="bandwidth-intro",
                 markup=False,
             )
-            yield Input(placeholder="e.g. 50M, 10M:100M, off", id="bandwidth-input")
+            yield OrderedInput(placeholder="e.g. 50M, 10M:100M, off", id="bandwidth-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

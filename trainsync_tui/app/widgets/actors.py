@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.keys import MOVES
 from trainsync_tui.app.tasks import ActorStatus
+from trainsync_tui.app.widgets.ordered_input import OrderedInput
 from trainsync_tui.app.widgets.state import ActorState
 
 BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
@@ -54,7 +55,7 @@ class ActorsPane(Vertical):
         self.filter_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter actors", id="actor-filter")
+        yield OrderedInput(placeholder="filter actors", id="actor-filter")
         yield ActorList(id="actor-list")
 
     @property
