@@ -58,5 +58,5 @@ def test_without_those_names_a_client_still_works_and_says_why_once(
         assert not track_sockets(Moved(), lambda _: None)
 
     assert [r.getMessage() for r in caplog.records] == [
-        f"a cancel waits for read_timeout: botocore BaseClient._endpoint not found ({versions()})"
+        f"a cancel waits for a timeout: botocore BaseClient._endpoint not found ({versions()})"
     ]

@@ -6,11 +6,16 @@ Why no public way does this: a thread blocked in recv() (a server that accepted 
 and never answers) or in connect() (a host that drops packets) wakes only when its socket
 is shut down. botocore hands out no socket and takes no HTTP session or connection class
 from its caller; `client.close()` closes only the idle connections of the pools, never one
-a thread is using; timeouts end a wait only when they expire. So the pools' connection
-class is swapped for one that reports its sockets, which takes the three names below. A
+a thread is using; timeouts end a wait only when they expire. Sending each request
+ourselves from a before-send hook would copy botocore's URLLib3Session (its TLS, proxy and
+error handling) and still need a socket from urllib3's private _new_conn; a process-wide
+audit hook on socket creation cannot be removed and sees every socket of the process. So
+the pools' connection class is swapped for one that reports its sockets, which takes the
+three names below. A
 test (tests/engine/test_botocore_sockets.py) fails, naming the one that moved and the
-versions installed, on the day a release moves one; until then this module does nothing
-and a cancel waits for read_timeout, as it did before trainsync shut sockets down.
+versions installed, on the day a release moves one. Until this module follows, syncs go on
+and say why a cancel is slower: it waits for read_timeout (or connect_timeout), as before
+trainsync shut sockets down.
 """
 
 from __future__ import annotations
@@ -54,16 +59,19 @@ def missing(client: Any) -> list[str]:
 
 def track_sockets(client: Any, opened: Opened) -> bool:
     """Make `client`'s pools, from now on, call `opened` with each socket they open: before
-    it connects, and for TLS again with the socket that wraps it. False (and a warning,
-    once) if this botocore or urllib3 no longer has what that takes."""
-    if gone := missing(client):
-        message = f"a cancel waits for read_timeout: {', '.join(gone)} not found ({versions()})"
+    it connects, and for TLS again with the socket that wraps it. False if this botocore no
+    longer lets us at its pools; a warning, once, for each name not found."""
+    gone = missing(client)
+    if gone:
+        message = f"a cancel waits for a timeout: {', '.join(gone)} not found ({versions()})"
         if message not in _warned:
             _warned.add(message)
             _log.warning(message)
+    if ENDPOINT in gone or POOL_CLASSES in gone:
         return False
     # URLLib3Session hands this dict to its pool managers (and proxy managers): pools made
-    # from now on use connection classes that report their sockets.
+    # from now on use connection classes that report their sockets (only once connected,
+    # if urllib3 no longer opens them in _new_conn).
     pools = client._endpoint.http_session._pool_classes_by_scheme
     for scheme, pool in list(pools.items()):
         pools[scheme] = type(pool.__name__, (pool,), {"ConnectionCls": _reporting(pool, opened)})
