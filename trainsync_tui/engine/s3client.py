@@ -10,7 +10,7 @@ from typing import Any
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, redact
-from trainsync_tui.engine.s3guard import RequestGuard
+from trainsync_tui.engine.s3guard import BOTOCORE_RETRIES, RequestGuard
 
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
@@ -86,19 +86,21 @@ class S3Clients:
 
 def new_session(settings: Settings) -> Any:
     import boto3
+    import botocore.session
     from botocore.exceptions import BotoCoreError
 
     try:
-        session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
+        # Keep timestamps as the text S3 sent (what the AWS CLI does for `s3 ls`): dateutil
+        # parsing every LastModified was a third of a no-op audit's time holding the GIL.
+        # remote.epoch() turns the few we use into seconds.
+        core = botocore.session.get_session()
+        parsers = core.get_component("response_parser_factory")
+        parsers.set_parser_defaults(timestamp_parser=_keep_text)
+        return boto3.session.Session(
+            botocore_session=core, profile_name=settings.profile, region_name=settings.region
+        )
     except BotoCoreError as exc:
         raise ConfigError(f"cannot set up the S3 client: {exc}") from None
-    # Keep timestamps as the text S3 sent (what the AWS CLI does for `s3 ls`): dateutil
-    # parsing every LastModified was a third of a no-op audit's time holding the GIL.
-    # remote.epoch() turns the few we use into seconds.
-    session._session.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=_keep_text
-    )
-    return session
 
 
 def make_client(
@@ -113,7 +115,7 @@ def make_client(
     try:
         config = Config(
             max_pool_connections=settings.concurrency * 2 + 4,
-            retries={"mode": "standard", "max_attempts": 6},
+            retries=dict(BOTOCORE_RETRIES),  # RequestGuard retries
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             tcp_keepalive=True,

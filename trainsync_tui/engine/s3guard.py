@@ -1,23 +1,30 @@
 """What bounds an S3 request: a deadline over all its attempts, and a CancelToken that closes
 its connections, so a request blocked on a silent server ends at once instead of after
-botocore's read timeout times its attempts."""
+botocore's read timeout times its attempts.
+
+Through botocore's public hooks only (before-send, needs-retry, its standard retry policy);
+the reach into its connection pools that a cancel needs is botocore_sockets.py's."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+from trainsync_tui.engine.botocore_sockets import track_sockets
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, ConfigError
 
-# botocore's retry handler for S3 is registered under this id (botocore/retries/standard.py).
-_RETRY_ID = "retry-config-s3"
+# Attempts per request (the first and 6 retries), decided by botocore's standard retry
+# policy in RequestGuard._needs_retry, where the back-off sleep can be cut short.
+ATTEMPTS = 7
+# The client's own retries: none, as they would sleep where no cancel reaches. (Such a
+# client marks every response "max attempts reached"; _needs_retry takes the mark off.)
+BOTOCORE_RETRIES = {"mode": "standard", "total_max_attempts": 1}
 _STARTED = "trainsync_started"
 _DEADLINE = "trainsync_deadline"
 # After a cancel only clean-up goes out (any other call is a worker that has not seen the
@@ -69,23 +76,15 @@ class RequestGuard:
         self._sending = threading.local()  # when the call this thread sends began
 
     def attach(self, client: Any) -> None:
-        from botocore.retries.standard import register_retry_handler
-
+        """Guard the requests of `client`, made with retries=BOTOCORE_RETRIES."""
         events = client.meta.events
         events.register_first("before-send.s3", self._before_send)
-        # Our own handle on botocore's standard retry policy, so that its back-off sleep
-        # happens here, where a cancel or the deadline can cut it short.
-        attempts = client.meta.config.retries.get("total_max_attempts")
-        events.unregister("needs-retry.s3", unique_id=_RETRY_ID)
-        standard = register_retry_handler(client, max_attempts=attempts)
-        events.unregister("needs-retry.s3", unique_id=_RETRY_ID)
+        policy = _standard_retries(client)
         events.register(
-            "needs-retry.s3",
-            lambda **kwargs: self._needs_retry(standard.needs_retry, **kwargs),
-            unique_id=_RETRY_ID,
+            "needs-retry.s3", lambda **kwargs: self._needs_retry(policy.needs_retry, **kwargs)
         )
         if cancel := self.cancel:
-            self._track_connections(client)
+            track_sockets(client, self._opened)
             cancel.on_cancel(self.interrupt)
 
     @property
@@ -120,6 +119,8 @@ class RequestGuard:
         if kwargs.get("caught_exception") is not None:
             self._check(context)
         delay = standard(**kwargs)
+        if kwargs["attempts"] < ATTEMPTS:
+            _unmark_max_attempts(kwargs.get("response"))
         if delay is None or delay is False:
             return delay
         self._check(context)
@@ -150,28 +151,6 @@ class RequestGuard:
 
     # -- connections --------------------------------------------------------------------
 
-    def _track_connections(self, client: Any) -> None:
-        # URLLib3Session hands this dict to its pool managers: pools made from now on use
-        # connection classes that report each socket they open.
-        pools = client._endpoint.http_session._pool_classes_by_scheme
-        for scheme, pool in list(pools.items()):
-            pools[scheme] = type(
-                pool.__name__, (pool,), {"ConnectionCls": self._connection_class(pool)}
-            )
-
-    def _connection_class(self, pool: Any) -> type:
-        guard = self
-
-        class Tracked(pool.ConnectionCls):  # type: ignore[name-defined,misc]
-            def _new_conn(self) -> socket.socket:
-                return _new_connection(self, guard._opened)
-
-            def connect(self) -> None:
-                super().connect()
-                guard._opened(self.sock)  # for TLS, the socket that wraps the first one
-
-        return Tracked
-
     def _opened(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.add(sock)
@@ -199,6 +178,13 @@ def _last_failure(attempt: dict[str, Any] | None) -> str:
     return f"; last attempt: HTTP {status}" if status else ""
 
 
+def _unmark_max_attempts(response: Any) -> None:
+    """The mark the client's own retry handler (of one attempt) put on this response, which
+    botocore would print as "(reached max retries: 0)" in an error with no retry."""
+    if response and isinstance(metadata := response[1].get("ResponseMetadata"), dict):
+        metadata.pop("MaxAttemptsReached", None)
+
+
 def _shut(sock: socket.socket) -> None:
     # The plain socket's shutdown, also for TLS: SSLSocket.shutdown would drop its SSL
     # object under the thread that is reading from it. OSError: already closed.
@@ -206,40 +192,38 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def _new_connection(conn: Any, opened: Callable[[socket.socket], None]) -> socket.socket:
-    """urllib3's HTTPConnection._new_conn and create_connection, except that the socket is
-    reported before it connects: a cancel then interrupts a connect to a host that drops
-    packets (shutdown() wakes connect() at once; close() would not)."""
-    from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-    from urllib3.util.connection import _set_socket_options, allowed_gai_family
-    from urllib3.util.timeout import _DEFAULT_TIMEOUT
+def _standard_retries(client: Any) -> Any:
+    """botocore's standard retry handler for `client`, for us to call: what botocore itself
+    registers, with its retry quota and its header of attempts, minus the needs-retry
+    handler (the client has its own, which never retries)."""
+    from botocore.retries.standard import register_retry_handler
 
-    host = conn._dns_host.strip("[]")
-    error: OSError | None = None
-    try:
-        for family, kind, proto, _name, address in socket.getaddrinfo(
-            host, conn.port, allowed_gai_family(), socket.SOCK_STREAM
-        ):
-            sock = socket.socket(family, kind, proto)
-            try:
-                _set_socket_options(sock, conn.socket_options)
-                if conn.timeout is not _DEFAULT_TIMEOUT:
-                    sock.settimeout(conn.timeout)
-                if conn.source_address:
-                    sock.bind(conn.source_address)
-                opened(sock)
-                sock.connect(address)
-                sys.audit("http.client.connect", conn, conn.host, conn.port)
-                return sock
-            except OSError as exc:
-                error = exc
-                sock.close()
-        raise error or OSError("getaddrinfo returns an empty list")
-    except socket.gaierror as exc:
-        raise NameResolutionError(conn.host, conn, exc) from exc
-    except TimeoutError as exc:
-        raise ConnectTimeoutError(
-            conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
-        ) from exc
-    except OSError as exc:
-        raise NewConnectionError(conn, f"Failed to establish a new connection: {exc}") from exc
+    events = client.meta.events
+
+    def leaving_out_needs_retry(register: Callable[..., Any]) -> Callable[..., Any]:
+        # Under no unique id: botocore's own handlers hold the ids, and ours add to them.
+        def maybe(event_name: str, handler: Any, *_: Any, **__: Any) -> None:
+            if not event_name.startswith("needs-retry"):
+                register(event_name, handler)
+
+        return maybe
+
+    registrations = _Overlay(
+        events,
+        register=leaving_out_needs_retry(events.register),
+        register_first=leaving_out_needs_retry(events.register_first),
+        register_last=leaving_out_needs_retry(events.register_last),
+    )
+    view = _Overlay(client, meta=_Overlay(client.meta, events=registrations))
+    return register_retry_handler(view, max_attempts=ATTEMPTS)
+
+
+class _Overlay:
+    """`target`, except for the attributes given."""
+
+    def __init__(self, target: Any, **attributes: Any) -> None:
+        self._target = target
+        vars(self).update(attributes)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
