@@ -160,8 +160,10 @@ def _to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | 
     """One listed object as we keep it; a refused key is an issue; markers and temps None."""
     key: str = item["Key"]
     rel = key[len(prefix) :]
-    if rel.endswith("/") and item.get("Size", 0) == 0:
-        return None  # a "folder" marker made by consoles and some tools
+    if (rel == "" or rel.endswith("/")) and item.get("Size", 0) == 0:
+        # A "folder" marker made by consoles and some tools; "" is the S3 console's
+        # "Create folder" at the actor's prefix itself.
+        return None
     problem = relative_path_problem(rel)
     if problem:
         return PathIssue(rel or key, f"S3 key refused: {problem}", "s3")
