@@ -11,6 +11,7 @@ from typing import Any
 
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.chunks import PartCancelled, memory_body
 from trainsync_tui.engine.conditions import (
     CHANGED_IN_S3,
     REFUSED_CODES,
@@ -195,10 +196,17 @@ class Transfers(Downloads):
                 args["IfMatch"] = f'"{replaces}"'
             else:
                 args["IfNoneMatch"] = "*"
-        self.throttle.take("up", len(data), self.cancel)
+        if self.throttle.limit is not None:
+            # Drawn as the socket takes it: one take of the whole file let a file under the
+            # multipart threshold go at full speed, its debt paid by the next transfer.
+            args["Body"] = memory_body(
+                data, lambda n: self.throttle.take("up", n, self.cancel), self.cancel
+            )
         try:
             self.client.put_object(**args)
         except Exception as exc:
+            if self.cancel.cancelled or isinstance(exc, CancelledSync | PartCancelled):
+                raise CancelledSync() from None
             if failed_precondition(exc):
                 # A retry of our own PUT whose first reply was lost also gets 412: S3 then
                 # holds exactly our bytes, which is success, not a change by someone else.
