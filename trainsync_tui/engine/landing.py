@@ -37,6 +37,8 @@ class Landing:
         self.stamp = stamp
         # Folders already checked (an lstat per component: once per folder, not per file).
         self._safe_folders: set[str] = set()
+        # A hard link we make (keep-both, a backup) moves the file's ctime: what it is now.
+        self._ctime_after_link: dict[str, int] = {}
 
     def target(self, dest: str) -> Path:
         """The local path for plan path `dest`, with its folders made; refused when a folder
@@ -80,6 +82,14 @@ class Landing:
                 kind = "a file" if stat.S_ISREG(st.st_mode) else kind_of(st.st_mode)
                 raise TransferError(folder_is_file(shown, kind))
 
+    def _unchanged(self, path: Path, local: LocalFile) -> os.stat_result:
+        ctime = self._ctime_after_link.get(local.disk_path, local.ctime_ns)
+        return unchanged_since_audit(path, local.size, local.mtime, ctime)
+
+    def _linked(self, local: LocalFile, source: Path) -> None:
+        with contextlib.suppress(OSError):
+            self._ctime_after_link[local.disk_path] = os.stat(source).st_ctime_ns
+
     def expect(self, local: LocalFile | None, target: Path) -> FileStamp | None:
         """What `target` is before a download over it: the stamp of the file the audit listed,
         or None for a new path (which must still be absent)."""
@@ -87,7 +97,7 @@ class Landing:
             if os.path.lexists(target):
                 raise TransferError("appeared locally since the audit; sync again")
             return None
-        return FileStamp.of(unchanged_since_audit(target, local.size, local.mtime))
+        return FileStamp.of(self._unchanged(target, local))
 
     def land(self, temp: Path, target: Path, before: FileStamp | None) -> None:
         """Rename a verified download into place, unless the local file moved meanwhile.
@@ -125,10 +135,11 @@ class Landing:
     def link(self, local: LocalFile, dest: str) -> Path:
         """A second name `dest` for `local` (keep-both), never over an existing file."""
         source = self.layout.local(local.disk_path)
-        unchanged_since_audit(source, local.size, local.mtime)
+        self._unchanged(source, local)
         target = self.target(dest)
         try:
             os.link(source, target)
+            self._linked(local, source)
         except FileExistsError:
             raise TransferError(f"{dest} already exists locally") from None
         except OSError:
@@ -153,7 +164,7 @@ class Landing:
 
     def trash(self, local: LocalFile) -> None:
         source = self.layout.local(local.disk_path)
-        before = FileStamp.of(unchanged_since_audit(source, local.size, local.mtime))
+        before = FileStamp.of(self._unchanged(source, local))
         target = self._trash_target(local.disk_path)
         try:
             os.rename(source, target)
@@ -171,11 +182,12 @@ class Landing:
 
     def backup(self, local: LocalFile) -> None:
         source = self.layout.local(local.disk_path)
-        unchanged_since_audit(source, local.size, local.mtime)
+        self._unchanged(source, local)
         target = self._trash_target(local.disk_path)
         try:
             # A hard link keeps the old bytes when the download replaces the name.
             os.link(source, target)
+            self._linked(local, source)
         except OSError:
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()

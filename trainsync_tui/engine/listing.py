@@ -14,6 +14,7 @@ class LocalFile:
     mtime: float
     md5: str
     fs_path: str = ""
+    ctime_ns: int = 0  # 0: not known (not checked)
 
     @property
     def disk_path(self) -> str:

@@ -159,6 +159,7 @@ class Transfers(Downloads):
         mtime: float,
         replaces: str | None,
         on_bytes: BytesFn,
+        ctime_ns: int = 0,
     ) -> tuple[str, FileStamp]:
         """Upload a small file the audit did not hash (new on both sides), over the object
         with ETag `replaces` if any; return the MD5 of the bytes sent and the stamp they were
@@ -168,7 +169,7 @@ class Transfers(Downloads):
         other bytes) and is what gets recorded. A file that is not what the audit listed, or
         changes while it is read, is refused before anything is sent.
         """
-        before = unchanged_since_audit(source, size, mtime)
+        before = unchanged_since_audit(source, size, mtime, ctime_ns)
         data = read_or_fail(source, source.read_bytes)
         stamp = FileStamp.of(before)
         if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
@@ -232,11 +233,11 @@ class Transfers(Downloads):
         return str(head.get("ETag", "")).strip('"') == md5
 
     def hash_for_upload(
-        self, source: Path, size: int, mtime: float, md5: str | None
+        self, source: Path, size: int, mtime: float, md5: str | None, ctime_ns: int = 0
     ) -> tuple[PartHashes, FileStamp]:
         """Hash a file for its multipart upload (whole and per part, one read), if it is
         still the file the audit listed, with MD5 `md5` when the audit knew it."""
-        before = FileStamp.of(unchanged_since_audit(source, size, mtime))
+        before = FileStamp.of(unchanged_since_audit(source, size, mtime, ctime_ns))
         hashes = read_or_fail(source, lambda: hash_parts(source, self.part_size(size), self.cancel))
         if stamp_now(source) != before:
             raise TransferError("changed while it was being hashed; it will be synced next run")
