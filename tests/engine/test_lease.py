@@ -7,6 +7,7 @@ import getpass
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
 from trainsync_tui.engine.lease import Lease, lease_key
+from trainsync_tui.engine.lock import actor_lock
 from trainsync_tui.engine.report import SyncReport
 
 ACTOR = "0042_european_30_male"
@@ -122,6 +124,39 @@ def test_a_second_root_refuses_while_the_first_holds_the_lease(
     assert report_a.errors == [] and report_a.counts["uploaded"] == 1
     assert other.s3_paths(ACTOR) == ["a.bin"]  # B changed nothing
     assert the_lease_key(world) not in world.s3_keys()  # released at the end
+
+
+_SAME_PATH = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+
+
+def test_a_cloned_root_at_the_same_path_does_not_take_a_live_lease(
+    world: World, tmp_path: Path
+) -> None:
+    """Cloned VMs, or containers that mount the host's machine-id and each have a volume at
+    the same path: the clone holds a copy of the root, state folder included, under the
+    same path and machine id. Root A's lease is alive; the clone must wait for it, not take
+    it as one left by a dead run of its own (issue 22 item 1: all of one side's edits lost).
+    A mount namespace puts the copy at A's very path for the clone's run."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    world.put_local(ACTOR, "a.bin", b"from root A")
+    clone = tmp_path / "clone"
+    with Held(world) as a:
+        shutil.copytree(world.root, clone, symlinks=True)
+        (clone / "data" / "actors" / ACTOR / "training_data" / "b.bin").write_bytes(b"clone")
+        run = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", _SAME_PATH, "sh",
+             str(clone), str(world.root), sys.executable, "-m", "trainsync_tui",
+             "sync", ACTOR, "--json", *world.cli_flags()],
+            capture_output=True, text=True, timeout=120, env=dict(os.environ),
+        )  # fmt: skip
+        report_a = a.release()
+    if run.returncode != 0 and "unshare" in run.stderr.split(":", 1)[0]:
+        pytest.skip(f"no mount namespace here: {run.stderr.strip()}")
+    assert "is already being synced by" in run.stderr, (run.returncode, run.stderr)
+    assert run.returncode == 1
+    assert report_a.errors == [] and report_a.counts["uploaded"] == 1
+    assert world.s3_paths(ACTOR) == ["a.bin"]  # the clone wrote nothing
 
 
 def test_a_second_root_with_wait_syncs_after_the_first_ends(world: World, tmp_path: Path) -> None:
@@ -269,11 +304,10 @@ def test_a_run_that_ends_with_an_engine_close_leaves_no_lease(world: World) -> N
 
 
 def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: World) -> None:
-    # Holding this root's flock, a live lease naming this root can only be a dead run's.
-    from trainsync_tui.engine.lock import _machine
-
-    root = f"{_machine()}:{world.settings.state_dir.resolve()}"
-    left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "root": root}
+    # Holding this root's flock, a live lease naming that very lock can only be a dead run's.
+    with actor_lock(world.settings.state_dir, ACTOR, "a run killed with -9") as proof:
+        assert proof is not None
+    left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "lock": proof}
     world.s3.put_object(Bucket=world.bucket, Key=the_lease_key(world), Body=json.dumps(left))
     world.put_local(ACTOR, "a.bin", b"data")
     messages: list[str] = []

@@ -92,7 +92,8 @@ class Lease:
         cancel: CancelToken | None = None,
         warn: Warn = lambda _: None,
         waiting: Warn = lambda _: None,
-        root: str | None = None,
+        lock_proof: str | None = None,
+        root_id: str | None = None,
         run_client: Any = None,
     ) -> None:
         # The lease is taken through the run's client (a cancel closes a request a silent S3
@@ -110,7 +111,9 @@ class Lease:
         self.token = uuid.uuid4().hex
         self.holder = f"{_user()}@{socket.gethostname()}"
         self.who = who
-        self.root = root  # found while we hold this root's flock: left by a run that died
+        # Taken while we hold the flock this names (lock.py): a lease naming it is a dead run's.
+        self.lock_proof = lock_proof
+        self.root_id = root_id
         self.etag: str | None = None
         self.lost: str | None = None
         self.took_over: str | None = None
@@ -123,7 +126,8 @@ class Lease:
         now = time.time()
         info = {
             "trainsync_lease": 1, "actor": self.actor, "holder": self.holder,
-            "pid": os.getpid(), "who": self.who, "token": self.token, "root": self.root,
+            "pid": os.getpid(), "who": self.who, "token": self.token,
+            "root_id": self.root_id, "lock": self.lock_proof,
             "renewed": _iso(now), "expires": _iso(now + self.ttl), "ttl_s": self.ttl,
         }  # fmt: skip
         return json.dumps(info).encode()
@@ -228,7 +232,7 @@ class Lease:
                     return bool(created)  # False: another server created it first
             return self._take_unconditionally()
         ours = self._ours(found)  # our create whose reply was lost, then retried
-        left_here = self.root is not None and found.info.get("root") == self.root
+        left_here = self.lock_proof is not None and found.info.get("lock") == self.lock_proof
         if not (found.expired or ours or left_here):
             self._last_seen = found
             return False
