@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,11 +22,11 @@ import pytest
 from tests.conftest import World
 from tests.reliability.faultproxy import _ERROR_BODY, FaultProxy, Request, _head
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
-from trainsync_tui.engine.lease import Lease, lease_key
+from trainsync_tui.engine.lease import LEASE_SUFFIX, Lease, lease_key
 from trainsync_tui.engine.lock import actor_lock
 from trainsync_tui.engine.report import SyncReport
 
@@ -359,3 +360,49 @@ def test_a_server_refusing_conditional_writes_gets_one_warning_and_the_lease_sti
     warned = [m for m in messages if "refuses conditional writes" in m]
     assert len(warned) == 1, messages
     assert "read-then-write" in warned[0]
+
+
+def test_a_run_whose_renewal_is_held_stops_writing_before_its_lease_can_be_taken(
+    world: World, s3_server: S3Server
+) -> None:
+    """Fencing: only the lease key's renewals go silent (issue 22 item 2: the renewal waited
+    out request_deadline while another server took over, and the first went on uploading
+    for 16 s). By its own clock the run may write until the start of its last good lease
+    write + TTL − margin; another server may take over only at LastModified + TTL, later."""
+    ttl = 3.0
+    for n in range(12):
+        world.put_local(ACTOR, f"f{n:02d}.bin", bytes([n]) * 256 * 1024)
+    taken: list[float] = []
+    held: list[float] = []
+    writes: list[float] = []
+
+    def renewals_held(request: Request) -> bool:
+        now = time.monotonic()
+        if request.method in ("PUT", "POST", "DELETE") and LEASE_SUFFIX not in request.target:
+            writes.append(now)
+        if request.method == "PUT" and LEASE_SUFFIX in request.target:
+            renewal = request.header("if-match") is not None
+            (held if renewal else taken).append(now)
+            return renewal  # the take goes through, every renewal is held
+        return False
+
+    with FaultProxy(s3_server.port, {"stall": 1.0}, stall_seconds=60, applies=renewals_held) as p:
+        settings = dataclasses.replace(
+            world.settings, endpoint_url=p.url, lease_ttl=ttl, bwlimit="512K"
+        )
+        engine = Engine(settings)
+        try:
+            report = engine.sync(engine.actor(ACTOR))
+        finally:
+            p.stop()
+            engine.close()
+
+    assert any("could not be renewed in time" in e for e in report.errors), report.errors
+    assert taken and held, "no renewal was held"
+    assert writes, "the run wrote nothing before its lease lapsed"
+    # The take's PUT left the client before S3 stamped it: S3's LastModified + TTL, the
+    # earliest another server may take over, is later than this.
+    assert max(writes) < taken[-1] + ttl, (max(writes) - taken[-1], ttl)
+    assert report.counts["uploaded"] < 12  # stopped well before the end
+    uploaded = set(world.s3_paths(ACTOR))
+    assert set(world.manifest_md5s(ACTOR)) == uploaded  # the manifest records what finished

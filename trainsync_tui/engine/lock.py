@@ -25,9 +25,8 @@ from trainsync_tui.engine.errors import (
 )
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.lease import DEFAULT_TTL, Lease, lease_key
+from trainsync_tui.engine.lease import Lease, lease_key
 from trainsync_tui.engine.s3client import classify
-from trainsync_tui.engine.s3guard import AFTER_CANCEL_SECONDS
 
 
 def _describe_holder(path: Path) -> str:
@@ -177,7 +176,7 @@ def actor_lease(
     wait: bool,
     cancel: CancelToken,
     sink: EventSink,
-    ttl: float = DEFAULT_TTL,
+    ttl: float | None = None,
     run_client: Callable[[], Any] | None = None,
     lock_proof: str | None = None,
 ) -> Iterator[Lease]:
@@ -192,12 +191,12 @@ def actor_lease(
     def warn(text: str) -> None:
         sink(Message(layout.name, "warning", text))
 
+    writer = run_client() if run_client else client()
     lease = Lease(
         client(), settings.require_bucket(), lease_key(layout.prefix), layout.name,
-        endpoint=settings.endpoint_url, who=who, ttl=ttl, cancel=cancel, warn=warn,
-        waiting=lambda text: sink(Message(layout.name, "info", text)),
-        lock_proof=lock_proof, root_id=root_id(settings.state_dir),
-        run_client=run_client() if run_client else None,
+        endpoint=settings.endpoint_url, who=who, ttl=ttl or settings.lease_ttl, cancel=cancel,
+        warn=warn, waiting=lambda text: sink(Message(layout.name, "info", text)),
+        lock_proof=lock_proof, root_id=root_id(settings.state_dir), run_client=writer,
     )  # fmt: skip
     try:
         lease.acquire(wait=wait)
@@ -207,24 +206,37 @@ def actor_lease(
         raise classify(exc, settings) from None
     if lease.took_over:
         warn(f"took over {lease.took_over}")
+
+    def fence(event_name: str, **_: Any) -> None:
+        lease.fence(event_name.rsplit(".", 1)[-1])
+
+    # Every attempt of every write the run makes (not the lease's own, on `client`).
+    writer.meta.events.register("before-send.s3", fence)
     try:
         yield lease
     except CancelledSync:
         if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
             raise
     finally:
+        writer.meta.events.unregister("before-send.s3", fence)
         _release(lease, cancel)
     if lease.lost:
         raise LeaseLostError(lease.lost)
 
 
+# After a cancel, how long giving the lease back may delay the stop: a healthy S3 deletes it
+# in milliseconds; a silent one would eat the second a stop is promised in, and then the
+# lease only expires (lease_ttl) for the next run, which waits or takes it over.
+RELEASE_AFTER_CANCEL_SECONDS = 0.2
+
+
 def _release(lease: Lease, cancel: CancelToken) -> None:
     """Give the lease back. After a cancel S3 may be why (a silent endpoint): wait for the
-    release no longer than a cancel's clean-up may take, and leave it to finish, or the lease
-    to expire, behind us; a healthy S3 releases it in milliseconds."""
+    release at most RELEASE_AFTER_CANCEL_SECONDS, and leave it to finish, or the lease to
+    expire, behind us."""
     if not cancel.cancelled:
         lease.release()
         return
     releasing = threading.Thread(target=lease.release, name=f"release {lease.actor}", daemon=True)
     releasing.start()
-    releasing.join(AFTER_CANCEL_SECONDS)
+    releasing.join(RELEASE_AFTER_CANCEL_SECONDS)
