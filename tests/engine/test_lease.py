@@ -406,3 +406,23 @@ def test_a_run_whose_renewal_is_held_stops_writing_before_its_lease_can_be_taken
     assert report.counts["uploaded"] < 12  # stopped well before the end
     uploaded = set(world.s3_paths(ACTOR))
     assert set(world.manifest_md5s(ACTOR)) == uploaded  # the manifest records what finished
+
+
+def test_clean_waits_for_the_lease_like_a_sync(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # clean judges which uploads are abandoned: while another server syncs the actor, its
+    # uploads are not (issue 22 item 7).
+    from trainsync_tui.cli import main
+
+    world.put_local(ACTOR, "a.bin", b"from root A")
+    other = second_root(world, tmp_path)
+    other.put_local(ACTOR, "b.bin", b"from root B")
+
+    with Held(world) as a:
+        code = main(["clean", ACTOR, *other.cli_flags()])
+        report_a = a.release()
+
+    err = capsys.readouterr().err
+    assert code == 1 and "is already being synced by" in err, (code, err)
+    assert report_a.errors == []
