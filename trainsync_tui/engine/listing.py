@@ -31,6 +31,9 @@ class RemoteObject:
     etag: str
     last_modified: float
     md5: str | None
+    # The MD5 is that of our own earlier download, which nothing could check (no MD5 from
+    # S3, no part size that gives its ETag): in sync as far as can be told, never verified.
+    unchecked: bool = False
 
     @property
     def is_multipart(self) -> bool:
