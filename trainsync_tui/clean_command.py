@@ -22,6 +22,9 @@ def add_clean_parser(sub: Any) -> argparse.ArgumentParser:
         "actor", nargs="*", metavar="[ACTOR_ID] ACTOR_NAME", help="only this actor (default: all)"
     )
     clean.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    clean.add_argument(
+        "--wait", action="store_true", help="wait for a sync of the actor to finish first"
+    )
     return clean  # type: ignore[no-any-return]
 
 
@@ -44,7 +47,7 @@ def run_clean_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
                 if isinstance(event, Message) and event.level == "warning":
                     warn(f"{event.actor}: {event.text}")
 
-            result = engine.clean_uploads(layout, sink)
+            result = engine.clean_uploads(layout, sink, wait=args.wait)
             out[layout.name] = {
                 "aborted": result.aborted,
                 "freed_bytes": result.freed,

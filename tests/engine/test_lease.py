@@ -7,11 +7,13 @@ import getpass
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,11 +22,12 @@ import pytest
 from tests.conftest import World
 from tests.reliability.faultproxy import _ERROR_BODY, FaultProxy, Request, _head
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
-from trainsync_tui.engine.lease import Lease, lease_key
+from trainsync_tui.engine.lease import LEASE_SUFFIX, Lease, lease_key
+from trainsync_tui.engine.lock import actor_lock
 from trainsync_tui.engine.report import SyncReport
 
 ACTOR = "0042_european_30_male"
@@ -122,6 +125,39 @@ def test_a_second_root_refuses_while_the_first_holds_the_lease(
     assert report_a.errors == [] and report_a.counts["uploaded"] == 1
     assert other.s3_paths(ACTOR) == ["a.bin"]  # B changed nothing
     assert the_lease_key(world) not in world.s3_keys()  # released at the end
+
+
+_SAME_PATH = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+
+
+def test_a_cloned_root_at_the_same_path_does_not_take_a_live_lease(
+    world: World, tmp_path: Path
+) -> None:
+    """Cloned VMs, or containers that mount the host's machine-id and each have a volume at
+    the same path: the clone holds a copy of the root, state folder included, under the
+    same path and machine id. Root A's lease is alive; the clone must wait for it, not take
+    it as one left by a dead run of its own (issue 22 item 1: all of one side's edits lost).
+    A mount namespace puts the copy at A's very path for the clone's run."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    world.put_local(ACTOR, "a.bin", b"from root A")
+    clone = tmp_path / "clone"
+    with Held(world) as a:
+        shutil.copytree(world.root, clone, symlinks=True)
+        (clone / "data" / "actors" / ACTOR / "training_data" / "b.bin").write_bytes(b"clone")
+        run = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", _SAME_PATH, "sh",
+             str(clone), str(world.root), sys.executable, "-m", "trainsync_tui",
+             "sync", ACTOR, "--json", *world.cli_flags()],
+            capture_output=True, text=True, timeout=120, env=dict(os.environ),
+        )  # fmt: skip
+        report_a = a.release()
+    if run.returncode != 0 and "unshare" in run.stderr.split(":", 1)[0]:
+        pytest.skip(f"no mount namespace here: {run.stderr.strip()}")
+    assert "is already being synced by" in run.stderr, (run.returncode, run.stderr)
+    assert run.returncode == 1
+    assert report_a.errors == [] and report_a.counts["uploaded"] == 1
+    assert world.s3_paths(ACTOR) == ["a.bin"]  # the clone wrote nothing
 
 
 def test_a_second_root_with_wait_syncs_after_the_first_ends(world: World, tmp_path: Path) -> None:
@@ -269,11 +305,10 @@ def test_a_run_that_ends_with_an_engine_close_leaves_no_lease(world: World) -> N
 
 
 def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: World) -> None:
-    # Holding this root's flock, a live lease naming this root can only be a dead run's.
-    from trainsync_tui.engine.lock import _machine
-
-    root = f"{_machine()}:{world.settings.state_dir.resolve()}"
-    left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "root": root}
+    # Holding this root's flock, a live lease naming that very lock can only be a dead run's.
+    with actor_lock(world.settings.state_dir, ACTOR, "a run killed with -9") as proof:
+        assert proof is not None
+    left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "lock": proof}
     world.s3.put_object(Bucket=world.bucket, Key=the_lease_key(world), Body=json.dumps(left))
     world.put_local(ACTOR, "a.bin", b"data")
     messages: list[str] = []
@@ -325,3 +360,69 @@ def test_a_server_refusing_conditional_writes_gets_one_warning_and_the_lease_sti
     warned = [m for m in messages if "refuses conditional writes" in m]
     assert len(warned) == 1, messages
     assert "read-then-write" in warned[0]
+
+
+def test_a_run_whose_renewal_is_held_stops_writing_before_its_lease_can_be_taken(
+    world: World, s3_server: S3Server
+) -> None:
+    """Fencing: only the lease key's renewals go silent (issue 22 item 2: the renewal waited
+    out request_deadline while another server took over, and the first went on uploading
+    for 16 s). By its own clock the run may write until the start of its last good lease
+    write + TTL − margin; another server may take over only at LastModified + TTL, later."""
+    ttl = 3.0
+    for n in range(12):
+        world.put_local(ACTOR, f"f{n:02d}.bin", bytes([n]) * 256 * 1024)
+    taken: list[float] = []
+    held: list[float] = []
+    writes: list[float] = []
+
+    def renewals_held(request: Request) -> bool:
+        now = time.monotonic()
+        if request.method in ("PUT", "POST", "DELETE") and LEASE_SUFFIX not in request.target:
+            writes.append(now)
+        if request.method == "PUT" and LEASE_SUFFIX in request.target:
+            renewal = request.header("if-match") is not None
+            (held if renewal else taken).append(now)
+            return renewal  # the take goes through, every renewal is held
+        return False
+
+    with FaultProxy(s3_server.port, {"stall": 1.0}, stall_seconds=60, applies=renewals_held) as p:
+        settings = dataclasses.replace(
+            world.settings, endpoint_url=p.url, lease_ttl=ttl, bwlimit="512K"
+        )
+        engine = Engine(settings)
+        try:
+            report = engine.sync(engine.actor(ACTOR))
+        finally:
+            p.stop()
+            engine.close()
+
+    assert any("could not be renewed in time" in e for e in report.errors), report.errors
+    assert taken and held, "no renewal was held"
+    assert writes, "the run wrote nothing before its lease lapsed"
+    # The take's PUT left the client before S3 stamped it: S3's LastModified + TTL, the
+    # earliest another server may take over, is later than this.
+    assert max(writes) < taken[-1] + ttl, (max(writes) - taken[-1], ttl)
+    assert report.counts["uploaded"] < 12  # stopped well before the end
+    uploaded = set(world.s3_paths(ACTOR))
+    assert set(world.manifest_md5s(ACTOR)) == uploaded  # the manifest records what finished
+
+
+def test_clean_waits_for_the_lease_like_a_sync(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # clean judges which uploads are abandoned: while another server syncs the actor, its
+    # uploads are not (issue 22 item 7).
+    from trainsync_tui.cli import main
+
+    world.put_local(ACTOR, "a.bin", b"from root A")
+    other = second_root(world, tmp_path)
+    other.put_local(ACTOR, "b.bin", b"from root B")
+
+    with Held(world) as a:
+        code = main(["clean", ACTOR, *other.cli_flags()])
+        report_a = a.release()
+
+    err = capsys.readouterr().err
+    assert code == 1 and "is already being synced by" in err, (code, err)
+    assert report_a.errors == []

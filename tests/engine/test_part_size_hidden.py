@@ -14,7 +14,9 @@ from tests.engine.nanio_world import (  # noqa: F401 (fixtures)
     put_foreign,
 )
 from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.partsize import candidate_part_sizes, object_part_sizes
+from trainsync_tui.engine.resume import Partial
 
 ACTOR = "0015_nanio_parts"
 
@@ -111,3 +113,40 @@ def test_an_object_no_part_size_fits_is_kept_unverified_and_not_fetched_again(
     assert world.read_local(ACTOR, "odd.bin") == content
     assert again.changed == 0 and again.errors == [] and again.conflicts == []
     assert again.bytes_downloaded == 0
+    # Every run says so; it is never "in sync" (issue 22 item 5: it was, from the second on).
+    assert again.unverified == ["odd.bin"]
+    engine = world.engine()
+    try:
+        dry = engine.sync(engine.actor(ACTOR), SyncOptions(dry_run=True))
+    finally:
+        engine.close()
+    assert dry.unverified == ["odd.bin"] and dry.in_sync == 0
+
+
+def test_kept_bytes_of_an_object_nothing_can_verify_are_not_resumed(
+    nanio_world: World,
+) -> None:
+    """A kill -9 mid-download left bytes that were changed on disk since: with no MD5 and no
+    part size to check the whole file by, they would land as the object's bytes (issue 22
+    item 5). The download starts again from byte 0 instead."""
+    world = nanio_world
+    content = data("odd", 19 * MiB)
+    put_foreign(world, ACTOR, "odd.bin", content, 9 * MiB)
+    key = world.key(ACTOR, "odd.bin")
+    etag = world.s3.head_object(Bucket=world.bucket, Key=key)["ETag"].strip('"')
+    folder = world.actor_dir(ACTOR) / ".trainsync" / "tmp" / "partial"
+    folder.mkdir(parents=True)
+    kept = Partial.of(folder, key)
+    tampered = bytearray(content[: 12 * MiB])
+    tampered[5 * MiB : 5 * MiB + 4096] = b"\xff" * 4096
+    kept.data.write_bytes(bytes(tampered))
+    kept.keep(RemoteObject("odd.bin", key, len(content), etag, 0, None), [(0, 12 * MiB)])
+    engine = world.engine()
+    try:
+        report = engine.sync(engine.actor(ACTOR))
+    finally:
+        engine.close()
+    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.bytes_resumed == 0 and report.unverified == ["odd.bin"]
+    assert world.read_local(ACTOR, "odd.bin") == content
+    assert world.manifest_md5s(ACTOR) == {"odd.bin": md5(content)}

@@ -8,7 +8,7 @@ import unicodedata
 from tests.conftest import World
 from trainsync_tui.engine.remote import scan_remote
 from trainsync_tui.engine.s3client import epoch, make_client
-from trainsync_tui.engine.stale_uploads import stale_multipart_uploads
+from trainsync_tui.engine.stale_uploads import Sightings, stale_multipart_uploads
 
 ACTOR = "a1_alpha"
 PREFIX = f"actors/{ACTOR}/training_data/"
@@ -43,12 +43,14 @@ def test_stale_multipart_uploads_reads_text_times(world: World) -> None:
     key = f"{PREFIX}big.bin"
     upload = world.s3.create_multipart_upload(Bucket=world.bucket, Key=key)["UploadId"]
     try:
-        # Started before the cut-off a hour from now: stale.
-        assert stale_multipart_uploads(client, world.bucket, PREFIX, [], time.time() + 3600) == [
+        # Started, and first seen, before the cut-off an hour from now: stale.
+        seen = Sightings(None, time.time())
+        cut = time.time() + 3600
+        assert stale_multipart_uploads(client, world.bucket, PREFIX, [], cut, seen) == [
             (key, upload)
         ]
         # Started after a cut-off in the past and not in the journal: left alone.
-        assert stale_multipart_uploads(client, world.bucket, PREFIX, [], 0.0) == []
+        assert stale_multipart_uploads(client, world.bucket, PREFIX, [], 0.0, seen) == []
     finally:
         world.s3.abort_multipart_upload(Bucket=world.bucket, Key=key, UploadId=upload)
 

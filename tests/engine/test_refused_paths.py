@@ -153,3 +153,16 @@ def test_unknown_manifest_fields_are_preserved_and_a_backup_kept(world: World, c
     assert set(after["files"]) == {"a.bin", "new.bin"}
     assert manifest.with_name("manifest.json.bak").read_bytes() == original
     assert not [p for p in os.listdir(manifest.parent) if p.endswith(".tmp")]
+
+
+def test_a_folder_marker_at_the_actor_prefix_is_not_a_refused_key(world: World, capsys) -> None:
+    # The S3 console's "Create folder" at the prefix made every sync exit 1, for ever.
+    world.s3.put_object(Bucket=world.bucket, Key=PREFIX, Body=b"")
+    world.put_s3(ACTOR, "good.bin", b"fine")
+
+    code, report = sync_json(world, capsys)
+    again, audit = sync_json(world, capsys, "--dry-run")
+
+    assert (code, report["errors"], report["downloaded"]) == (0, [], 1)
+    assert (again, audit["errors"], sum(counts(audit).values())) == (0, [], 0)
+    assert PREFIX in world.s3_keys(PREFIX)

@@ -58,14 +58,31 @@ def sync(eng: Engine, events: list[Event] | None = None, cancel: CancelToken | N
 def test_another_writers_running_upload_is_never_aborted(world: World) -> None:
     world.put_local(ACTOR, "mine.txt", b"mine")
     running = foreign_upload(world, "theirs.bin", with_part=True)
-    abandoned = foreign_upload(world, "gone.bin", with_part=False)
+    starting = foreign_upload(world, "gone.bin", with_part=False)
+    eight_days_on = lambda: time.time() + 8 * DAY  # noqa: E731
 
     report = sync(engine(world))
 
     assert report.errors == [] and report.counts["uploaded"] == 1
-    # Started "in 2010" both; the one with a part written just now is someone's live upload.
-    assert running in uploads(world)
-    assert abandoned not in uploads(world)
+    # Started "in 2010" both; the one with a part written just now is someone's live upload,
+    # the one without a part may be one just begun: nothing but our own sighting dates it.
+    assert running in uploads(world) and starting in uploads(world)
+    sync(engine(world, eight_days_on))  # seen unfinished for 8 days, no part in it: gone
+    assert starting not in uploads(world)
+
+
+def test_clean_never_aborts_an_upload_another_server_has_just_begun(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto dates every upload 2010-11-10: a fresh one with no part yet looked years stale,
+    # and `trainsync clean` cut another server's upload (issue 22 item 7).
+    begun = foreign_upload(world, "theirs.bin", with_part=False)
+    world.put_local(ACTOR, "mine.txt", b"mine")
+
+    code, out = clean(world, capsys)
+
+    assert code == 0 and "aborted 0 unfinished uploads" in out, out
+    assert begun in uploads(world)
 
 
 def test_the_stale_age_is_a_setting_and_counts_from_the_last_part(world: World) -> None:

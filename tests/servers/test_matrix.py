@@ -14,6 +14,8 @@ import hashlib
 import io
 import random
 
+import botocore.exceptions
+import pytest
 from boto3.s3.transfer import TransferConfig
 
 from tests.conftest import World
@@ -232,3 +234,26 @@ def test_objects_written_by_boto3_with_8_and_16_mib_parts_come_down_verified(
 
     assert again.errors == [] and sum(again.counts.values()) == 0, again.counts
     assert again.bytes_downloaded == 0
+
+
+def test_folder_markers_at_the_prefix_and_below_are_ignored(matrix: Matrix) -> None:
+    # What the S3 console's "Create folder" makes: a zero-byte key ending in "/", here at
+    # the actor's prefix itself (every sync of the actor exited 1 before, issue 22 item 6).
+    m = matrix
+    prefix = m.a.settings.prefix_for(ACTOR)
+    files = seeded(m)
+    try:
+        for key in (prefix, prefix + "images/", prefix + "empty/"):
+            m.a.s3.put_object(Bucket=m.a.bucket, Key=key, Body=b"")
+    except botocore.exceptions.ClientError as exc:  # nanio: "may not contain empty segments"
+        pytest.skip(f"{m.target.name} stores no folder markers: {exc}")
+
+    audit = sync(m.a, dry_run=True)
+    report = sync(m.b)
+
+    assert audit.errors == [] and sum(audit.counts.values()) == 0, (audit.errors, audit.counts)
+    assert audit.in_sync == len(files)
+    assert report.errors == [] and report.counts["downloaded"] == len(files), report.errors
+    assert m.b.local_paths(ACTOR) == sorted(files)
+    assert m.b.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
+    assert {prefix, prefix + "images/"} <= set(m.a.s3_keys(prefix))  # never deleted by us

@@ -33,7 +33,7 @@ from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
-from trainsync_tui.engine.lock import actor_lock, lock_holder, sync_guard
+from trainsync_tui.engine.lock import lock_holder, sync_guard
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning
@@ -368,10 +368,24 @@ class Engine:
         except Exception as exc:
             raise classify(exc, self.settings) from None
 
-    def clean_uploads(self, layout: ActorLayout, sink: EventSink = ignore) -> CleanResult:
-        """`trainsync clean`: abort the actor's uploads that will never be resumed."""
-        with actor_lock(self.settings.state_dir, layout.name, self.who):
-            return self._clean_up_uploads(layout, sink)
+    def clean_uploads(
+        self, layout: ActorLayout, sink: EventSink = ignore, *, wait: bool = False
+    ) -> CleanResult:
+        """`trainsync clean`: abort the actor's uploads that will never be resumed. It holds
+        the actor's flock and S3 lease as a sync does, so no other server's sync of the
+        actor is under way while it judges which uploads are abandoned."""
+        cancel = CancelToken()
+        with sync_guard(
+            self.settings,
+            lambda: self.client,
+            spelt_in_s3(self.client_for(cancel), self.settings, layout),
+            self.who,
+            wait,
+            cancel,
+            sink,
+            lambda: self.client_for(cancel),
+        ):
+            return self._clean_up_uploads(layout, sink, cancel)
 
     def abort_runs(self) -> int:
         """A front end gives up on its syncs (a second Ctrl-C): each still running is recorded

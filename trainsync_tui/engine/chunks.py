@@ -3,6 +3,7 @@ comes."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import Any
@@ -62,6 +63,21 @@ def open_part(
     except BaseException:
         handle.close()
         raise
+    chunk.cancel = cancel
+    return chunk
+
+
+def memory_body(data: bytes, on_send: Callable[[int], None], cancel: CancelToken) -> ReadFileChunk:
+    """A request body over bytes already in memory (a single PUT) whose reads while it is
+    sent go to `on_send`; reads for signing or a retry's rewind are not sent, and not
+    counted (the same handlers on the client switch it as for a part)."""
+    chunk = _StrictChunk(
+        io.BytesIO(data),
+        len(data),
+        len(data),
+        callbacks=[lambda bytes_transferred: on_send(bytes_transferred)],
+        enable_callbacks=False,
+    )
     chunk.cancel = cancel
     return chunk
 

@@ -44,6 +44,9 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     request_deadline: float = 60.0
+    # Seconds an actor's S3 lease lasts unrenewed (renewed every third of it); a run whose
+    # lease it cannot prove valid by its own clock stops writing (engine/lease.py).
+    lease_ttl: float = 60.0
     # `trainsync serve`/`web`: a client must send its request head (and, for the API, its
     # body) within these seconds, or the connection is closed; idle keep-alive ends too.
     header_timeout: float = 15.0
@@ -107,6 +110,7 @@ _CONVERTERS: dict[str, Any] = {
     "connect_timeout": "seconds",
     "read_timeout": "seconds",
     "request_deadline": "seconds",
+    "lease_ttl": "seconds",
     "header_timeout": "seconds",
     "body_timeout": "seconds",
 }
@@ -213,6 +217,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(f"concurrency {settings.concurrency} must be between 1 and 256")
     if settings.multipart_chunksize < 5 * MiB:
         raise ConfigError("multipart_chunksize must be at least 5 MiB (an S3 limit)")
+    if not settings.lease_ttl >= 3:
+        raise ConfigError(f"lease_ttl {settings.lease_ttl:g} must be at least 3 (seconds)")
     if not settings.stale_upload_days > 0:
         raise ConfigError("stale_upload_days must be more than 0 (days, e.g. 7 or 0.5)")
     if settings.endpoint_url and not settings.endpoint_url.startswith(("http://", "https://")):

@@ -15,7 +15,7 @@ from trainsync_tui.engine.hashing import HashingWriter
 from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.resume import download_resumable
 from trainsync_tui.engine.single_get import get_range, get_to_file
-from trainsync_tui.engine.verify import check_download
+from trainsync_tui.engine.verify import can_verify, check_download
 
 BytesFn = Callable[[int], None]
 DOWNLOAD_ATTEMPTS = 5
@@ -91,6 +91,7 @@ class Downloads:
                     ),
                     verify=lambda path, md5: self._verify(remote, path, md5),
                     on_bytes=on_bytes,
+                    verifiable=lambda: can_verify(self.client, self.bucket, remote),
                 )
                 if resumed:
                     self.resumed[remote.key] = resumed

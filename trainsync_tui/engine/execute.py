@@ -287,7 +287,7 @@ class Executor:
         md5 = op.local.md5 or None
         if op.local.size >= self.transfers.threshold:
             hashes, stamp = self.transfers.hash_for_upload(
-                source, op.local.size, op.local.mtime, md5
+                source, op.local.size, op.local.mtime, md5, op.local.ctime_ns
             )
             if md5 is None:
                 self._remember(source, hashes.md5, stamp)
@@ -302,7 +302,13 @@ class Executor:
             return hashes.md5
         if md5 is None:
             md5, stamp = self.transfers.put_new(
-                source, key, op.local.size, op.local.mtime, replaces, self._add_bytes
+                source,
+                key,
+                op.local.size,
+                op.local.mtime,
+                replaces,
+                self._add_bytes,
+                op.local.ctime_ns,
             )
             self._remember(source, md5, stamp)
             return md5

@@ -7,8 +7,9 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -214,22 +215,48 @@ class HashingWriter:
         return self.digest.hexdigest()
 
 
+# How close to the moment a file was looked at its mtime may be before a stamp proves
+# nothing (git's "racily clean"): a write in the same timestamp tick leaves size, mtime and
+# ctime as they were. Linux stamps files from a clock that ticks every 1-10 ms; filesystems
+# that keep whole seconds (ext3, some NFS and FUSE mounts) or two (FAT) need the wider one.
+_FINE_TICK_NS = 20_000_000
+_COARSE_TICK_NS = 2_000_000_000
+CacheRow = tuple[str, int, int, int, int, int, str]
+
+
 @dataclass(frozen=True, slots=True)
 class FileStamp:
-    """What says a file is unchanged: if all four match, its cached MD5 still holds."""
+    """What says a file is unchanged (git's index keeps the same): if all five match, its
+    cached MD5 still holds. ctime catches a rewrite whose mtime was put back (`touch -d`,
+    `os.utime`, `cp -p`, `rsync -t`), since nothing but the kernel can set it.
+
+    `taken_ns` is when the stat was taken (the wall clock the filesystem stamps with), not
+    part of the comparison: see `racy`.
+    """
 
     size: int
     mtime_ns: int
     inode: int
     device: int
+    ctime_ns: int = 0
+    taken_ns: int = field(default=0, compare=False)
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileStamp:
-        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns, time.time_ns())
 
-    def matches(self, row: tuple[str, int, int, int, int, str]) -> bool:
+    @property
+    def racy(self) -> bool:
+        """Whether the file was written so shortly before this stamp was taken that a
+        second write in the same tick would leave the stamp as it is: such a file's MD5 is
+        not cached, and it is hashed again next time (git's "racily clean" entries)."""
+        coarse = self.ctime_ns % 1_000_000_000 == 0  # the kernel's own stamp: no fractions
+        tick = _COARSE_TICK_NS if coarse else _FINE_TICK_NS
+        return self.mtime_ns >= self.taken_ns - tick
+
+    def matches(self, row: CacheRow) -> bool:
         """Whether a hash-cache row (see HashCache.lookup_tree) was taken of this file."""
-        return (self.size, self.mtime_ns, self.inode, self.device) == row[1:5]
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode, self.device) == row[1:6]
 
 
 class HashCache:
@@ -254,9 +281,11 @@ class HashCache:
                 # A read-only home still syncs; it just re-hashes every run.
                 self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # "files" (before ctime was part of a stamp) proves nothing a stamp needs now.
+        self._db.execute("DROP TABLE IF EXISTS files")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER,"
-            " mtime_ns INTEGER, inode INTEGER, device INTEGER, md5 TEXT)"
+            "CREATE TABLE IF NOT EXISTS stamps (path TEXT PRIMARY KEY, size INTEGER,"
+            " mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER, device INTEGER, md5 TEXT)"
         )
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS etags (etag TEXT, size INTEGER, md5 TEXT,"
@@ -270,9 +299,10 @@ class HashCache:
         )
         self._db.commit()
 
-    def lookup_tree(self, folder: Path) -> dict[str, tuple[str, int, int, int, int, str]]:
+    def lookup_tree(self, folder: Path) -> dict[str, CacheRow]:
         """Every cached row under `folder`, keyed by absolute path:
-        (path, size, mtime_ns, inode, device, md5); `matches` compares one with a stamp.
+        (path, size, mtime_ns, ctime_ns, inode, device, md5); `matches` compares one with a
+        stamp.
 
         Rows are kept as SQLite returns them, read off the cursor: no second copy as
         FileStamp objects (100,000 files cost ~20 MB less at the audit's peak).
@@ -282,20 +312,25 @@ class HashCache:
         with self._lock:
             assert self._db is not None
             cursor = self._db.execute(
-                "SELECT path, size, mtime_ns, inode, device, md5 FROM files"
+                "SELECT path, size, mtime_ns, ctime_ns, inode, device, md5 FROM stamps"
                 " WHERE path >= ? AND path < ?",
                 (start, end),
             )
             return {row[0]: row for row in cursor}
 
     def store(self, entries: Iterable[tuple[str, FileStamp, str]]) -> None:
-        rows = [(p, s.size, s.mtime_ns, s.inode, s.device, md5) for p, s, md5 in entries]
+        """Cache each (path, stamp, MD5), except a racily clean one (see FileStamp.racy)."""
+        rows = [
+            (p, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.device, md5)
+            for p, s, md5 in entries
+            if not s.racy
+        ]
         if not rows:
             return
         with self._lock:
             assert self._db is not None
             try:
-                self._db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO stamps VALUES (?,?,?,?,?,?,?)", rows)
                 self._db.commit()
             except sqlite3.Error:
                 self._db.rollback()

@@ -12,6 +12,14 @@ ignores them (a second `If-None-Match: *` PUT succeeds) gets one warning per pro
 the lease is read before it is written, which stops a server that starts later, not two
 that start in the same instant. Until a server has shown it applies the condition, the
 lease is read first everywhere.
+
+Fencing (Kleppmann, "How to do distributed locking"): conditions are only a second line, and
+some servers ignore them. A run writes to S3 only while its own monotonic clock proves the
+lease valid: until the start of its last successful write of the lease + TTL − a margin.
+Another server judges expiry on S3's clock from that write's LastModified, which is later,
+so by the time it may take over this run has stopped. Every write of the run's client is
+checked first (`fence`), and a watchdog stops the run the moment validity lapses, however
+long a renewal is held by a silent S3.
 """
 
 from __future__ import annotations
@@ -41,11 +49,29 @@ from trainsync_tui.engine.conditions import (
     mark_unsupported,
     server_of,
 )
-from trainsync_tui.engine.errors import LeaseLostError, LockBusyError
+from trainsync_tui.engine.errors import CancelledSync, LeaseLostError, LockBusyError
 from trainsync_tui.engine.s3client import describe, epoch, error_code
 
 LEASE_SUFFIX = ".trainsync-lease.json"
 DEFAULT_TTL = 60.0
+# What a run gives up of its TTL for the clocks' rates and S3's clock stamping a renewal
+# later than it was sent: it stops writing this long before another server may take over.
+MARGIN_SHARE = 1 / 6
+RENEWAL_JOIN_SECONDS = 0.2
+# The requests that change S3: refused once the lease cannot be proved valid. An abort is
+# left out: it only removes a multipart upload of ours.
+WRITES = frozenset(
+    {
+        "PutObject",
+        "CopyObject",
+        "DeleteObject",
+        "DeleteObjects",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+        "CompleteMultipartUpload",
+    }
+)
 _POLL_SECONDS = 1.0
 # The answers of a server that will not apply a condition (S3 says 501 NotImplemented).
 _REFUSED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
@@ -92,7 +118,8 @@ class Lease:
         cancel: CancelToken | None = None,
         warn: Warn = lambda _: None,
         waiting: Warn = lambda _: None,
-        root: str | None = None,
+        lock_proof: str | None = None,
+        root_id: str | None = None,
         run_client: Any = None,
     ) -> None:
         # The lease is taken through the run's client (a cancel closes a request a silent S3
@@ -110,26 +137,32 @@ class Lease:
         self.token = uuid.uuid4().hex
         self.holder = f"{_user()}@{socket.gethostname()}"
         self.who = who
-        self.root = root  # found while we hold this root's flock: left by a run that died
+        # Taken while we hold the flock this names (lock.py): a lease naming it is a dead run's.
+        self.lock_proof = lock_proof
+        self.root_id = root_id
         self.etag: str | None = None
         self.lost: str | None = None
         self.took_over: str | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._renewed_at = 0.0
+        self._threads: list[threading.Thread] = []
         self._last_seen: Found | None = None
+        # Monotonic: until when this run may write (see the module's docstring on fencing).
+        self._valid_until = float("inf")
+        self._validity = threading.Condition()
 
     def _body(self) -> bytes:
         now = time.time()
         info = {
             "trainsync_lease": 1, "actor": self.actor, "holder": self.holder,
-            "pid": os.getpid(), "who": self.who, "token": self.token, "root": self.root,
+            "pid": os.getpid(), "who": self.who, "token": self.token,
+            "root_id": self.root_id, "lock": self.lock_proof,
             "renewed": _iso(now), "expires": _iso(now + self.ttl), "ttl_s": self.ttl,
         }  # fmt: skip
         return json.dumps(info).encode()
 
     def _put(self, **condition: str) -> str:
         body = self._body()
+        started = time.monotonic()
         reply = self._s3.put_object(
             Bucket=self.bucket,
             Key=self.key,
@@ -138,7 +171,33 @@ class Lease:
             ContentType="application/json",
             **condition,
         )
+        self._valid_from(started)
         return str(reply.get("ETag", ""))
+
+    def _valid_from(self, started: float) -> None:
+        """A write of the lease that began at `started` succeeded: valid for TTL from then."""
+        with self._validity:
+            if self.lost is None:
+                self._valid_until = started + self.ttl * (1 - MARGIN_SHARE)
+                self._validity.notify_all()
+
+    @property
+    def valid(self) -> bool:
+        """Whether this run may still write: its lease not lost and not lapsed by our clock."""
+        return self.lost is None and time.monotonic() < self._valid_until
+
+    def fence(self, operation: str) -> None:
+        """Before a write to S3: stop the run (raise CancelledSync, lost set) unless `valid`."""
+        if operation in WRITES and not self.valid:
+            self._lose(self._lapsed())
+            raise CancelledSync()
+
+    def _lapsed(self) -> str:
+        return self.lost or (
+            f"{self.actor}: the S3 lease could not be renewed in time (lease_ttl "
+            f"{self.ttl:g} s), so another server may now sync this actor; this run stopped "
+            "writing"
+        )
 
     def _read(self) -> Found | None:
         try:
@@ -180,12 +239,14 @@ class Lease:
             self._take(wait=wait)
         finally:
             self._s3 = self.client
-        if self.etag is not None:  # None: no lease could be written (warned), none to renew
-            self._renewed_at = time.monotonic()
-            self._thread = threading.Thread(
-                target=self._renew_loop, name=f"lease {self.actor}", daemon=True
-            )
-            self._thread.start()
+        if self.etag is None:  # no lease could be written (warned): nothing to renew or fence
+            with self._validity:
+                self._valid_until = float("inf")
+            return
+        for target, name in ((self._watch, "lease watch"), (self._renew_loop, "lease")):
+            thread = threading.Thread(target=target, name=f"{name} {self.actor}", daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def _take(self, *, wait: bool) -> None:
         said = None
@@ -228,7 +289,7 @@ class Lease:
                     return bool(created)  # False: another server created it first
             return self._take_unconditionally()
         ours = self._ours(found)  # our create whose reply was lost, then retried
-        left_here = self.root is not None and found.info.get("root") == self.root
+        left_here = self.lock_proof is not None and found.info.get("lock") == self.lock_proof
         if not (found.expired or ours or left_here):
             self._last_seen = found
             return False
@@ -304,21 +365,14 @@ class Lease:
 
     def _renew_loop(self) -> None:
         interval = self.ttl / 3
-        while not self._stop.wait(interval):
+        while not self._stop.wait(interval) and self.lost is None:
             try:
                 self._renew()
-                self._renewed_at = time.monotonic()
             except LeaseLostError as exc:
                 self._lose(str(exc))
                 return
             except Exception:
-                # A network blip: try again next round, unless the lease has run out meanwhile.
-                if time.monotonic() - self._renewed_at >= self.ttl:
-                    self._lose(
-                        f"{self.actor}: the S3 lease could not be renewed for {self.ttl:.0f} s, "
-                        "so another server may now sync this actor; this run stopped"
-                    )
-                    return
+                continue  # a network blip: try again next round; `_watch` judges the lapse
 
     def _renew(self) -> None:
         if self.conditional:
@@ -344,8 +398,22 @@ class Lease:
             f"(s3://{self.bucket}/{self.key}); this run stopped"
         )
 
+    def _watch(self) -> None:
+        """Stop the run when validity lapses, even while a renewal is held by a silent S3."""
+        with self._validity:
+            while not self._stop.is_set():
+                left = self._valid_until - time.monotonic()
+                if left <= 0:
+                    break
+                self._validity.wait(left)
+        if not self._stop.is_set():
+            self._lose(self._lapsed())
+
     def _lose(self, message: str) -> None:
-        self.lost = message
+        with self._validity:
+            if self.lost is None:
+                self.lost = message
+            self._valid_until = float("-inf")
         self.cancel.cancel()
 
     # -- giving it back --------------------------------------------------------------------
@@ -354,8 +422,14 @@ class Lease:
         """Stop renewing and delete the lease if it is still ours (a failure only waits out the
         TTL, so it is swallowed)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        with self._validity:
+            self._validity.notify_all()
+        watcher, renewer = self._threads or (None, None)
+        if watcher is not None and renewer is not None:
+            watcher.join()
+            # A renewal held by a silent S3 is left to its request deadline: its answer no
+            # longer matters, as this run writes nothing more.
+            renewer.join(RENEWAL_JOIN_SECONDS)
         if self.lost or self.etag is None:
             return
         with contextlib.suppress(Exception):

@@ -14,6 +14,7 @@ class LocalFile:
     mtime: float
     md5: str
     fs_path: str = ""
+    ctime_ns: int = 0  # 0: not known (not checked)
 
     @property
     def disk_path(self) -> str:
@@ -30,6 +31,9 @@ class RemoteObject:
     etag: str
     last_modified: float
     md5: str | None
+    # The MD5 is that of our own earlier download, which nothing could check (no MD5 from
+    # S3, no part size that gives its ETag): in sync as far as can be told, never verified.
+    unchecked: bool = False
 
     @property
     def is_multipart(self) -> bool:

@@ -160,13 +160,15 @@ def scan_local(
 
     def keep(item: _Found, md5: str) -> None:
         rel = "" if item.rel == item.key else item.rel
-        scan.files[item.key] = LocalFile(item.key, item.stamp.size, item.mtime, md5, rel)
+        scan.files[item.key] = LocalFile(
+            item.key, item.stamp.size, item.mtime, md5, rel, item.stamp.ctime_ns
+        )
 
     todo: list[_Found] = []
     for item in by_key.values():
         hit = cached.get(item.absolute)
         if hit is not None and item.stamp.matches(hit):
-            keep(item, hit[5])
+            keep(item, hit[6])
         else:
             todo.append(item)
     del cached

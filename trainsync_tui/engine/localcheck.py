@@ -32,12 +32,13 @@ def stamp_now(path: Path) -> FileStamp | None:
         return None
 
 
-def unchanged_since_audit(path: Path, size: int, mtime: float) -> os.stat_result:
-    """The file's stat, if it still has the size and time the audit listed."""
+def unchanged_since_audit(path: Path, size: int, mtime: float, ctime_ns: int = 0) -> os.stat_result:
+    """The file's stat, if it still has the size and times the audit listed (a ctime of 0:
+    not known)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         raise TransferError("removed locally since the audit; sync again") from None
-    if st.st_size != size or st.st_mtime != mtime:
+    if st.st_size != size or st.st_mtime != mtime or ctime_ns not in (0, st.st_ctime_ns):
         raise TransferError("changed locally since the audit; sync again")
     return st

@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,8 @@ from trainsync_tui.engine.errors import (
 )
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.lease import DEFAULT_TTL, Lease, lease_key
+from trainsync_tui.engine.lease import Lease, lease_key
 from trainsync_tui.engine.s3client import classify
-from trainsync_tui.engine.s3guard import AFTER_CANCEL_SECONDS
 
 
 def _describe_holder(path: Path) -> str:
@@ -45,11 +45,14 @@ def actor_lock(
     *,
     wait: bool = False,
     cancel: CancelToken | None = None,
-) -> Iterator[None]:
+) -> Iterator[str | None]:
     """Hold the actor's lock; busy → LockBusyError naming the holder, or wait for it.
 
     flock locks belong to the open file, so two holders inside one process conflict too,
     and the kernel releases the lock when a holder dies, even by kill -9.
+
+    Yields the lock's proof (see `_proof`): what a lease written under this very lock says,
+    so that a later holder of it knows the lease's run is gone.
     """
     folder = state_dir / "locks"
     folder.mkdir(parents=True, exist_ok=True)
@@ -75,9 +78,45 @@ def actor_lock(
         info = {"who": who, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
-        yield
+        yield _proof(os.fstat(fd))
     finally:
         os.close(fd)
+
+
+def _proof(st: os.stat_result) -> str | None:
+    """This lock file on this running kernel: its inode and device, and the boot's random id.
+
+    Whoever holds the flock of the file these name holds it alone, so a lease that names them
+    was written by a run that has since ended. Nothing copied names them: a cloned disk or VM
+    boots with another id (or mounts the copy as another device), a copied root folder has
+    other inodes, and two containers on one host share the lock only where they share the
+    file. The machine id and the root's path, which clones keep, prove nothing. Where the
+    kernel has no boot id, there is no proof and a lease left behind waits out its TTL.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    return f"{boot}:{st.st_dev}:{st.st_ino}" if boot else None
+
+
+def root_id(state_dir: Path) -> str:
+    """The root's own random id, made once and kept in its state folder (`root-id`): it names
+    the root in a lease (which run holds it: the lease's token), never proves anything."""
+    path = state_dir / "root-id"
+    with contextlib.suppress(OSError):
+        if known := path.read_text().strip():
+            return known
+    fresh = uuid.uuid4().hex
+    with contextlib.suppress(OSError):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(fresh + "\n")
+        return fresh
+    with contextlib.suppress(OSError):  # made by another run meanwhile
+        return path.read_text().strip() or fresh
+    return fresh  # a read-only root: an id for this run only
 
 
 def lock_holder(state_dir: Path, actor_name: str) -> str | None:
@@ -111,7 +150,7 @@ def sync_guard(
     """The actor's flock on this root, then its lease in S3 (so the flock decides among the runs
     of one root and only one of them asks S3). Busy → LockBusyError naming the holder."""
     with (
-        actor_lock(settings.state_dir, layout.name, who, wait=wait, cancel=cancel),
+        actor_lock(settings.state_dir, layout.name, who, wait=wait, cancel=cancel) as proof,
         actor_lease(
             settings,
             client,
@@ -121,6 +160,7 @@ def sync_guard(
             cancel=cancel,
             sink=sink,
             run_client=run_client,
+            lock_proof=proof,
         ),
     ):
         yield
@@ -136,11 +176,13 @@ def actor_lease(
     wait: bool,
     cancel: CancelToken,
     sink: EventSink,
-    ttl: float = DEFAULT_TTL,
+    ttl: float | None = None,
     run_client: Callable[[], Any] | None = None,
+    lock_proof: str | None = None,
 ) -> Iterator[Lease]:
-    """Hold the actor's S3 lease for the block; taken with this root's flock held, so a lease
-    of this root found then was left by a run that died and is taken over at once.
+    """Hold the actor's S3 lease for the block; taken with this root's flock held (whose
+    proof is `lock_proof`), so a lease found then that names the same proof was left by a
+    run that died, and is taken over at once.
 
     Raises LockBusyError naming the holder, a classified S3 error, or LeaseLostError at the
     end when another server took the lease over meanwhile.
@@ -149,12 +191,12 @@ def actor_lease(
     def warn(text: str) -> None:
         sink(Message(layout.name, "warning", text))
 
+    writer = run_client() if run_client else client()
     lease = Lease(
         client(), settings.require_bucket(), lease_key(layout.prefix), layout.name,
-        endpoint=settings.endpoint_url, who=who, ttl=ttl, cancel=cancel, warn=warn,
-        waiting=lambda text: sink(Message(layout.name, "info", text)),
-        root=f"{_machine()}:{settings.state_dir.resolve()}",
-        run_client=run_client() if run_client else None,
+        endpoint=settings.endpoint_url, who=who, ttl=ttl or settings.lease_ttl, cancel=cancel,
+        warn=warn, waiting=lambda text: sink(Message(layout.name, "info", text)),
+        lock_proof=lock_proof, root_id=root_id(settings.state_dir), run_client=writer,
     )  # fmt: skip
     try:
         lease.acquire(wait=wait)
@@ -164,32 +206,37 @@ def actor_lease(
         raise classify(exc, settings) from None
     if lease.took_over:
         warn(f"took over {lease.took_over}")
+
+    def fence(event_name: str, **_: Any) -> None:
+        lease.fence(event_name.rsplit(".", 1)[-1])
+
+    # Every attempt of every write the run makes (not the lease's own, on `client`).
+    writer.meta.events.register("before-send.s3", fence)
     try:
         yield lease
     except CancelledSync:
         if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
             raise
     finally:
+        writer.meta.events.unregister("before-send.s3", fence)
         _release(lease, cancel)
     if lease.lost:
         raise LeaseLostError(lease.lost)
 
 
+# After a cancel, how long giving the lease back may delay the stop: a healthy S3 deletes it
+# in milliseconds; a silent one would eat the second a stop is promised in, and then the
+# lease only expires (lease_ttl) for the next run, which waits or takes it over.
+RELEASE_AFTER_CANCEL_SECONDS = 0.2
+
+
 def _release(lease: Lease, cancel: CancelToken) -> None:
     """Give the lease back. After a cancel S3 may be why (a silent endpoint): wait for the
-    release no longer than a cancel's clean-up may take, and leave it to finish, or the lease
-    to expire, behind us; a healthy S3 releases it in milliseconds."""
+    release at most RELEASE_AFTER_CANCEL_SECONDS, and leave it to finish, or the lease to
+    expire, behind us."""
     if not cancel.cancelled:
         lease.release()
         return
     releasing = threading.Thread(target=lease.release, name=f"release {lease.actor}", daemon=True)
     releasing.start()
-    releasing.join(AFTER_CANCEL_SECONDS)
-
-
-def _machine() -> str:
-    """This machine: its systemd machine id where there is one, else its host name."""
-    try:
-        return Path("/etc/machine-id").read_text().strip() or socket.gethostname()
-    except OSError:
-        return socket.gethostname()
+    releasing.join(RELEASE_AFTER_CANCEL_SECONDS)

@@ -227,7 +227,8 @@ def build_plan(
                 issues.append(PathIssue(path, obstacle, "local"))
                 continue
         if decided is None:
-            in_sync += 1
+            # An object nothing could check matches only what we once downloaded of it.
+            in_sync += 0 if remote is not None and remote.unchecked else 1
         elif isinstance(decided, Conflict):
             policy = (resolutions or {}).get(path, conflict)
             resolved = _resolve(decided, policy, stamp)
@@ -238,7 +239,9 @@ def build_plan(
         else:
             actions.append(decided)
     unverified = tuple(
-        p for p, r in sorted(listings.remote.items()) if r.md5 is None and p in paths
+        p
+        for p, r in sorted(listings.remote.items())
+        if (r.md5 is None or r.unchecked) and p in paths
     )
     return Plan(
         actions=tuple(actions),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 import threading
 from collections.abc import Callable
@@ -160,8 +161,10 @@ def _to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | 
     """One listed object as we keep it; a refused key is an issue; markers and temps None."""
     key: str = item["Key"]
     rel = key[len(prefix) :]
-    if rel.endswith("/") and item.get("Size", 0) == 0:
-        return None  # a "folder" marker made by consoles and some tools
+    if (rel == "" or rel.endswith("/")) and item.get("Size", 0) == 0:
+        # A "folder" marker made by consoles and some tools; "" is the S3 console's
+        # "Create folder" at the actor's prefix itself.
+        return None
     problem = relative_path_problem(rel)
     if problem:
         return PathIssue(rel or key, f"S3 key refused: {problem}", "s3")
@@ -253,6 +256,8 @@ def resolve_multipart(
     unchecked: list[str] = []
 
     def resolve(obj: RemoteObject) -> tuple[RemoteObject, str | None, str | None]:
+        """(the object, its MD5 if found, a problem); an MD5 found only as our own earlier
+        unchecked download comes back on a copy of the object marked `unchecked`."""
         if cancel is not None and cancel.cancelled:
             return obj, None, None
         known = cache.md5_for_etag(obj.etag, obj.size)
@@ -268,8 +273,7 @@ def resolve_multipart(
                 return obj, None, None
             kept = cache.md5_for_etag(obj.etag, obj.size, unverified=True)
             if kept and kept == mine.md5:
-                unchecked.append(obj.path)
-                return obj, kept, None
+                return dataclasses.replace(obj, unchecked=True), kept, None
             sizes = object_part_sizes(client, bucket, obj.key, obj.size, obj.etag)
             if not sizes.sizes:
                 return obj, None, None
@@ -288,10 +292,11 @@ def resolve_multipart(
                 scan.blocked.append(PathIssue(obj.path, problem, "s3"))
                 scan.objects.pop(obj.path, None)
             elif md5:
-                cache.remember_etag(obj.etag, obj.size, md5)
-                scan.objects[obj.path] = RemoteObject(
-                    obj.path, obj.key, obj.size, obj.etag, obj.last_modified, md5
-                )
+                if obj.unchecked:  # never to become a verified ETag's MD5
+                    unchecked.append(obj.path)
+                else:
+                    cache.remember_etag(obj.etag, obj.size, md5)
+                scan.objects[obj.path] = dataclasses.replace(obj, md5=md5)
     for path in unchecked:
         scan.notes.append(PathIssue(path, _KEPT_UNVERIFIED, "s3"))
     if cancel is not None:

@@ -5,8 +5,9 @@ the gaps (ranged GETs with If-Match).
 s3transfer fetches parts in parallel, so a cut leaves several partly written parts, not one
 prefix: the sidecar lists every range written. The kept bytes are never trusted on their
 own: the whole file's MD5 (or multipart ETag) is checked before the rename, and a resumed
-file that fails it is fetched again from byte 0 in the same run. Nothing here is ever inside
-training_data/.
+file that fails it is fetched again from byte 0 in the same run. An object that check
+cannot catch a bad byte of (no MD5, no known part size) is never resumed: kept bytes that
+were changed on disk would land as its bytes. Nothing here is ever inside training_data/.
 """
 
 from __future__ import annotations
@@ -151,16 +152,21 @@ def download_resumable(
     fetch_range: FetchRange,
     verify: Verify,
     on_bytes: Callable[[int], None],
+    verifiable: Callable[[], bool] = lambda: True,
 ) -> tuple[str, int]:
     """Fetch `remote` into `temp` (verified), filling the gaps of kept ranges; returns the MD5
     and the bytes that were kept, not fetched.
 
     `fetch_all(writer)` downloads the whole object into a HashingWriter (s3transfer, parts in
-    parallel); `fetch_range(handle, start, end, on_chunk)` writes [start, end) at its offset.
+    parallel); `fetch_range(handle, start, end, on_chunk)` writes [start, end) at its offset;
+    `verifiable()` says whether `verify` can catch a bad byte (asked only when bytes are kept).
     """
     folder.mkdir(parents=True, exist_ok=True)
     partial = Partial.of(folder, remote.key)
     held = partial.held(remote)
+    if held and not verifiable():
+        partial.discard()
+        held = []
     if held:
         kept = sum(end - start for start, end in held)
         try:

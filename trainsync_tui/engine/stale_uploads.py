@@ -3,15 +3,21 @@
 Ours (journalled by upload ID in this root) are kept while they can still be resumed: the
 file unchanged and the upload younger than `stale_upload_days`. Another writer's are
 aborted only after that much longer age and only when no part of them was written within
-it, so a second server's running upload is never cut. A server that cannot list uploads
-skips the clean-up with a note: it is housekeeping, never a reason to stop a sync.
+it, so a second server's running upload is never cut. An upload that holds no part has no
+date of its own to trust (moto says every upload began in 2010, and any server's clock may
+be off): it is aborted only once this root has seen it, unfinished, for that long (the
+sightings file beside the journal). A server that cannot list uploads skips the clean-up
+with a note: it is housekeeping, never a reason to stop a sync.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from trainsync_tui.engine.config import Settings
@@ -45,18 +51,61 @@ def _parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str,
     return found
 
 
+class Sightings:
+    """When this root first saw each unfinished upload of another writer (epoch seconds, by
+    this machine's clock), kept in a small JSON file beside the upload journal."""
+
+    def __init__(self, path: Path | None, now: float) -> None:
+        self.path = path
+        self.now = now
+        self._seen: dict[str, float] = {}
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self._seen = {
+                        str(k): float(v) for k, v in loaded.items() if isinstance(v, int | float)
+                    }
+        self._listed: set[str] = set()
+
+    def first_seen(self, upload_id: str) -> float:
+        """When `upload_id` was first seen; now, for one never seen before."""
+        self._listed.add(upload_id)
+        return self._seen.setdefault(upload_id, self.now)
+
+    def save(self) -> None:
+        """Keep the uploads seen in this listing only (the others finished or were aborted)."""
+        if self.path is None:
+            return
+        kept = {k: v for k, v in self._seen.items() if k in self._listed}
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.path.with_name(self.path.name + ".tmp")
+            temp.write_text(json.dumps(kept), encoding="utf-8")
+            os.replace(temp, self.path)
+
+
 def stale_multipart_uploads(
-    client: Any, bucket: str, prefix: str, ours: Iterable[str], older_than: float
+    client: Any,
+    bucket: str,
+    prefix: str,
+    ours: Iterable[str],
+    older_than: float,
+    sightings: Sightings,
 ) -> list[tuple[str, str]]:
     """(key, upload id) of other writers' uploads under `prefix` started before `older_than`
-    and with no part written since then; upload IDs in `ours` are never listed."""
+    and with no part written since then (with no part at all: first seen before it); upload
+    IDs in `ours` are never listed."""
     mine = set(ours)
     stale: list[tuple[str, str]] = []
     paginator = client.get_paginator("list_multipart_uploads")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for upload in page.get("Uploads", []):
             key, upload_id = upload["Key"], upload["UploadId"]
-            if upload_id in mine or epoch(upload["Initiated"]) >= older_than:
+            if upload_id in mine:
+                continue
+            first_seen = sightings.first_seen(upload_id)
+            if epoch(upload["Initiated"]) >= older_than:
                 continue
             # Some servers (moto) report every upload as started in 2010: the parts' own
             # times say whether a writer is still at it.
@@ -66,6 +115,8 @@ def stale_multipart_uploads(
                 if error_code(exc) in ("NoSuchUpload", "404"):
                     continue  # finished or aborted meanwhile
                 raise
+            if not parts and first_seen >= older_than:
+                continue  # nothing dates it but our own sighting, which is too recent
             if all(epoch(p.get("LastModified")) < older_than for p in parts):
                 stale.append((key, upload_id))
     return stale
@@ -152,10 +203,17 @@ def abort_unresumable(
                 on_abort(entry.key, freed)
     journal.keep_only(keep)
     result.kept = len(keep)
+    sightings = Sightings(layout.multipart_journal.with_name("uploads-seen"), now)
     try:
         stale = stale_multipart_uploads(
-            client, bucket, layout.prefix, {e.upload_id for e in journal.entries()}, now - max_age
+            client,
+            bucket,
+            layout.prefix,
+            {e.upload_id for e in journal.entries()},
+            now - max_age,
+            sightings,
         )
+        sightings.save()
     except Exception as exc:
         if error_code(exc) in _UNSUPPORTED:
             result.note = (

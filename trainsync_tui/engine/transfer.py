@@ -11,6 +11,7 @@ from typing import Any
 
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.chunks import PartCancelled, memory_body
 from trainsync_tui.engine.conditions import (
     CHANGED_IN_S3,
     REFUSED_CODES,
@@ -158,6 +159,7 @@ class Transfers(Downloads):
         mtime: float,
         replaces: str | None,
         on_bytes: BytesFn,
+        ctime_ns: int = 0,
     ) -> tuple[str, FileStamp]:
         """Upload a small file the audit did not hash (new on both sides), over the object
         with ETag `replaces` if any; return the MD5 of the bytes sent and the stamp they were
@@ -167,7 +169,7 @@ class Transfers(Downloads):
         other bytes) and is what gets recorded. A file that is not what the audit listed, or
         changes while it is read, is refused before anything is sent.
         """
-        before = unchanged_since_audit(source, size, mtime)
+        before = unchanged_since_audit(source, size, mtime, ctime_ns)
         data = read_or_fail(source, source.read_bytes)
         stamp = FileStamp.of(before)
         if len(data) != size or FileStamp.of(os.stat(source)) != stamp:
@@ -195,10 +197,17 @@ class Transfers(Downloads):
                 args["IfMatch"] = f'"{replaces}"'
             else:
                 args["IfNoneMatch"] = "*"
-        self.throttle.take("up", len(data), self.cancel)
+        if self.throttle.limit is not None:
+            # Drawn as the socket takes it: one take of the whole file let a file under the
+            # multipart threshold go at full speed, its debt paid by the next transfer.
+            args["Body"] = memory_body(
+                data, lambda n: self.throttle.take("up", n, self.cancel), self.cancel
+            )
         try:
             self.client.put_object(**args)
         except Exception as exc:
+            if self.cancel.cancelled or isinstance(exc, CancelledSync | PartCancelled):
+                raise CancelledSync() from None
             if failed_precondition(exc):
                 # A retry of our own PUT whose first reply was lost also gets 412: S3 then
                 # holds exactly our bytes, which is success, not a change by someone else.
@@ -224,11 +233,11 @@ class Transfers(Downloads):
         return str(head.get("ETag", "")).strip('"') == md5
 
     def hash_for_upload(
-        self, source: Path, size: int, mtime: float, md5: str | None
+        self, source: Path, size: int, mtime: float, md5: str | None, ctime_ns: int = 0
     ) -> tuple[PartHashes, FileStamp]:
         """Hash a file for its multipart upload (whole and per part, one read), if it is
         still the file the audit listed, with MD5 `md5` when the audit knew it."""
-        before = FileStamp.of(unchanged_since_audit(source, size, mtime))
+        before = FileStamp.of(unchanged_since_audit(source, size, mtime, ctime_ns))
         hashes = read_or_fail(source, lambda: hash_parts(source, self.part_size(size), self.cancel))
         if stamp_now(source) != before:
             raise TransferError("changed while it was being hashed; it will be synced next run")

@@ -37,3 +37,16 @@ def check_download(
     if sizes.known:
         raise TransferError("downloaded data does not match its ETag; not kept")
     return False
+
+
+def can_verify(client: Any, bucket: str, remote: RemoteObject) -> bool:
+    """Whether `check_download` would catch a bad byte in a download of `remote`: S3 gives
+    its MD5, or the part size its multipart ETag was made with. Without either, a download
+    that matches no candidate part size is kept as "unverified", so bytes kept from an
+    earlier run must not be trusted (a resume starts again from byte 0)."""
+    if remote.md5 is not None:
+        return True
+    try:
+        return object_part_sizes(client, bucket, remote.key, remote.size, remote.etag).known
+    except Exception:
+        return False

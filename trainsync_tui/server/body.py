@@ -64,6 +64,12 @@ def parse_sync_body(raw: bytes) -> SyncRequest:
             400,
             f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
         ) from None
+    except ValueError:
+        # Python refuses to convert an integer of over 4,300 digits (CVE-2020-10735); no
+        # field of ours takes a number, so say what the body should be.
+        raise ApiError(
+            400, "request body holds a number too long to read: no field takes a number"
+        ) from None
     if not isinstance(data, dict):
         raise ApiError(400, f"request body must be a JSON object, not {_kind(data)}")
     unknown = sorted(set(data) - set(FIELDS))
