@@ -270,7 +270,7 @@ def test_a_run_that_ends_with_an_engine_close_leaves_no_lease(world: World) -> N
 
 def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: World) -> None:
     # Holding this root's flock, a live lease naming this root can only be a dead run's.
-    from trainsync_tui.engine.lock import _machine
+    from trainsync_tui.engine.sync_guard import _machine
 
     root = f"{_machine()}:{world.settings.state_dir.resolve()}"
     left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "root": root}

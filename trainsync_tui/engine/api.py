@@ -11,12 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trainsync_tui.engine.actor_names import (
-    every_actor,
-    list_actor_names,
-    local_actor_folders,
-    spelt_in_s3,
-)
+from trainsync_tui.engine.actor_names import every_actor, local_actor_folders
+from trainsync_tui.engine.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.audit import Audit, run_audit
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
@@ -33,7 +29,7 @@ from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.layout import ActorLayout, actor_layout
-from trainsync_tui.engine.lock import actor_lock, lock_holder, sync_guard
+from trainsync_tui.engine.lock import actor_lock, lock_holder
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning
@@ -41,6 +37,7 @@ from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3client import S3Clients, classify
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
+from trainsync_tui.engine.sync_guard import sync_guard
 from trainsync_tui.engine.tempfiles import remove_temp_files
 from trainsync_tui.engine.transfer import Transfers
 
@@ -164,7 +161,11 @@ class Engine:
     def _did_you_mean(self, name: str) -> str:
         from trainsync_tui.engine.suggest import did_you_mean  # the error path only
 
-        return did_you_mean(self, name)
+        try:
+            names = self.actor_names()
+        except TrainsyncError:
+            names = self.local_actor_names()  # S3 unreachable: the error is still about the name
+        return did_you_mean(names, name)
 
     def lock_holder(self, layout: ActorLayout) -> str | None:
         return lock_holder(self.settings.state_dir, layout.name)

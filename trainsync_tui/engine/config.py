@@ -152,7 +152,7 @@ def _convert(name: str, value: Any, where: str) -> Any:
                 raise ValueError
             return share
         if kind == "bwlimit":
-            from trainsync_tui.engine.bandwidth import parse_bwlimit
+            from trainsync_tui.engine.bwlimit import parse_bwlimit
 
             try:
                 return parse_bwlimit(str(value)).text

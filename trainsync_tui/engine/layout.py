@@ -9,10 +9,10 @@ from pathlib import Path
 from trainsync_tui.engine.actor_names import local_folder
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ActorNameError
-from trainsync_tui.engine.manifest import MANIFEST_NAME
 from trainsync_tui.engine.paths import actor_id_of, actor_name_problem, normalise
 
 _WORK_DIR = ".trainsync"
+MANIFEST_NAME = "manifest.json"
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -7,13 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.hashing import FileStamp
 
 _R = TypeVar("_R")
-
-
-class TransferError(Exception):
-    """A transfer of one path failed; the message is the one-line cause."""
 
 
 def read_or_fail(path: Path, read: Callable[[], _R]) -> _R:

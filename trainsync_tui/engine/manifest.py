@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from trainsync_tui.engine.errors import ManifestError
+from trainsync_tui.engine.layout import MANIFEST_NAME
 from trainsync_tui.engine.listing import ManifestEntry
 from trainsync_tui.engine.paths import normalise, relative_path_problem
 
-MANIFEST_NAME = "manifest.json"
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -15,7 +15,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import ConfigError
@@ -32,7 +32,24 @@ from trainsync_tui.engine.tempfiles import temp_path
 from trainsync_tui.engine.transfer import Transfers
 
 if TYPE_CHECKING:
-    from trainsync_tui.engine.api import Engine
+    from trainsync_tui.engine.bandwidth import Throttle
+    from trainsync_tui.engine.config import Settings
+
+
+class RestoreEngine(Protocol):
+    """What a restore uses of the facade's Engine (named here, so run/ needs no import of it)."""
+
+    settings: Settings
+    who: str
+    throttle: Throttle
+
+    @property
+    def client(self) -> Any: ...
+
+    def client_for(self, cancel: CancelToken | None) -> Any: ...
+
+    def now_iso(self) -> str: ...
+
 
 _STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}Z$")  # Engine._stamp(): one per sync run
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -94,7 +111,7 @@ class RestoreReport:
         }
 
 
-def list_trash(engine: Engine, layout: ActorLayout) -> list[TrashStamp]:
+def list_trash(engine: RestoreEngine, layout: ActorLayout) -> list[TrashStamp]:
     """Every stamp with something to restore, newest first."""
     stamps: dict[str, TrashStamp] = {}
     if layout.trash_dir.is_dir():
@@ -130,14 +147,14 @@ def list_trash(engine: Engine, layout: ActorLayout) -> list[TrashStamp]:
     return sorted(stamps.values(), key=lambda s: s.stamp, reverse=True)
 
 
-def trash_notes(engine: Engine) -> list[str]:
+def trash_notes(engine: RestoreEngine) -> list[str]:
     """What a user must know beside the list: a versioned bucket keeps no S3 trash copies."""
     versioned = bucket_versioning(engine.client, engine.settings.require_bucket())
     return [VERSIONED_NOTE] if versioned() else []
 
 
 def restore_trash(
-    engine: Engine,
+    engine: RestoreEngine,
     layout: ActorLayout,
     stamp: str,
     *,
@@ -173,7 +190,7 @@ class _Restorer:
     """One restore run, under the actor's lock."""
 
     def __init__(
-        self, engine: Engine, layout: ActorLayout, report: RestoreReport, cancel: CancelToken
+        self, engine: RestoreEngine, layout: ActorLayout, report: RestoreReport, cancel: CancelToken
     ) -> None:
         self.engine = engine
         self.layout = layout

@@ -123,7 +123,7 @@ def _options(data: Mapping[str, Any]) -> SyncOptions:
 
 def _bwlimit(value: Any) -> str | None:
     """rclone's --bwlimit form; the limit applies to the server's transfers from then on."""
-    from trainsync_tui.engine.bandwidth import parse_bwlimit
+    from trainsync_tui.engine.bwlimit import parse_bwlimit
     from trainsync_tui.engine.errors import ConfigError
 
     if value is None:

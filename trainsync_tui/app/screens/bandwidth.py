@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from trainsync_tui.engine.bandwidth import FORMS
+from trainsync_tui.engine.bwlimit import FORMS
 
 
 class BandwidthScreen(ModalScreen[str | None]):
