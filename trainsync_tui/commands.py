@@ -8,11 +8,11 @@ import sys
 from typing import Any
 
 from trainsync_tui.console import ConsoleSink, print_report, size, warn
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.plan import ConflictPolicy
 from trainsync_tui.engine.report import SyncReport, plan_to_json, plural
 from trainsync_tui.engine.select import Selection

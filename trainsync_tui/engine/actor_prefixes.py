@@ -10,15 +10,15 @@ import dataclasses
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from trainsync_tui.engine.actor_names import clash_line
+from trainsync_tui.engine.actors.names import clash_line
 from trainsync_tui.engine.errors import ActorNameError, TrainsyncError
 from trainsync_tui.engine.paths import normalise
 from trainsync_tui.engine.remote import lists_flat_only, mark_flat_only
 from trainsync_tui.engine.s3client import classify
 
 if TYPE_CHECKING:
+    from trainsync_tui.engine.actors.layout import ActorLayout
     from trainsync_tui.engine.config import Settings
-    from trainsync_tui.engine.layout import ActorLayout
 
 
 def spelt_in_s3(client: Any, settings: Settings, layout: ActorLayout) -> ActorLayout:

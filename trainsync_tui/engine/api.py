@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trainsync_tui.engine.actor_names import every_actor, local_actor_folders
 from trainsync_tui.engine.actor_prefixes import list_actor_names, spelt_in_s3
+from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
+from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
 from trainsync_tui.engine.audit import Audit, run_audit
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
@@ -28,7 +29,6 @@ from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
 from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import HistoryLog, read_history
-from trainsync_tui.engine.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.lock import actor_lock, lock_holder
 from trainsync_tui.engine.manifest import remove_stale_temp
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
@@ -159,7 +159,7 @@ class Engine:
             )
 
     def _did_you_mean(self, name: str) -> str:
-        from trainsync_tui.engine.suggest import did_you_mean  # the error path only
+        from trainsync_tui.engine.actors.suggest import did_you_mean  # the error path only
 
         try:
             names = self.actor_names()

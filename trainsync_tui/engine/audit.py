@@ -8,10 +8,10 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
 from trainsync_tui.engine.hashing import HashCache
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, PathIssue
 from trainsync_tui.engine.local import scan_local
 from trainsync_tui.engine.manifest import load_manifest

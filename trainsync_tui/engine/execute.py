@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.counts import predicted_counts
 from trainsync_tui.engine.errors import CancelledSync, ManifestError
@@ -23,7 +24,6 @@ from trainsync_tui.engine.events import (
 )
 from trainsync_tui.engine.hashing import FileStamp, HashCache
 from trainsync_tui.engine.landing import Landing
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.localcheck import TransferError
 from trainsync_tui.engine.manifest import ManifestChanges, write_manifest

@@ -10,17 +10,17 @@ import shutil
 import stat
 from pathlib import Path
 
-from trainsync_tui.engine.hashing import FileStamp
-from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.listing import LocalFile
-from trainsync_tui.engine.localcheck import TransferError, stamp_now, unchanged_since_audit
-from trainsync_tui.engine.obstacles import (
+from trainsync_tui.engine.actors.layout import ActorLayout
+from trainsync_tui.engine.actors.obstacles import (
     FOLDER_LINK,
     folder_is_file,
     folder_is_link,
     kind_of,
     taken_by,
 )
+from trainsync_tui.engine.hashing import FileStamp
+from trainsync_tui.engine.listing import LocalFile
+from trainsync_tui.engine.localcheck import TransferError, stamp_now, unchanged_since_audit
 from trainsync_tui.engine.tempfiles import TempFiles
 
 CHANGED_DURING_DOWNLOAD = "changed locally during the download; kept, sync again"

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainsync_tui.engine.actors.layout import temp_journal_of, training_link_problem
+from trainsync_tui.engine.actors.obstacles import FOLDER_LINK, OUTSIDE_LINK, kind_of
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
-from trainsync_tui.engine.layout import temp_journal_of, training_link_problem
 from trainsync_tui.engine.listing import LocalFile, PathIssue
-from trainsync_tui.engine.obstacles import FOLDER_LINK, OUTSIDE_LINK, kind_of
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 from trainsync_tui.engine.tempfiles import is_ours, journalled
 

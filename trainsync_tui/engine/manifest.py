@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainsync_tui.engine.actors.layout import MANIFEST_NAME
 from trainsync_tui.engine.errors import ManifestError
-from trainsync_tui.engine.layout import MANIFEST_NAME
 from trainsync_tui.engine.listing import ManifestEntry
 from trainsync_tui.engine.paths import normalise, relative_path_problem
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from trainsync_tui.engine.actors.obstacles import in_the_way
 from trainsync_tui.engine.counts import COUNT_KEYS, predicted_counts
 from trainsync_tui.engine.listing import (
     Listings,
@@ -16,7 +17,6 @@ from trainsync_tui.engine.listing import (
     PathIssue,
     RemoteObject,
 )
-from trainsync_tui.engine.obstacles import in_the_way
 from trainsync_tui.engine.ops import (
     BackupLocal,
     BackupS3,

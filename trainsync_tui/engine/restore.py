@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import ConfigError
 from trainsync_tui.engine.hashing import md5_file
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.localcheck import TransferError
 from trainsync_tui.engine.lock import actor_lock

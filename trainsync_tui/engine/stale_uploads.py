@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.report import size_text
 from trainsync_tui.engine.s3client import epoch, error_code
 from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal

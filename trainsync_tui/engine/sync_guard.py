@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import CancelledSync, LeaseLostError, TrainsyncError
 from trainsync_tui.engine.events import EventSink, Message
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.lease import DEFAULT_TTL, Lease, lease_key
 from trainsync_tui.engine.lock import actor_lock
 from trainsync_tui.engine.s3client import classify

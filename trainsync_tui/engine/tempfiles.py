@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.paths import TEMP_PREFIX
 
 # folder -> tokens of the runs that may have left temps in it

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
-from trainsync_tui.engine.layout import ActorLayout
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan import Category, ConflictPolicy
 from trainsync_tui.engine.report import plan_to_json

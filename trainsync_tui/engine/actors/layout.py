@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainsync_tui.engine.actor_names import local_folder
+from trainsync_tui.engine.actors.names import local_folder
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ActorNameError
 from trainsync_tui.engine.paths import actor_id_of, actor_name_problem, normalise
