@@ -48,7 +48,7 @@ def _peak_kib() -> int:
 def plan_only(root: str) -> None:
     """The manifest read and planned alone, and the guard's share worked out: no S3."""
     from trainsync_tui.engine.listing import Listings
-    from trainsync_tui.engine.manifest import load_manifest
+    from trainsync_tui.engine.local.manifest import load_manifest
     from trainsync_tui.engine.plan import build_plan
 
     path = Path(root) / "data" / "actors" / ACTOR / "manifest.json"

@@ -50,7 +50,7 @@ def tree_speed(root: Path, runs: int = 3) -> dict[str, Any]:
     from trainsync_tui.engine.audit import hash_workers
     from trainsync_tui.engine.config import Settings
     from trainsync_tui.engine.hashing import HashCache
-    from trainsync_tui.engine.local import scan_local
+    from trainsync_tui.engine.local.scan import scan_local
 
     files = _files(root)
     size = sum(p.stat().st_size for p in files)

@@ -29,8 +29,9 @@ from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
 from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.history import HistoryLog, read_history
-from trainsync_tui.engine.lock import actor_lock, lock_holder
-from trainsync_tui.engine.manifest import remove_stale_temp
+from trainsync_tui.engine.local.flock import actor_lock, lock_holder
+from trainsync_tui.engine.local.manifest import remove_stale_temp
+from trainsync_tui.engine.local.tempfiles import remove_temp_files
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.remote import bucket_versioning
 from trainsync_tui.engine.report import SyncReport
@@ -38,7 +39,6 @@ from trainsync_tui.engine.s3client import S3Clients, classify
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.sync_guard import sync_guard
-from trainsync_tui.engine.tempfiles import remove_temp_files
 from trainsync_tui.engine.transfer import Transfers
 
 

@@ -13,8 +13,8 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, PathIssue
-from trainsync_tui.engine.local import scan_local
-from trainsync_tui.engine.manifest import load_manifest
+from trainsync_tui.engine.local.manifest import load_manifest
+from trainsync_tui.engine.local.scan import scan_local
 from trainsync_tui.engine.remote import resolve_encrypted, resolve_multipart, scan_remote
 
 

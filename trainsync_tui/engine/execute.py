@@ -13,7 +13,7 @@ from pathlib import Path
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.counts import predicted_counts
-from trainsync_tui.engine.errors import CancelledSync, ManifestError
+from trainsync_tui.engine.errors import CancelledSync, ManifestError, TransferError
 from trainsync_tui.engine.events import (
     EventSink,
     FileDone,
@@ -23,10 +23,10 @@ from trainsync_tui.engine.events import (
     Progress,
 )
 from trainsync_tui.engine.hashing import FileStamp, HashCache
-from trainsync_tui.engine.landing import Landing
 from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
-from trainsync_tui.engine.localcheck import TransferError
-from trainsync_tui.engine.manifest import ManifestChanges, write_manifest
+from trainsync_tui.engine.local.landing import Landing
+from trainsync_tui.engine.local.manifest import ManifestChanges, write_manifest
+from trainsync_tui.engine.local.tempfiles import TempFiles
 from trainsync_tui.engine.multipart import FileJob
 from trainsync_tui.engine.ops import (
     BackupLocal,
@@ -43,7 +43,6 @@ from trainsync_tui.engine.ops import (
 from trainsync_tui.engine.plan import Action, Plan
 from trainsync_tui.engine.report import SyncReport, size_text
 from trainsync_tui.engine.s3client import describe
-from trainsync_tui.engine.tempfiles import TempFiles
 from trainsync_tui.engine.transfer import Transfers
 from trainsync_tui.engine.upload_journal import UploadJournal
 

@@ -23,9 +23,9 @@ from trainsync_tui.engine.conditions import (
     delete_own,
     failed_precondition,
 )
-from trainsync_tui.engine.errors import CancelledSync
+from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import FileStamp, PartHashes
-from trainsync_tui.engine.localcheck import TransferError, stamp_now
+from trainsync_tui.engine.local.stamps import stamp_now
 from trainsync_tui.engine.partsize import encrypted
 from trainsync_tui.engine.s3client import describe, error_code
 from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal

@@ -19,16 +19,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.errors import ConfigError
+from trainsync_tui.engine.errors import ConfigError, TransferError
 from trainsync_tui.engine.hashing import md5_file
 from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
-from trainsync_tui.engine.localcheck import TransferError
-from trainsync_tui.engine.lock import actor_lock
-from trainsync_tui.engine.manifest import ManifestChanges, load_manifest, write_manifest
+from trainsync_tui.engine.local.flock import actor_lock
+from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
+from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
 from trainsync_tui.engine.remote import bucket_versioning
 from trainsync_tui.engine.s3client import classify, describe, error_code
-from trainsync_tui.engine.tempfiles import temp_path
 from trainsync_tui.engine.transfer import Transfers
 
 if TYPE_CHECKING:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.errors import CancelledSync
+from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.localcheck import TransferError
 from trainsync_tui.engine.s3client import describe, error_code
 
 _READ_SIZE = 1024 * 1024

@@ -19,18 +19,13 @@ from trainsync_tui.engine.conditions import (
     server_of,
 )
 from trainsync_tui.engine.downloads import DOWNLOAD_ATTEMPTS, Downloads
-from trainsync_tui.engine.errors import CancelledSync
+from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import (
     FileStamp,
     PartHashes,
     hash_parts,
 )
-from trainsync_tui.engine.localcheck import (
-    TransferError,
-    read_or_fail,
-    stamp_now,
-    unchanged_since_audit,
-)
+from trainsync_tui.engine.local.stamps import read_or_fail, stamp_now, unchanged_since_audit
 from trainsync_tui.engine.multipart import (
     CHANGED_WHILE_SENT,
     FileJob,

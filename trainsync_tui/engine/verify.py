@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.hashing import etags_by_part_size
 from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.localcheck import TransferError
 from trainsync_tui.engine.partsize import object_part_sizes
 from trainsync_tui.engine.s3client import describe
 

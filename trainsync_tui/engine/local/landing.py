@@ -18,10 +18,11 @@ from trainsync_tui.engine.actors.obstacles import (
     kind_of,
     taken_by,
 )
+from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.listing import LocalFile
-from trainsync_tui.engine.localcheck import TransferError, stamp_now, unchanged_since_audit
-from trainsync_tui.engine.tempfiles import TempFiles
+from trainsync_tui.engine.local.stamps import stamp_now, unchanged_since_audit
+from trainsync_tui.engine.local.tempfiles import TempFiles
 
 CHANGED_DURING_DOWNLOAD = "changed locally during the download; kept, sync again"
 CREATED_DURING_DOWNLOAD = "created locally during the download; kept, sync again"

@@ -15,8 +15,8 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
 from trainsync_tui.engine.listing import LocalFile, PathIssue
+from trainsync_tui.engine.local.tempfiles import is_ours, journalled
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
-from trainsync_tui.engine.tempfiles import is_ours, journalled
 
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
 # path -> True when the file need not be hashed now; it may wait for the S3 listing.
