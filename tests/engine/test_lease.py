@@ -24,8 +24,8 @@ from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
-from trainsync_tui.engine.lease import Lease, lease_key
 from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.s3.lease import Lease, lease_key
 
 ACTOR = "0042_european_30_male"
 ME = f"{getpass.getuser()}@{socket.gethostname()}"
@@ -193,7 +193,7 @@ def test_a_live_lease_of_another_server_is_not_taken_over(world: World) -> None:
 _HOLDER = """
 import sys
 from tests.conftest import s3_client
-from trainsync_tui.engine.lease import Lease
+from trainsync_tui.engine.s3.lease import Lease
 url, bucket, key = sys.argv[1:4]
 lease = Lease(s3_client(url), bucket, key, "0042_european_30_male", endpoint=url, ttl=3.0)
 lease.acquire(wait=False)

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import World, md5
 from trainsync_tui.engine.api import Engine, SyncOptions
-from trainsync_tui.engine.lease import LEASE_SUFFIX
 from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 ACTOR = "0042_european_30_male"
 MiB = 1024 * 1024

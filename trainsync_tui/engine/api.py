@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trainsync_tui.engine.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
 from trainsync_tui.engine.audit import Audit, run_audit
@@ -33,9 +32,10 @@ from trainsync_tui.engine.local.flock import actor_lock, lock_holder
 from trainsync_tui.engine.local.manifest import remove_stale_temp
 from trainsync_tui.engine.local.tempfiles import remove_temp_files
 from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
-from trainsync_tui.engine.remote import bucket_versioning
 from trainsync_tui.engine.report import SyncReport
-from trainsync_tui.engine.s3client import S3Clients, classify
+from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
+from trainsync_tui.engine.s3.client import S3Clients, classify
+from trainsync_tui.engine.s3.listing import bucket_versioning
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.sync_guard import sync_guard

@@ -15,7 +15,7 @@ from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, PathIssue
 from trainsync_tui.engine.local.manifest import load_manifest
 from trainsync_tui.engine.local.scan import scan_local
-from trainsync_tui.engine.remote import resolve_encrypted, resolve_multipart, scan_remote
+from trainsync_tui.engine.s3.listing import resolve_encrypted, resolve_multipart, scan_remote
 
 
 @dataclass

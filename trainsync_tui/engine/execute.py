@@ -42,7 +42,7 @@ from trainsync_tui.engine.ops import (
 )
 from trainsync_tui.engine.plan import Action, Plan
 from trainsync_tui.engine.report import SyncReport, size_text
-from trainsync_tui.engine.s3client import describe
+from trainsync_tui.engine.s3.client import describe
 from trainsync_tui.engine.transfer import Transfers
 from trainsync_tui.engine.upload_journal import UploadJournal
 

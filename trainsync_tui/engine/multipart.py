@@ -16,18 +16,18 @@ from typing import Any
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.chunks import FileShrank, PartCancelled, open_part
-from trainsync_tui.engine.conditions import (
+from trainsync_tui.engine.errors import CancelledSync, TransferError
+from trainsync_tui.engine.hashing import FileStamp, PartHashes
+from trainsync_tui.engine.local.stamps import stamp_now
+from trainsync_tui.engine.s3.client import describe, error_code
+from trainsync_tui.engine.s3.conditions import (
     CHANGED_IN_S3,
     REFUSED_CODES,
     Conditions,
     delete_own,
     failed_precondition,
 )
-from trainsync_tui.engine.errors import CancelledSync, TransferError
-from trainsync_tui.engine.hashing import FileStamp, PartHashes
-from trainsync_tui.engine.local.stamps import stamp_now
-from trainsync_tui.engine.partsize import encrypted
-from trainsync_tui.engine.s3client import describe, error_code
+from trainsync_tui.engine.s3.partsize import encrypted
 from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
 
 BytesFn = Callable[[int], None]

@@ -26,8 +26,8 @@ from trainsync_tui.engine.local.flock import actor_lock
 from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
 from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
-from trainsync_tui.engine.remote import bucket_versioning
-from trainsync_tui.engine.s3client import classify, describe, error_code
+from trainsync_tui.engine.s3.client import classify, describe, error_code
+from trainsync_tui.engine.s3.listing import bucket_versioning
 from trainsync_tui.engine.transfer import Transfers
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.s3client import describe, error_code
+from trainsync_tui.engine.s3.client import describe, error_code
 
 _READ_SIZE = 1024 * 1024
 

@@ -16,10 +16,10 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import CancelledSync, LeaseLostError, TrainsyncError
 from trainsync_tui.engine.events import EventSink, Message
-from trainsync_tui.engine.lease import DEFAULT_TTL, Lease, lease_key
 from trainsync_tui.engine.local.flock import actor_lock
-from trainsync_tui.engine.s3client import classify
-from trainsync_tui.engine.s3guard import AFTER_CANCEL_SECONDS
+from trainsync_tui.engine.s3.client import classify
+from trainsync_tui.engine.s3.lease import DEFAULT_TTL, Lease, lease_key
+from trainsync_tui.engine.s3.request_guard import AFTER_CANCEL_SECONDS
 
 
 @contextlib.contextmanager

@@ -11,13 +11,6 @@ from typing import Any
 
 from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.conditions import (
-    CHANGED_IN_S3,
-    REFUSED_CODES,
-    Conditions,
-    failed_precondition,
-    server_of,
-)
 from trainsync_tui.engine.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import (
@@ -33,7 +26,14 @@ from trainsync_tui.engine.multipart import (
     encrypted,
     md5_metadata,
 )
-from trainsync_tui.engine.s3client import describe, error_code
+from trainsync_tui.engine.s3.client import describe, error_code
+from trainsync_tui.engine.s3.conditions import (
+    CHANGED_IN_S3,
+    REFUSED_CODES,
+    Conditions,
+    failed_precondition,
+    server_of,
+)
 from trainsync_tui.engine.upload_journal import UploadJournal
 
 BytesFn = Callable[[int], None]

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashCache, etags_by_part_size
 from trainsync_tui.engine.listing import LocalFile, PathIssue, RemoteObject
-from trainsync_tui.engine.partsize import object_part_sizes
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
-from trainsync_tui.engine.s3client import describe, epoch
+from trainsync_tui.engine.s3.client import describe, epoch
+from trainsync_tui.engine.s3.partsize import object_part_sizes
 
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
 ListProgress = Callable[[int], None]
@@ -315,7 +315,7 @@ def resolve_encrypted(
     and only one of those is asked first: a bucket whose first such object is not
     encrypted costs one HEAD a run; once one is, each of them is asked.
     """
-    from trainsync_tui.engine.partsize import encrypted
+    from trainsync_tui.engine.s3.partsize import encrypted
 
     suspects = [
         o

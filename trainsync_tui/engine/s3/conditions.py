@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from trainsync_tui.engine.s3client import describe, error_code
+from trainsync_tui.engine.s3.client import describe, error_code
 
 PRECONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412")
 # What a server says when it does not take If-Match / If-None-Match on a request.

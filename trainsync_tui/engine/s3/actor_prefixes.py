@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from trainsync_tui.engine.actors.names import clash_line
 from trainsync_tui.engine.errors import ActorNameError, TrainsyncError
 from trainsync_tui.engine.paths import normalise
-from trainsync_tui.engine.remote import lists_flat_only, mark_flat_only
-from trainsync_tui.engine.s3client import classify
+from trainsync_tui.engine.s3.client import classify
+from trainsync_tui.engine.s3.listing import lists_flat_only, mark_flat_only
 
 if TYPE_CHECKING:
     from trainsync_tui.engine.actors.layout import ActorLayout

@@ -33,7 +33,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.conditions import (
+from trainsync_tui.engine.errors import LeaseLostError, LockBusyError
+from trainsync_tui.engine.s3.client import describe, epoch, error_code
+from trainsync_tui.engine.s3.conditions import (
     UNPROTECTED,
     conditions_checked,
     conditions_unsupported,
@@ -41,8 +43,6 @@ from trainsync_tui.engine.conditions import (
     mark_unsupported,
     server_of,
 )
-from trainsync_tui.engine.errors import LeaseLostError, LockBusyError
-from trainsync_tui.engine.s3client import describe, epoch, error_code
 
 LEASE_SUFFIX = ".trainsync-lease.json"
 DEFAULT_TTL = 60.0

@@ -10,7 +10,7 @@ from typing import Any
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, redact
-from trainsync_tui.engine.s3guard import RequestGuard
+from trainsync_tui.engine.s3.request_guard import RequestGuard
 
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
