@@ -19,7 +19,7 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileStarted
 from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.report import SyncReport
-from trainsync_tui.engine.transfer import Transfers
+from trainsync_tui.engine.transfer.transfers import Transfers
 
 ACTOR = "0042_european_30_male"
 THRESHOLD = 5 * 1024 * 1024

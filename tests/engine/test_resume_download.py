@@ -19,7 +19,7 @@ from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
 from tests.s3server import S3Server
 from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.resume import Partial
+from trainsync_tui.engine.transfer.resumable_get import Partial
 
 MiB = 1024 * 1024
 SIZE = 40 * MiB

@@ -14,7 +14,6 @@ from typing import Any
 from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
 from trainsync_tui.engine.audit import Audit, run_audit
-from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
@@ -39,7 +38,8 @@ from trainsync_tui.engine.s3.listing import bucket_versioning
 from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.sync_guard import sync_guard
-from trainsync_tui.engine.transfer import Transfers
+from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.transfers import Transfers
 
 
 @dataclass(frozen=True)

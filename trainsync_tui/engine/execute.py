@@ -27,7 +27,6 @@ from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.local.landing import Landing
 from trainsync_tui.engine.local.manifest import ManifestChanges, write_manifest
 from trainsync_tui.engine.local.tempfiles import TempFiles
-from trainsync_tui.engine.multipart import FileJob
 from trainsync_tui.engine.ops import (
     BackupLocal,
     BackupS3,
@@ -43,8 +42,9 @@ from trainsync_tui.engine.ops import (
 from trainsync_tui.engine.plan import Action, Plan
 from trainsync_tui.engine.report import SyncReport, size_text
 from trainsync_tui.engine.s3.client import describe
-from trainsync_tui.engine.transfer import Transfers
-from trainsync_tui.engine.upload_journal import UploadJournal
+from trainsync_tui.engine.transfer.multipart import FileJob
+from trainsync_tui.engine.transfer.transfers import Transfers
+from trainsync_tui.engine.transfer.upload_journal import UploadJournal
 
 _CHECKPOINT_SECONDS = 10.0
 _PROGRESS_SECONDS = 0.25

@@ -28,11 +28,11 @@ from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
 from trainsync_tui.engine.s3.client import classify, describe, error_code
 from trainsync_tui.engine.s3.listing import bucket_versioning
-from trainsync_tui.engine.transfer import Transfers
+from trainsync_tui.engine.transfer.transfers import Transfers
 
 if TYPE_CHECKING:
-    from trainsync_tui.engine.bandwidth import Throttle
     from trainsync_tui.engine.config import Settings
+    from trainsync_tui.engine.transfer.bandwidth import Throttle
 
 
 class RestoreEngine(Protocol):

@@ -21,7 +21,7 @@ from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.report import size_text
 from trainsync_tui.engine.s3.client import epoch, error_code
-from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
+from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
 DAY = 86400.0
 # What a server without ListMultipartUploads answers (s3rver, some gateways).

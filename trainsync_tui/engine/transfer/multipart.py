@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.chunks import FileShrank, PartCancelled, open_part
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import FileStamp, PartHashes
 from trainsync_tui.engine.local.stamps import stamp_now
@@ -28,7 +26,9 @@ from trainsync_tui.engine.s3.conditions import (
     failed_precondition,
 )
 from trainsync_tui.engine.s3.partsize import encrypted
-from trainsync_tui.engine.upload_journal import JournalEntry, UploadJournal
+from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.part_readers import FileShrank, PartCancelled, open_part
+from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
 BytesFn = Callable[[int], None]
 CHANGED_WHILE_SENT = "changed while it was being uploaded; it will be synced next run"

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import (
     FileStamp,
@@ -19,13 +17,6 @@ from trainsync_tui.engine.hashing import (
     hash_parts,
 )
 from trainsync_tui.engine.local.stamps import read_or_fail, stamp_now, unchanged_since_audit
-from trainsync_tui.engine.multipart import (
-    CHANGED_WHILE_SENT,
-    FileJob,
-    Sent,
-    encrypted,
-    md5_metadata,
-)
 from trainsync_tui.engine.s3.client import describe, error_code
 from trainsync_tui.engine.s3.conditions import (
     CHANGED_IN_S3,
@@ -34,7 +25,16 @@ from trainsync_tui.engine.s3.conditions import (
     failed_precondition,
     server_of,
 )
-from trainsync_tui.engine.upload_journal import UploadJournal
+from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.downloads import DOWNLOAD_ATTEMPTS, Downloads
+from trainsync_tui.engine.transfer.multipart import (
+    CHANGED_WHILE_SENT,
+    FileJob,
+    Sent,
+    encrypted,
+    md5_metadata,
+)
+from trainsync_tui.engine.transfer.upload_journal import UploadJournal
 
 BytesFn = Callable[[int], None]
 
@@ -63,8 +63,8 @@ class Transfers(Downloads):
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
 
-        from trainsync_tui.engine.chunks import StrictOSUtils
-        from trainsync_tui.engine.multipart import MultipartSender
+        from trainsync_tui.engine.transfer.multipart import MultipartSender
+        from trainsync_tui.engine.transfer.part_readers import StrictOSUtils
 
         self.client = client
         self.bucket = bucket

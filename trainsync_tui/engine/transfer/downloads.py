@@ -9,13 +9,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.bandwidth import Throttle
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashingWriter
 from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.resume import download_resumable
-from trainsync_tui.engine.single_get import get_range, get_to_file
-from trainsync_tui.engine.verify import check_download
+from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.resumable_get import download_resumable
+from trainsync_tui.engine.transfer.single_get import get_range, get_to_file
+from trainsync_tui.engine.transfer.verify import check_download
 
 BytesFn = Callable[[int], None]
 DOWNLOAD_ATTEMPTS = 5
