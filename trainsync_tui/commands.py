@@ -13,9 +13,9 @@ from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
-from trainsync_tui.engine.plan import ConflictPolicy
+from trainsync_tui.engine.plan.build import ConflictPolicy
+from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.engine.report import SyncReport, plan_to_json, plural
-from trainsync_tui.engine.select import Selection
 
 
 def _engine(flags: dict[str, Any]) -> Engine:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, TextIO
 
 import humanize
 
-from trainsync_tui.engine.counts import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.events import (
     Event,
     FileDone,
@@ -20,6 +19,7 @@ from trainsync_tui.engine.events import (
     ScanProgress,
     Throttle,
 )
+from trainsync_tui.engine.plan.counts import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.report import SyncReport, plural
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ def plan_only(root: str) -> None:
     """The manifest read and planned alone, and the guard's share worked out: no S3."""
     from trainsync_tui.engine.listing import Listings
     from trainsync_tui.engine.local.manifest import load_manifest
-    from trainsync_tui.engine.plan import build_plan
+    from trainsync_tui.engine.plan.build import build_plan
 
     path = Path(root) / "data" / "actors" / ACTOR / "manifest.json"
     base = _peak_kib()

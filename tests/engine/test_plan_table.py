@@ -11,7 +11,8 @@ from trainsync_tui.engine.listing import (
     PathIssue,
     RemoteObject,
 )
-from trainsync_tui.engine.ops import (
+from trainsync_tui.engine.plan.build import Category, ConflictPolicy, build_plan, conflict_copy_name
+from trainsync_tui.engine.plan.steps import (
     BackupLocal,
     BackupS3,
     CopyS3,
@@ -22,12 +23,6 @@ from trainsync_tui.engine.ops import (
     TrashS3,
     Unrecord,
     Upload,
-)
-from trainsync_tui.engine.plan import (
-    Category,
-    ConflictPolicy,
-    build_plan,
-    conflict_copy_name,
 )
 
 A, B, C = "a" * 32, "b" * 32, "c" * 32

@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, RemoteObject
-from trainsync_tui.engine.plan import Category, Plan, build_plan
-from trainsync_tui.engine.select import Selection, apply_selection
+from trainsync_tui.engine.plan.build import Category, Plan, build_plan
+from trainsync_tui.engine.plan.select import Selection, apply_selection
 
 A, B = "a" * 32, "b" * 32
 
@@ -67,7 +67,7 @@ def test_selection_keeps_conflicts_reported_and_counts_follow() -> None:
 
 
 def test_one_way_directions_leave_out_actions_that_change_the_other_side() -> None:
-    from trainsync_tui.engine.plan import ConflictPolicy
+    from trainsync_tui.engine.plan.build import ConflictPolicy
 
     lists = Listings()
     lists.local["c.bin"] = LocalFile("c.bin", 1, 2.0, A)

@@ -43,7 +43,7 @@ from trainsync_tui.engine.events import (
     Stage,
     Throttle,
 )
-from trainsync_tui.engine.plan import Category
+from trainsync_tui.engine.plan.build import Category
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix

@@ -25,7 +25,7 @@ from textual import events
 
 from trainsync_tui.engine.errors import ConfigError
 from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
-from trainsync_tui.engine.plan import Action, Category, Plan
+from trainsync_tui.engine.plan.build import Action, Category, Plan
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot

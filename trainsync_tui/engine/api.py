@@ -30,12 +30,12 @@ from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.local.flock import actor_lock, lock_holder
 from trainsync_tui.engine.local.manifest import remove_stale_temp
 from trainsync_tui.engine.local.tempfiles import remove_temp_files
-from trainsync_tui.engine.plan import ConflictPolicy, Plan, build_plan
+from trainsync_tui.engine.plan.build import ConflictPolicy, Plan, build_plan
+from trainsync_tui.engine.plan.select import Selection, apply_selection
 from trainsync_tui.engine.report import SyncReport
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
 from trainsync_tui.engine.s3.listing import bucket_versioning
-from trainsync_tui.engine.select import Selection, apply_selection
 from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.sync_guard import sync_guard
 from trainsync_tui.engine.transfer.bandwidth import Throttle

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.counts import predicted_counts
 from trainsync_tui.engine.errors import CancelledSync, ManifestError, TransferError
 from trainsync_tui.engine.events import (
     EventSink,
@@ -27,7 +26,9 @@ from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.local.landing import Landing
 from trainsync_tui.engine.local.manifest import ManifestChanges, write_manifest
 from trainsync_tui.engine.local.tempfiles import TempFiles
-from trainsync_tui.engine.ops import (
+from trainsync_tui.engine.plan.build import Action, Plan
+from trainsync_tui.engine.plan.counts import predicted_counts
+from trainsync_tui.engine.plan.steps import (
     BackupLocal,
     BackupS3,
     CopyS3,
@@ -39,7 +40,6 @@ from trainsync_tui.engine.ops import (
     Unrecord,
     Upload,
 )
-from trainsync_tui.engine.plan import Action, Plan
 from trainsync_tui.engine.report import SyncReport, size_text
 from trainsync_tui.engine.s3.client import describe
 from trainsync_tui.engine.transfer.multipart import FileJob

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainsync_tui.engine.counts import COUNT_KEYS
 from trainsync_tui.engine.errors import redact
-from trainsync_tui.engine.plan import Plan
+from trainsync_tui.engine.plan.build import Plan
+from trainsync_tui.engine.plan.counts import COUNT_KEYS
 
 
 def plural(n: int, word: str) -> str:

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.paths import normalise
-from trainsync_tui.engine.plan import ConflictPolicy
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.plan.build import ConflictPolicy
+from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.server.errors import ApiError
 
 MAX_BODY = 64 * 1024

@@ -7,9 +7,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from trainsync_tui.engine.ops import CopyS3, Download, LinkLocal, TrashLocal, TrashS3, Upload
 from trainsync_tui.engine.paths import normalise
-from trainsync_tui.engine.plan import Action, Category, Plan
+from trainsync_tui.engine.plan.build import Action, Category, Plan
+from trainsync_tui.engine.plan.steps import CopyS3, Download, LinkLocal, TrashLocal, TrashS3, Upload
 
 
 @dataclass(frozen=True)

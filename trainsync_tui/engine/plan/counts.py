@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from trainsync_tui.engine.listing import ManifestEntry
-from trainsync_tui.engine.ops import Download, Op, Record, TrashLocal, TrashS3, Unrecord, Upload
+from trainsync_tui.engine.plan.steps import (
+    Download,
+    Op,
+    Record,
+    TrashLocal,
+    TrashS3,
+    Unrecord,
+    Upload,
+)
 
 COUNT_KEYS = (
     "uploaded",

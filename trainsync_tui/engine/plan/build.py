@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from trainsync_tui.engine.actors.obstacles import in_the_way
-from trainsync_tui.engine.counts import COUNT_KEYS, predicted_counts
 from trainsync_tui.engine.listing import (
     Listings,
     LocalFile,
@@ -17,7 +16,8 @@ from trainsync_tui.engine.listing import (
     PathIssue,
     RemoteObject,
 )
-from trainsync_tui.engine.ops import (
+from trainsync_tui.engine.plan.counts import COUNT_KEYS, predicted_counts
+from trainsync_tui.engine.plan.steps import (
     BackupLocal,
     BackupS3,
     CopyS3,
