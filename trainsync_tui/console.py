@@ -20,10 +20,10 @@ from trainsync_tui.engine.events import (
     Throttle,
 )
 from trainsync_tui.engine.plan.counts import COUNT_KEYS, COUNT_LABELS
-from trainsync_tui.engine.report import SyncReport, plural
+from trainsync_tui.engine.run.report import SyncReport, plural
 
 if TYPE_CHECKING:
-    from trainsync_tui.engine.restore import RestoreReport, TrashStamp
+    from trainsync_tui.engine.run.restore import RestoreReport, TrashStamp
 
 # Our own punctuation, as ASCII for a terminal that cannot show it; anything else that a
 # stream cannot encode (a file name) is written as a backslash escape, never an exception.

@@ -17,7 +17,7 @@ from tests.conftest import World, md5
 from trainsync_tui.app.screens.conflicts import ConflictScreen
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.plan.build import ConflictPolicy
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 
 NAMES = ("a", "b", "c", "d", "e")
 

@@ -16,7 +16,7 @@ from tests.s3server import S3Server
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileFailed
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 

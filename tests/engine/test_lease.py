@@ -24,7 +24,7 @@ from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import Lease, lease_key
 
 ACTOR = "0042_european_30_male"
@@ -270,7 +270,7 @@ def test_a_run_that_ends_with_an_engine_close_leaves_no_lease(world: World) -> N
 
 def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: World) -> None:
     # Holding this root's flock, a live lease naming this root can only be a dead run's.
-    from trainsync_tui.engine.sync_guard import _machine
+    from trainsync_tui.engine.run.sync_guard import _machine
 
     root = f"{_machine()}:{world.settings.state_dir.resolve()}"
     left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "root": root}

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import World
 from tests.engine.clitools import ACTOR, snapshot
 from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 
 
 def sync_twice(world: World) -> tuple[SyncReport, SyncReport, bool]:

@@ -13,7 +13,7 @@ from tests.reliability.faultproxy import FaultProxy
 from tests.s3server import S3Server
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, FileStarted, Progress
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 ACTOR = "0007_multipart_test"

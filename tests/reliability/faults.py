@@ -27,7 +27,7 @@ from tests.reliability.rig import (
 from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Event
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 # SPEC's bar: under 5% errors + 1% cut bodies a sync completes with every file verified.

@@ -25,7 +25,7 @@ from tests.servers.targets import (
 )
 from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.events import Event, Message
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import lease_key
 
 ACTOR = "0042_european_30_male"

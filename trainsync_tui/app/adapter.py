@@ -30,7 +30,6 @@ from trainsync_tui.app.messages import (
 from trainsync_tui.app.tasks import Task
 from trainsync_tui.app.widgets.tree_model import build_model
 from trainsync_tui.engine.api import Engine, SyncOptions
-from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -44,6 +43,7 @@ from trainsync_tui.engine.events import (
     Throttle,
 )
 from trainsync_tui.engine.plan.build import Category
+from trainsync_tui.engine.run.audit import Audit
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix

@@ -13,7 +13,6 @@ from typing import Any
 
 from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
-from trainsync_tui.engine.audit import Audit, run_audit
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
@@ -24,20 +23,21 @@ from trainsync_tui.engine.errors import (
     UnknownActorError,
 )
 from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
-from trainsync_tui.engine.execute import Executor
 from trainsync_tui.engine.hashing import HashCache
-from trainsync_tui.engine.history import HistoryLog, read_history
 from trainsync_tui.engine.local.flock import actor_lock, lock_holder
 from trainsync_tui.engine.local.manifest import remove_stale_temp
 from trainsync_tui.engine.local.tempfiles import remove_temp_files
 from trainsync_tui.engine.plan.build import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.plan.select import Selection, apply_selection
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.audit import Audit, run_audit
+from trainsync_tui.engine.run.execute import Executor
+from trainsync_tui.engine.run.history import HistoryLog, read_history
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
+from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
 from trainsync_tui.engine.s3.listing import bucket_versioning
-from trainsync_tui.engine.stale_uploads import CleanResult, clean_up_uploads
-from trainsync_tui.engine.sync_guard import sync_guard
 from trainsync_tui.engine.transfer.bandwidth import Throttle
 from trainsync_tui.engine.transfer.transfers import Transfers
 

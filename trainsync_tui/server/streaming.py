@@ -14,7 +14,7 @@ from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Throttle
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.server.errors import json_response, status_for
 from trainsync_tui.server.runtime import Runtime
 

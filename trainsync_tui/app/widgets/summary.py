@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from trainsync_tui.engine.plan.counts import COUNT_LABELS
 from trainsync_tui.engine.plan.select import Selection
-from trainsync_tui.engine.report import SyncReport, plural
+from trainsync_tui.engine.run.report import SyncReport, plural
 
 NOTHING = {"up": "nothing to upload", "down": "nothing to download"}
 

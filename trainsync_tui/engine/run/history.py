@@ -15,7 +15,7 @@ from typing import Any
 
 from trainsync_tui.engine.errors import redact
 from trainsync_tui.engine.paths import normalise
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 
 HISTORY_NAME = "history.jsonl"
 _KEPT = 20  # errors and conflict paths kept per entry; the counts say how many there were

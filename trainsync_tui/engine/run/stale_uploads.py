@@ -19,7 +19,7 @@ from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
-from trainsync_tui.engine.report import size_text
+from trainsync_tui.engine.run.report import size_text
 from trainsync_tui.engine.s3.client import epoch, error_code
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 

@@ -40,7 +40,7 @@ from trainsync_tui.engine.plan.steps import (
     Unrecord,
     Upload,
 )
-from trainsync_tui.engine.report import SyncReport, size_text
+from trainsync_tui.engine.run.report import SyncReport, size_text
 from trainsync_tui.engine.s3.client import describe
 from trainsync_tui.engine.transfer.multipart import FileJob
 from trainsync_tui.engine.transfer.transfers import Transfers
