@@ -9,10 +9,10 @@ from typing import Any
 
 from trainsync_tui.console import ConsoleSink, print_report, size, warn
 from trainsync_tui.engine.actors.layout import ActorLayout
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import ConflictPolicy
 from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural

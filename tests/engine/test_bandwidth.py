@@ -12,10 +12,10 @@ import pytest
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.bwlimit import Rates, parse_bwlimit
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError
+from trainsync_tui.engine.facade import Engine
 from trainsync_tui.engine.transfer.bandwidth import Throttle
 from trainsync_tui.server.body import parse_sync_body
 from trainsync_tui.server.errors import ApiError

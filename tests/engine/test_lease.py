@@ -20,10 +20,10 @@ import pytest
 from tests.conftest import World
 from tests.reliability.faultproxy import _ERROR_BODY, FaultProxy, Request, _head
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import Lease, lease_key
 

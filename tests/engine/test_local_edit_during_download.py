@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import World, md5
-from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 

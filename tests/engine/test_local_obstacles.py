@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import World
 from tests.engine.clitools import ACTOR, snapshot
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
 
 

@@ -13,7 +13,7 @@ from tests.engine.nanio_world import (  # noqa: F401 (fixtures)
     nanio_world_fixture,
     put_foreign,
 )
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.s3.partsize import candidate_part_sizes, object_part_sizes
 
 ACTOR = "0015_nanio_parts"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from tests.conftest import World, md5
 from tests.engine.test_hash_cache import rewrite_in_place_keeping_stamp
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileStarted
+from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.run.audit import Audit, run_audit
 from trainsync_tui.engine.run.execute import Executor
 from trainsync_tui.engine.run.report import SyncReport

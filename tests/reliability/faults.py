@@ -24,9 +24,9 @@ from tests.reliability.rig import (
     interrupted_state_problems,
     leaked_secrets,
 )
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Event
+from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 

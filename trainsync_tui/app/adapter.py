@@ -29,7 +29,6 @@ from trainsync_tui.app.messages import (
 )
 from trainsync_tui.app.tasks import Task
 from trainsync_tui.app.widgets.tree_model import build_model
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -42,6 +41,7 @@ from trainsync_tui.engine.events import (
     Stage,
     Throttle,
 )
+from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import Category
 from trainsync_tui.engine.run.audit import Audit
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import normalise
 from trainsync_tui.engine.plan.build import ConflictPolicy
 from trainsync_tui.engine.plan.select import Selection

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from trainsync_tui.engine.actors.layout import ActorLayout
-from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan.build import Category, ConflictPolicy
 from trainsync_tui.engine.run.report import plan_to_json

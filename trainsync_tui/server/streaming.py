@@ -10,10 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from trainsync_tui.engine.actors.layout import ActorLayout
-from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Throttle
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.server.errors import json_response, status_for
 from trainsync_tui.server.runtime import Runtime

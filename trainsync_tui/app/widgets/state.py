@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for, still_there
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.plan.build import Category, ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope, wants
 from trainsync_tui.engine.run.audit import Audit

@@ -20,9 +20,9 @@ from trainsync_tui.engine.actors.obstacles import (
 )
 from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.hashing import FileStamp
-from trainsync_tui.engine.listing import LocalFile
 from trainsync_tui.engine.local.stamps import stamp_now, unchanged_since_audit
 from trainsync_tui.engine.local.tempfiles import TempFiles
+from trainsync_tui.engine.scanned import LocalFile
 
 CHANGED_DURING_DOWNLOAD = "changed locally during the download; kept, sync again"
 CREATED_DURING_DOWNLOAD = "created locally during the download; kept, sync again"

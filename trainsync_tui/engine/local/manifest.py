@@ -16,8 +16,8 @@ from typing import Any
 
 from trainsync_tui.engine.actors.layout import MANIFEST_NAME
 from trainsync_tui.engine.errors import ManifestError
-from trainsync_tui.engine.listing import ManifestEntry
 from trainsync_tui.engine.paths import normalise, relative_path_problem
+from trainsync_tui.engine.scanned import ManifestEntry
 
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 

@@ -14,9 +14,9 @@ from trainsync_tui.engine.actors.obstacles import FOLDER_LINK, OUTSIDE_LINK, kin
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.hashing import FileStamp, HashCache, md5_file
-from trainsync_tui.engine.listing import LocalFile, PathIssue
 from trainsync_tui.engine.local.tempfiles import is_ours, journalled
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
+from trainsync_tui.engine.scanned import LocalFile, PathIssue
 
 HashProgress = Callable[[int, int, int], None]  # files hashed, bytes hashed, files to hash
 # path -> True when the file need not be hashed now; it may wait for the S3 listing.

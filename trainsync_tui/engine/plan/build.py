@@ -9,13 +9,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from trainsync_tui.engine.actors.obstacles import in_the_way
-from trainsync_tui.engine.listing import (
-    Listings,
-    LocalFile,
-    ManifestEntry,
-    PathIssue,
-    RemoteObject,
-)
 from trainsync_tui.engine.plan.counts import COUNT_KEYS, predicted_counts
 from trainsync_tui.engine.plan.steps import (
     BackupLocal,
@@ -31,6 +24,7 @@ from trainsync_tui.engine.plan.steps import (
     Upload,
     transfer_bytes,
 )
+from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, PathIssue, RemoteObject
 
 
 class Category(StrEnum):

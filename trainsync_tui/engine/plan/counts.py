@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from trainsync_tui.engine.listing import ManifestEntry
 from trainsync_tui.engine.plan.steps import (
     Download,
     Op,
@@ -14,6 +13,7 @@ from trainsync_tui.engine.plan.steps import (
     Unrecord,
     Upload,
 )
+from trainsync_tui.engine.scanned import ManifestEntry
 
 COUNT_KEYS = (
     "uploaded",

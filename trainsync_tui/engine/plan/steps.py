@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trainsync_tui.engine.listing import LocalFile, RemoteObject
+from trainsync_tui.engine.scanned import LocalFile, RemoteObject
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
 from trainsync_tui.engine.hashing import HashCache
-from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, PathIssue
 from trainsync_tui.engine.local.manifest import load_manifest
 from trainsync_tui.engine.local.scan import scan_local
 from trainsync_tui.engine.s3.listing import resolve_encrypted, resolve_multipart, scan_remote
+from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, PathIssue
 
 
 @dataclass

@@ -22,7 +22,6 @@ from trainsync_tui.engine.events import (
     Progress,
 )
 from trainsync_tui.engine.hashing import FileStamp, HashCache
-from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.local.landing import Landing
 from trainsync_tui.engine.local.manifest import ManifestChanges, write_manifest
 from trainsync_tui.engine.local.tempfiles import TempFiles
@@ -42,6 +41,7 @@ from trainsync_tui.engine.plan.steps import (
 )
 from trainsync_tui.engine.run.report import SyncReport, size_text
 from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.scanned import ManifestEntry, RemoteObject
 from trainsync_tui.engine.transfer.multipart import FileJob
 from trainsync_tui.engine.transfer.transfers import Transfers
 from trainsync_tui.engine.transfer.upload_journal import UploadJournal

@@ -21,13 +21,13 @@ from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import ConfigError, TransferError
 from trainsync_tui.engine.hashing import md5_file
-from trainsync_tui.engine.listing import ManifestEntry, RemoteObject
 from trainsync_tui.engine.local.flock import actor_lock
 from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
 from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
 from trainsync_tui.engine.s3.client import classify, describe, error_code
 from trainsync_tui.engine.s3.listing import bucket_versioning
+from trainsync_tui.engine.scanned import ManifestEntry, RemoteObject
 from trainsync_tui.engine.transfer.transfers import Transfers
 
 if TYPE_CHECKING:

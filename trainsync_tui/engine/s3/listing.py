@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashCache, etags_by_part_size
-from trainsync_tui.engine.listing import LocalFile, PathIssue, RemoteObject
 from trainsync_tui.engine.paths import is_temp_name, normalise, relative_path_problem
 from trainsync_tui.engine.s3.client import describe, epoch
 from trainsync_tui.engine.s3.partsize import object_part_sizes
+from trainsync_tui.engine.scanned import LocalFile, PathIssue, RemoteObject
 
 _HEX_MD5 = re.compile(r"^[0-9a-f]{32}$")
 ListProgress = Callable[[int], None]

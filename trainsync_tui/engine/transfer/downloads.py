@@ -11,7 +11,7 @@ from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashingWriter
-from trainsync_tui.engine.listing import RemoteObject
+from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.bandwidth import Throttle
 from trainsync_tui.engine.transfer.resumable_get import download_resumable
 from trainsync_tui.engine.transfer.single_get import get_range, get_to_file

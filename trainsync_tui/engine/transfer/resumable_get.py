@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.hashing import HashingWriter, md5_state
-from trainsync_tui.engine.listing import RemoteObject
+from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored
 
 # The sidecar is rewritten each time this much more is written: a kill -9 loses at most

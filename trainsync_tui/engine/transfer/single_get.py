@@ -11,8 +11,8 @@ from typing import Any, BinaryIO
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
-from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.s3.client import describe, error_code
+from trainsync_tui.engine.scanned import RemoteObject
 
 _READ_SIZE = 1024 * 1024
 

@@ -8,9 +8,9 @@ from typing import Any
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.hashing import etags_by_part_size
-from trainsync_tui.engine.listing import RemoteObject
 from trainsync_tui.engine.s3.client import describe
 from trainsync_tui.engine.s3.partsize import object_part_sizes
+from trainsync_tui.engine.scanned import RemoteObject
 
 
 def check_download(

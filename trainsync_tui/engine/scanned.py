@@ -1,4 +1,5 @@
-"""The three listings the plan compares, as plain values."""
+"""What the scans found: the three listings the plan compares (local files, S3 objects, the
+manifest), as plain values."""
 
 from __future__ import annotations
 
