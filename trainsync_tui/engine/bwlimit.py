@@ -1,4 +1,4 @@
-"""--bwlimit: rclone's grammar, parsed into plain values (the limiter is bandwidth.py's).
+"""--bwlimit: rclone's grammar, parsed into plain values (the limiter is transfer/bandwidth.py's).
 
 Grammar (rclone's `--bwlimit`): a rate is a number with an optional suffix B, K, M, G, T, P
 (bytes/s, base 1024; a bare number is KiB/s as in rclone; "Ki"/"KiB" forms too); "off" or

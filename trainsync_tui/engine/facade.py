@@ -333,7 +333,7 @@ class Engine:
             endpoint_url=self.settings.endpoint_url,
             resume_seconds=self.settings.stale_upload_days * 86400,
             throttle=self.throttle,
-            partial_dir=layout.staging_dir / "partial",  # resumable downloads (resume.py)
+            partial_dir=layout.staging_dir / "partial",  # transfer/resumable_get.py
         )
         try:
             executor = Executor(

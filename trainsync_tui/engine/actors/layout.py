@@ -48,7 +48,7 @@ def training_link_problem(training_dir: Path) -> str | None:
 
 
 def temp_journal_of(training_dir: Path) -> Path:
-    """The journal of temp files a run made inside `training_dir` (see tempfiles.py)."""
+    """The journal of temp files a run made inside `training_dir` (see local/tempfiles.py)."""
     return training_dir.parent / _WORK_DIR / "temp-files"
 
 
@@ -106,7 +106,7 @@ class ActorLayout:
 def actor_layout(settings: Settings, actor_name: str, actor_id: str | None = None) -> ActorLayout:
     """Check the actor name (and id, when given) and say where everything of it lives.
 
-    The actor is its NFC name; its folder keeps the spelling on disk (engine/actor_names.py).
+    The actor is its NFC name; its folder keeps the spelling on disk (actors/names.py).
     """
     actor_name = normalise(actor_name)
     problem = actor_name_problem(actor_name)

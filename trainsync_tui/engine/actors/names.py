@@ -1,11 +1,11 @@
 """One actor per NFC name: which local folder and which S3 prefix spell it.
 
-macOS tools write names in NFD, Linux keeps whatever bytes it was given, so `0201_café`
-can exist as two byte strings. The actor is its NFC name (lock, history, reports); its
-local folder keeps the spelling on disk and its S3 prefix the spelling that S3 holds (NFC
-for a new one). Two spellings of one actor on the same side are refused: merging them is a
-person's decision. Singleton forms that NFC maps to ASCII (U+212A KELVIN SIGN) are not
-looked for: no tool writes them for a name.
+macOS tools write names in NFD, Linux keeps whatever bytes it was given, so `0201_café` can
+exist as two byte strings. The actor is its NFC name (lock, history, reports); its local
+folder keeps the spelling on disk and its S3 prefix the spelling that S3 holds (NFC for a
+new one; s3/actor_prefixes.py finds it). Two spellings of one actor on the same side are
+refused: merging them is a person's decision. Singleton forms that NFC maps to ASCII (U+212A
+KELVIN SIGN) are not looked for: no tool writes them for a name.
 """
 
 from __future__ import annotations

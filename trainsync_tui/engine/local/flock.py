@@ -1,5 +1,5 @@
 """One sync per actor at a time across the CLI, the app and the API of one root: an flock per
-actor under the state folder (the S3 lease, for roots sharing a bucket, is lease.py's)."""
+actor under the state folder (the S3 lease, for roots sharing a bucket, is s3/lease.py's)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Hold an actor for a sync: this root's flock (lock.py), then the actor's lease in S3
-(lease.py), so one sync per actor runs across the CLI, the app, the API and every root
+"""Hold an actor for a sync: this root's flock (local/flock.py), then the actor's lease in S3
+(s3/lease.py), so one sync per actor runs across the CLI, the app, the API and every root
 sharing the bucket."""
 
 from __future__ import annotations

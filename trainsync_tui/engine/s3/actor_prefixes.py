@@ -61,7 +61,7 @@ def s3_prefix(client: Any, bucket: str, nfc_prefix: str, nfd_prefix: str) -> str
 def list_actor_names(client: Any, bucket: str, actors_prefix: str) -> list[str]:
     """Actor folder names directly below the prefix root (for --all and the app).
 
-    One delimiter listing, checked against one flat page as remote.py checks a folder
+    One delimiter listing, checked against one flat page as listing.py checks a folder
     walk: a server that leaves folders out (s3rver drops a folder holding only folders, which
     is every actor's) would hide S3-only actors, so its names come from a flat walk."""
     paginator = client.get_paginator("list_objects_v2")

@@ -1,5 +1,5 @@
 """One bandwidth limit that every transfer of a sync draws from (the --bwlimit grammar is
-bwlimit.py's).
+engine/bwlimit.py's).
 
 s3transfer's own BandwidthLimiter is not used: its LeakyBucket takes its rate once, at
 TransferManager construction, has no setter, and counts uploads and downloads in one bucket.
