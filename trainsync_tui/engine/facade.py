@@ -38,7 +38,7 @@ from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
 from trainsync_tui.engine.s3.listing import bucket_versioning
-from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.transfers import Transfers
 
 
@@ -80,7 +80,8 @@ class Engine:
         self._clients = S3Clients(settings)
         self._cache: HashCache | None = None
         self._lock = threading.Lock()
-        self.throttle = Throttle(settings.bwlimit)  # all syncs' transfers; the app: set_rate
+        # All syncs' transfers draw from it; the app changes it with set_rate.
+        self.throttle = BandwidthLimiter(settings.bwlimit)
 
     # -- shared resources ----------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from trainsync_tui.engine.transfer.transfers import Transfers
 
 if TYPE_CHECKING:
     from trainsync_tui.engine.config import Settings
-    from trainsync_tui.engine.transfer.bandwidth import Throttle
+    from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 
 
 class RestoreEngine(Protocol):
@@ -40,7 +40,7 @@ class RestoreEngine(Protocol):
 
     settings: Settings
     who: str
-    throttle: Throttle
+    throttle: BandwidthLimiter
 
     @property
     def client(self) -> Any: ...

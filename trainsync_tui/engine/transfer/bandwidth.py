@@ -43,7 +43,7 @@ class _Bucket:
         return 0.0
 
 
-class Throttle:
+class BandwidthLimiter:
     """The process's bandwidth limit: one bucket per direction, shared by every transfer.
 
     `take` is called from the read/write loops of every transfer path (our GETs and PUTs,
@@ -125,7 +125,9 @@ class Throttle:
 
 
 class _Subscriber:
-    def __init__(self, throttle: Throttle, direction: Direction, cancel: CancelToken | None):
+    def __init__(
+        self, throttle: BandwidthLimiter, direction: Direction, cancel: CancelToken | None
+    ):
         self._throttle = throttle
         self._direction = direction
         self._cancel = cancel

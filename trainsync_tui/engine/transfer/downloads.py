@@ -12,7 +12,7 @@ from typing import Any
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashingWriter
 from trainsync_tui.engine.scanned import RemoteObject
-from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.resumable_get import download_resumable
 from trainsync_tui.engine.transfer.single_get import get_range, get_to_file
 from trainsync_tui.engine.transfer.verify import check_download
@@ -48,7 +48,7 @@ class Downloads:
     bucket: str
     threshold: int
     cancel: CancelToken
-    throttle: Throttle
+    throttle: BandwidthLimiter
     unverified: set[str]
     partial_dir: Path | None
     resumed: dict[str, int]

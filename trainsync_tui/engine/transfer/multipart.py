@@ -26,7 +26,7 @@ from trainsync_tui.engine.s3.conditions import (
     failed_precondition,
 )
 from trainsync_tui.engine.s3.partsize import encrypted
-from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.part_readers import FileShrank, PartCancelled, open_part
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
@@ -71,7 +71,7 @@ class MultipartSender:
         cancel: CancelToken,
         conditions: Conditions,
         resume_seconds: float,
-        throttle: Throttle,
+        throttle: BandwidthLimiter,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client

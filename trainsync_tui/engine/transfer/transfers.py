@@ -25,7 +25,7 @@ from trainsync_tui.engine.s3.conditions import (
     failed_precondition,
     server_of,
 )
-from trainsync_tui.engine.transfer.bandwidth import Throttle
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.transfer.multipart import (
     CHANGED_WHILE_SENT,
@@ -58,7 +58,7 @@ class Transfers(Downloads):
         warn: Callable[[str], None] | None = None,
         endpoint_url: str | None = None,
         resume_seconds: float = 7 * 86400,
-        throttle: Throttle | None = None,
+        throttle: BandwidthLimiter | None = None,
         partial_dir: Path | None = None,
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
@@ -73,7 +73,7 @@ class Transfers(Downloads):
         self.cancel = cancel
         self.conditions = Conditions(warn, server_of(endpoint_url, bucket))
         # --bwlimit: every byte up or down is drawn from it (the engine's, shared by its syncs).
-        self.throttle = throttle or Throttle()
+        self.throttle = throttle or BandwidthLimiter()
         # Keys downloaded whose bytes nothing could check (see _verify).
         self.unverified: set[str] = set()
         # Where big downloads keep their prefix for resume (resume.py), and what they resumed.
