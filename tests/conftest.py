@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.facade import Engine
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

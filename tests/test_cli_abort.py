@@ -15,7 +15,7 @@ from tests.engine.clitools import ACTOR
 from tests.reliability.faultproxy import FaultProxy, Request
 from tests.s3server import S3Server
 from tests.test_cli_interrupt import run_env, wait_for
-from trainsync_tui.engine.lease import LEASE_SUFFIX
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 
 class Lines:

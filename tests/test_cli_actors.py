@@ -9,7 +9,7 @@ import threading
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, one_object
 from trainsync_tui.cli import main
-from trainsync_tui.engine.lock import actor_lock
+from trainsync_tui.engine.local.flock import actor_lock
 
 LOCAL_ONLY = "0001_local_only"
 S3_ONLY = "0002_s3_only"

@@ -126,7 +126,7 @@ def test_usage_errors_are_one_line_and_exit_2(argv: list[str], says: str, capsys
 
 def test_the_summary_says_how_much_was_resumed_of_what_moved_either_way() -> None:
     from trainsync_tui.console import print_report
-    from trainsync_tui.engine.report import SyncReport
+    from trainsync_tui.engine.run.report import SyncReport
 
     report = SyncReport(ACTOR, "0001", bytes_uploaded=50 * 2**20, bytes_resumed=30 * 2**20)
     report.add("uploaded")

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import World
 from tests.engine.clitools import one_object
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import Engine
+from trainsync_tui.engine.facade import Engine
 
 GOOD = "0002_s3_only"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from trainsync_tui.demo import setup_demo
-from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import pytest
 
 from tests.conftest import AWS_ENV
 from tests.silent_s3 import DroppingEndpoint, SilentEndpoint, silent_endpoint
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings, load_settings
 from trainsync_tui.engine.errors import CancelledSync, ConfigError
+from trainsync_tui.engine.facade import Engine
 
 ACTOR = "0042_european_30_male"
 

@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from trainsync_tui.console import size, warn
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.events import Event, Message
-from trainsync_tui.engine.report import plural
+from trainsync_tui.engine.facade import Engine
+from trainsync_tui.engine.run.report import plural
 
 
 def add_clean_parser(sub: Any) -> argparse.ArgumentParser:

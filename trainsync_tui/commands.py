@@ -8,14 +8,14 @@ import sys
 from typing import Any
 
 from trainsync_tui.console import ConsoleSink, print_report, size, warn
-from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
-from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.plan import ConflictPolicy
-from trainsync_tui.engine.report import SyncReport, plan_to_json, plural
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.plan.build import ConflictPolicy
+from trainsync_tui.engine.plan.select import Selection
+from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural
 
 
 def _engine(flags: dict[str, Any]) -> Engine:
@@ -221,7 +221,7 @@ def history_line(e: dict[str, Any]) -> str:
 def run_restore_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
     """Without a stamp (or --latest) list what can be restored; with one, restore it."""
     from trainsync_tui.console import print_restore, print_trash
-    from trainsync_tui.engine.restore import list_trash, restore_trash, trash_notes
+    from trainsync_tui.engine.run.restore import list_trash, restore_trash, trash_notes
     from trainsync_tui.interrupt import run_with_interrupt
 
     engine = _engine(flags)

@@ -10,20 +10,20 @@ from typing import TYPE_CHECKING, TextIO
 
 import humanize
 
-from trainsync_tui.engine.counts import COUNT_KEYS, COUNT_LABELS
 from trainsync_tui.engine.events import (
     Event,
     FileDone,
     FileFailed,
     Message,
     Progress,
+    ProgressThrottle,
     ScanProgress,
-    Throttle,
 )
-from trainsync_tui.engine.report import SyncReport, plural
+from trainsync_tui.engine.plan.counts import COUNT_KEYS, COUNT_LABELS
+from trainsync_tui.engine.run.report import SyncReport, plural
 
 if TYPE_CHECKING:
-    from trainsync_tui.engine.restore import RestoreReport, TrashStamp
+    from trainsync_tui.engine.run.restore import RestoreReport, TrashStamp
 
 # Our own punctuation, as ASCII for a terminal that cannot show it; anything else that a
 # stream cannot encode (a file name) is written as a backslash escape, never an exception.
@@ -77,7 +77,7 @@ def duration(seconds: float) -> str:
 
 class ConsoleSink:
     """Turns engine events into stderr output; progress redraws at most 5 times a second
-    (the engine's Throttle, which the API's stream uses too)."""
+    (the engine's ProgressThrottle, which the API's stream uses too)."""
 
     def __init__(self, *, verbose: bool, progress: bool, stream: TextIO | None = None) -> None:
         # Looked up per call, not bound at import, so a redirected stderr is honoured.
@@ -88,7 +88,7 @@ class ConsoleSink:
         self._lock = threading.Lock()
         self._line = False
         self._muted = False
-        self._throttle = Throttle(self._show, interval=0.2)
+        self._throttle = ProgressThrottle(self._show, interval=0.2)
 
     def __call__(self, event: Event) -> None:
         self._throttle(event)

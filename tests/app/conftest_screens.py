@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
-from trainsync_tui.engine.plan import Conflict
+from trainsync_tui.engine.plan.build import Conflict
+from trainsync_tui.engine.scanned import LocalFile, ManifestEntry, RemoteObject
 
 ACTOR = "0042_european_30_male"
 # A fixed clock for everything that renders ages: 2025-11-24 16:00 UTC.

@@ -10,7 +10,7 @@ from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.keys import palette_commands
 from trainsync_tui.app.screens.bandwidth import BandwidthScreen
 from trainsync_tui.app.widgets.header import ActorHeader
-from trainsync_tui.engine.bandwidth import Rates
+from trainsync_tui.engine.bwlimit import Rates
 
 MiB = 1 << 20
 

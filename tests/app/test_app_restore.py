@@ -13,7 +13,7 @@ from tests.reliability.faultproxy import FaultProxy, Request
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.restore import RestoreScreen
 from trainsync_tui.app.widgets.header import ActorHeader
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 
 ACTOR = "0005_trashed"
 KEEP, LOCAL, REMOTE = b"kept", b"local orphan", b"s3 orphan"

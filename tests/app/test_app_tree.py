@@ -6,8 +6,8 @@ from textual.app import App, ComposeResult
 
 from trainsync_tui.app.widgets.discrepancy_tree import BATCH, DiscrepancyTree
 from trainsync_tui.app.widgets.tree_model import Mark, build_model, selection_for
-from trainsync_tui.engine.listing import LocalFile, RemoteObject
-from trainsync_tui.engine.plan import Action, Category, Plan
+from trainsync_tui.engine.plan.build import Action, Category, Plan
+from trainsync_tui.engine.scanned import LocalFile, RemoteObject
 
 
 def plan_of(*items: tuple[str, Category]) -> Plan:

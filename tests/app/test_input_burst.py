@@ -26,7 +26,7 @@ from trainsync_tui.app.screens.bandwidth import BandwidthScreen
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.header import ActorHeader
 from trainsync_tui.app.widgets.ordered_input import OrderedInput
-from trainsync_tui.engine.bandwidth import Rates
+from trainsync_tui.engine.bwlimit import Rates
 
 MiB = 1 << 20
 BS = "backspace"

@@ -7,8 +7,8 @@ import pytest
 from tests.app.conftest_screens import ACTOR, ScreenHost, table_rows, text_of
 from tests.conftest import World
 from trainsync_tui.app.screens.confirm_delete import ConfirmDeleteScreen
-from trainsync_tui.engine.api import Engine, SyncOptions
-from trainsync_tui.engine.plan import Category, Plan
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.plan.build import Category, Plan
 
 LIMIT = 0.5
 

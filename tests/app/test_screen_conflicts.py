@@ -15,9 +15,9 @@ from tests.app.conftest_screens import (
 )
 from tests.conftest import World, md5
 from trainsync_tui.app.screens.conflicts import ConflictScreen
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.plan import ConflictPolicy
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.plan.build import ConflictPolicy
+from trainsync_tui.engine.run.report import SyncReport
 
 NAMES = ("a", "b", "c", "d", "e")
 

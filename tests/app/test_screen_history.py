@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.app.conftest_screens import ACTOR, NOW, ScreenHost, table_rows, text_of
 from tests.conftest import World
 from trainsync_tui.app.screens.history import HistoryScreen
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 
 
 async def test_real_runs_show_and_the_detail_follows_the_cursor(world: World) -> None:

@@ -239,7 +239,7 @@ def test_profile_summary_groups_samples_by_cause(tmp_path: Path) -> None:
     raw.write_text(
         "main (a.py:1);md5_file (trainsync_tui/engine/hashing.py:19) 20\n"
         # Methods show with their class: the hashing loops are still found by name.
-        "run (t.py:1);get_to_file (trainsync_tui/engine/single_get.py:20) 5\n"
+        "run (t.py:1);get_to_file (trainsync_tui/engine/transfer/single_get.py:20) 5\n"
         "_worker (concurrent/futures/thread.py:69);PartHasher.update "
         "(trainsync_tui/engine/hashing.py:75) 5\n"
         "run (t.py:1);_api_call (botocore/client.py:5);readinto (socket.py:692) 50\n"

@@ -47,9 +47,9 @@ def _peak_kib() -> int:
 
 def plan_only(root: str) -> None:
     """The manifest read and planned alone, and the guard's share worked out: no S3."""
-    from trainsync_tui.engine.listing import Listings
-    from trainsync_tui.engine.manifest import load_manifest
-    from trainsync_tui.engine.plan import build_plan
+    from trainsync_tui.engine.local.manifest import load_manifest
+    from trainsync_tui.engine.plan.build import build_plan
+    from trainsync_tui.engine.scanned import Listings
 
     path = Path(root) / "data" / "actors" / ACTOR / "manifest.json"
     base = _peak_kib()
@@ -71,8 +71,8 @@ def plan_only(root: str) -> None:
 
 
 def child(root: str, bucket: str, url: str, force: bool) -> None:
-    from trainsync_tui.engine.api import Engine, SyncOptions
     from trainsync_tui.engine.config import Settings
+    from trainsync_tui.engine.facade import Engine, SyncOptions
 
     settings = Settings(
         root=Path(root),

@@ -13,10 +13,11 @@ import pytest
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import Engine
-from trainsync_tui.engine.bandwidth import Rates, Throttle, parse_bwlimit
+from trainsync_tui.engine.bwlimit import Rates, parse_bwlimit
 from trainsync_tui.engine.config import load_settings
 from trainsync_tui.engine.errors import ConfigError
+from trainsync_tui.engine.facade import Engine
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.server.body import parse_sync_body
 from trainsync_tui.server.errors import ApiError
 
@@ -69,7 +70,7 @@ class Clock:
 
 def test_the_bucket_lets_bytes_through_at_the_rate() -> None:
     clock = Clock()
-    throttle = Throttle("1M:off", clock=clock, wall=lambda: MONDAY)
+    throttle = BandwidthLimiter("1M:off", clock=clock, wall=lambda: MONDAY)
     assert throttle.wait_for("up", 512 * K) == 0  # goes, and leaves the bucket in debt
     assert throttle.wait_for("up", 512 * K) == pytest.approx(0.5)
     clock.now = 0.5
@@ -91,7 +92,7 @@ def test_the_bucket_lets_bytes_through_at_the_rate() -> None:
 def test_the_rate_changes_at_run_time_and_with_the_timetable() -> None:
     clock = Clock()
     wall = [MONDAY.replace(hour=7, minute=59)]
-    throttle = Throttle("08:00,1M 20:00,off", clock=clock, wall=lambda: wall[0])
+    throttle = BandwidthLimiter("08:00,1M 20:00,off", clock=clock, wall=lambda: wall[0])
     assert throttle.wait_for("down", 10 * M) == 0 and throttle.wait_for("down", 10 * M) == 0
     wall[0] = MONDAY.replace(hour=8)
     clock.now = 60.0  # the next minute: the timetable is read again

@@ -9,9 +9,9 @@ import socket
 import pytest
 
 from tests.conftest import World
-from trainsync_tui.engine import botocore_sockets
-from trainsync_tui.engine.botocore_sockets import missing, track_sockets, versions
-from trainsync_tui.engine.s3client import make_client
+from trainsync_tui.engine.s3 import botocore_sockets
+from trainsync_tui.engine.s3.botocore_sockets import missing, track_sockets, versions
+from trainsync_tui.engine.s3.client import make_client
 
 
 def test_the_private_names_botocore_sockets_reads_are_still_there(world: World) -> None:
@@ -19,7 +19,7 @@ def test_the_private_names_botocore_sockets_reads_are_still_there(world: World) 
 
     assert gone == [], (
         f"{', '.join(gone)} moved in {versions()}: follow it in "
-        "trainsync_tui/engine/botocore_sockets.py (a cancel cannot shut sockets down meanwhile)"
+        "trainsync_tui/engine/s3/botocore_sockets.py (a cancel cannot shut sockets down meanwhile)"
     )
 
 
@@ -42,7 +42,7 @@ def test_a_client_reports_its_socket_before_it_connects(world: World) -> None:
     # that drops packets (urllib3 stopped calling _new_conn, or calls it differently).
     assert [connected for _, connected in reported] == [False, True], (
         f"{botocore_sockets.NEW_CONN} is no longer how urllib3 opens a socket in "
-        f"{versions()}: follow it in trainsync_tui/engine/botocore_sockets.py"
+        f"{versions()}: follow it in trainsync_tui/engine/s3/botocore_sockets.py"
     )
     assert reported[0][0] is reported[1][0]  # plain HTTP: one socket, connected in between
 

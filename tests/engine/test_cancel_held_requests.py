@@ -13,11 +13,11 @@ from tests.conftest import World
 from tests.engine.clitools import ACTOR
 from tests.reliability.faultproxy import FaultProxy, Request
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileFailed
-from trainsync_tui.engine.lease import LEASE_SUFFIX
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 
 def held_then_cancelled(

@@ -96,8 +96,8 @@ def test_keep_both_keeps_the_loser_beside_the_winner(
 
 
 def test_history_records_per_file_conflict_choices(world: World) -> None:
-    from trainsync_tui.engine.api import SyncOptions
-    from trainsync_tui.engine.plan import ConflictPolicy
+    from trainsync_tui.engine.facade import SyncOptions
+    from trainsync_tui.engine.plan.build import ConflictPolicy
 
     conflict(world, local_newer=True)
     engine = world.engine()

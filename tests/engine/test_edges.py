@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from tests.conftest import World, md5
-from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 ACTOR = "0042_european_30_male"
 MiB = 1024 * 1024

@@ -11,9 +11,9 @@ from trainsync_tui.engine.events import (
     FileFailed,
     FileStarted,
     Progress,
+    ProgressThrottle,
     ScanProgress,
     Stage,
-    Throttle,
 )
 
 
@@ -24,7 +24,7 @@ def progress(actor: str, done: int) -> Progress:
 def test_the_latest_progress_is_kept_and_sent_before_the_next_stage() -> None:
     sent: list[Event] = []
     now = [0.0]
-    throttle = Throttle(sent.append, interval=0.25, clock=lambda: now[0])
+    throttle = ProgressThrottle(sent.append, interval=0.25, clock=lambda: now[0])
 
     throttle(FileStarted("a", "x/1.bin", "download", 100))
     for done in range(1, 6):  # five updates inside one interval: the first goes at once
@@ -58,7 +58,7 @@ def test_the_latest_progress_is_kept_and_sent_before_the_next_stage() -> None:
 
 def test_two_actors_syncing_at_once_each_get_their_progress() -> None:
     sent: list[Event] = []
-    throttle = Throttle(sent.append, interval=0.25, clock=lambda: 0.0)
+    throttle = ProgressThrottle(sent.append, interval=0.25, clock=lambda: 0.0)
     throttle(progress("a", 1))
     throttle(progress("b", 1))  # another actor's first update is not held behind a's
     throttle(progress("a", 2))
@@ -92,7 +92,7 @@ def test_in_batches_nothing_but_older_progress_is_dropped_and_order_is_kept() ->
     """The app's shape: one batch per redraw period, each log line once, the latest numbers."""
     batches: list[list[Event]] = []
     now = [0.0]
-    throttle = Throttle(interval=0.25, clock=lambda: now[0], batches=batches.append)
+    throttle = ProgressThrottle(interval=0.25, clock=lambda: now[0], batches=batches.append)
     throttle(FileStarted("a", "x/1.bin", "download", 100))  # the first goes at once
     for done in range(1, 6):
         throttle(progress("a", done))
@@ -113,10 +113,12 @@ def test_in_batches_nothing_but_older_progress_is_dropped_and_order_is_kept() ->
 
 def test_the_api_stream_and_the_app_have_no_throttle_of_their_own() -> None:
     """One implementation, three users (issue 16): the stream and the app's forwarder hold
-    the engine's Throttle."""
+    the engine's ProgressThrottle."""
     from trainsync_tui.app.adapter import EventForwarder, LogFile
     from trainsync_tui.server import streaming
 
-    assert "Throttle" not in vars(streaming) or streaming.Throttle is Throttle
+    assert (
+        "ProgressThrottle" not in vars(streaming) or streaming.ProgressThrottle is ProgressThrottle
+    )
     forwarder = EventForwarder("a", lambda message: None, LogFile(None))
-    assert any(isinstance(value, Throttle) for value in vars(forwarder).values())
+    assert any(isinstance(value, ProgressThrottle) for value in vars(forwarder).values())

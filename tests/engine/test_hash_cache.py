@@ -11,8 +11,8 @@ from pathlib import Path
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, one_object
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.events import Event, ScanProgress
+from trainsync_tui.engine.facade import Engine
 from trainsync_tui.engine.hashing import FileStamp, HashCache
 
 

@@ -11,8 +11,8 @@ import socket
 
 from tests.conftest import World, md5
 from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head
-from trainsync_tui.engine.api import Engine, SyncOptions
-from trainsync_tui.engine.remote import INCOMPLETE_FOLDERS
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.s3.listing import INCOMPLETE_FOLDERS
 
 ACTOR = "0015_listing"
 # The folder a buggy server drops from its CommonPrefixes: it holds only a folder.

@@ -22,13 +22,13 @@ import pytest
 from tests.conftest import World
 from tests.reliability.faultproxy import _ERROR_BODY, FaultProxy, Request, _head
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
-from trainsync_tui.engine.lease import LEASE_SUFFIX, Lease, lease_key
-from trainsync_tui.engine.lock import actor_lock
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.local.flock import actor_lock
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX, Lease, lease_key
 
 ACTOR = "0042_european_30_male"
 ME = f"{getpass.getuser()}@{socket.gethostname()}"
@@ -229,7 +229,7 @@ def test_a_live_lease_of_another_server_is_not_taken_over(world: World) -> None:
 _HOLDER = """
 import sys
 from tests.conftest import s3_client
-from trainsync_tui.engine.lease import Lease
+from trainsync_tui.engine.s3.lease import Lease
 url, bucket, key = sys.argv[1:4]
 lease = Lease(s3_client(url), bucket, key, "0042_european_30_male", endpoint=url, ttl=3.0)
 lease.acquire(wait=False)

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import World
 from tests.engine.clitools import ACTOR, snapshot
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
 
 
 def sync_twice(world: World) -> tuple[SyncReport, SyncReport, bool]:

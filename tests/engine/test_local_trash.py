@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import World
 from tests.engine.clitools import ACTOR
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 
 
 def test_a_second_trashing_in_the_same_second_keeps_the_first_copy(world: World) -> None:

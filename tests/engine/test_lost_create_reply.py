@@ -13,7 +13,7 @@ from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR
 from tests.reliability.faultproxy import FaultProxy, Request
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import Engine, SyncOptions
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 MiB = 1024 * 1024
 BIG = hashlib.sha256(b"twin").digest() * (12 * MiB // 32)

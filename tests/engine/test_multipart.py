@@ -11,10 +11,10 @@ from pathlib import Path
 from tests.conftest import World, md5
 from tests.reliability.faultproxy import FaultProxy
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, FileStarted, Progress
-from trainsync_tui.engine.lease import LEASE_SUFFIX
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 ACTOR = "0007_multipart_test"
 MiB = 1024 * 1024
@@ -99,8 +99,8 @@ def test_a_foreign_multipart_objects_md5_comes_from_the_read_that_matched_its_et
     """The audit hashed an older version of the file; it now has the object's bytes. S3's
     MD5 is what the matching read gave, never the audit's stale one (nor cached as such)."""
     from trainsync_tui.engine.hashing import HashCache
-    from trainsync_tui.engine.listing import LocalFile
-    from trainsync_tui.engine.remote import resolve_multipart, scan_remote
+    from trainsync_tui.engine.s3.listing import resolve_multipart, scan_remote
+    from trainsync_tui.engine.scanned import LocalFile
 
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
     path = world.put_local(ACTOR, "big.bin", BIG)

@@ -13,10 +13,10 @@ from tests.engine.nanio_world import (  # noqa: F401 (fixtures)
     nanio_world_fixture,
     put_foreign,
 )
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.partsize import candidate_part_sizes, object_part_sizes
-from trainsync_tui.engine.resume import Partial
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.s3.partsize import candidate_part_sizes, object_part_sizes
+from trainsync_tui.engine.scanned import RemoteObject
+from trainsync_tui.engine.transfer.resumable_get import Partial
 
 ACTOR = "0015_nanio_parts"
 

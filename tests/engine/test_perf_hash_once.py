@@ -13,13 +13,13 @@ from pathlib import Path
 
 from tests.conftest import World, md5
 from tests.engine.test_hash_cache import files_hashed
-from trainsync_tui.engine.api import Engine, SyncOptions
-from trainsync_tui.engine.audit import Audit, run_audit
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileStarted
-from trainsync_tui.engine.execute import Executor
-from trainsync_tui.engine.report import SyncReport
-from trainsync_tui.engine.transfer import Transfers
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.audit import Audit, run_audit
+from trainsync_tui.engine.run.execute import Executor
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.transfer.transfers import Transfers
 
 ACTOR = "0042_european_30_male"
 THRESHOLD = 5 * 1024 * 1024

@@ -6,9 +6,9 @@ import time
 import unicodedata
 
 from tests.conftest import World
-from trainsync_tui.engine.remote import scan_remote
-from trainsync_tui.engine.s3client import epoch, make_client
-from trainsync_tui.engine.stale_uploads import Sightings, stale_multipart_uploads
+from trainsync_tui.engine.run.stale_uploads import Sightings, stale_multipart_uploads
+from trainsync_tui.engine.s3.client import epoch, make_client
+from trainsync_tui.engine.s3.listing import scan_remote
 
 ACTOR = "a1_alpha"
 PREFIX = f"actors/{ACTOR}/training_data/"

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trainsync_tui.engine.listing import (
-    Listings,
-    LocalFile,
-    ManifestEntry,
-    PathIssue,
-    RemoteObject,
-)
-from trainsync_tui.engine.ops import (
+from trainsync_tui.engine.plan.build import Category, ConflictPolicy, build_plan, conflict_copy_name
+from trainsync_tui.engine.plan.steps import (
     BackupLocal,
     BackupS3,
     CopyS3,
@@ -23,12 +17,7 @@ from trainsync_tui.engine.ops import (
     Unrecord,
     Upload,
 )
-from trainsync_tui.engine.plan import (
-    Category,
-    ConflictPolicy,
-    build_plan,
-    conflict_copy_name,
-)
+from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, PathIssue, RemoteObject
 
 A, B, C = "a" * 32, "b" * 32, "c" * 32
 PATH = "images/0001.png"

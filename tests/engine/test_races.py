@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from tests.conftest import World, md5
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, FileStarted
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 ACTOR = "0042_european_30_male"
 MiB = 1024 * 1024

@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 from tests.conftest import World
 from tests.reliability.faultproxy import FaultProxy
 from tests.s3server import S3Server
-from trainsync_tui.engine.s3client import make_client
-from trainsync_tui.engine.s3guard import ATTEMPTS
+from trainsync_tui.engine.s3.client import make_client
+from trainsync_tui.engine.s3.request_guard import ATTEMPTS
 
 
 def test_a_server_error_is_retried_up_to_the_attempts_then_reported(

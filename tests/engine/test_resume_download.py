@@ -17,9 +17,9 @@ from tests.conftest import World, md5
 from tests.reliability.faultproxy import FaultProxy
 from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
 from tests.s3server import S3Server
-from trainsync_tui.engine.api import Engine
-from trainsync_tui.engine.listing import RemoteObject
-from trainsync_tui.engine.resume import Partial
+from trainsync_tui.engine.facade import Engine
+from trainsync_tui.engine.scanned import RemoteObject
+from trainsync_tui.engine.transfer.resumable_get import Partial
 
 MiB = 1024 * 1024
 SIZE = 40 * MiB

@@ -20,9 +20,9 @@ from tests.engine.clitools import one_object
 from tests.reliability.faultproxy import FaultProxy, Request
 from tests.s3server import S3Server
 from tests.test_cli_interrupt import run_env
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, Message
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 ACTOR = "0017_resume"
 MiB = 1024 * 1024

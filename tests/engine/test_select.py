@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from trainsync_tui.engine.listing import Listings, LocalFile, ManifestEntry, RemoteObject
-from trainsync_tui.engine.plan import Category, Plan, build_plan
-from trainsync_tui.engine.select import Selection, apply_selection
+from trainsync_tui.engine.plan.build import Category, Plan, build_plan
+from trainsync_tui.engine.plan.select import Selection, apply_selection
+from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, RemoteObject
 
 A, B = "a" * 32, "b" * 32
 
@@ -67,7 +67,7 @@ def test_selection_keeps_conflicts_reported_and_counts_follow() -> None:
 
 
 def test_one_way_directions_leave_out_actions_that_change_the_other_side() -> None:
-    from trainsync_tui.engine.plan import ConflictPolicy
+    from trainsync_tui.engine.plan.build import ConflictPolicy
 
     lists = Listings()
     lists.local["c.bin"] = LocalFile("c.bin", 1, 2.0, A)
@@ -83,7 +83,7 @@ def test_one_way_directions_leave_out_actions_that_change_the_other_side() -> No
 
 
 def test_conflicts_and_refused_paths_outside_the_selection_are_not_this_syncs() -> None:
-    from trainsync_tui.engine.listing import PathIssue
+    from trainsync_tui.engine.scanned import PathIssue
 
     lists = Listings()
     lists.local["images/0001.png"] = LocalFile("images/0001.png", 1, 1.0, A)

@@ -7,9 +7,9 @@ import pytest
 from tests.conftest import World
 from tests.engine.clitools import ACTOR, counts, sync_json
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.plan import Category
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.plan.build import Category
+from trainsync_tui.engine.plan.select import Selection
 
 
 def mixed(world: World) -> None:

@@ -15,10 +15,10 @@ import pytest
 from tests.conftest import World, md5
 from tests.s3server import S3Server
 from tests.sseproxy import SseProxy
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, Message
-from trainsync_tui.engine.lease import LEASE_SUFFIX
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 ACTOR = "0015_sse_kms"
 MiB = 1024 * 1024

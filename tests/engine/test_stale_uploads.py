@@ -17,9 +17,9 @@ from tests.conftest import World
 from tests.s3server import S3Server
 from tests.sseproxy import SseProxy
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, Message
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 ACTOR = "0016_stale_uploads"
 MiB = 1024 * 1024

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import World, md5
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, Stage
-from trainsync_tui.engine.lease import LEASE_SUFFIX
-from trainsync_tui.engine.plan import ConflictPolicy
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.plan.build import ConflictPolicy
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 ACTOR = "0042_european_30_male"
 

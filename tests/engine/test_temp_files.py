@@ -19,9 +19,9 @@ import pytest
 
 from tests.conftest import World, md5
 from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.local import TEMP_NAME_PROBLEM
-from trainsync_tui.engine.tempfiles import TempFiles
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.local.scan import TEMP_NAME_PROBLEM
+from trainsync_tui.engine.local.tempfiles import TempFiles
 
 MiB = 1024 * 1024
 

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR
 from trainsync_tui.cli import main
-from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.errors import TrainsyncError
+from trainsync_tui.engine.facade import SyncOptions
 
 OTHER = "0043_other_actor"
 

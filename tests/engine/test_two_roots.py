@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import World, md5
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.errors import LockBusyError
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
 
 ACTOR = "0014_two_roots"
 MiB = 1024 * 1024

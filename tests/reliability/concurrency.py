@@ -24,7 +24,7 @@ from tests.reliability.rig import (
     end_state_problems,
     s3_md5s,
 )
-from trainsync_tui.engine.lease import LEASE_SUFFIX
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 
 @dataclass

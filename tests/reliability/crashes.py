@@ -31,10 +31,10 @@ from tests.reliability.rig import (
     leaked_secrets,
     tree_outside,
 )
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileStarted, ScanProgress, Stage
-from trainsync_tui.engine.lease import LEASE_SUFFIX
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 PHASES = ("scan", "upload", "download", "manifest")
 CANCEL_POINTS = ("scan", "first file", "mid transfer", "random time")

@@ -24,11 +24,11 @@ from tests.reliability.rig import (
     interrupted_state_problems,
     leaked_secrets,
 )
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Event
-from trainsync_tui.engine.lease import LEASE_SUFFIX
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 # SPEC's bar: under 5% errors + 1% cut bodies a sync completes with every file verified.
 LIGHT_FAULTS = {"error500": 0.015, "slowdown": 0.015, "reset": 0.02, "cut": 0.01, "stall": 0.01}

@@ -27,8 +27,8 @@ from tests.reliability.rig import (
     new_world,
     tree_outside,
 )
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.events import Event, FileStarted
+from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.paths import TEMP_PREFIX
 
 # Root reads mode-000 files; root without capabilities does not (it is then only the

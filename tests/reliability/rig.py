@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.conftest import World, s3_client
 from trainsync_tui.engine.errors import ManifestError
-from trainsync_tui.engine.manifest import load_manifest
+from trainsync_tui.engine.local.manifest import load_manifest
 from trainsync_tui.engine.paths import TEMP_PREFIX
 
 ACTOR = "0042_european_30_male"

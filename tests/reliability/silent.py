@@ -28,7 +28,7 @@ from tests.reliability.rig import (
     tree_outside,
 )
 from tests.silent_s3 import SilentEndpoint, silent_endpoint
-from trainsync_tui.engine.lease import LEASE_SUFFIX
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 # (command, when S3 falls silent, how the run is meant to end)
 POINTS = (

@@ -21,7 +21,7 @@ from tests.reliability.rig import (
     leaked_secrets,
 )
 from tests.s3server import S3Server
-from trainsync_tui.engine.lease import LEASE_SUFFIX
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 
 def echo_request(request: Request) -> str:

@@ -21,8 +21,8 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import AWS_ENV, World
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.facade import Engine
 from trainsync_tui.server.app import make_app
 
 SYNC_PATH = "/api/actors/{id}/training-data/comprehensive-sync"

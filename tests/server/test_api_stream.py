@@ -9,7 +9,14 @@ from typing import Any
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, SEED_KEYS
 from tests.server.conftest import SYNC_PATH, Api, ApiFactory, wait_until
-from trainsync_tui.engine.events import Event, FileStarted, Progress, ScanProgress, Stage, Throttle
+from trainsync_tui.engine.events import (
+    Event,
+    FileStarted,
+    Progress,
+    ProgressThrottle,
+    ScanProgress,
+    Stage,
+)
 
 MiB = 1024 * 1024
 
@@ -128,7 +135,7 @@ def test_a_plain_request_whose_client_hangs_up_still_finishes(
 def test_throttle_keeps_the_latest_progress_and_sends_it_before_the_next_stage() -> None:
     sent: list[Event] = []
     now = [0.0]
-    throttle = Throttle(sent.append, interval=0.25, clock=lambda: now[0])
+    throttle = ProgressThrottle(sent.append, interval=0.25, clock=lambda: now[0])
 
     def progress(done: int) -> Progress:
         return Progress("a", done, 10, done * 100, 1000, 0.1)

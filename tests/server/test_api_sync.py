@@ -8,7 +8,7 @@ from typing import Any
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, SEED_KEYS
 from tests.server.conftest import Api, ApiFactory
-from trainsync_tui.engine.lock import actor_lock
+from trainsync_tui.engine.local.flock import actor_lock
 
 SEED_BODY = {"actor_name": ACTOR, "delete_orphans": False, "dry_run": False}
 SEED_COUNTS = {

@@ -25,10 +25,10 @@ from tests.servers.targets import (
     IGNORES_CONDITIONS,
     NANIO_PERCENT_KEY,
 )
-from trainsync_tui.engine.api import SyncOptions
 from trainsync_tui.engine.events import Event, Message
-from trainsync_tui.engine.lease import lease_key
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.lease import lease_key
 
 ACTOR = "0042_european_30_male"
 MiB = 1024 * 1024

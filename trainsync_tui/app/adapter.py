@@ -29,8 +29,6 @@ from trainsync_tui.app.messages import (
 )
 from trainsync_tui.app.tasks import Task
 from trainsync_tui.app.widgets.tree_model import build_model
-from trainsync_tui.engine.api import Engine, SyncOptions
-from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -39,11 +37,13 @@ from trainsync_tui.engine.events import (
     FileStarted,
     Message,
     Progress,
+    ProgressThrottle,
     ScanProgress,
     Stage,
-    Throttle,
 )
-from trainsync_tui.engine.plan import Category
+from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.plan.build import Category
+from trainsync_tui.engine.run.audit import Audit
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix
@@ -113,14 +113,14 @@ class LogFile:
 
 
 class EventForwarder:
-    """The engine's sink for one task: the engine's Throttle hands it a batch at most 4
+    """The engine's sink for one task: the engine's ProgressThrottle hands it a batch at most 4
     times a second, which becomes one message of log lines, the stage and the progress."""
 
     def __init__(self, actor: str, post: Post, log: LogFile) -> None:
         self.actor = actor
         self.post = post
         self.log = log
-        self._throttle = Throttle(interval=REDRAW_SECONDS, batches=self._forward)
+        self._throttle = ProgressThrottle(interval=REDRAW_SECONDS, batches=self._forward)
         self._lock = threading.Lock()  # a batch from an engine thread, the last one from ours
         self._current = ""
         self._inflight: dict[str, int] = {}  # path -> size, of the transfers under way

@@ -46,9 +46,9 @@ from trainsync_tui.app.widgets.progress import ProgressPanel
 from trainsync_tui.app.widgets.state import ActorState
 from trainsync_tui.app.widgets.summary import summary
 from trainsync_tui.app.widgets.tree_model import TreeModel
-from trainsync_tui.engine.api import Engine, SyncOptions
 from trainsync_tui.engine.cancel import run_cancellable
 from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.facade import Engine, SyncOptions
 
 Schedule = Callable[[float, Callable[[], None]], Any]
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from textual.message import Message
 
 from trainsync_tui.app.tasks import Task
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.audit import Audit
 from trainsync_tui.engine.events import Progress
-from trainsync_tui.engine.plan import ConflictPolicy, Plan
-from trainsync_tui.engine.report import SyncReport
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
+from trainsync_tui.engine.plan.select import Selection
+from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.report import SyncReport
 
 
 @dataclass

@@ -14,8 +14,8 @@ from trainsync_tui.app import view
 from trainsync_tui.app.screens.restore import RestoreScreen, TrashRow
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
-from trainsync_tui.engine.report import plural
-from trainsync_tui.engine.restore import RestoreReport, list_trash, restore_trash, trash_notes
+from trainsync_tui.engine.run.report import plural
+from trainsync_tui.engine.run.restore import RestoreReport, list_trash, restore_trash, trash_notes
 
 if TYPE_CHECKING:
     from trainsync_tui.app.app import TrainsyncApp

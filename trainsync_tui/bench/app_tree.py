@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 
 from trainsync_tui.engine.errors import ConfigError
-from trainsync_tui.engine.listing import LocalFile, ManifestEntry, RemoteObject
-from trainsync_tui.engine.plan import Action, Category, Plan
+from trainsync_tui.engine.plan.build import Action, Category, Plan
+from trainsync_tui.engine.scanned import LocalFile, ManifestEntry, RemoteObject
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -210,7 +210,7 @@ async def _during_sync(keys: _Keys, pilot: Pilot[Any], figures: AppFigures) -> N
     """Cursor moves and mark toggles while the real actor uploads, then escape stops it."""
     from trainsync_tui.app.widgets.actors import ActorsPane
     from trainsync_tui.app.widgets.header import ActorHeader
-    from trainsync_tui.engine.api import SyncOptions
+    from trainsync_tui.engine.facade import SyncOptions
 
     app, out = keys.app, figures.lines
     real = app.states[REAL]  # the app keeps an actor's state object for its lifetime

@@ -47,10 +47,10 @@ def hash_speed(root: Path, runs: int = 3) -> dict[str, Any]:
 def tree_speed(root: Path, runs: int = 3) -> dict[str, Any]:
     """The audit's hasher over every file under `root` (no hash cache), on one thread and on
     the audit's threads; `md5sum` on one process per core over the same files for scale."""
-    from trainsync_tui.engine.audit import hash_workers
     from trainsync_tui.engine.config import Settings
     from trainsync_tui.engine.hashing import HashCache
-    from trainsync_tui.engine.local import scan_local
+    from trainsync_tui.engine.local.scan import scan_local
+    from trainsync_tui.engine.run.audit import hash_workers
 
     files = _files(root)
     size = sum(p.stat().st_size for p in files)

@@ -22,7 +22,7 @@ ALL_RATE = 100  # all threads: fewer samples, taken without pausing the program
 # shows as the Python function that made it: so our functions that read or write a file
 # and hash it in the same loop are one category.
 _HASH_IO = "trainsync_tui/engine/hashing.py"
-_TRANSFER = "trainsync_tui/engine/transfer.py"
+_TRANSFER = "trainsync_tui/engine/transfer/transfers.py"
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "file read/write + MD5 (trainsync)",
@@ -35,19 +35,19 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             f"{_HASH_IO}::HashingWriter._catch_up",
             f"{_TRANSFER}::Transfers.put",
             f"{_TRANSFER}::Transfers.put_new",
-            "trainsync_tui/engine/single_get.py::get_to_file",
+            "trainsync_tui/engine/transfer/single_get.py::get_to_file",
         ),
     ),
     ("hash cache (SQLite)", (f"{_HASH_IO}::HashCache",)),
     ("HTTP and sockets", ("urllib3/", "http/client", "ssl.py", "socket.py")),
     ("botocore (sign, serialise, parse, events)", ("botocore/", "boto3/")),
     ("s3transfer", ("s3transfer/",)),
-    ("local tree walk (scandir, stat)", ("trainsync_tui/engine/local.py",)),
-    ("S3 listing (trainsync)", ("trainsync_tui/engine/remote.py",)),
-    ("manifest (JSON)", ("trainsync_tui/engine/manifest.py", "json/")),
-    ("plan", ("trainsync_tui/engine/plan.py",)),
-    ("execute", ("trainsync_tui/engine/execute.py", _TRANSFER)),
-    ("progress and report", ("trainsync_tui/console.py", "trainsync_tui/engine/report.py")),
+    ("local tree walk (scandir, stat)", ("trainsync_tui/engine/local/scan.py",)),
+    ("S3 listing (trainsync)", ("trainsync_tui/engine/s3/listing.py",)),
+    ("manifest (JSON)", ("trainsync_tui/engine/local/manifest.py", "json/")),
+    ("plan", ("trainsync_tui/engine/plan/build.py",)),
+    ("execute", ("trainsync_tui/engine/run/execute.py", _TRANSFER)),
+    ("progress and report", ("trainsync_tui/console.py", "trainsync_tui/engine/run/report.py")),
     # A pool thread parked on its queue or a lock: waiting, not working.
     ("waiting (idle pool threads, locks)", ("threading.py", "queue.py", "concurrent/")),
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from trainsync_tui.engine.lease import LEASE_SUFFIX
+from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
 ACCESS_KEY = "trainsync-bench"
 SECRET_KEY = "trainsync-bench-secret-key"

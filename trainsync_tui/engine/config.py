@@ -37,7 +37,7 @@ class Settings:
     # An interrupted upload of ours older than this is not resumed but aborted; another
     # writer's is aborted only once this old, with no part written within it.
     stale_upload_days: float = 7.0
-    # rclone's --bwlimit form (engine/bandwidth.py); None is no limit.
+    # rclone's --bwlimit form (engine/bwlimit.py); None is no limit.
     bwlimit: str | None = None
     # Seconds. A silent S3 endpoint fails a request after request_deadline, not after
     # botocore's 60 s read timeout times 6 attempts; cancel interrupts it at once anyway.
@@ -156,7 +156,7 @@ def _convert(name: str, value: Any, where: str) -> Any:
                 raise ValueError
             return share
         if kind == "bwlimit":
-            from trainsync_tui.engine.bandwidth import parse_bwlimit
+            from trainsync_tui.engine.bwlimit import parse_bwlimit
 
             try:
                 return parse_bwlimit(str(value)).text

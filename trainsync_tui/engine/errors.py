@@ -24,6 +24,10 @@ def redact(text: str) -> str:
     return _SIGNED_PARTS.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
+class TransferError(Exception):
+    """A transfer of one path failed; the message is the one-line cause."""
+
+
 class TrainsyncError(Exception):
     """Base error; `exit_code` is what the CLI exits with when it ends a run."""
 

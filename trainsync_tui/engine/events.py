@@ -103,7 +103,7 @@ def ignore(_: Event) -> None:
     """The sink used when nobody listens."""
 
 
-class Throttle:
+class ProgressThrottle:
     """The one throttling sink of every front end: the CLI's progress line, the API's
     stream and the app's messages.
 
@@ -127,7 +127,7 @@ class Throttle:
         batches: Callable[[list[Event]], None] | None = None,
     ) -> None:
         if (emit is None) == (batches is None):
-            raise TypeError("Throttle takes one of emit or batches")
+            raise TypeError("ProgressThrottle takes one of emit or batches")
         self._emit = emit
         self._batches = batches
         self._interval = interval

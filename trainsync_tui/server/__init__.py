@@ -27,7 +27,7 @@ def require_serve_extra(command: str, modules: tuple[str, ...] = ("aiohttp",)) -
 def run_server(settings: Settings, host: str, port: int, token: str | None) -> int:
     """Serve until Ctrl-C or SIGTERM, which cancel running syncs cleanly; 0 when stopped."""
     require_serve_extra("serve")
-    from trainsync_tui.engine.api import Engine
+    from trainsync_tui.engine.facade import Engine
     from trainsync_tui.server.accesslog import setup_logging
     from trainsync_tui.server.app import make_app
     from trainsync_tui.server.auth import resolve_token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import Engine
+from trainsync_tui.engine.facade import Engine
 from trainsync_tui.server import handlers
 from trainsync_tui.server.auth import guard_middleware
 from trainsync_tui.server.body import MAX_BODY

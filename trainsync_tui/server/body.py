@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import normalise
-from trainsync_tui.engine.plan import ConflictPolicy
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.plan.build import ConflictPolicy
+from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.server.errors import ApiError
 
 MAX_BODY = 64 * 1024
@@ -129,7 +129,7 @@ def _options(data: Mapping[str, Any]) -> SyncOptions:
 
 def _bwlimit(value: Any) -> str | None:
     """rclone's --bwlimit form; the limit applies to the server's transfers from then on."""
-    from trainsync_tui.engine.bandwidth import parse_bwlimit
+    from trainsync_tui.engine.bwlimit import parse_bwlimit
     from trainsync_tui.engine.errors import ConfigError
 
     if value is None:

@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
-from trainsync_tui.engine.layout import ActorLayout
+from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import actor_id_of
-from trainsync_tui.engine.plan import Category, ConflictPolicy
-from trainsync_tui.engine.report import plan_to_json
+from trainsync_tui.engine.plan.build import Category, ConflictPolicy
+from trainsync_tui.engine.run.report import plan_to_json
 from trainsync_tui.server.body import parse_sync_body, query_flag, read_body
 from trainsync_tui.server.errors import ApiError, json_response
 from trainsync_tui.server.runtime import Runtime, runtime

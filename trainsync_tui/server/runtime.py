@@ -10,9 +10,9 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import Engine
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.errors import CancelledSync
+from trainsync_tui.engine.facade import Engine
 
 T = TypeVar("T")
 

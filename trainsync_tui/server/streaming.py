@@ -9,12 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from trainsync_tui.engine.api import SyncOptions
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import TrainsyncError
-from trainsync_tui.engine.events import Throttle
-from trainsync_tui.engine.layout import ActorLayout
-from trainsync_tui.engine.report import SyncReport
+from trainsync_tui.engine.events import ProgressThrottle
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.server.errors import json_response, status_for
 from trainsync_tui.server.runtime import Runtime
 
@@ -49,7 +49,7 @@ async def stream_sync(
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
-    throttle = Throttle(
+    throttle = ProgressThrottle(
         lambda event: loop.call_soon_threadsafe(queue.put_nowait, event), THROTTLE_SECONDS
     )
     cancel = CancelToken()

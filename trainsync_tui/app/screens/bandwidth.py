@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from trainsync_tui.app.widgets.ordered_input import OrderedInput
-from trainsync_tui.engine.bandwidth import FORMS
+from trainsync_tui.engine.bwlimit import FORMS
 
 
 class BandwidthScreen(ModalScreen[str | None]):

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from trainsync_tui.app.screens import units
-from trainsync_tui.engine.plan import Conflict, ConflictPolicy, conflict_copy_name
+from trainsync_tui.engine.plan.build import Conflict, ConflictPolicy, conflict_copy_name
 
 # Words, not colours, carry the choice: the app must read the same with NO_COLOR.
 CHOICE_LABELS = {

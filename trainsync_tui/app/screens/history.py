@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from trainsync_tui.app.screens import units
-from trainsync_tui.engine.counts import COUNT_KEYS, COUNT_LABELS
+from trainsync_tui.engine.plan.counts import COUNT_KEYS, COUNT_LABELS
 
 Entry = Mapping[str, Any]
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from trainsync_tui.app import view
 from trainsync_tui.app.messages import DeletionsPlanned, HistoryLoaded
 from trainsync_tui.app.widgets.state import ActorState
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.plan import Category, Conflict, ConflictPolicy, Plan
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.plan.build import Category, Conflict, ConflictPolicy, Plan
 
 if TYPE_CHECKING:
     from trainsync_tui.app.app import TrainsyncApp

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for, still_there
-from trainsync_tui.engine.api import SyncOptions
-from trainsync_tui.engine.audit import Audit
-from trainsync_tui.engine.plan import Category, ConflictPolicy, Plan
-from trainsync_tui.engine.report import plural
-from trainsync_tui.engine.select import Selection, in_scope, wants
+from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.plan.build import Category, ConflictPolicy, Plan
+from trainsync_tui.engine.plan.select import Selection, in_scope, wants
+from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.report import plural
 
 PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
 

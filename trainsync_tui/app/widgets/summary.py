@@ -7,9 +7,9 @@ nothing to do and hit no error; a sync that failed before changing anything says
 
 from __future__ import annotations
 
-from trainsync_tui.engine.counts import COUNT_LABELS
-from trainsync_tui.engine.report import SyncReport, plural
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.plan.counts import COUNT_LABELS
+from trainsync_tui.engine.plan.select import Selection
+from trainsync_tui.engine.run.report import SyncReport, plural
 
 NOTHING = {"up": "nothing to upload", "down": "nothing to download"}
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from trainsync_tui.engine.plan import Action, Category, Plan
-from trainsync_tui.engine.select import Selection
+from trainsync_tui.engine.plan.build import Action, Category, Plan
+from trainsync_tui.engine.plan.select import Selection
 
 # (group key, title, categories it selects), in the order sync thinks about them.
 # "problems" (refused or unreadable paths: sync leaves them alone) comes first and selects

@@ -1,0 +1,416 @@
+"""The engine's front door: what the CLI, the app and the HTTP API call."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
+from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
+from trainsync_tui.engine.cancel import CancelToken, run_cancellable
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import (
+    CancelledSync,
+    DeleteGuardError,
+    LeaseLostError,
+    TrainsyncError,
+    UnknownActorError,
+)
+from trainsync_tui.engine.events import EventSink, Message, Stage, ignore
+from trainsync_tui.engine.hashing import HashCache
+from trainsync_tui.engine.local.flock import lock_holder
+from trainsync_tui.engine.local.manifest import remove_stale_temp
+from trainsync_tui.engine.local.tempfiles import remove_temp_files
+from trainsync_tui.engine.plan.build import ConflictPolicy, Plan, build_plan
+from trainsync_tui.engine.plan.select import Selection, apply_selection
+from trainsync_tui.engine.run.audit import Audit, run_audit
+from trainsync_tui.engine.run.execute import Executor
+from trainsync_tui.engine.run.history import HistoryLog, read_history
+from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
+from trainsync_tui.engine.run.sync_guard import sync_guard
+from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
+from trainsync_tui.engine.s3.client import S3Clients, classify
+from trainsync_tui.engine.s3.listing import bucket_versioning
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.transfers import Transfers
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    dry_run: bool = False
+    delete_orphans: bool = False
+    conflict: ConflictPolicy = ConflictPolicy.SKIP
+    resolutions: Mapping[str, ConflictPolicy] = field(default_factory=dict)
+    selection: Selection = field(default_factory=Selection)
+    force: bool = False
+    max_delete: float | None = None
+    rehash: bool = False
+    wait: bool = False
+    bwlimit: str | None = None  # sets the engine's limit from this sync on (API body)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "delete_orphans": self.delete_orphans,
+            "conflict": str(self.conflict),
+            # Per-file choices made in the app or the API: how many of each.
+            "conflict_choices": dict(Counter(str(p) for p in self.resolutions.values())),
+            "selective": not self.selection.is_everything,
+            "force": self.force,
+        }
+
+
+class Engine:
+    """One root, one bucket. Thread-safe; blocking methods take a CancelToken."""
+
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], float] = time.time, who: str = "trainsync"
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.history_log = HistoryLog(settings.state_dir, who, self.now_iso)
+        self.who = who
+        self._clients = S3Clients(settings)
+        self._cache: HashCache | None = None
+        self._lock = threading.Lock()
+        # All syncs' transfers draw from it; the app changes it with set_rate.
+        self.throttle = BandwidthLimiter(settings.bwlimit)
+
+    # -- shared resources ----------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        return self.client_for(None)
+
+    def client_for(self, cancel: CancelToken | None) -> Any:
+        """The S3 client of the run `cancel` belongs to: its cancel closes the connections."""
+        self.settings.require_bucket()
+        return self._clients.get(cancel)
+
+    @property
+    def cache(self) -> HashCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = HashCache(self.settings.hash_cache_path())
+            return self._cache
+
+    def close(self) -> None:
+        self._clients.close()
+        if self._cache is not None:
+            self._cache.close()
+
+    def now_iso(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _stamp(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    # -- actors --------------------------------------------------------------------------
+
+    def actor(self, name: str, actor_id: str | None = None) -> ActorLayout:
+        return actor_layout(self.settings, name, actor_id)
+
+    def local_actor_names(self) -> list[str]:
+        """Every actor with a folder under data/actors/, by NFC name, sorted (no S3 request)."""
+        return sorted(local_actor_folders(self.settings.actors_dir))
+
+    def actor_names(
+        self,
+        *,
+        on_skip: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[str]:
+        """Every actor with a local folder or an S3 prefix, sorted; `on_skip` gets a line per
+        S3 folder left out for its name, so a caller can tell the user which and why."""
+        bucket = self.settings.require_bucket()
+        try:
+            found = list_actor_names(self.client_for(cancel), bucket, self.settings.actors_prefix)
+        except Exception as exc:
+            raise classify(exc, self.settings) from None
+        return every_actor(self.settings, found, on_skip)
+
+    def actor_exists(self, layout: ActorLayout, cancel: CancelToken | None = None) -> bool:
+        if layout.actor_dir.is_dir():
+            return True
+        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
+        try:
+            # No MaxKeys=1: s3rver answers 500 to any listing it has to cut short.
+            page = self.client_for(cancel).list_objects_v2(
+                Bucket=self.settings.require_bucket(), Prefix=layout.prefix
+            )
+        except Exception as exc:
+            raise classify(exc, self.settings) from None
+        return bool(page.get("KeyCount") or page.get("Contents"))
+
+    def require_actor(self, layout: ActorLayout, cancel: CancelToken | None = None) -> None:
+        """Raise UnknownActorError unless the actor has a local folder or objects in S3."""
+        if not self.actor_exists(layout, cancel):
+            raise UnknownActorError(
+                f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
+                f"{self.settings.root} and nothing under "
+                f"s3://{self.settings.bucket}/{layout.prefix}; "
+                f"{self._did_you_mean(layout.name)}check the name and --root"
+            )
+
+    def _did_you_mean(self, name: str) -> str:
+        from trainsync_tui.engine.actors.suggest import did_you_mean  # the error path only
+
+        try:
+            names = self.actor_names()
+        except TrainsyncError:
+            names = self.local_actor_names()  # S3 unreachable: the error is still about the name
+        return did_you_mean(names, name)
+
+    def lock_holder(self, layout: ActorLayout) -> str | None:
+        return lock_holder(self.settings.state_dir, layout.name)
+
+    def history(self, actor: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        return read_history(self.settings.state_dir, actor, limit)
+
+    # -- audit and plan ------------------------------------------------------------------
+
+    def audit(
+        self,
+        layout: ActorLayout,
+        *,
+        rehash: bool = False,
+        cancel: CancelToken | None = None,
+        sink: EventSink = ignore,
+        defer_new: bool = False,
+    ) -> Audit:
+        """The three listings of one actor; raises TrainsyncError for run-stopping problems.
+
+        `defer_new`: files known to neither S3 nor the manifest are hashed by their upload
+        instead of the scan (one read, not two). Real syncs only: a dry run or the app's
+        audit must show every local MD5.
+        """
+        bucket = self.settings.require_bucket()
+        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
+        try:
+            return run_audit(
+                layout,
+                self.client_for(cancel),
+                bucket,
+                self.cache,
+                concurrency=self.settings.concurrency,
+                rehash=rehash,
+                cancel=cancel,
+                sink=sink,
+                defer_new=defer_new,
+            )
+        except (TrainsyncError, OSError) as exc:
+            if isinstance(exc, OSError):
+                raise TrainsyncError(f"{layout.name}: cannot scan ({exc})") from None
+            raise
+        except Exception as exc:
+            raise classify(exc, self.settings) from None
+
+    def plan(self, audit: Audit, options: SyncOptions) -> Plan:
+        plan = build_plan(
+            audit.listings,
+            conflict=options.conflict,
+            delete_orphans=options.delete_orphans,
+            stamp=self._stamp(),
+            resolutions=options.resolutions,
+        )
+        return apply_selection(plan, options.selection)
+
+    # -- sync ----------------------------------------------------------------------------
+
+    def sync(
+        self,
+        layout: ActorLayout,
+        options: SyncOptions = SyncOptions(),
+        *,
+        cancel: CancelToken | None = None,
+        sink: EventSink = ignore,
+    ) -> SyncReport:
+        """Audit, plan and (unless dry run) execute; every path problem lands in the report.
+
+        Raises only for problems that stop the run before it starts: configuration, a busy
+        lock. A cancel returns a report with `cancelled` set.
+        """
+        cancel = cancel or CancelToken()
+        report = SyncReport(layout.name, layout.actor_id, dry_run=options.dry_run)
+        started = time.monotonic()
+        self.history_log.begin(layout.name, options.to_json(), report)
+        try:
+            lock = (
+                contextlib.nullcontext()
+                if options.dry_run
+                # The lease sits beside the prefix S3 holds, whatever the spelling typed.
+                else sync_guard(
+                    self.settings,
+                    lambda: self.client,
+                    spelt_in_s3(self.client_for(cancel), self.settings, layout),
+                    self.who,
+                    options.wait,
+                    cancel,
+                    sink,
+                    lambda: self.client_for(cancel),
+                )
+            )
+            with lock:
+                self._sync_locked(layout, options, cancel, sink, report)
+        except CancelledSync:
+            report.cancelled = True
+        except (DeleteGuardError, LeaseLostError) as exc:
+            report.errors.append(str(exc))
+            report.refused_by_guard = isinstance(exc, DeleteGuardError)
+        except BaseException:
+            self.history_log.discard(report)  # refused before it ran (busy, bad config)
+            raise
+        finally:
+            report.duration = time.monotonic() - started
+        sink(Stage(layout.name, "done", "cancelled" if report.cancelled else ""))
+        self.history_log.end(report)
+        return report
+
+    def _sync_locked(
+        self,
+        layout: ActorLayout,
+        options: SyncOptions,
+        cancel: CancelToken,
+        sink: EventSink,
+        report: SyncReport,
+    ) -> None:
+        from trainsync_tui.engine.errors import ManifestError
+
+        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
+        if options.bwlimit is not None:
+            self.throttle.set_rate(options.bwlimit)
+        if not options.dry_run:
+            self._clean_up_after_crash(layout, sink, cancel)
+        try:
+            audit = self.audit(
+                layout,
+                rehash=options.rehash,
+                cancel=cancel,
+                sink=sink,
+                defer_new=not options.dry_run,
+            )
+        except ManifestError as exc:
+            report.errors.append(str(exc))
+            return
+        sink(Stage(layout.name, "plan"))
+        plan = self.plan(audit, options)
+        report.errors.extend(str(issue) for issue in plan.issues)
+        report.conflicts = [c.to_json() for c in plan.conflicts]
+        report.unverified = list(plan.left_unverified)
+        if options.dry_run:  # a real sync lists what its downloads did check
+            report.verified_on_transfer = list(plan.verified_on_transfer)
+        report.in_sync = plan.in_sync
+        report.total_files = plan.total_paths
+        limit = self.settings.max_delete if options.max_delete is None else options.max_delete
+        refused = None if options.force else plan.guard_problem(limit)
+        if refused:
+            raise DeleteGuardError(f"{layout.name}: {refused}")
+        if options.dry_run:
+            for key, n in plan.counts().items():
+                report.add(key, n)
+            report.bytes_uploaded = sum(a.size for a in plan.actions if a.direction == "up")
+            report.bytes_downloaded = sum(a.size for a in plan.actions if a.direction == "down")
+            return
+        if not plan.actions:
+            return
+        n = len(plan.actions)
+        sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
+        client = self.client_for(cancel)
+        transfers = Transfers(
+            client,
+            self.settings.require_bucket(),
+            threshold=self.settings.multipart_threshold,
+            chunksize=self.settings.multipart_chunksize,
+            concurrency=self.settings.concurrency,
+            cancel=cancel,
+            warn=lambda text: sink(Message(layout.name, "warning", text)),
+            endpoint_url=self.settings.endpoint_url,
+            resume_seconds=self.settings.stale_upload_days * 86400,
+            throttle=self.throttle,
+            partial_dir=layout.staging_dir / "partial",  # transfer/resumable_get.py
+        )
+        try:
+            executor = Executor(
+                layout,
+                transfers,
+                self.cache,
+                concurrency=self.settings.concurrency,
+                cancel=cancel,
+                sink=sink,
+                now_iso=self.now_iso,
+                stamp=self._stamp(),
+                versioned=bucket_versioning(client, self.settings.require_bucket()),
+            )
+            executor.run(plan, report)
+        finally:
+            transfers.close()
+        cancel.raise_if_cancelled()
+
+    def _clean_up_after_crash(
+        self, layout: ActorLayout, sink: EventSink, cancel: CancelToken
+    ) -> None:
+        """With the lock held, whatever temp state exists was left by a run that died."""
+        remove_temp_files(layout)
+        remove_stale_temp(layout.actor_dir)
+        self._clean_up_uploads(layout, sink, cancel)
+
+    def _clean_up_uploads(
+        self, layout: ActorLayout, sink: EventSink, cancel: CancelToken | None = None
+    ) -> CleanResult:
+        client = self.client_for(cancel)  # the run's: its cancel ends a request S3 holds
+        try:
+            return clean_up_uploads(client, self.settings, layout, now=self.clock(), sink=sink)
+        except Exception as exc:
+            raise classify(exc, self.settings) from None
+
+    def clean_uploads(
+        self, layout: ActorLayout, sink: EventSink = ignore, *, wait: bool = False
+    ) -> CleanResult:
+        """`trainsync clean`: abort the actor's uploads that will never be resumed. It holds
+        the actor's flock and S3 lease as a sync does, so no other server's sync of the
+        actor is under way while it judges which uploads are abandoned."""
+        cancel = CancelToken()
+        with sync_guard(
+            self.settings,
+            lambda: self.client,
+            spelt_in_s3(self.client_for(cancel), self.settings, layout),
+            self.who,
+            wait,
+            cancel,
+            sink,
+            lambda: self.client_for(cancel),
+        ):
+            return self._clean_up_uploads(layout, sink, cancel)
+
+    def abort_runs(self) -> int:
+        """A front end gives up on its syncs (a second Ctrl-C): each still running is recorded
+        as aborted now, since the process ends before it can record itself."""
+        return self.history_log.abort_running()
+
+    # -- async edges ---------------------------------------------------------------------
+
+    async def sync_async(
+        self,
+        layout: ActorLayout,
+        options: SyncOptions = SyncOptions(),
+        *,
+        sink: EventSink = ignore,
+    ) -> SyncReport:
+        """Cancelling the awaiting task cancels the sync and waits until it has stopped cleanly."""
+        return await run_cancellable(
+            lambda cancel: self.sync(layout, options, cancel=cancel, sink=sink)
+        )
+
+    async def audit_async(
+        self, layout: ActorLayout, *, rehash: bool = False, sink: EventSink = ignore
+    ) -> Audit:
+        return await run_cancellable(
+            lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
+        )

@@ -1,0 +1,6 @@
+"""Plan: what a sync will do, decided from the three listings without touching disk or S3.
+Building the plan (build.py) out of steps (steps.py: an upload, a download, a trash, a
+record...), the counts of what it predicts (counts.py), and narrowing it to a chosen set of
+paths (select.py). Pure functions over values: a module imports only the engine's
+top-level modules, actors/ and this package.
+"""

@@ -1,0 +1,108 @@
+"""The result of one sync or audit: the seed's counts plus what a user needs to trust it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainsync_tui.engine.errors import redact
+from trainsync_tui.engine.plan.build import Plan
+from trainsync_tui.engine.plan.counts import COUNT_KEYS
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 conflict", "1,204 conflicts": how every front end counts things in its text."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def size_text(n: int) -> str:
+    """ "1.4 GiB": sizes in the engine's own messages (the front ends use the same form)."""
+    import humanize
+
+    return str(humanize.naturalsize(n, binary=True))
+
+
+@dataclass
+class SyncReport:
+    actor_name: str
+    actor_id: str
+    dry_run: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    errors: list[str] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # Paths whose content nothing could check (S3 gives no MD5, no multipart ETag matched).
+    unverified: list[str] = field(default_factory=list)
+    # Paths S3 gives no MD5 for, checked by their multipart ETag when downloaded.
+    verified_on_transfer: list[str] = field(default_factory=list)
+    bytes_uploaded: int = 0
+    bytes_downloaded: int = 0
+    # Bytes an interrupted earlier run had sent or fetched already (kept, not moved again).
+    bytes_resumed: int = 0
+    duration: float = 0.0
+    cancelled: bool = False
+    # The delete guard stopped it before anything changed (a front end may offer --force).
+    refused_by_guard: bool = False
+    in_sync: int = 0
+    total_files: int = 0
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    @property
+    def changed(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def exit_code(self) -> int:
+        if self.cancelled:
+            return 130
+        return 1 if self.errors or self.conflicts else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the seed's keys first, then the extras."""
+        data: dict[str, Any] = {key: self.counts.get(key, 0) for key in COUNT_KEYS}
+        # Errors quote what S3 said; a server that echoes the signed request must not leak it.
+        data["errors"] = [redact(e) for e in self.errors]
+        data.update(
+            actor_id=self.actor_id,
+            actor_name=self.actor_name,
+            dry_run=self.dry_run,
+            conflicts=list(self.conflicts),
+            unverified=list(self.unverified),
+            verified_on_transfer=list(self.verified_on_transfer),
+            bytes_uploaded=self.bytes_uploaded,
+            bytes_downloaded=self.bytes_downloaded,
+            bytes_resumed=self.bytes_resumed,
+            duration_s=round(self.duration, 3),
+            cancelled=self.cancelled,
+            in_sync=self.in_sync,
+            total_files=self.total_files,
+        )
+        return data
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plan as the audit command and the HTTP API show it: actions grouped by category."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for action in plan.actions:
+        item: dict[str, Any] = {"path": action.path, "bytes": action.size}
+        if action.local is not None:
+            item["local_md5"] = action.local.md5
+        if action.remote is not None:
+            item["s3_md5"] = action.remote.md5
+        if action.recorded is not None:
+            item["manifest_md5"] = action.recorded.md5
+        if action.resolved:
+            item["resolution"] = str(action.resolved)
+        groups.setdefault(str(action.category), []).append(item)
+    return {
+        "counts": plan.counts(),
+        "actions": groups,
+        "conflicts": [c.to_json() for c in plan.conflicts],
+        "errors": [str(i) for i in plan.issues],
+        "unverified": list(plan.left_unverified),
+        "verified_on_transfer": list(plan.verified_on_transfer),
+        "in_sync": plan.in_sync,
+        "total_files": plan.total_paths,
+        "bytes_to_transfer": plan.bytes_to_transfer,
+    }

@@ -1,0 +1,232 @@
+"""Housekeeping of unfinished multipart uploads: what will never be resumed is aborted.
+
+Ours (journalled by upload ID in this root) are kept while they can still be resumed: the
+file unchanged and the upload younger than `stale_upload_days`. Another writer's are
+aborted only after that much longer age and only when no part of them was written within
+it, so a second server's running upload is never cut. An upload that holds no part has no
+date of its own to trust (moto says every upload began in 2010, and any server's clock may
+be off): it is aborted only once this root has seen it, unfinished, for that long (the
+sightings file beside the journal). A server that cannot list uploads skips the clean-up
+with a note: it is housekeeping, never a reason to stop a sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.engine.actors.layout import ActorLayout
+from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import CancelledSync
+from trainsync_tui.engine.events import EventSink, Message
+from trainsync_tui.engine.hashing import FileStamp
+from trainsync_tui.engine.run.report import size_text
+from trainsync_tui.engine.s3.client import epoch, error_code
+from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
+
+DAY = 86400.0
+# What a server without ListMultipartUploads answers (s3rver, some gateways).
+_UNSUPPORTED = ("NotImplemented", "501", "405", "MethodNotAllowed")
+
+
+@dataclass
+class CleanResult:
+    aborted: list[str] = field(default_factory=list)  # keys
+    freed: int = 0  # bytes of the parts aborted
+    kept: int = 0  # our uploads kept for resume
+    note: str = ""  # why nothing could be listed, if so
+
+
+def _parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_parts").paginate(
+        Bucket=bucket, Key=key, UploadId=upload_id
+    ):
+        found.extend(page.get("Parts", []))
+    return found
+
+
+class Sightings:
+    """When this root first saw each unfinished upload of another writer (epoch seconds, by
+    this machine's clock), kept in a small JSON file beside the upload journal."""
+
+    def __init__(self, path: Path | None, now: float) -> None:
+        self.path = path
+        self.now = now
+        self._seen: dict[str, float] = {}
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    self._seen = {
+                        str(k): float(v) for k, v in loaded.items() if isinstance(v, int | float)
+                    }
+        self._listed: set[str] = set()
+
+    def first_seen(self, upload_id: str) -> float:
+        """When `upload_id` was first seen; now, for one never seen before."""
+        self._listed.add(upload_id)
+        return self._seen.setdefault(upload_id, self.now)
+
+    def save(self) -> None:
+        """Keep the uploads seen in this listing only (the others finished or were aborted)."""
+        if self.path is None:
+            return
+        kept = {k: v for k, v in self._seen.items() if k in self._listed}
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp = self.path.with_name(self.path.name + ".tmp")
+            temp.write_text(json.dumps(kept), encoding="utf-8")
+            os.replace(temp, self.path)
+
+
+def stale_multipart_uploads(
+    client: Any,
+    bucket: str,
+    prefix: str,
+    ours: Iterable[str],
+    older_than: float,
+    sightings: Sightings,
+) -> list[tuple[str, str]]:
+    """(key, upload id) of other writers' uploads under `prefix` started before `older_than`
+    and with no part written since then (with no part at all: first seen before it); upload
+    IDs in `ours` are never listed."""
+    mine = set(ours)
+    stale: list[tuple[str, str]] = []
+    paginator = client.get_paginator("list_multipart_uploads")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            key, upload_id = upload["Key"], upload["UploadId"]
+            if upload_id in mine:
+                continue
+            first_seen = sightings.first_seen(upload_id)
+            if epoch(upload["Initiated"]) >= older_than:
+                continue
+            # Some servers (moto) report every upload as started in 2010: the parts' own
+            # times say whether a writer is still at it.
+            try:
+                parts = _parts(client, bucket, key, upload_id)
+            except Exception as exc:
+                if error_code(exc) in ("NoSuchUpload", "404"):
+                    continue  # finished or aborted meanwhile
+                raise
+            if not parts and first_seen >= older_than:
+                continue  # nothing dates it but our own sighting, which is too recent
+            if all(epoch(p.get("LastModified")) < older_than for p in parts):
+                stale.append((key, upload_id))
+    return stale
+
+
+def _resumable(layout: ActorLayout, entry: JournalEntry, now: float, max_age: float) -> bool:
+    if now - entry.started >= max_age:
+        return False
+    try:
+        stamp = FileStamp.of(os.stat(layout.local(entry.path)))
+    except OSError:
+        return False
+    return entry.fits(stamp, entry.part_size)
+
+
+def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
+    """Abort one upload; the bytes its parts held, or None if it was gone already."""
+    try:
+        freed = sum(int(p.get("Size", 0)) for p in _parts(client, bucket, key, upload_id))
+    except CancelledSync:
+        raise  # the rest is the next run's clean-up
+    except Exception as exc:
+        if error_code(exc) in ("NoSuchUpload", "404"):
+            return None
+        freed = 0
+    try:
+        client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except Exception as exc:
+        if error_code(exc) in ("NoSuchUpload", "404"):
+            return None
+        raise
+    return freed
+
+
+def clean_up_uploads(
+    client: Any, settings: Settings, layout: ActorLayout, *, now: float, sink: EventSink
+) -> CleanResult:
+    """Abort the actor's multipart uploads that will never be resumed, telling `sink` about
+    each; a server without ListMultipartUploads gets one warning. Raises what S3 raises."""
+
+    def aborted(key: str, freed: int) -> None:
+        text = f"aborted an unfinished upload of {key} ({size_text(freed)} freed)"
+        sink(Message(layout.name, "info", text))
+
+    result = abort_unresumable(
+        client,
+        settings.require_bucket(),
+        layout,
+        now=now,
+        stale_days=settings.stale_upload_days,
+        on_abort=aborted,
+    )
+    if result.note:
+        sink(Message(layout.name, "warning", result.note))
+    return result
+
+
+def abort_unresumable(
+    client: Any,
+    bucket: str,
+    layout: ActorLayout,
+    *,
+    now: float,
+    stale_days: float,
+    on_abort: Callable[[str, int], None] | None = None,
+) -> CleanResult:
+    """Abort the actor's multipart uploads that will never be resumed; see the module doc.
+
+    Raises what S3 raises, except for a server without ListMultipartUploads (a note).
+    """
+    result = CleanResult()
+    journal = UploadJournal(layout.multipart_journal)
+    max_age = stale_days * DAY
+    keep: set[str] = set()
+    for entry in journal.entries():
+        if _resumable(layout, entry, now, max_age):
+            keep.add(entry.upload_id)
+            continue
+        freed = _abort(client, bucket, entry.key, entry.upload_id)
+        if freed is not None:
+            result.aborted.append(entry.key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(entry.key, freed)
+    journal.keep_only(keep)
+    result.kept = len(keep)
+    sightings = Sightings(layout.multipart_journal.with_name("uploads-seen"), now)
+    try:
+        stale = stale_multipart_uploads(
+            client,
+            bucket,
+            layout.prefix,
+            {e.upload_id for e in journal.entries()},
+            now - max_age,
+            sightings,
+        )
+        sightings.save()
+    except Exception as exc:
+        if error_code(exc) in _UNSUPPORTED:
+            result.note = (
+                "the S3 server does not list unfinished multipart uploads; their clean-up "
+                "is skipped (abort them with the server's own tools)"
+            )
+            return result
+        raise
+    for key, upload_id in stale:
+        freed = _abort(client, bucket, key, upload_id)
+        if freed is not None:
+            result.aborted.append(key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(key, freed)
+    return result

@@ -1,0 +1,7 @@
+"""S3: talking to the bucket. The clients and how their errors read (client.py), the deadline
+and cancel on every request (request_guard.py), what a server does with conditional writes
+(conditions.py), the listing of an actor's prefix and the MD5s it yields (listing.py), part
+sizes (partsize.py), the actor's lease (lease.py), and which prefixes spell the actors
+(actor_prefixes.py). Nothing here touches a local file: a module imports only the engine's
+top-level modules, actors/ and this package.
+"""

@@ -1,0 +1,100 @@
+"""Conditional writes and deletes, and what happens on a server that refuses them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from trainsync_tui.engine.s3.client import describe, error_code
+
+PRECONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412")
+# What a server says when it does not take If-Match / If-None-Match on a request.
+REFUSED_CODES = ("NotImplemented", "501")
+CHANGED_IN_S3 = "changed in S3 since the audit; sync again"
+UNPROTECTED = (
+    "writes go without conditions there, so another writer's change made during a sync may "
+    "be overwritten, and the lease that keeps two servers from syncing one actor at once is "
+    "kept by read-then-write, which two servers starting in the same instant can both pass"
+)
+
+Server = tuple[str, str]  # (endpoint, bucket)
+# Per process and server: why its conditional writes cannot be trusted. Whichever part of a
+# run meets it first (the lease or a transfer) warns; the user hears it once, not per part.
+_UNSUPPORTED: dict[Server, str] = {}
+# Per process: servers seen to refuse a second If-None-Match create; no need to ask again.
+_CHECKED: set[Server] = set()
+_STATE_LOCK = threading.Lock()
+
+
+def server_of(endpoint_url: str | None, bucket: str) -> Server:
+    return (endpoint_url or "AWS S3", bucket)
+
+
+def conditions_unsupported(server: Server) -> bool:
+    with _STATE_LOCK:
+        return server in _UNSUPPORTED
+
+
+def conditions_checked(server: Server) -> bool:
+    """True once `server` was seen to apply If-None-Match (and never seen to refuse it)."""
+    with _STATE_LOCK:
+        return server in _CHECKED and server not in _UNSUPPORTED
+
+
+def mark_checked(server: Server) -> None:
+    with _STATE_LOCK:
+        _CHECKED.add(server)
+
+
+def mark_unsupported(server: Server, why: str) -> bool:
+    """Record that `server` refuses or ignores conditions; True the first time (warn then)."""
+    with _STATE_LOCK:
+        first = server not in _UNSUPPORTED
+        _UNSUPPORTED.setdefault(server, why)
+    return first
+
+
+def failed_precondition(exc: BaseException) -> bool:
+    return error_code(exc) in PRECONDITION_CODES
+
+
+class Conditions:
+    """Whether this run still sends conditions, and the one warning when a server refuses them.
+
+    A server that answers NotImplemented to a condition gets the request again without it
+    (the sync goes on, as S3 without conditional writes would) and the user is told once per
+    run, not per file: two writers on one bucket are then not protected on that server.
+    """
+
+    def __init__(
+        self, warn: Callable[[str], None] | None = None, server: Server = ("", "")
+    ) -> None:
+        self.enabled = True
+        self.warn = warn
+        self.server = server
+
+    def refused(self, what: str) -> None:
+        self.enabled = False
+        if mark_unsupported(self.server, f"refuses {what}") and self.warn is not None:
+            where = f"{self.server[0]} (bucket {self.server[1]})"
+            self.warn(f"S3 at {where} refuses {what}: {UNPROTECTED}")
+
+
+def delete_own(client: Any, bucket: str, key: str, etag: str, conditions: Conditions) -> str:
+    """Delete the object this run wrote at `key`, only while it is still ours (ETag `etag`).
+
+    Returns how it went, to append to the path's error: another writer's object is never
+    deleted, and on a server that cannot delete conditionally nothing is deleted at all.
+    """
+    try:
+        client.delete_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"')
+    except Exception as exc:
+        code = error_code(exc)
+        if code in PRECONDITION_CODES:
+            return "S3 holds another writer's object there now; left alone"
+        if code in REFUSED_CODES:
+            conditions.refused("conditional deletes (DeleteObject If-Match)")
+            return f"left in S3 at {key}: the server cannot delete it only if it is still ours"
+        return f"left in S3 at {key}: cannot delete it ({describe(exc)})"
+    return "removed from S3"

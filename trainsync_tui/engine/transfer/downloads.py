@@ -1,0 +1,138 @@
+"""Downloads (and server-side copies) of a sync run: one GET, s3transfer's parallel parts,
+or a resumed prefix; each checked before it is handed back (Transfers mixes this in)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.hashing import HashingWriter
+from trainsync_tui.engine.scanned import RemoteObject
+from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.resumable_get import download_resumable
+from trainsync_tui.engine.transfer.single_get import get_range, get_to_file
+from trainsync_tui.engine.transfer.verify import can_verify, check_download
+
+BytesFn = Callable[[int], None]
+DOWNLOAD_ATTEMPTS = 5
+
+
+class SizeSubscriber:
+    """s3transfer subscriber: give it size and ETag up front (no HEAD) and report bytes."""
+
+    def __init__(self, size: int, etag: str | None, on_bytes: BytesFn) -> None:
+        self._size = size
+        self._etag = etag
+        self._on_bytes = on_bytes
+
+    def on_queued(self, future: Any, **_: Any) -> None:
+        future.meta.provide_transfer_size(self._size)
+        if self._etag:
+            future.meta.provide_object_etag(self._etag)
+
+    def on_progress(self, bytes_transferred: int, **_: Any) -> None:
+        self._on_bytes(bytes_transferred)
+
+    def on_done(self, **_: Any) -> None:
+        pass
+
+
+class Downloads:
+    """The download half of Transfers; the attributes below are set by Transfers.__init__."""
+
+    client: Any
+    bucket: str
+    threshold: int
+    cancel: CancelToken
+    throttle: BandwidthLimiter
+    unverified: set[str]
+    partial_dir: Path | None
+    resumed: dict[str, int]
+    _manager: Any
+    _wait: Callable[[Any], Any]
+
+    def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
+        """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure.
+
+        An object over the multipart threshold goes through resume.py: a cut or cancel keeps
+        the ranges written, and the next run fetches only the rest with ranged GETs.
+        """
+        throttle = partial(self.throttle.take, "down", cancel=self.cancel)
+        try:
+            if remote.size < self.threshold:
+                md5 = get_to_file(
+                    self.client,
+                    self.bucket,
+                    remote,
+                    temp,
+                    on_bytes,
+                    self.cancel,
+                    DOWNLOAD_ATTEMPTS,
+                    throttle,
+                )
+            elif self.partial_dir is not None:
+                md5, resumed = download_resumable(
+                    remote,
+                    temp,
+                    self.partial_dir,
+                    fetch_all=lambda writer: self._get_parts(remote, writer, on_bytes),
+                    fetch_range=partial(
+                        get_range,
+                        self.client,
+                        self.bucket,
+                        remote,
+                        cancel=self.cancel,
+                        attempts=DOWNLOAD_ATTEMPTS,
+                        throttle=throttle,
+                    ),
+                    verify=lambda path, md5: self._verify(remote, path, md5),
+                    on_bytes=on_bytes,
+                    verifiable=lambda: can_verify(self.client, self.bucket, remote),
+                )
+                if resumed:
+                    self.resumed[remote.key] = resumed
+                return md5
+            else:
+                with open(temp, "wb") as handle:
+                    writer = HashingWriter(handle)
+                    self._get_parts(remote, writer, on_bytes)
+                    md5 = writer.hexdigest(remote.size)
+            self._verify(remote, temp, md5)
+            return md5
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+
+    def _get_parts(self, remote: RemoteObject, writer: HashingWriter, on_bytes: BytesFn) -> None:
+        """The whole object in parallel ranged GETs (s3transfer), pinned to its ETag."""
+        self._wait(
+            self._manager.download(
+                self.bucket,
+                remote.key,
+                writer,
+                subscribers=[
+                    SizeSubscriber(remote.size, remote.etag, on_bytes),
+                    self.throttle.subscriber("down", self.cancel),
+                ],
+            )
+        )
+
+    def _verify(self, remote: RemoteObject, temp: Path, md5: str) -> None:
+        """A download nothing can check is kept and noted in `unverified` (see verify.py)."""
+        if not check_download(self.client, self.bucket, remote, temp, md5, self.cancel):
+            self.unverified.add(remote.key)
+
+    def copy(self, remote: RemoteObject, dest_key: str) -> None:
+        future = self._manager.copy(
+            {"Bucket": self.bucket, "Key": remote.key},
+            self.bucket,
+            dest_key,
+            extra_args={"CopySourceIfMatch": f'"{remote.etag}"'},
+            subscribers=[SizeSubscriber(remote.size, None, lambda _: None)],
+        )
+        self._wait(future)

@@ -1,0 +1,261 @@
+"""Big downloads that survive a cut: the byte ranges already written are kept in
+`<staging>/partial/` with a sidecar naming the object's ETag, and the next sync fetches only
+the gaps (ranged GETs with If-Match).
+
+s3transfer fetches parts in parallel, so a cut leaves several partly written parts, not one
+prefix: the sidecar lists every range written. The kept bytes are never trusted on their
+own: the whole file's MD5 (or multipart ETag) is checked before the rename, and a resumed
+file that fails it is fetched again from byte 0 in the same run. An object that check
+cannot catch a bad byte of (no MD5, no known part size) is never resumed: kept bytes that
+were changed on disk would land as its bytes. Nothing here is ever inside training_data/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from trainsync_tui.engine.errors import TransferError
+from trainsync_tui.engine.hashing import HashingWriter, md5_state
+from trainsync_tui.engine.scanned import RemoteObject
+from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored
+
+# The sidecar is rewritten each time this much more is written: a kill -9 loses at most
+# about this much of the download.
+_SIDECAR_STEP = 8 * 1024 * 1024
+Ranges = list[tuple[int, int]]  # [start, end) pairs, sorted, not touching
+
+
+def _merge(ranges: Ranges) -> Ranges:
+    merged: Ranges = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        elif end > start:
+            merged.append((start, end))
+    return merged
+
+
+def gaps(held: Ranges, size: int) -> Ranges:
+    """The ranges of [0, size) not held."""
+    missing: Ranges = []
+    at = 0
+    for start, end in held:
+        if start > at:
+            missing.append((at, start))
+        at = max(at, end)
+    if at < size:
+        missing.append((at, size))
+    return missing
+
+
+@dataclass(frozen=True)
+class Partial:
+    """One object's kept bytes (`data`) and its sidecar (key, ETag, size, ranges held)."""
+
+    data: Path
+    sidecar: Path
+
+    @classmethod
+    def of(cls, folder: Path, key: str) -> Partial:
+        name = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return cls(folder / f"{name}.part", folder / f"{name}.json")
+
+    def held(self, remote: RemoteObject) -> Ranges:
+        """Ranges kept for this very object (same key, ETag and size); none, after
+        discarding them, for anything else."""
+        try:
+            meta = json.loads(self.sidecar.read_text(encoding="utf-8"))
+            on_disk = self.data.stat().st_size
+            same = (meta["key"], meta["etag"], int(meta["size"])) == (
+                remote.key,
+                remote.etag,
+                remote.size,
+            )
+            held = _merge(
+                [(int(a), min(int(b), on_disk, remote.size)) for a, b in meta["ranges"] if a >= 0]
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            same, held = False, []
+        if not same or not held:
+            self.discard()
+            return []
+        return held
+
+    def keep(self, remote: RemoteObject, held: Ranges) -> None:
+        """Record that `held` ranges of `data` are the object's bytes at those offsets."""
+        meta = {"key": remote.key, "etag": remote.etag, "size": remote.size, "ranges": held}
+        temp = self.sidecar.with_suffix(".json.new")
+        temp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(temp, self.sidecar)
+
+    def discard(self) -> None:
+        for path in (self.data, self.sidecar):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+class _Held:
+    """The ranges written so far; the sidecar follows every _SIDECAR_STEP bytes."""
+
+    def __init__(self, partial: Partial, remote: RemoteObject, held: Ranges, flush: Any):
+        self._partial = partial
+        self._remote = remote
+        self._flush = flush
+        self._lock = threading.Lock()
+        self.ranges = list(held)
+        self._unrecorded = 0
+
+    def wrote(self, start: int, n: int) -> None:
+        with self._lock:
+            self.ranges = _merge([*self.ranges, (start, start + n)])
+            self._unrecorded += n
+            if self._unrecorded < _SIDECAR_STEP:
+                return
+            self._unrecorded = 0
+            ranges = list(self.ranges)
+        self._flush()  # the bytes reach the OS before the sidecar says they are there
+        self._partial.keep(self._remote, ranges)
+
+    def keep(self) -> None:
+        """After a failed attempt: keep what was written, or nothing."""
+        with contextlib.suppress(ValueError, OSError):
+            self._flush()
+        with self._lock:
+            ranges = list(self.ranges)
+        if ranges:
+            with contextlib.suppress(OSError):
+                self._partial.keep(self._remote, ranges)
+                return
+        self._partial.discard()
+
+
+FetchAll = Callable[[HashingWriter], None]
+FetchRange = Callable[[BinaryIO, int, int, Callable[[int], None]], None]
+Verify = Callable[[Path, str], None]
+
+
+def download_resumable(
+    remote: RemoteObject,
+    temp: Path,
+    folder: Path,
+    *,
+    fetch_all: FetchAll,
+    fetch_range: FetchRange,
+    verify: Verify,
+    on_bytes: Callable[[int], None],
+    verifiable: Callable[[], bool] = lambda: True,
+) -> tuple[str, int]:
+    """Fetch `remote` into `temp` (verified), filling the gaps of kept ranges; returns the MD5
+    and the bytes that were kept, not fetched.
+
+    `fetch_all(writer)` downloads the whole object into a HashingWriter (s3transfer, parts in
+    parallel); `fetch_range(handle, start, end, on_chunk)` writes [start, end) at its offset;
+    `verifiable()` says whether `verify` can catch a bad byte (asked only when bytes are kept).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = Partial.of(folder, remote.key)
+    held = partial.held(remote)
+    if held and not verifiable():
+        partial.discard()
+        held = []
+    if held:
+        kept = sum(end - start for start, end in held)
+        try:
+            md5 = _fill_gaps(remote, partial, held, fetch_range, on_bytes)
+        except (ObjectChanged, RangeIgnored):
+            partial.discard()  # a new object under the name, or no ranges: from byte 0
+        else:
+            _move(partial.data, temp)
+            partial.discard()
+            try:
+                verify(temp, md5)
+                _remove_if_empty(folder)
+                return md5, kept
+            except TransferError:
+                # The whole file failed its check, so the kept bytes were not the object's.
+                temp.unlink(missing_ok=True)
+    md5 = _fetch_fresh(remote, partial, fetch_all)
+    _move(partial.data, temp)
+    partial.discard()
+    _remove_if_empty(folder)
+    try:
+        verify(temp, md5)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return md5, 0
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """A converged actor leaves no trace in its staging folder."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _move(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError:
+        shutil.move(source, target)  # staging on another filesystem than the target
+
+
+def _create(path: Path) -> BinaryIO:
+    """Open a new partial file; another download may have just removed the empty folder."""
+    for _ in range(3):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            return open(path, "wb")
+    return open(path, "wb")
+
+
+def _fetch_fresh(remote: RemoteObject, partial: Partial, fetch_all: FetchAll) -> str:
+    with _create(partial.data) as handle:
+        held = _Held(partial, remote, [], handle.flush)
+        try:
+            writer = HashingWriter(handle, on_write=held.wrote)
+            fetch_all(writer)
+            return str(writer.hexdigest(remote.size))
+        except BaseException:
+            held.keep()
+            raise
+
+
+def _fill_gaps(
+    remote: RemoteObject,
+    partial: Partial,
+    kept: Ranges,
+    fetch_range: FetchRange,
+    on_bytes: Callable[[int], None],
+) -> str:
+    on_bytes(sum(end - start for start, end in kept))  # progress counts kept bytes as done
+    with open(partial.data, "r+b") as handle:
+        handle.truncate(remote.size)
+        held = _Held(partial, remote, kept, handle.flush)
+        try:
+            for start, end in gaps(kept, remote.size):
+                fetch_range(handle, start, end, _counter(held, start, on_bytes))
+        except BaseException:
+            held.keep()
+            raise
+    return str(md5_state(partial.data).hexdigest())
+
+
+def _counter(held: _Held, start: int, on_bytes: Callable[[int], None]) -> Callable[[int], None]:
+    """The chunk callback of one gap's GET: chunks land one after another from `start`."""
+    at = [start]
+
+    def on_chunk(n: int) -> None:
+        held.wrote(at[0], n)
+        at[0] += n
+        on_bytes(n)
+
+    return on_chunk
