@@ -24,7 +24,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 
-from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head
+from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head, set_header
 
 _XML_ETAG = re.compile(rb"<ETag>(&quot;|\")?([0-9a-f]{32})(-\d+)?(&quot;|\")?</ETag>")
 _MULTIPART_ETAG = re.compile(r"[0-9a-f]{32}-\d+")
@@ -78,13 +78,12 @@ class SseProxy(FaultProxy):
             body = _XML_MULTIPART_ETAG.sub(lambda m: self._whole_md5(m[0].decode()).encode(), body)
         if self.sse:
             headers = [(k, self._fake_header(v) if k.lower() == "etag" else v) for k, v in headers]
-            headers.append(("x-amz-server-side-encryption", "aws:kms"))
+            headers = set_header(headers, "x-amz-server-side-encryption", "aws:kms")
             body = _XML_ETAG.sub(
                 lambda m: m[0].replace(m[2], self.fake(m[2].decode()).encode()), body
             )
         if request.method != "HEAD":
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers.append(("Content-Length", str(len(body))))
+            headers = set_header(headers, "Content-Length", str(len(body)))
         client.sendall(_head(status, reason, headers) + body)
         return True
 

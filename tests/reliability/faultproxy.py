@@ -273,9 +273,15 @@ def _forward(
                 raise
     headers = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS]
     if request.method != "HEAD":
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(body))))
+        headers = set_header(headers, "Content-Length", str(len(body)))
     return response.status, response.reason, headers, body
+
+
+def set_header(headers: list[tuple[str, str]], name: str, value: str) -> list[tuple[str, str]]:
+    """`headers` with `name` (any case) given exactly this one value. A proxy sets a header,
+    never appends one: the upstream may send it too (moto 5.2.6 began sending Content-Range on
+    a part HEAD), and a client joins repeated headers into one "a, b" value."""
+    return [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
 
 
 def _head(status: int, reason: str, headers: list[tuple[str, str]]) -> bytes:

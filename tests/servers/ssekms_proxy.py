@@ -20,7 +20,7 @@ import socket
 import threading
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head
+from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head, set_header
 
 KMS_KEY = "arn:aws:kms:us-east-1:000000000000:key/trainsync-test"
 _ETAG_XML = re.compile(r"<ETag>(&quot;|\")?([0-9a-fA-F]+(?:-\d+)?)(&quot;|\")?</ETag>")
@@ -72,25 +72,26 @@ class SseKmsProxy(FaultProxy):
             # AWS answers HEAD ?partNumber=N with 206, the part's range and the object's ETag.
             length = next(v for k, v in headers if k.lower() == "content-length")
             status, reason = 206, "Partial Content"
-            headers.append(("Content-Range", f"bytes 0-{int(length) - 1}/{whole[1]}"))
-        out: list[tuple[str, str]] = []
-        for name, value in headers:
-            if name.lower() == "etag":
-                real = whole[0] if whole is not None else value.strip(chr(34))
-                value = f'"{self.fake(key, real)}"'
-            elif name.lower() == "content-length" and request.method != "HEAD":
-                continue
-            out.append((name, value))
+            # moto >= 5.2.6 sends its own Content-Range here: set it, never add a second one.
+            headers = set_header(headers, "Content-Range", f"bytes 0-{int(length) - 1}/{whole[1]}")
+        out = [
+            (name, self._fake_etag(key, whole, value) if name.lower() == "etag" else value)
+            for name, value in headers
+        ]
         if status < 300 and request.method in ("GET", "HEAD", "PUT", "POST") and key:
-            out.append(("x-amz-server-side-encryption", "aws:kms"))
-            out.append(("x-amz-server-side-encryption-aws-kms-key-id", KMS_KEY))
+            out = set_header(out, "x-amz-server-side-encryption", "aws:kms")
+            out = set_header(out, "x-amz-server-side-encryption-aws-kms-key-id", KMS_KEY)
         if body and b"<ETag>" in body:
             url_keys = "encoding-type=url" in request.target
             body = self._fake_xml(key, body.decode("utf-8"), url_keys).encode("utf-8")
         if request.method != "HEAD":
-            out.append(("Content-Length", str(len(body))))
+            out = set_header(out, "Content-Length", str(len(body)))
         client.sendall(_head(status, reason, out) + body)
         return True
+
+    def _fake_etag(self, key: str, whole: tuple[str, int] | None, value: str) -> str:
+        real = whole[0] if whole is not None else value.strip('"')
+        return f'"{self.fake(key, real)}"'
 
     def _whole_object(
         self, upstream: http.client.HTTPConnection, request: Request, key: str
