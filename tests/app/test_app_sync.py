@@ -17,7 +17,7 @@ from tests.app.conftest import (
 )
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
-from trainsync_tui.app.screens.main import MESSAGE_SECONDS
+from trainsync_tui.app.screens.actors import MESSAGE_SECONDS
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
 from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner

@@ -16,7 +16,8 @@ from trainsync_tui.app.adapter import EngineAdapter
 from trainsync_tui.app.glyphs import AsciiScrollBarRender, Glyphs, for_terminal
 from trainsync_tui.app.keys import QUIT_BINDINGS, palette_commands
 from trainsync_tui.app.messages import Hangup
-from trainsync_tui.app.screens.main import MainScreen, Schedule
+from trainsync_tui.app.screens.actors import Schedule
+from trainsync_tui.app.screens.main import MainScreen
 from trainsync_tui.app.tasks import Tasks
 from trainsync_tui.app.terminal import (
     hangup_aware,
