@@ -79,7 +79,7 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
 def idle(app: TrainsyncApp) -> Callable[[], bool]:
     def check() -> bool:
         """every actor listed, no task running or waiting"""
-        return bool(app.states) and app.tasks.idle
+        return bool(app.main.states) and app.tasks.idle
 
     return check
 
@@ -95,7 +95,7 @@ async def select(pilot: Pilot[Any], app: TrainsyncApp, actor: str) -> None:
 
     app.query_one(ActorsPane).select(actor)
     await pilot.pause()
-    assert app.selected is not None and app.selected.name == actor
+    assert app.main.selected is not None and app.main.selected.name == actor
 
 
 @pytest.fixture

@@ -38,7 +38,10 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         await pilot.press("b", "enter")  # keep both
         await wait_for(
             pilot,
-            lambda: app.states[ACTOR].plan is not None and not app.states[ACTOR].plan.conflicts,
+            lambda: (
+                app.main.states[ACTOR].plan is not None
+                and not app.main.states[ACTOR].plan.conflicts
+            ),
         )
         tree = app.query_one(DiscrepancyTree)
         tree.focus()
@@ -49,7 +52,7 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         await pilot.press("space", "s")
         await settle(pilot, app)
         assert world.local_paths(ACTOR) == ["c.txt", "images/a.png"]  # only images/ synced
-        assert app.states[ACTOR].resolutions == {"c.txt": "keep-both"}  # still pending
+        assert app.main.states[ACTOR].resolutions == {"c.txt": "keep-both"}  # still pending
         (entry,) = world.engine().history(ACTOR)
         assert entry["options"]["conflict_choices"] == {}  # none was applied
         conflicts = node(tree, "Conflicts")
@@ -58,7 +61,7 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         assert "→ keep-both" in str(conflicts.children[0].label)  # the tree shows it waits
         await pilot.press("s")  # nothing marked now: everything, the conflict too
         await settle(pilot, app)
-        assert app.states[ACTOR].resolutions == {}
+        assert app.main.states[ACTOR].resolutions == {}
         assert world.engine().history(ACTOR)[0]["options"]["conflict_choices"] == {"keep-both": 1}
     local = world.local_paths(ACTOR)
     assert len(local) == 3 and "c.txt" in local  # both sides kept, one renamed
@@ -80,7 +83,7 @@ async def test_escape_cancels_only_the_selected_actors_sync(
         assert task is not None
         app.query_one(ActorsPane).select(OTHER)
         app.simulate_key("escape")  # another actor's sync, maybe out of sight: not cancelled
-        await wait_for(pilot, lambda: "ctrl+x" in app.states[OTHER].message)
+        await wait_for(pilot, lambda: "ctrl+x" in app.main.states[OTHER].message)
         assert not task.token.cancelled
         app.simulate_key("ctrl+x")  # says what it does: every task
         await wait_for(pilot, lambda: task.token.cancelled)

@@ -66,7 +66,7 @@ async def test_refusing_delete_orphans_keeps_them_and_sync_adopts_them(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
         await pilot.press("n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDeleteScreen))
-        assert not app.states[ORPHANS].delete_orphans
+        assert not app.main.states[ORPHANS].delete_orphans
         assert "orphans keep" in app.query_one(ActorHeader).options
         await pilot.press("s")
         await settle(pilot, app)
@@ -83,15 +83,15 @@ async def test_conflict_view_choice_is_what_the_next_sync_does(
     app = TrainsyncApp(world.settings, CONFLICTED, schedule=schedule)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert app.selected is not None and app.selected.name == CONFLICTED
+        assert app.main.selected is not None and app.main.selected.name == CONFLICTED
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
         await pilot.press("l", "enter")
         await wait_for(
             pilot,
             lambda: (
-                app.states[CONFLICTED].plan is not None
-                and not app.states[CONFLICTED].plan.conflicts
+                app.main.states[CONFLICTED].plan is not None
+                and not app.main.states[CONFLICTED].plan.conflicts
             ),
         )
         tree = app.query_one(DiscrepancyTree)
@@ -103,10 +103,10 @@ async def test_conflict_view_choice_is_what_the_next_sync_does(
         await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConflictScreen))
-        assert app.states[CONFLICTED].resolutions == {"c.txt": "local"}
+        assert app.main.states[CONFLICTED].resolutions == {"c.txt": "local"}
         await pilot.press("s")
         await settle(pilot, app)
-        assert "in sync" in app.states[CONFLICTED].describe()
+        assert "in sync" in app.main.states[CONFLICTED].describe()
     assert world.read_s3(CONFLICTED, "c.txt") == b"local side"
     assert world.manifest_md5s(CONFLICTED) == {"c.txt": md5(b"local side")}
 

@@ -39,9 +39,9 @@ async def test_ctrl_r_finds_an_actor_made_after_the_start(app: TrainsyncApp, wor
         await settle(pilot, app)
         world.put_s3("0099_new", "a.bin", b"a")
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: "0099_new" in app.states)
+        await wait_for(pilot, lambda: "0099_new" in app.main.states)
         await settle(pilot, app)
-        assert app.states["0099_new"].plan is not None  # audited, the others left alone
+        assert app.main.states["0099_new"].plan is not None  # audited, the others left alone
         assert [o.id for o in app.query_one(ActorsPane).option_list.options][-1] == "0099_new"
 
 
@@ -60,7 +60,7 @@ async def test_the_command_palette_lists_the_apps_own_actions(app: TrainsyncApp)
             assert title in titles
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Dry run (n)")
         await command.callback()
-        assert app.dry_run
+        assert app.main.dry_run
 
 
 async def test_periodic_sync_says_when_it_runs_and_that_it_ends_with_the_app(
@@ -135,7 +135,7 @@ async def test_the_screen_is_up_while_the_demo_prepares_its_data(world: World) -
     async with app.run_test(size=(80, 24)) as pilot:
         tree = app.query_one(DiscrepancyTree)
         await wait_for(pilot, lambda: "preparing" in str(tree.root.children[0].label))
-        assert not app.states
+        assert not app.main.states
         release.set()
         await settle(pilot, app)
-        assert list(app.states) == ["0042_demo"]
+        assert list(app.main.states) == ["0042_demo"]

@@ -25,7 +25,7 @@ async def test_a_refused_s3_key_is_a_problem_and_never_in_sync(
     app = TrainsyncApp(world.settings, ACTOR, schedule=schedule)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert app.status_of(ACTOR) == ActorStatus.PROBLEMS
+        assert app.main.status_of(ACTOR) == ActorStatus.PROBLEMS
         assert "✗ 1 problem" in prompt_of(app, ACTOR)
         assert "in sync" not in prompt_of(app, ACTOR)
         tree = app.query_one(DiscrepancyTree)
@@ -38,10 +38,10 @@ async def test_a_refused_s3_key_is_a_problem_and_never_in_sync(
         tree.focus()
         tree.cursor_line = 0
         await pilot.press("space")  # nothing there can be synced: not markable
-        assert app.states[ACTOR].marks == set()
+        assert app.main.states[ACTOR].marks == set()
         await pilot.press("s")
         await settle(pilot, app)
         assert "in sync" not in app.query_one(ActorHeader).message
-        assert app.status_of(ACTOR) == ActorStatus.PROBLEMS
+        assert app.main.status_of(ACTOR) == ActorStatus.PROBLEMS
         assert "in sync" not in prompt_of(app, ACTOR)
     assert world.local_paths(ACTOR) == ["a.txt"]

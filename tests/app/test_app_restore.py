@@ -40,7 +40,7 @@ async def test_t_lists_the_trash_asks_then_restores_and_audits_again(world: Worl
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         await select(pilot, app, ACTOR)
-        audited = app.states[ACTOR].audit
+        audited = app.main.states[ACTOR].audit
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen))
         screen = app.screen
@@ -53,13 +53,13 @@ async def test_t_lists_the_trash_asks_then_restores_and_audits_again(world: Worl
         assert screen.picked == row and row.stamp in screen.prompt()
         await pilot.press("y")
         await wait_for(pilot, lambda: world.local_paths(ACTOR) == ["keep.bin", "old/a.bin"])
-        await wait_for(pilot, lambda: app.states[ACTOR].audit is not audited)
+        await wait_for(pilot, lambda: app.main.states[ACTOR].audit is not audited)
         await settle(pilot, app)
         assert world.read_local(ACTOR, "old/a.bin") == LOCAL
         assert world.read_s3(ACTOR, "old/b.bin") == REMOTE
         header = app.query_one(ActorHeader)
         assert f"restored {row.stamp}: 1 local file, 1 S3 object" in header.message
-        plan = app.states[ACTOR].plan
+        plan = app.main.states[ACTOR].plan
         assert plan is not None and {a.path for a in plan.actions} >= {"old/a.bin", "old/b.bin"}
     log = (world.settings.state_dir / "logs" / "app.log").read_text(encoding="utf-8")
     assert f"{ACTOR}: restored {row.stamp}: 1 local file, 1 S3 object" in log
@@ -111,7 +111,7 @@ async def test_escape_cancels_a_restore_held_by_a_silent_s3(
             armed.set()
             await pilot.press("enter", "y")
             await wait_for(pilot, held.is_set)
-            assert "restoring" in app.states[ACTOR].describe(app.tasks.status(ACTOR))
+            assert "restoring" in app.main.states[ACTOR].describe(app.tasks.status(ACTOR))
             await pilot.press("s")  # a sync may not start under a restore
             assert app.tasks.of(ACTOR) is not None and str(app.tasks.of(ACTOR)).startswith(
                 "restore"

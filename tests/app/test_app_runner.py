@@ -27,7 +27,7 @@ async def test_cancelling_a_tasks_worker_group_cancels_the_engine_call(app: Trai
         task = app.tasks.of(SYNC_ME)
         assert task is not None and task.kind == TaskKind.SYNC
         await wait_for(pilot, reached.is_set)  # the sync is inside an S3 call
-        app.workers.cancel_group(app, task.group)
+        app.workers.cancel_group(app.main, task.group)
         try:
             await wait_for(pilot, lambda: task.token.cancelled)
         finally:

@@ -17,7 +17,7 @@ from tests.app.conftest import (
 )
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
-from trainsync_tui.app.view import MESSAGE_SECONDS
+from trainsync_tui.app.screens.actors import MESSAGE_SECONDS
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
 from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner
@@ -31,7 +31,7 @@ def prompt_of(app: TrainsyncApp, actor: str) -> str:
 async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert set(app.states) == {SYNC_ME, IN_SYNC, CONFLICTED, BROKEN}
+        assert set(app.main.states) == {SYNC_ME, IN_SYNC, CONFLICTED, BROKEN}
         assert "5 differences" in prompt_of(app, SYNC_ME)
         assert "in sync" in prompt_of(app, IN_SYNC)
         assert "1 conflict" in prompt_of(app, CONFLICTED)
@@ -65,7 +65,7 @@ async def test_space_marks_a_file_and_s_syncs_only_the_marked_items(
         # And the whole "Remove from manifest" group.
         tree.move_cursor(tree.root.children[4])
         await pilot.press("space")
-        assert len(app.states[SYNC_ME].marks) == 2
+        assert len(app.main.states[SYNC_ME].marks) == 2
         await pilot.press("s")
         await settle(pilot, app)
         assert world.read_local(SYNC_ME, "images/down.png") == b"down" * 100
@@ -201,12 +201,12 @@ async def test_filter_shows_matching_actors_and_periodic_sync_runs_when_due(
         await pilot.press("enter")
         await select(pilot, app, CONFLICTED)
         await pilot.press("p", "p")
-        assert app.states[CONFLICTED].periodic_minutes == 15
-        app.check_periodic()
-        assert app.status_of(CONFLICTED) != "syncing"  # not due yet
+        assert app.main.states[CONFLICTED].periodic_minutes == 15
+        app.main.check_periodic()
+        assert app.main.status_of(CONFLICTED) != "syncing"  # not due yet
         clock.now += 15 * 60
-        app.check_periodic()
-        assert app.status_of(CONFLICTED) == "syncing"
+        app.main.check_periodic()
+        assert app.main.status_of(CONFLICTED) == "syncing"
         await settle(pilot, app)
         assert len(world.engine().history(CONFLICTED)) == 1
 
@@ -219,7 +219,10 @@ async def test_without_s3_the_local_actors_still_show_with_the_reason(world: Wor
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(
             pilot,
-            lambda: app.states.get(SYNC_ME) is not None and app.states[SYNC_ME].status == "error",
+            lambda: (
+                app.main.states.get(SYNC_ME) is not None
+                and app.main.states[SYNC_ME].status == "error"
+            ),
         )
-        assert "no-such-bucket-here" in app.states[SYNC_ME].error
+        assert "no-such-bucket-here" in app.main.states[SYNC_ME].error
         assert "error" in prompt_of(app, SYNC_ME)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from trainsync_tui.app.models.tree_model import Mark, build_model, selection_for
 from trainsync_tui.app.widgets.discrepancy_tree import BATCH, DiscrepancyTree
-from trainsync_tui.app.widgets.tree_model import Mark, build_model, selection_for
 from trainsync_tui.engine.plan.build import Action, Category, Plan
 from trainsync_tui.engine.scanned import LocalFile, RemoteObject
 
@@ -95,7 +95,7 @@ def test_selection_is_exactly_the_marked_items() -> None:
 
 
 async def test_a_new_plan_keeps_open_folders_and_the_marks_that_still_exist() -> None:
-    from trainsync_tui.app.widgets.state import ActorState
+    from trainsync_tui.app.models.actor_state import ActorState
 
     first = plan_of(
         ("a/x.bin", Category.UPLOAD), ("a/y.bin", Category.UPLOAD), ("b/z.bin", Category.DOWNLOAD)

@@ -24,11 +24,12 @@ from trainsync_tui.app.messages import (
     HistoryLoaded,
     LogLines,
     ProgressChanged,
+    RestoreFinished,
     StageChanged,
     SyncFinished,
 )
+from trainsync_tui.app.models.tree_model import build_model
 from trainsync_tui.app.tasks import Task
-from trainsync_tui.app.widgets.tree_model import build_model
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -44,6 +45,7 @@ from trainsync_tui.engine.events import (
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import Category
 from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.restore import TrashStamp, list_trash, restore_trash, trash_notes
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix
@@ -294,6 +296,24 @@ class EngineAdapter:
 
     def history(self, actor: str | None) -> None:
         self.post(HistoryLoaded(actor, self.engine.history(actor)))
+
+    def trash(self, actor: str) -> tuple[list[TrashStamp], list[str]]:
+        """The actor's trash by sync run, and what a user must know beside it (blocking: the
+        sizes stat every local file)."""
+        return list_trash(self.engine, self.engine.actor(actor)), trash_notes(self.engine)
+
+    def restore(self, task: Task, stamp: str) -> None:
+        """Put one sync run's trashed files back (both sides); esc cancels the task's token."""
+        actor = task.actor
+        try:
+            layout = self.engine.actor(actor)
+            report = restore_trash(self.engine, layout, stamp, cancel=task.token)
+        except CancelledSync:
+            self.post(RestoreFinished(actor, stamp, cancelled=True, task=task))
+        except TrainsyncError as exc:
+            self.post(RestoreFinished(actor, stamp, error=str(exc), task=task))
+        else:
+            self.post(RestoreFinished(actor, stamp, report, task=task))
 
 
 def freeze_big_heap(paths: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
-BINDINGS: list[BindingType] = [
+MAIN_BINDINGS: list[BindingType] = [  # the main screen's actions
     Binding("s", "sync", "Sync", tooltip="Sync the selected actor (marked items, or all)"),
     Binding("r", "audit", "Re-audit", tooltip="Audit the selected actor again"),
     Binding("space", "toggle_mark", "Toggle", tooltip="Mark the item under the cursor"),
@@ -37,10 +37,13 @@ BINDINGS: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", tooltip="Cancel the selected actor's running task"),
     Binding("ctrl+x", "cancel_all", "Cancel all", tooltip="Cancel every actor's tasks", show=False),
     Binding("question_mark", "help", "Help", tooltip="Every key"),
+]
+QUIT_BINDINGS: list[BindingType] = [  # the app's own: quitting is not one screen's business
     Binding("q", "quit", "Quit", tooltip="Cancel running tasks and quit"),
     # Over SSH Ctrl-C means "stop": cancel and quit like q (Textual only hints ctrl+q).
     Binding("ctrl+c", "quit", "Quit", tooltip="Same as q", show=False, system=True),
 ]
+BINDINGS: list[BindingType] = [*MAIN_BINDINGS, *QUIT_BINDINGS]  # every key, as `?` lists them
 MOVES: list[BindingType] = [  # the lists' and the tree's own, as vim users expect
     Binding("j", "cursor_down", "Down", show=False),
     Binding("k", "cursor_up", "Up", show=False),

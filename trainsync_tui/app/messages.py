@@ -1,4 +1,5 @@
-"""Messages the adapter posts from worker threads to the app (widgets change on the UI thread)."""
+"""Messages the adapter posts from worker threads to the main screen (widgets change on the UI
+thread), and the terminal's `Hangup` to the app."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from trainsync_tui.app.models.tree_model import TreeModel
 from trainsync_tui.app.tasks import Task
 from trainsync_tui.engine.events import Progress
 from trainsync_tui.engine.facade import SyncOptions
@@ -14,6 +16,7 @@ from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.run.restore import RestoreReport
 
 
 @dataclass
@@ -29,7 +32,7 @@ class AuditFinished(Message):
     actor: str
     audit: Audit | None = None
     plan: Plan | None = None
-    model: object | None = None  # widgets.tree_model.TreeModel, built off the UI thread
+    model: TreeModel | None = None  # built off the UI thread
     error: str = ""
     cancelled: bool = False
     task: Task | None = None  # None for a re-plan, which runs outside the actor's task
@@ -75,6 +78,18 @@ class SyncFinished(Message):
     choices: Mapping[str, ConflictPolicy] = field(default_factory=dict)  # the ones it ran
     # The options of a sync the delete guard refused: the app offers to run it forced.
     refused: SyncOptions | None = None
+
+
+@dataclass
+class RestoreFinished(Message):
+    """A restore of one trash run ended: `report` when it ran, else `error` or `cancelled`."""
+
+    actor: str
+    stamp: str
+    report: RestoreReport | None = None
+    error: str = ""
+    cancelled: bool = False
+    task: Task | None = None
 
 
 @dataclass

@@ -1,9 +1,14 @@
 """The one owner of what runs for each actor: a queue of audits waiting for a slot, the
-task running per actor (at most one), and its CancelToken.
+task running per actor (at most one: an audit, a sync or a restore), and its CancelToken.
 
-Only the UI thread touches a `Tasks`; worker threads get their `Task` and check its
-token (thread-safe), and their outcome comes back as a message naming the task, so an
-answer from a task that was cancelled and replaced is recognised and dropped.
+Only the UI thread touches a `Tasks`. Every task has one lifecycle: `start_*` makes it, the
+main screen runs it as one worker in the actor's group (`Task.worker`), the worker's thread
+gets the `Task` and checks its token (thread-safe), and its outcome comes back as a message
+naming the task, which `finish` ends; an answer from a task that was cancelled and replaced is
+recognised and dropped. A worker that dies of a bug is found again with `of_worker`.
+
+Cancel is the token: `cancel` sets it; Textual cancelling the worker (the app's exit,
+`workers.cancel_group` on the actor's group) sets it too, through the engine's runner.
 """
 
 from __future__ import annotations
@@ -11,8 +16,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from trainsync_tui.engine.cancel import CancelToken
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
 
 
 class ActorStatus(StrEnum):
@@ -50,10 +59,11 @@ class Task:
     kind: TaskKind
     actor: str
     token: CancelToken = field(default_factory=CancelToken)
+    worker: Worker[Any] | None = None  # the one that runs it, once the screen started it
 
     @property
     def group(self) -> str:
-        """The actor's worker group: `workers.cancel_group` reaches all of its workers."""
+        """The actor's worker group: one task's worker at a time (the screen's are exclusive)."""
         return f"actor:{self.actor}"
 
     @property
@@ -83,8 +93,12 @@ class Tasks:
     def of(self, actor: str) -> Task | None:
         return self.running.get(actor)
 
+    def of_worker(self, worker: Worker[Any]) -> Task | None:
+        """The running task that `worker` runs (None once it was finished or replaced)."""
+        return next((t for t in self.running.values() if t.worker is worker), None)
+
     def status(self, actor: str) -> ActorStatus | None:
-        """SYNCING, AUDITING or QUEUED while something is under way for `actor`, else None."""
+        """SYNCING, RESTORING, AUDITING or QUEUED while something is under way, else None."""
         task = self.running.get(actor)
         if task is not None:
             return task.status

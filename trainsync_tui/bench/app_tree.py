@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from textual.pilot import Pilot
 
     from trainsync_tui.app.app import TrainsyncApp
+    from trainsync_tui.app.models.actor_state import ActorState
     from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
-    from trainsync_tui.app.widgets.state import ActorState
 
 SYNTHETIC = "0000_synthetic"
 REAL = "0001_bench"
@@ -138,7 +138,7 @@ class _Keys:
 
 async def _wait_for_audit(app: TrainsyncApp, pilot: Pilot[Any]) -> None:
     deadline = time.monotonic() + 120
-    while not (REAL in app.states and app.states[REAL].plan is not None):
+    while not (REAL in app.main.states and app.main.states[REAL].plan is not None):
         if time.monotonic() > deadline:
             raise SystemExit("the bench actor was never audited")
         await pilot.pause(0.05)
@@ -149,12 +149,11 @@ async def _first_paint(
     app: TrainsyncApp, pilot: Pilot[Any], figures: AppFigures, freeze: bool
 ) -> _Keys:
     """Build the model as the audit worker would, then show it as AuditFinished does."""
-    from trainsync_tui.app import view
     from trainsync_tui.app.adapter import freeze_big_heap
+    from trainsync_tui.app.models.actor_state import ActorState
+    from trainsync_tui.app.models.tree_model import build_model
     from trainsync_tui.app.widgets.actors import ActorsPane
     from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
-    from trainsync_tui.app.widgets.state import ActorState
-    from trainsync_tui.app.widgets.tree_model import build_model
 
     out = figures.lines
     started = time.perf_counter()
@@ -169,9 +168,9 @@ async def _first_paint(
     out.append(f"tree model from the plan (worker thread): {figures.model_build_ms / 1000:.2f} s")
 
     state = ActorState(SYNTHETIC)
-    app.states = {SYNTHETIC: state, **app.states}
+    app.main.states = {SYNTHETIC: state, **app.main.states}
     pane = app.query_one(ActorsPane)
-    pane.set_actors(app.states.values())
+    pane.set_actors(app.main.states.values())
     pane.select(SYNTHETIC)
     await pilot.pause()
     tree = app.query_one(DiscrepancyTree)
@@ -179,7 +178,7 @@ async def _first_paint(
 
     started = time.perf_counter()
     state.plan, state.model, state.status = plan, model, "diff"
-    view.refresh(app, state, tree=True)  # what AuditFinished does on the UI thread
+    app.main.show(state, tree=True)  # what AuditFinished does on the UI thread
     shown = time.perf_counter()
     await pilot.pause()
     figures.first_paint_ms = round((shown - started) * 1000, 1)
@@ -213,12 +212,12 @@ async def _during_sync(keys: _Keys, pilot: Pilot[Any], figures: AppFigures) -> N
     from trainsync_tui.engine.facade import SyncOptions
 
     app, out = keys.app, figures.lines
-    real = app.states[REAL]  # the app keeps an actor's state object for its lifetime
+    real = app.main.states[REAL]  # the app keeps an actor's state object for its lifetime
 
     def syncing() -> bool:
-        return app.status_of(REAL) == "syncing"
+        return app.main.status_of(REAL) == "syncing"
 
-    app.start_sync(real, SyncOptions())
+    app.main.start_sync(real, SyncOptions())
     while "transferring" not in (real.message or ""):
         await asyncio.sleep(0.01)
     moves: list[float] = []

@@ -1,4 +1,5 @@
-"""The app's modal screens: conflicts, history, delete confirmation and help."""
+"""The app's screens: the main screen (main.py: every action of the app's keys, on actors.py's
+actors and their tasks) and the modal dialogs it awaits, each dismissed with its answer."""
 
 from __future__ import annotations
 

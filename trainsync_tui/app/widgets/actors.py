@@ -14,9 +14,9 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.keys import MOVES
+from trainsync_tui.app.models.actor_state import ActorState
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.ordered_input import OrderedInput
-from trainsync_tui.app.widgets.state import ActorState
 
 BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
 

@@ -16,7 +16,7 @@ from textual.widgets.tree import TreeNode
 
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.keys import MOVES
-from trainsync_tui.app.widgets.tree_model import Entry, Folder, Mark, TreeModel
+from trainsync_tui.app.models.tree_model import Entry, Folder, Mark, TreeModel
 
 PROBLEMS = "problems"
 BATCH = 500  # children added per expansion: a folder of 100k files opens instantly

@@ -6,10 +6,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from trainsync_tui.app.models.tree_model import Mark, TreeModel, selection_for, still_there
 from trainsync_tui.app.tasks import ActorStatus
-from trainsync_tui.app.widgets.tree_model import Mark, TreeModel, selection_for, still_there
 from trainsync_tui.engine.facade import SyncOptions
-from trainsync_tui.engine.plan.build import Category, ConflictPolicy, Plan
+from trainsync_tui.engine.plan.build import Category, Conflict, ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope, wants
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.report import plural
@@ -104,6 +104,27 @@ class ActorState:
                 )
             if taken:
                 chosen[path] = choice
+        return chosen
+
+    def conflicts(self) -> list[Conflict]:
+        """Unresolved conflicts plus those already given a resolution, so choices can change."""
+        if self.plan is None:
+            return []
+        found = list(self.plan.conflicts)
+        for action in self.plan.actions:
+            if action.category == Category.CONFLICT and action.local and action.remote:
+                found.append(Conflict(action.path, action.local, action.remote, action.recorded))
+        return sorted(found, key=lambda c: c.path)
+
+    def conflict_choices(self) -> dict[str, ConflictPolicy]:
+        """The choices already made (in the plan, then pending), so reopening the conflict view
+        shows them (not "skip") and an apply that does not touch them keeps them."""
+        chosen = {
+            a.path: a.resolved
+            for a in (self.plan.actions if self.plan else ())
+            if a.category == Category.CONFLICT and a.resolved
+        }
+        chosen.update(self.resolutions)
         return chosen
 
     def used_choices(self, applied: Mapping[str, ConflictPolicy], errors: Sequence[str]) -> None:

@@ -1,4 +1,4 @@
-"""The summary the header (and the log) shows when a sync ends.
+"""What the header and the log say when a sync or a restore ends.
 
 It never claims more than happened: "already in sync" only for a full sync that found
 nothing to do and hit no error; a sync that failed before changing anything says
@@ -10,6 +10,7 @@ from __future__ import annotations
 from trainsync_tui.engine.plan.counts import COUNT_LABELS
 from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.engine.run.report import SyncReport, plural
+from trainsync_tui.engine.run.restore import RestoreReport
 
 NOTHING = {"up": "nothing to upload", "down": "nothing to download"}
 
@@ -51,3 +52,17 @@ def summary(
         text = f"{done}: {' · '.join(extras)}"
     level = "error" if errors else ("warning" if conflicts else "info")
     return text, level
+
+
+def restore_lines(report: RestoreReport) -> list[tuple[str, str]]:
+    """The log lines of a restore: what came back first, then each skip, error and note."""
+    local = plural(len(report.restored_local), "local file")
+    s3 = plural(len(report.restored_s3), "S3 object")
+    level = "info" if report.exit_code == 0 else "warning"
+    out = [(level, f"restored {report.stamp}: {local}, {s3}")]
+    if report.skipped or report.errors:
+        out[0] = (level, out[0][1] + f", {len(report.skipped) + len(report.errors)} not")
+    out += [("warning", f"not restored: {s}") for s in report.skipped]
+    out += [("error", e) for e in report.errors]
+    out += [("info", f"note: {n}") for n in report.notes]
+    return out
