@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
 import subprocess
 import time
@@ -16,7 +15,6 @@ import pytest
 from tests.conftest import World
 from tests.engine.clitools import ACTOR
 from tests.s3server import free_port
-from tests.server.browser import Browser, png_colours
 from tests.server.conftest import (
     group_alive,
     kill_group,
@@ -134,35 +132,3 @@ async def test_with_a_token_the_page_needs_it_once_then_a_cookie(start_web: obje
     out, err = web.stop()
     assert TOKEN not in out + err
     assert '"GET /?token=***&fontsize=14" 303' in err
-
-
-async def test_a_headless_browser_shows_the_app(
-    world: World, start_web: object, tmp_path: Path
-) -> None:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("chromium is not installed (apt-get install chromium to run this check)")
-    world.put_local(ACTOR, "a.txt", b"a")
-    web = start_web()  # type: ignore[operator]
-
-    async with Browser(executable, tmp_path / "profile") as browser:
-        await browser.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=1024,
-            height=768,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-        await browser.send("Page.navigate", url=f"{web.url}/")
-        # textual.js marks the body once the app's first bytes arrived over the websocket.
-        async with asyncio.timeout(60):
-            while not await browser.evaluate("document.body.classList.contains('-first-byte')"):
-                await asyncio.sleep(0.1)
-            previous, shot = b"", await browser.screenshot()
-            while shot != previous:  # until the app has finished drawing its first screen
-                await asyncio.sleep(0.5)
-                previous, shot = shot, await browser.screenshot()
-    (tmp_path / "app.png").write_bytes(shot)
-
-    assert png_colours(shot) > 32, "the screenshot of the app is blank"
-    web.stop()
