@@ -199,3 +199,27 @@ def test_a_cancel_while_s3_holds_the_clean_up_stops_the_sync_at_once(
     (report,) = reports
     assert report.cancelled and report.counts["uploaded"] == 0
     assert world.s3_paths(ACTOR) == []
+
+
+def test_an_upload_created_by_a_run_killed_before_its_journal_line_is_aborted(
+    world: World,
+) -> None:
+    # kill -9 between S3's answer to CreateMultipartUpload and the journal line: no journal
+    # names the upload, and with no part it has no date but moto's 2010. The key was noted
+    # before the create was sent, so the next run of this root knows the upload is its own.
+    from trainsync_tui.engine.transfer.upload_journal import UploadJournal
+
+    eng = engine(world)
+    layout = eng.actor(ACTOR)
+    UploadJournal(layout.multipart_journal).creating(world.key(ACTOR, "big.bin"))
+    dead_runs = foreign_upload(world, "big.bin", with_part=False)
+    someone_elses = foreign_upload(world, "theirs.bin", with_part=False)
+    world.put_local(ACTOR, "mine.txt", b"mine")
+
+    report = sync(eng)
+    eng.close()
+
+    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert dead_runs not in uploads(world)
+    assert someone_elses in uploads(world)  # just begun, as far as anyone can tell
+    assert UploadJournal(layout.multipart_journal).left_creating() == []

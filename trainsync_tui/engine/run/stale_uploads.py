@@ -122,6 +122,25 @@ def stale_multipart_uploads(
     return stale
 
 
+def _unjournalled_empty(client: Any, bucket: str, key: str, journalled: set[str]) -> list[str]:
+    """The upload IDs of `key` that are not in `journalled` and hold no part."""
+    found = []
+    paginator = client.get_paginator("list_multipart_uploads")
+    for page in paginator.paginate(Bucket=bucket, Prefix=key):
+        for upload in page.get("Uploads", []):
+            if upload["Key"] != key or upload["UploadId"] in journalled:
+                continue
+            try:
+                parts = _parts(client, bucket, key, upload["UploadId"])
+            except Exception as exc:
+                if error_code(exc) in ("NoSuchUpload", "404"):
+                    continue
+                raise
+            if not parts:
+                found.append(upload["UploadId"])
+    return found
+
+
 def _resumable(layout: ActorLayout, entry: JournalEntry, now: float, max_age: float) -> bool:
     if now - entry.started >= max_age:
         return False
@@ -203,6 +222,24 @@ def abort_unresumable(
                 on_abort(entry.key, freed)
     journal.keep_only(keep)
     result.kept = len(keep)
+    for key in journal.left_creating():
+        # A run of this root died between a create and its journal line: the upload of
+        # `key` that no journal names and that holds no part is that run's (under the
+        # actor's lease no other trainsync starts one; another writer's has parts).
+        try:
+            left = _unjournalled_empty(client, bucket, key, keep)
+        except Exception as exc:
+            if error_code(exc) not in _UNSUPPORTED:
+                raise
+            left = []  # said below, where the stale listing meets the same refusal
+        for upload_id in left:
+            freed = _abort(client, bucket, key, upload_id)
+            if freed is not None:
+                result.aborted.append(key)
+                result.freed += freed
+                if on_abort is not None:
+                    on_abort(key, freed)
+    journal.forget_creating()
     sightings = Sightings(layout.multipart_journal.with_name("uploads-seen"), now)
     try:
         stale = stale_multipart_uploads(

@@ -121,21 +121,29 @@ class MultipartSender:
         """Create the upload and journal its ID (an upload we cannot journal is aborted)."""
         self.check_unchanged(job.key, job.replaces)
         try:
-            reply = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
-            )
-        except Exception as exc:
-            # Not swept here: a create that failed every attempt most often met a server that
-            # does not answer, and a listing would wait out a second deadline per file.
-            raise TransferError(describe(exc)) from None
-        upload_id = str(reply["UploadId"])
-        if reply.get("ResponseMetadata", {}).get("RetryAttempts"):
-            self._drop_twins(job.key, journal, keep=upload_id)
-        try:
-            journal.add(self._entry(job, upload_id))
+            journal.creating(job.key)
         except OSError as exc:
-            self._abort(job.key, upload_id)
             raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
+        try:
+            try:
+                reply = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
+                )
+            except Exception as exc:
+                # Not swept here: a create that failed every attempt most often met a server
+                # that does not answer, and a listing would wait out a deadline per file.
+                raise TransferError(describe(exc)) from None
+            upload_id = str(reply["UploadId"])
+            if reply.get("ResponseMetadata", {}).get("RetryAttempts"):
+                self._drop_twins(job.key, journal, keep=upload_id)
+            try:
+                journal.add(self._entry(job, upload_id))
+            except OSError as exc:
+                self._abort(job.key, upload_id)
+                raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
+        finally:
+            with contextlib.suppress(OSError):
+                journal.created(job.key)
         return upload_id
 
     def _drop_twins(self, key: str, journal: UploadJournal, keep: str) -> None:

@@ -55,6 +55,57 @@ class UploadJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        # Keys whose CreateMultipartUpload is under way: a kill -9 between S3's answer and
+        # the journal line leaves an upload no journal names. Written (and fsynced) before
+        # the create is sent, so the next run of this root knows those keys (see
+        # stale_uploads.abort_unresumable).
+        self._creating_path = path.with_name(path.name + "-creating")
+        self._creating: list[str] = []
+
+    def creating(self, key: str) -> None:
+        """Before sending the CreateMultipartUpload of `key`."""
+        with self._lock:
+            self._creating.append(key)
+            self._write_creating()
+
+    def created(self, key: str) -> None:
+        """The create of `key` is journalled by ID, or failed."""
+        with self._lock:
+            with contextlib.suppress(ValueError):
+                self._creating.remove(key)
+            self._write_creating()
+
+    def left_creating(self) -> list[str]:
+        """Keys a run of this root that died was creating an upload of."""
+        try:
+            text = self._creating_path.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return []
+        keys = []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                key = json.loads(line)
+                if isinstance(key, str):
+                    keys.append(key)
+        return keys
+
+    def forget_creating(self) -> None:
+        with self._lock:
+            self._creating = []
+            self._write_creating()
+
+    def _write_creating(self) -> None:
+        if not self._creating:
+            with contextlib.suppress(FileNotFoundError):
+                self._creating_path.unlink()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self._creating_path.with_name(self._creating_path.name + ".new")
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(k) + "\n" for k in self._creating))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self._creating_path)
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
