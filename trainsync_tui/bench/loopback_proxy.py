@@ -3,7 +3,7 @@
 A `LoopbackListener` owns a listening socket on 127.0.0.1 (never another interface), the
 accept loop and a clean stop. A `LoopbackProxy` adds the HTTP part: one thread per client,
 keep-alive requests read whole, each forwarded to 127.0.0.1:`upstream_port` over a kept-alive
-connection and the reply sent back. A subclass overrides `handle` (or `accepted`, for a
+connection and the reply sent back. A subclass overrides `handle` (or `on_accept`, for a
 listener that does not speak HTTP) and says only what it changes: faults, rewritten ETags,
 a held upload body, silence.
 
@@ -59,7 +59,7 @@ class Reply(NamedTuple):
 class LoopbackListener:
     """A socket listening on 127.0.0.1 (a free port) with its accept loop in a thread.
 
-    Each accepted client goes to `accepted`; `stop` wakes the loop and closes every client
+    Each accepted client goes to `on_accept`; `stop` wakes the loop and closes every client
     still open, so no thread of a test or the bench outlives it.
     """
 
@@ -99,8 +99,13 @@ class LoopbackListener:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def accepted(self, client: socket.socket) -> None:
+    def on_accept(self, client: socket.socket) -> None:
         """Take a new client (it is in the set `stop` closes); by default, nothing more."""
+
+    def track(self, sock: socket.socket) -> None:
+        """Have `stop` close `sock` too (e.g. a subclass's own upstream connection)."""
+        with self._lock:
+            self._clients.add(sock)
 
     def hang_up(self, client: socket.socket) -> None:
         """Close a client's connection; a subclass may reset it instead."""
@@ -118,9 +123,8 @@ class LoopbackListener:
                 client, _ = self._sock.accept()
             except OSError:
                 return  # stop() shut the socket down
-            with self._lock:
-                self._clients.add(client)
-            self.accepted(client)
+            self.track(client)
+            self.on_accept(client)
 
 
 @dataclass(eq=False)
@@ -132,7 +136,7 @@ class LoopbackProxy(LoopbackListener):
     # Long enough for the slowest reply a test holds back or the bench's biggest part.
     upstream_timeout: ClassVar[float] = 120.0
 
-    def accepted(self, client: socket.socket) -> None:
+    def on_accept(self, client: socket.socket) -> None:
         threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def handle(
