@@ -3,65 +3,44 @@ S3 server), one never completes a connection (a host behind a dropping firewall)
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
+
+from trainsync_tui.bench.loopback_proxy import LoopbackListener
 
 
-class SilentEndpoint:
-    """Accepts every connection, reads nothing, answers nothing; counts the accepts."""
+class SilentEndpoint(LoopbackListener):
+    """Accepts every connection, reads nothing, answers nothing; counts the accepts. The
+    connections stay open (the client waits for an answer) until `stop`."""
+
+    name: ClassVar[str] = "silent-s3"
 
     def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._accepted: list[socket.socket] = []
+        self._accepts = 0
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._accept, name="silent-s3", daemon=True)
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return  # closed by stop()
-            with self._changed:
-                self._accepted.append(conn)  # kept open: the client waits for an answer
-                self._changed.notify_all()
+    def on_accept(self, client: socket.socket) -> None:
+        with self._changed:
+            self._accepts += 1
+            self._changed.notify_all()
 
     @property
     def accepted(self) -> int:
         with self._changed:
-            return len(self._accepted)
+            return self._accepts
 
     def wait_for_connections(self, n: int, timeout: float = 30.0) -> bool:
         """True once `n` connections have been accepted in all."""
         with self._changed:
-            return self._changed.wait_for(lambda: len(self._accepted) >= n, timeout)
-
-    def start(self) -> SilentEndpoint:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        # shutdown() wakes the accept() blocked in the thread; close() alone does not.
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(5)
-        with self._changed:
-            for conn in self._accepted:
-                conn.close()
+            return self._changed.wait_for(lambda: self._accepts >= n, timeout)
 
 
-@contextlib.contextmanager
-def silent_endpoint() -> Iterator[SilentEndpoint]:
-    endpoint = SilentEndpoint().start()
-    try:
-        yield endpoint
-    finally:
-        endpoint.stop()
+def silent_endpoint() -> SilentEndpoint:
+    """A silent endpoint for a `with`: started at its start, stopped at its end."""
+    return SilentEndpoint()
 
 
 class DroppingEndpoint:

@@ -24,14 +24,18 @@ import re
 import socket
 from dataclasses import dataclass, field
 
-from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head, set_header
+from tests.reliability.faultproxy import FaultProxy
+from trainsync_tui.bench.loopback_proxy import Reply, Request, forward, s3_error, send, set_header
 
 _XML_ETAG = re.compile(rb"<ETag>(&quot;|\")?([0-9a-f]{32})(-\d+)?(&quot;|\")?</ETag>")
 _MULTIPART_ETAG = re.compile(r"[0-9a-f]{32}-\d+")
 _XML_MULTIPART_ETAG = re.compile(rb"[0-9a-f]{32}-\d+")
-_NOT_IMPLEMENTED = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code><Message>'
-    b"A header you provided implies functionality that is not implemented</Message></Error>"
+_NOT_IMPLEMENTED = s3_error(
+    501,
+    "Not Implemented",
+    "NotImplemented",
+    "A header you provided implies functionality that is not implemented",
+    "sseproxy",
 )
 
 
@@ -55,7 +59,7 @@ class SseProxy(FaultProxy):
         with self._lock:
             return re.sub(r"[0-9a-f]{32}", lambda m: self._real.get(m[0], m[0]), text)
 
-    def _handle(
+    def handle(
         self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
     ) -> bool:
         self._draw(request)
@@ -64,13 +68,11 @@ class SseProxy(FaultProxy):
         listing = request.method == "GET" and "uploads" in query
         if (conditional and request.method in self.refuse) or (listing and not self.list_uploads):
             self._count("refused")
-            head = [("Content-Type", "application/xml")]
-            head.append(("Content-Length", str(len(_NOT_IMPLEMENTED))))
-            client.sendall(_head(501, "Not Implemented", head) + _NOT_IMPLEMENTED)
+            send(client, request, _NOT_IMPLEMENTED)
             return True
         if self.sse or self.whole_md5:
             self._to_real(request)
-        status, reason, headers, body = _forward(upstream, request)
+        status, reason, headers, body = forward(upstream, request)
         if self.whole_md5:
             if request.method == "POST" and "uploadId=" in request.target and status == 200:
                 self._learn_whole_md5(request, body)
@@ -82,9 +84,7 @@ class SseProxy(FaultProxy):
             body = _XML_ETAG.sub(
                 lambda m: m[0].replace(m[2], self.fake(m[2].decode()).encode()), body
             )
-        if request.method != "HEAD":
-            headers = set_header(headers, "Content-Length", str(len(body)))
-        client.sendall(_head(status, reason, headers) + body)
+        send(client, request, Reply(status, reason, headers, body))
         return True
 
     def _learn_whole_md5(self, request: Request, body: bytes) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.reliability.faultproxy import set_header
+from trainsync_tui.bench.loopback_proxy import set_header
 
 
 def test_set_header_replaces_every_spelling_and_keeps_the_rest() -> None:

@@ -10,7 +10,8 @@ import re
 import socket
 
 from tests.conftest import World, md5
-from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head
+from tests.reliability.faultproxy import FaultProxy, Request
+from trainsync_tui.bench.loopback_proxy import forward, send
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.s3.listing import INCOMPLETE_FOLDERS
 
@@ -24,18 +25,15 @@ class DropsFolders(FaultProxy):
 
     dropped = _DROPPED
 
-    def _handle(
+    def handle(
         self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
     ) -> bool:
         self._draw(request)
-        status, reason, headers, body = _forward(upstream, request)
+        reply = forward(upstream, request)
         if request.method == "GET" and "delimiter=" in request.target:
-            body = self.dropped.sub("", body.decode("utf-8")).encode("utf-8")
-            headers = [
-                (name, str(len(body)) if name.lower() == "content-length" else value)
-                for name, value in headers
-            ]
-        client.sendall(_head(status, reason, headers) + body)
+            body = self.dropped.sub("", reply.body.decode("utf-8")).encode("utf-8")
+            reply = reply._replace(body=body)
+        send(client, request, reply)  # with the Content-Length of the shorter body
         return True
 
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
-from tests.reliability.faultproxy import _ERROR_BODY, FaultProxy, Request, _head
+from tests.reliability.faultproxy import FaultProxy, Request
 from tests.s3server import S3Server
+from trainsync_tui.bench.loopback_proxy import s3_error, send
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import LockBusyError
 from trainsync_tui.engine.events import Event, Message, Stage, ignore
@@ -323,17 +324,16 @@ def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: 
 class RefusesConditions(FaultProxy):
     """A gateway that answers 501 NotImplemented to any conditional write, as S3 says to."""
 
-    def _handle(
+    def handle(
         self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
     ) -> bool:
         conditional = request.header("if-none-match") or request.header("if-match")
         if request.method in ("PUT", "POST", "DELETE") and conditional:
             self._count("refused")
-            body = _ERROR_BODY.format(code="NotImplemented", message="no conditions").encode()
-            head = [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))]
-            client.sendall(_head(501, "Not Implemented", head) + body)
+            refused = s3_error(501, "Not Implemented", "NotImplemented", "no conditions", "lease")
+            send(client, request, refused)
             return True
-        return super()._handle(client, upstream, request)
+        return super().handle(client, upstream, request)
 
 
 def test_a_server_refusing_conditional_writes_gets_one_warning_and_the_lease_still_works(

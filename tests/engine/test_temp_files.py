@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import World, md5
 from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
+from trainsync_tui.bench.loopback_proxy import LoopbackListener
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.local.scan import TEMP_NAME_PROBLEM
 from trainsync_tui.engine.local.tempfiles import TempFiles
@@ -26,7 +27,7 @@ from trainsync_tui.engine.local.tempfiles import TempFiles
 MiB = 1024 * 1024
 
 
-class HoldingProxy:
+class HoldingProxy(LoopbackListener):
     """A loopback TCP proxy that forwards every connection until the server has sent it
     `hold_after` bytes, then holds the rest: a download is stuck half-way, on purpose."""
 
@@ -34,23 +35,16 @@ class HoldingProxy:
         self.upstream_port = upstream_port
         self.hold_after = hold_after
         self.release = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
+        self.start()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
-            self._sockets += [client, upstream]
-            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(
-                target=self._pipe, args=(upstream, client, self.hold_after), daemon=True
-            ).start()
+    def on_accept(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        self.track(upstream)
+        threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
+        threading.Thread(
+            target=self._pipe, args=(upstream, client, self.hold_after), daemon=True
+        ).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, limit: int | None) -> None:
         sent = 0
@@ -65,10 +59,7 @@ class HoldingProxy:
 
     def close(self) -> None:
         self.release.set()
-        self._listener.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
+        self.stop()
 
 
 @pytest.fixture

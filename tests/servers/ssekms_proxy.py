@@ -8,7 +8,8 @@ to moto: every ETag leaving it becomes random hex (keeping a multipart "-N" suff
 per key and stored version, and every ETag coming back in (If-Match, If-None-Match, the
 part list of CompleteMultipartUpload) is turned back into moto's before it is forwarded.
 
-Built on faultproxy.py's threaded proxy: only the handling of one request differs.
+Built on the shared loopback proxy (through faultproxy.py, for its request log): only the
+handling of one request differs.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import socket
 import threading
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from tests.reliability.faultproxy import FaultProxy, Request, _forward, _head, set_header
+from tests.reliability.faultproxy import FaultProxy
+from trainsync_tui.bench.loopback_proxy import Reply, Request, forward, send, set_header
 
 KMS_KEY = "arn:aws:kms:us-east-1:000000000000:key/trainsync-test"
 _ETAG_XML = re.compile(r"<ETag>(&quot;|\")?([0-9a-fA-F]+(?:-\d+)?)(&quot;|\")?</ETag>")
@@ -53,7 +55,7 @@ class SseKmsProxy(FaultProxy):
         with self._map_lock:
             return self._real.get(fake, fake)
 
-    def _handle(
+    def handle(
         self, client: socket.socket, upstream: http.client.HTTPConnection, request: Request
     ) -> bool:
         self._draw(request)  # log it as the fault proxy does; no faults here
@@ -66,7 +68,7 @@ class SseKmsProxy(FaultProxy):
             text = request.body.decode("utf-8")
             text = _ETAG_XML.sub(lambda m: f'<ETag>"{self.real(m.group(2))}"</ETag>', text)
             request.body = text.encode("utf-8")
-        status, reason, headers, body = _forward(upstream, request)
+        status, reason, headers, body = forward(upstream, request)
         whole = self._whole_object(upstream, request, key) if status < 300 else None
         if whole is not None and request.method == "HEAD":
             # AWS answers HEAD ?partNumber=N with 206, the part's range and the object's ETag.
@@ -84,9 +86,7 @@ class SseKmsProxy(FaultProxy):
         if body and b"<ETag>" in body:
             url_keys = "encoding-type=url" in request.target
             body = self._fake_xml(key, body.decode("utf-8"), url_keys).encode("utf-8")
-        if request.method != "HEAD":
-            out = set_header(out, "Content-Length", str(len(body)))
-        client.sendall(_head(status, reason, out) + body)
+        send(client, request, Reply(status, reason, out, body))
         return True
 
     def _fake_etag(self, key: str, whole: tuple[str, int] | None, value: str) -> str:
@@ -103,7 +103,7 @@ class SseKmsProxy(FaultProxy):
             return None
         path = urlsplit(request.target).path
         plain = Request("HEAD", path, [h for h in request.headers if _plain(h[0])], b"")
-        status, _, headers, _ = _forward(upstream, plain)
+        status, _, headers, _ = forward(upstream, plain)
         if status >= 300:
             return None
         found = {k.lower(): v for k, v in headers}
