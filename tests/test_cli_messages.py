@@ -105,6 +105,33 @@ def test_a_denied_path_says_whose_it_must_be(
     )
 
 
+@pytest.mark.parametrize(
+    ("where", "what"),
+    [
+        (".trainsync/locks", "the root's state folder: each actor's lock, the sync history"),
+        (f"data/actors/{ACTOR}/.trainsync/tmp", "an actor's work folder: temp files, trash"),
+        (f"data/actors/{ACTOR}/training_data/a.bin", "a sync writes its files and state under"),
+    ],
+)
+def test_a_read_only_path_says_what_is_written_there(
+    world: World,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    what: str,
+) -> None:
+    path = str(world.root / where)
+
+    def read_only(*_: object) -> int:
+        raise OSError(errno.EROFS, "Read-only file system", path)
+
+    monkeypatch.setattr(commands, "run_history_command", read_only)
+    assert main(["history", *world.cli_flags()]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"trainsync: {path}: read-only file system; "), err
+    assert what in err and err.endswith("use --root there\n"), err
+
+
 def test_a_broken_pipe_that_is_not_stdout_is_still_reported(
     world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

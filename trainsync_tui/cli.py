@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 COMMON = (
@@ -299,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _quiet_epipe()
         if getattr(args, "debug", False):
             raise
-        message, code = _one_line(exc, _root_of(args))
+        root = _root_of(args) if isinstance(exc, OSError) else None  # its disk's messages
+        message, code = _one_line(exc, root)
         if getattr(args, "json", False):
             try:
                 print(json.dumps({"error": message}), flush=True)
@@ -335,6 +337,7 @@ def _quiet_epipe() -> int:
     with contextlib.suppress(OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return EPIPE_EXIT
 
 
@@ -372,11 +375,12 @@ def _os_error_line(exc: OSError, root: str | None) -> str:
 def _writes_here(path: str | None, root: str | None) -> str:
     """Why trainsync writes to a read-only `path`, and the way out."""
     way_out = "remount it read-write, or copy the data to a writable disk and use --root there"
-    if path and os.path.basename(path.rstrip("/")) == ".trainsync":
-        if root and os.path.dirname(path.rstrip("/")) == root.rstrip("/"):
+    if path and ".trainsync" in Path(path).parts:
+        state = Path(root or "/nowhere", ".trainsync")
+        if Path(path) == state or state in Path(path).parents:
             what = "the root's state folder: each actor's lock, the sync history and leases"
         else:
-            what = "the actor's work folder: temp files, trash and upload journals"
+            what = "an actor's work folder: temp files, trash and upload journals"
         return f"it is {what}, so a sync must write there; {way_out}"
     return f"a sync writes its files and state under the root; {way_out}"
 
