@@ -138,7 +138,7 @@ def test_with_all_a_pattern_must_match_in_some_actor(
     assert code == 2
     assert f"{MIXED}: done: nothing to do" in out  # each actor's report still printed
     assert err == (
-        "trainsync: --only 'audoi/*' matches no file of any actor; nearest: 'audio/b.wav', "
-        "'images/a.png'; check the pattern (paths are relative to training_data/)\n"
+        "trainsync: --only 'audoi/*' matches no file of any actor; nearest: 'audio/b.wav'; "
+        "check the pattern (paths are relative to training_data/)\n"
     )
     assert world.s3_paths(MIXED) == []

@@ -78,7 +78,7 @@ class _PatternCheckingEngine(Engine):
         wrong = [f for f in self.nearest if f not in self.matched]
         if not wrong:
             return None
-        near = sorted({p for f in wrong for p in self.nearest[f]})[:3]
+        near = nearest_paths({p for f in wrong for p in self.nearest[f]}, wrong[0][1])
         where = f"; nearest: {', '.join(repr(p) for p in near)}" if near else ""
         verb = "matches" if len(wrong) == 1 else "match"
         return (
