@@ -38,6 +38,7 @@ def run_clean_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
         if args.actor:
             actor_id = args.actor[0] if len(args.actor) == 2 else None
             layouts = [engine.actor(args.actor[-1], actor_id)]
+            engine.require_actor(layouts[0])  # a typo must not read as "aborted 0 uploads"
         else:
             layouts = [engine.actor(n) for n in engine.actor_names(on_skip=warn)]
         out: dict[str, Any] = {}

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 COMMON = (
@@ -27,7 +31,8 @@ EXIT_CODES = """exit status:
   0    clean: everything in sync or synced
   1    finished with errors or unresolved conflicts (each is listed)
   2    bad usage or configuration (unknown actor, no bucket, bad option)
-  130  cancelled (Ctrl-C; a second Ctrl-C aborts at once)"""
+  130  cancelled (Ctrl-C; a second Ctrl-C aborts at once)
+  141  stdout's reader went away (| head), as the shell reports for git: nothing printed"""
 SETTINGS = """settings: flags beat TRAINSYNC_* variables (TRAINSYNC_BUCKET, TRAINSYNC_ROOT,
 ...) beat <root>/trainsync.toml beat the user's trainsync.toml; AWS credentials come from
 boto3's usual chain (environment, profile, instance role)."""
@@ -282,31 +287,112 @@ def main(argv: Sequence[str] | None = None) -> int:
     from trainsync_tui.interrupt import Aborted, exit_aborted
 
     try:
-        return _dispatch(command, args)
+        code = _dispatch(command, args)
+        sys.stdout.flush()  # here, not at exit, so a reader gone away is seen below
+        return code
     except Aborted:
         exit_aborted(getattr(args, "json", False))
     except KeyboardInterrupt:
         print("trainsync: aborted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():
+            return _quiet_epipe()
         if getattr(args, "debug", False):
             raise
-        message, code = _one_line(exc)
+        root = _root_of(args) if isinstance(exc, OSError) else None  # its disk's messages
+        message, code = _one_line(exc, root)
         if getattr(args, "json", False):
-            print(json.dumps({"error": message}))
+            try:
+                print(json.dumps({"error": message}), flush=True)
+            except BrokenPipeError:
+                _quiet_epipe()  # the failure's own status and line still stand
         print(f"trainsync: {message}", file=sys.stderr)
         return code
 
 
-def _one_line(exc: Exception) -> tuple[str, int]:
+# `trainsync audit ... | head -3`: the reader leaving is not an error of ours. git is killed
+# by SIGPIPE there and the shell reports 128 + 13 = 141; we exit 141 too (documented under
+# "exit status"), silently, after the run's own cleanup has run.
+EPIPE_EXIT = 141
+
+
+def _stdout_gone() -> bool:
+    """Whether stdout's reader has gone: a BrokenPipeError from a socket (S3) is an error.
+    A pipe with no reader left polls as an error on its write end."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(flags & select.POLLERR for _, flags in poller.poll(0))
+    except (OSError, ValueError):  # no descriptor (a test's capture): not a pipe of ours
+        return False
+
+
+def _quiet_epipe() -> int:
+    # Python flushes stdout once more at exit, which would print "Exception ignored ...
+    # BrokenPipeError": point the descriptor at /dev/null first (the recipe in Python's
+    # signal module documentation, "Note on SIGPIPE").
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EPIPE_EXIT
+
+
+def _root_of(args: argparse.Namespace) -> str | None:
+    """The root the run used, for a message about its disk; None when it cannot be told."""
+    from trainsync_tui.engine.config import load_settings
+
+    try:
+        return str(load_settings(_flags(args)).root)
+    except Exception:  # the error being reported may be the settings' own
+        return None
+
+
+def _os_error_line(exc: OSError, root: str | None) -> str:
+    """A failed write of the disk's own making, as one line with the path and what to do."""
+    path = str(exc.filename) if exc.filename else None
+    if exc.errno == errno.ENOSPC:
+        where = f"{path}: " if path else ""
+        under = "" if path or not root else f" (writing under {root})"
+        return (
+            f"{where}no space left on the device{under}; free some space there, "
+            "or use --root on another disk"
+        )
+    if exc.errno == errno.EROFS:
+        return f"{path or root or 'the root'}: read-only file system; {_writes_here(path, root)}"
+    if exc.errno in (errno.EACCES, errno.EPERM) and path:
+        return (
+            f"{path}: permission denied; run trainsync as the user who owns the root, "
+            f"or give that user write access (see: ls -ld {path})"
+        )
+    where = f"{path}: " if path else ""
+    return f"{where}{exc.strerror}"
+
+
+def _writes_here(path: str | None, root: str | None) -> str:
+    """Why trainsync writes to a read-only `path`, and the way out."""
+    way_out = "remount it read-write, or copy the data to a writable disk and use --root there"
+    if path and ".trainsync" in Path(path).parts:
+        state = Path(root or "/nowhere", ".trainsync")
+        if Path(path) == state or state in Path(path).parents:
+            what = "the root's state folder: each actor's lock, the sync history and leases"
+        else:
+            what = "an actor's work folder: temp files, trash and upload journals"
+        return f"it is {what}, so a sync must write there; {way_out}"
+    return f"a sync writes its files and state under the root; {way_out}"
+
+
+def _one_line(exc: Exception, root: str | None = None) -> tuple[str, int]:
     """The message and exit code for anything that ends a run; never a traceback."""
     from trainsync_tui.engine.errors import TrainsyncError
 
     if isinstance(exc, TrainsyncError):
         return exc.message, exc.exit_code
     if isinstance(exc, OSError) and exc.strerror:
-        where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{exc.strerror}", 1
+        return _os_error_line(exc, root), 1
     text = str(exc).splitlines()[0] if str(exc) else ""
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return f"unexpected error ({detail}); run with --debug for the traceback", 1

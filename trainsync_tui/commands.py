@@ -9,17 +9,99 @@ from typing import Any
 
 from trainsync_tui.console import ConsoleSink, print_report, size, warn
 from trainsync_tui.engine.actors.layout import ActorLayout
+from trainsync_tui.engine.actors.suggest import did_you_mean, nearest_paths
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.config import load_settings
-from trainsync_tui.engine.errors import ConfigError, TrainsyncError
+from trainsync_tui.engine.config import Settings, load_settings
+from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.facade import Engine, SyncOptions
-from trainsync_tui.engine.plan.build import ConflictPolicy
-from trainsync_tui.engine.plan.select import Selection
+from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
+from trainsync_tui.engine.plan.select import Selection, in_scope
+from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural
+from trainsync_tui.engine.scanned import Listings
 
 
 def _engine(flags: dict[str, Any]) -> Engine:
     return Engine(load_settings(flags), who="trainsync cli")
+
+
+def _patterns(selection: Selection) -> list[tuple[str, str]]:
+    """The --only and --exclude patterns as (flag, pattern)."""
+    return [("--only", p) for p in selection.only] + [("--exclude", p) for p in selection.exclude]
+
+
+def _typed(flag: tuple[str, str]) -> str:
+    return f"{flag[0]} {flag[1]!r}"
+
+
+def _unmatched(listings: Listings, selection: Selection) -> list[tuple[str, str]]:
+    """The --only and --exclude patterns that match no path of the actor, locally, in S3 or
+    in its manifest. A pattern matching paths that are in sync is fine: only one that
+    matches nothing at all is a typo."""
+    sources = (listings.local, listings.remote, listings.manifest)
+    return [
+        (flag, pattern)
+        for flag, pattern in _patterns(selection)
+        if not any(
+            in_scope(Selection(only=(pattern,)), path) for source in sources for path in source
+        )
+    ]
+
+
+class _PatternCheckingEngine(Engine):
+    """The CLI's sync engine: an --only or --exclude that matches no file of the actor is an
+    error (exit 2), not "nothing to do" (a cron job with a typo would never sync and never
+    say so). Checked on the sync's own audit, so nothing is listed twice. With --all a pattern
+    may fit some actors only: the command fails when one matched in no actor at all."""
+
+    def __init__(self, settings: Settings, *, refuse: bool) -> None:
+        super().__init__(settings, who="trainsync cli")
+        self.refuse = refuse
+        self.matched: set[tuple[str, str]] = set()
+        self.nearest: dict[tuple[str, str], list[str]] = {}  # for each pattern that missed
+
+    def plan(self, audit: Audit, options: SyncOptions) -> Plan:
+        selection = options.selection
+        if selection.only or selection.exclude:
+            listings = audit.listings
+            wrong = _unmatched(listings, selection)
+            self.matched.update(f for f in _patterns(selection) if f not in wrong)
+            paths = {*listings.local, *listings.remote, *listings.manifest}
+            for flag in wrong:
+                self.nearest.setdefault(flag, []).extend(nearest_paths(paths, flag[1]))
+            if wrong and self.refuse:
+                raise ConfigError(_no_match_message(wrong, paths, audit.layout.name))
+        return super().plan(audit, options)
+
+    def never_matched(self) -> str | None:
+        """For --all: the patterns that matched no file of any actor, as one line, or None."""
+        wrong = [f for f in self.nearest if f not in self.matched]
+        if not wrong:
+            return None
+        near = nearest_paths({p for f in wrong for p in self.nearest[f]}, wrong[0][1])
+        where = f"; nearest: {', '.join(repr(p) for p in near)}" if near else ""
+        verb = "matches" if len(wrong) == 1 else "match"
+        return (
+            f"{' and '.join(_typed(f) for f in wrong)} {verb} no file of any actor{where}; "
+            "check the pattern (paths are relative to training_data/)"
+        )
+
+
+def _no_match_message(wrong: list[tuple[str, str]], paths: set[str], actor: str) -> str:
+    """One line: which patterns matched nothing, and the paths nearest each."""
+    what = " and ".join(
+        f"{_typed(f)} (nearest: {', '.join(repr(p) for p in nearest_paths(paths, f[1]))})"
+        if paths
+        else _typed(f)
+        for f in wrong
+    )
+    verb = "matches" if len(wrong) == 1 else "match"
+    if not paths:
+        return f"{what} {verb} no file of {actor}: it has none locally, in S3 or in its manifest"
+    return (
+        f"{what} {verb} no file of {actor} locally, in S3 or in its manifest; "
+        "check the pattern (paths are relative to training_data/)"
+    )
 
 
 def _options(args: argparse.Namespace) -> SyncOptions:
@@ -59,7 +141,7 @@ def run_sync_command(
 ) -> int:
     from trainsync_tui.interrupt import Aborted, run_with_interrupt
 
-    engine = _engine(flags)
+    engine = _PatternCheckingEngine(load_settings(flags), refuse=not args.all)
     options = _options(args)
     actor_name = target[1]
     layouts = _layouts(engine, target)
@@ -112,6 +194,10 @@ def run_sync_command(
             print_report(report)
     if cancel.cancelled:
         return 130
+    never = engine.never_matched()
+    if never:
+        print(f"trainsync: {never}", file=sys.stderr)
+        return 2
     return max((r.exit_code for r in reports), default=0)
 
 
@@ -189,13 +275,36 @@ def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
 
 def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
     engine = _engine(flags)
-    entries = engine.history(args.actor, args.n)
+    try:
+        entries = engine.history(args.actor, args.n)
+        if args.actor and not entries:
+            # No runs of it: a typo must not read as "never synced" (an actor since removed
+            # still shows its runs, so the check is only made when there are none).
+            _require_known(engine, args.actor)
+    finally:
+        engine.close()
     if args.json:
         print(json.dumps(entries))
         return 0
     for e in entries:
         print(history_line(e))
     return 0
+
+
+def _require_known(engine: Engine, name: str) -> None:
+    """UnknownActorError, with the did-you-mean of every command, unless the actor has a
+    local folder or (with a bucket set) objects in S3; history needs no bucket, so without
+    one only the local folders are asked."""
+    layout = engine.actor(name)
+    if engine.settings.bucket:
+        engine.require_actor(layout)
+    elif not layout.actor_dir.is_dir():
+        hint = did_you_mean(engine.local_actor_names(), layout.name)
+        raise UnknownActorError(
+            f"unknown actor {layout.name!r}: no folder data/actors/{layout.name}/ under "
+            f"{engine.settings.root} and no sync of it in the history; "
+            f"{hint}check the name and --root"
+        )
 
 
 def history_line(e: dict[str, Any]) -> str:
