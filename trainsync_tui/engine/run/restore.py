@@ -25,7 +25,8 @@ from trainsync_tui.engine.local.flock import actor_lock
 from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
 from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
-from trainsync_tui.engine.s3.client import classify, describe, error_code
+from trainsync_tui.engine.s3.client import classify, describe
+from trainsync_tui.engine.s3.error_codes import is_missing_object
 from trainsync_tui.engine.s3.listing import bucket_versioning
 from trainsync_tui.engine.scanned import ManifestEntry, RemoteObject
 from trainsync_tui.engine.transfer.transfers import Transfers
@@ -296,7 +297,7 @@ class _Restorer:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if is_missing_object(exc):
                 return None
             raise TransferError(describe(exc)) from None
 

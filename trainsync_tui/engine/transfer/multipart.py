@@ -17,13 +17,14 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import FileStamp, PartHashes
 from trainsync_tui.engine.local.stamps import stamp_now
-from trainsync_tui.engine.s3.client import describe, error_code
-from trainsync_tui.engine.s3.conditions import (
-    CHANGED_IN_S3,
-    REFUSED_CODES,
-    Conditions,
-    delete_own,
-    failed_precondition,
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.conditions import CHANGED_IN_S3, Conditions, delete_own
+from trainsync_tui.engine.s3.error_codes import (
+    is_bad_digest,
+    is_missing_object,
+    is_missing_upload,
+    is_not_implemented,
+    is_precondition_failed,
 )
 from trainsync_tui.engine.s3.partsize import encrypted
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
@@ -280,9 +281,9 @@ class MultipartSender:
     def _part_error(self, error: BaseException) -> Exception:
         if self.cancel.cancelled or isinstance(error, PartCancelled | CancelledSync):
             return CancelledSync()
-        if isinstance(error, FileShrank) or error_code(error) == "BadDigest":
+        if isinstance(error, FileShrank) or is_bad_digest(error):
             return _Discard(CHANGED_WHILE_SENT)
-        if error_code(error) in ("NoSuchUpload", "404"):
+        if is_missing_upload(error):
             return _Discard("its unfinished upload was removed from S3 meanwhile; sync again")
         if isinstance(error, OSError) and error.strerror:
             return TransferError(f"cannot be read ({error.strerror})")
@@ -296,7 +297,7 @@ class MultipartSender:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
             current = str(head.get("ETag", "")).strip('"')
         except Exception as exc:
-            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+            if not is_missing_object(exc):
                 raise TransferError(describe(exc)) from None
             current = None
         if current != replaces:
@@ -323,15 +324,14 @@ class MultipartSender:
         try:
             return dict(self.client.complete_multipart_upload(**args))
         except Exception as exc:
-            code = error_code(exc)
-            if failed_precondition(exc) or code in ("NoSuchUpload", "404"):
+            if is_precondition_failed(exc) or is_missing_upload(exc):
                 # A retry of our own completion whose first reply was lost fails this way
                 # too: S3 then holds exactly our object, which is success.
                 mine = self._ours_now(job)
                 if mine is not None:
                     return mine
                 raise _Discard(CHANGED_IN_S3) from None
-            if code in REFUSED_CODES and self.conditions.enabled:
+            if is_not_implemented(exc) and self.conditions.enabled:
                 self.conditions.refused("conditional multipart completion")
                 return self._complete(job, upload_id, parts)
             raise TransferError(describe(exc)) from None

@@ -11,7 +11,8 @@ from typing import Any, BinaryIO
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
-from trainsync_tui.engine.s3.client import describe, error_code
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.error_codes import is_missing_object, is_precondition_failed
 from trainsync_tui.engine.scanned import RemoteObject
 
 _READ_SIZE = 1024 * 1024
@@ -49,10 +50,9 @@ def _retryable() -> tuple[type[BaseException], ...]:
 
 
 def _refusal(exc: Exception) -> TransferError:
-    code = error_code(exc)
-    if code in ("PreconditionFailed", "412"):
+    if is_precondition_failed(exc):
         return ObjectChanged()
-    if code in ("NoSuchKey", "404"):
+    if is_missing_object(exc):
         return TransferError("deleted from S3 since the audit")
     return TransferError(describe(exc))
 

@@ -17,14 +17,9 @@ from trainsync_tui.engine.hashing import (
     hash_parts,
 )
 from trainsync_tui.engine.local.stamps import read_or_fail, stamp_now, unchanged_since_audit
-from trainsync_tui.engine.s3.client import describe, error_code
-from trainsync_tui.engine.s3.conditions import (
-    CHANGED_IN_S3,
-    REFUSED_CODES,
-    Conditions,
-    failed_precondition,
-    server_of,
-)
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.conditions import CHANGED_IN_S3, Conditions, server_of
+from trainsync_tui.engine.s3.error_codes import is_not_implemented, is_precondition_failed
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.transfer.multipart import (
@@ -120,7 +115,7 @@ class Transfers(Downloads):
             if self.cancel.cancelled:
                 raise CancelledSync() from None
             # Same words as the single-request paths, not s3transfer's own.
-            if "did not match expected ETag" in str(exc) or failed_precondition(exc):
+            if "did not match expected ETag" in str(exc) or is_precondition_failed(exc):
                 raise TransferError(CHANGED_IN_S3) from None
             if isinstance(exc, OSError) and exc.strerror:
                 raise TransferError(f"cannot write ({exc.strerror})") from None
@@ -203,14 +198,14 @@ class Transfers(Downloads):
         except Exception as exc:
             if self.cancel.cancelled or isinstance(exc, CancelledSync | PartCancelled):
                 raise CancelledSync() from None
-            if failed_precondition(exc):
+            if is_precondition_failed(exc):
                 # A retry of our own PUT whose first reply was lost also gets 412: S3 then
                 # holds exactly our bytes, which is success, not a change by someone else.
                 if self._holds(key, md5):
                     on_bytes(len(data))
                     return
                 raise TransferError(CHANGED_IN_S3) from None
-            if error_code(exc) in REFUSED_CODES and self.conditions.enabled:
+            if is_not_implemented(exc) and self.conditions.enabled:
                 self.conditions.refused("conditional writes (If-Match / If-None-Match)")
                 self._send(data, key, md5, replaces, on_bytes)
                 return
@@ -262,9 +257,9 @@ class Transfers(Downloads):
         try:
             self.client.delete_object(**args)
         except Exception as exc:
-            if failed_precondition(exc):
+            if is_precondition_failed(exc):
                 raise TransferError(f"{CHANGED_IN_S3} (not deleted)") from None
-            if error_code(exc) in REFUSED_CODES and "IfMatch" in args:
+            if is_not_implemented(exc) and "IfMatch" in args:
                 self.conditions.refused("conditional deletes (DeleteObject If-Match)")
                 self.delete(key)
                 return
