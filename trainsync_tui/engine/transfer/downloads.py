@@ -58,8 +58,8 @@ class Downloads:
     def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
         """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure.
 
-        An object over the multipart threshold goes through resume.py: a cut or cancel keeps
-        the ranges written, and the next run fetches only the rest with ranged GETs.
+        An object over the multipart threshold goes through resumable_get.py: a cut or cancel
+        keeps the ranges written, and the next run fetches only the rest with ranged GETs.
         """
         throttle = partial(self.throttle.take, "down", cancel=self.cancel)
         try:
