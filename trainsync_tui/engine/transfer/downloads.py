@@ -9,10 +9,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashingWriter
 from trainsync_tui.engine.scanned import RemoteObject
-from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.context import InContext
 from trainsync_tui.engine.transfer.resumable_get import download_resumable
 from trainsync_tui.engine.transfer.single_get import get_range, get_to_file
 from trainsync_tui.engine.transfer.verify import can_verify, check_download
@@ -41,14 +40,10 @@ class SizeSubscriber:
         pass
 
 
-class Downloads:
+class Downloads(InContext):
     """The download half of Transfers; the attributes below are set by Transfers.__init__."""
 
-    client: Any
-    bucket: str
     threshold: int
-    cancel: CancelToken
-    throttle: BandwidthLimiter
     unverified: set[str]
     partial_dir: Path | None
     resumed: dict[str, int]

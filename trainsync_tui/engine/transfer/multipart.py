@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import FileStamp, PartHashes
 from trainsync_tui.engine.local.stamps import stamp_now
 from trainsync_tui.engine.s3.client import describe
-from trainsync_tui.engine.s3.conditions import CHANGED_IN_S3, Conditions, delete_own
+from trainsync_tui.engine.s3.conditions import CHANGED_IN_S3, delete_own
 from trainsync_tui.engine.s3.error_codes import (
     is_bad_digest,
     is_missing_object,
@@ -27,7 +26,7 @@ from trainsync_tui.engine.s3.error_codes import (
     is_precondition_failed,
 )
 from trainsync_tui.engine.s3.partsize import encrypted
-from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.context import InContext, TransferContext
 from trainsync_tui.engine.transfer.part_readers import FileShrank, PartCancelled, open_part
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
@@ -60,27 +59,19 @@ class FileJob:
     replaces: str | None  # the audited ETag of the object replaced; None for a new key
 
 
-class MultipartSender:
+class MultipartSender(InContext):
     """One run's multipart uploads: parts on a shared pool, upload IDs in the root's journal."""
 
     def __init__(
         self,
-        client: Any,
-        bucket: str,
+        context: TransferContext,
         *,
         workers: int,
-        cancel: CancelToken,
-        conditions: Conditions,
         resume_seconds: float,
-        throttle: BandwidthLimiter,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
-        self.bucket = bucket
-        self.cancel = cancel
-        self.conditions = conditions
+        self.context = context
         self.resume_seconds = resume_seconds
-        self.throttle = throttle
         self.clock = clock
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="part")
 
