@@ -19,6 +19,7 @@ from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.run.audit import Audit, run_audit
 from trainsync_tui.engine.run.execute import Executor
 from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
 
 ACTOR = "0042_european_30_male"
@@ -46,12 +47,10 @@ def sync_deferring(world: World, on_start=lambda path: None) -> SyncReport:
     report = SyncReport(layout.name, layout.actor_id)
     cancel = CancelToken()
     transfers = Transfers(
-        eng.client,
-        world.bucket,
+        TransferContext.for_run(eng.client, world.bucket, cancel),
         threshold=THRESHOLD,
         chunksize=THRESHOLD,
         concurrency=4,
-        cancel=cancel,
     )
 
     def sink(event: Event) -> None:

@@ -39,6 +39,7 @@ from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
 from trainsync_tui.engine.s3.listing import bucket_versioning
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
 
 
@@ -323,17 +324,20 @@ class Engine:
         n = len(plan.actions)
         sink(Stage(layout.name, "transfer", f"{n} action" if n == 1 else f"{n} actions"))
         client = self.client_for(cancel)
-        transfers = Transfers(
+        context = TransferContext.for_run(
             client,
             self.settings.require_bucket(),
+            cancel,
+            throttle=self.throttle,
+            warn=lambda text: sink(Message(layout.name, "warning", text)),
+            endpoint_url=self.settings.endpoint_url,
+        )
+        transfers = Transfers(
+            context,
             threshold=self.settings.multipart_threshold,
             chunksize=self.settings.multipart_chunksize,
             concurrency=self.settings.concurrency,
-            cancel=cancel,
-            warn=lambda text: sink(Message(layout.name, "warning", text)),
-            endpoint_url=self.settings.endpoint_url,
             resume_seconds=self.settings.stale_upload_days * 86400,
-            throttle=self.throttle,
             partial_dir=layout.staging_dir / "partial",  # transfer/resumable_get.py
         )
         try:

@@ -25,9 +25,11 @@ from trainsync_tui.engine.local.flock import actor_lock
 from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
 from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
-from trainsync_tui.engine.s3.client import classify, describe, error_code
+from trainsync_tui.engine.s3.client import classify, describe
+from trainsync_tui.engine.s3.error_codes import is_missing_object
 from trainsync_tui.engine.s3.listing import bucket_versioning
 from trainsync_tui.engine.scanned import ManifestEntry, RemoteObject
+from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
 
 if TYPE_CHECKING:
@@ -201,16 +203,19 @@ class _Restorer:
         self.md5s: dict[str, dict[str, str | None]] = {}  # path -> side -> MD5 placed there
 
     def run(self, trash: TrashStamp) -> None:
-        transfers = Transfers(
+        context = TransferContext.for_run(
             self.client,
             self.bucket,
+            self.cancel,
+            throttle=self.engine.throttle,  # --bwlimit covers a restore's copies too
+            warn=self.report.notes.append,
+            endpoint_url=self.engine.settings.endpoint_url,
+        )
+        transfers = Transfers(
+            context,
             threshold=self.engine.settings.multipart_threshold,
             chunksize=self.engine.settings.multipart_chunksize,
             concurrency=self.engine.settings.concurrency,
-            cancel=self.cancel,
-            warn=self.report.notes.append,
-            endpoint_url=self.engine.settings.endpoint_url,
-            throttle=self.engine.throttle,  # --bwlimit covers a restore's copies too
         )
         try:  # a cancel between files still records what came back (local side included)
             for rel, source in sorted(trash.local.items()):
@@ -296,7 +301,7 @@ class _Restorer:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            if is_missing_object(exc):
                 return None
             raise TransferError(describe(exc)) from None
 

@@ -26,12 +26,12 @@ from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.run.report import size_text
-from trainsync_tui.engine.s3.client import epoch, error_code
+from trainsync_tui.engine.s3.client import epoch
+from trainsync_tui.engine.s3.error_codes import is_missing_upload, is_unsupported_operation
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
 DAY = 86400.0
 # What a server without ListMultipartUploads answers (s3rver, some gateways).
-_UNSUPPORTED = ("NotImplemented", "501", "405", "MethodNotAllowed")
 
 
 @dataclass
@@ -112,7 +112,7 @@ def stale_multipart_uploads(
             try:
                 parts = _parts(client, bucket, key, upload_id)
             except Exception as exc:
-                if error_code(exc) in ("NoSuchUpload", "404"):
+                if is_missing_upload(exc):
                     continue  # finished or aborted meanwhile
                 raise
             if not parts and first_seen >= older_than:
@@ -158,13 +158,13 @@ def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
     except CancelledSync:
         raise  # the rest is the next run's clean-up
     except Exception as exc:
-        if error_code(exc) in ("NoSuchUpload", "404"):
+        if is_missing_upload(exc):
             return None
         freed = 0
     try:
         client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
     except Exception as exc:
-        if error_code(exc) in ("NoSuchUpload", "404"):
+        if is_missing_upload(exc):
             return None
         raise
     return freed
@@ -252,7 +252,7 @@ def abort_unresumable(
         )
         sightings.save()
     except Exception as exc:
-        if error_code(exc) in _UNSUPPORTED:
+        if is_unsupported_operation(exc):
             result.note = (
                 "the S3 server does not list unfinished multipart uploads; their clean-up "
                 "is skipped (abort them with the server's own tools)"

@@ -1,4 +1,5 @@
-"""S3: talking to the bucket. The clients and how their errors read (client.py), the deadline
+"""S3: talking to the bucket. The clients and how their errors read (client.py), what an
+error's code means (error_codes.py: the only place codes are spelt out), the deadline
 and cancel on every request (request_guard.py), what a server does with conditional writes
 (conditions.py), the listing of an actor's prefix and the MD5s it yields (listing.py), part
 sizes (partsize.py), the actor's lease (lease.py), and which prefixes spell the actors

@@ -10,16 +10,13 @@ from typing import Any
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, redact
+from trainsync_tui.engine.s3.error_codes import (
+    error_code,
+    is_access_denied,
+    is_bad_credentials,
+    is_missing_bucket,
+)
 from trainsync_tui.engine.s3.request_guard import BOTOCORE_RETRIES, RequestGuard
-
-_CREDENTIAL_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-    "TokenRefreshRequired",
-    "AuthorizationHeaderMalformed",
-}
 
 
 class S3Clients:
@@ -168,13 +165,6 @@ def epoch(value: Any) -> float:
     return float(value.timestamp())
 
 
-def error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
 def describe(exc: BaseException) -> str:
     """A one-line cause for a per-path error."""
     code = error_code(exc)
@@ -217,11 +207,11 @@ def classify(exc: BaseException, settings: Settings) -> TrainsyncError:
             "read_timeout): check --endpoint-url and the network"
         )
     code = error_code(exc)
-    if code == "NoSuchBucket":
+    if is_missing_bucket(exc):
         return ConfigError(f"bucket {settings.bucket!r} does not exist at {where}: check --bucket")
-    if code in _CREDENTIAL_CODES:
+    if is_bad_credentials(exc):
         return ConfigError(f"S3 refused the credentials ({code}): check your AWS keys or --profile")
-    if code in ("AccessDenied", "AllAccessDisabled", "403"):
+    if is_access_denied(exc):
         return ConfigError(
             f"access denied to bucket {settings.bucket!r} ({code}): check the credentials' policy"
         )

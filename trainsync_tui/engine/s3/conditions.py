@@ -6,11 +6,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from trainsync_tui.engine.s3.client import describe, error_code
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.error_codes import is_not_implemented, is_precondition_failed
 
-PRECONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412")
-# What a server says when it does not take If-Match / If-None-Match on a request.
-REFUSED_CODES = ("NotImplemented", "501")
 CHANGED_IN_S3 = "changed in S3 since the audit; sync again"
 UNPROTECTED = (
     "writes go without conditions there, so another writer's change made during a sync may "
@@ -55,10 +53,6 @@ def mark_unsupported(server: Server, why: str) -> bool:
     return first
 
 
-def failed_precondition(exc: BaseException) -> bool:
-    return error_code(exc) in PRECONDITION_CODES
-
-
 class Conditions:
     """Whether this run still sends conditions, and the one warning when a server refuses them.
 
@@ -90,10 +84,9 @@ def delete_own(client: Any, bucket: str, key: str, etag: str, conditions: Condit
     try:
         client.delete_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"')
     except Exception as exc:
-        code = error_code(exc)
-        if code in PRECONDITION_CODES:
+        if is_precondition_failed(exc):
             return "S3 holds another writer's object there now; left alone"
-        if code in REFUSED_CODES:
+        if is_not_implemented(exc):
             conditions.refused("conditional deletes (DeleteObject If-Match)")
             return f"left in S3 at {key}: the server cannot delete it only if it is still ours"
         return f"left in S3 at {key}: cannot delete it ({describe(exc)})"

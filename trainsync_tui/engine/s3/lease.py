@@ -42,7 +42,7 @@ from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, LeaseLostError, LockBusyError
-from trainsync_tui.engine.s3.client import describe, epoch, error_code
+from trainsync_tui.engine.s3.client import describe, epoch
 from trainsync_tui.engine.s3.conditions import (
     UNPROTECTED,
     conditions_checked,
@@ -50,6 +50,13 @@ from trainsync_tui.engine.s3.conditions import (
     mark_checked,
     mark_unsupported,
     server_of,
+)
+from trainsync_tui.engine.s3.error_codes import (
+    is_access_denied,
+    is_invalid_request,
+    is_missing_object,
+    is_not_implemented,
+    is_precondition_failed,
 )
 
 LEASE_SUFFIX = ".trainsync-lease.json"
@@ -73,10 +80,6 @@ WRITES = frozenset(
     }
 )
 _POLL_SECONDS = 1.0
-# The answers of a server that will not apply a condition (S3 says 501 NotImplemented).
-_REFUSED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
-# Another writer got there first: 412, or AWS's 409 for two conditional writes at once.
-_LOST_RACE = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
 Warn = Callable[[str], None]
 
@@ -204,7 +207,7 @@ class Lease:
             reply = self._s3.get_object(Bucket=self.bucket, Key=self.key)
             raw = reply["Body"].read()
         except Exception as exc:
-            if error_code(exc) in ("NoSuchKey", "404"):
+            if is_missing_object(exc):
                 return None
             raise
         info: Any = None
@@ -298,7 +301,7 @@ class Lease:
         try:
             self.etag = self._put(IfMatch=found.etag)
         except Exception as exc:
-            if error_code(exc) in _LOST_RACE or error_code(exc) in ("NoSuchKey", "404"):
+            if is_precondition_failed(exc) or is_missing_object(exc):
                 return False  # another server took it over first, or it was released
             raise
         if found.expired and not ours:
@@ -320,14 +323,13 @@ class Lease:
         try:
             self.etag = self._put(IfNoneMatch="*")
         except Exception as exc:
-            code = error_code(exc)
-            if code in ("AccessDenied", "403"):
+            if is_access_denied(exc):
                 self._no_lease(exc)
                 return True
-            if code in _REFUSED:
+            if _refuses_conditions(exc):
                 self._unsupported(f"refuses conditional writes ({describe(exc)})")
                 return None
-            if code in _LOST_RACE:
+            if is_precondition_failed(exc):
                 return None
             raise
         self._check_conditions_applied()
@@ -343,7 +345,7 @@ class Lease:
         try:
             self.etag = self._put(IfNoneMatch="*")
         except Exception as exc:
-            if error_code(exc) in _LOST_RACE:
+            if is_precondition_failed(exc):
                 mark_checked(self.server)
                 return
             raise
@@ -380,7 +382,7 @@ class Lease:
                 self.etag = self._put(IfMatch=self.etag or "")
                 return
             except Exception as exc:
-                if error_code(exc) not in _LOST_RACE and error_code(exc) not in ("NoSuchKey",):
+                if not (is_precondition_failed(exc) or is_missing_object(exc)):
                     raise
             # A renewal whose reply was lost changed the ETag: still ours if it has our token.
             found = self._read()
@@ -438,17 +440,24 @@ class Lease:
                     self.client.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=self.etag)
                     return
                 except Exception as exc:
-                    if error_code(exc) in _LOST_RACE:  # ours still, after a lost reply?
+                    if is_precondition_failed(exc):  # ours still, after a lost reply?
                         found = self._read()
                         if self._ours(found) and found is not None:
                             self.client.delete_object(
                                 Bucket=self.bucket, Key=self.key, IfMatch=found.etag
                             )
-                    if error_code(exc) not in _REFUSED:
+                    if not _refuses_conditions(exc):
                         return  # no longer ours (or gone): leave it
             found = self._read()
             if self._ours(found):
                 self.client.delete_object(Bucket=self.bucket, Key=self.key)
+
+
+def _refuses_conditions(exc: BaseException) -> bool:
+    """A server that will not apply a condition: S3 says 501 NotImplemented, some servers
+    call the header invalid. The lease's PUT carries nothing else that could be invalid, so
+    here (unlike a transfer's PUT) InvalidArgument can only mean the condition."""
+    return is_not_implemented(exc) or is_invalid_request(exc)
 
 
 def _user() -> str:

@@ -9,10 +9,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.hashing import HashingWriter
 from trainsync_tui.engine.scanned import RemoteObject
-from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.context import InContext
 from trainsync_tui.engine.transfer.resumable_get import download_resumable
 from trainsync_tui.engine.transfer.single_get import get_range, get_to_file
 from trainsync_tui.engine.transfer.verify import can_verify, check_download
@@ -41,14 +40,10 @@ class SizeSubscriber:
         pass
 
 
-class Downloads:
+class Downloads(InContext):
     """The download half of Transfers; the attributes below are set by Transfers.__init__."""
 
-    client: Any
-    bucket: str
     threshold: int
-    cancel: CancelToken
-    throttle: BandwidthLimiter
     unverified: set[str]
     partial_dir: Path | None
     resumed: dict[str, int]
@@ -58,8 +53,8 @@ class Downloads:
     def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
         """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure.
 
-        An object over the multipart threshold goes through resume.py: a cut or cancel keeps
-        the ranges written, and the next run fetches only the rest with ranged GETs.
+        An object over the multipart threshold goes through resumable_get.py: a cut or cancel
+        keeps the ranges written, and the next run fetches only the rest with ranged GETs.
         """
         throttle = partial(self.throttle.take, "down", cancel=self.cancel)
         try:

@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import FileStamp, PartHashes
 from trainsync_tui.engine.local.stamps import stamp_now
-from trainsync_tui.engine.s3.client import describe, error_code
-from trainsync_tui.engine.s3.conditions import (
-    CHANGED_IN_S3,
-    REFUSED_CODES,
-    Conditions,
-    delete_own,
-    failed_precondition,
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.conditions import CHANGED_IN_S3, delete_own
+from trainsync_tui.engine.s3.error_codes import (
+    is_bad_digest,
+    is_missing_object,
+    is_missing_upload,
+    is_not_implemented,
+    is_precondition_failed,
 )
 from trainsync_tui.engine.s3.partsize import encrypted
-from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.transfer.context import InContext, TransferContext
 from trainsync_tui.engine.transfer.part_readers import FileShrank, PartCancelled, open_part
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
@@ -59,27 +59,19 @@ class FileJob:
     replaces: str | None  # the audited ETag of the object replaced; None for a new key
 
 
-class MultipartSender:
+class MultipartSender(InContext):
     """One run's multipart uploads: parts on a shared pool, upload IDs in the root's journal."""
 
     def __init__(
         self,
-        client: Any,
-        bucket: str,
+        context: TransferContext,
         *,
         workers: int,
-        cancel: CancelToken,
-        conditions: Conditions,
         resume_seconds: float,
-        throttle: BandwidthLimiter,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
-        self.bucket = bucket
-        self.cancel = cancel
-        self.conditions = conditions
+        self.context = context
         self.resume_seconds = resume_seconds
-        self.throttle = throttle
         self.clock = clock
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="part")
 
@@ -288,9 +280,9 @@ class MultipartSender:
     def _part_error(self, error: BaseException) -> Exception:
         if self.cancel.cancelled or isinstance(error, PartCancelled | CancelledSync):
             return CancelledSync()
-        if isinstance(error, FileShrank) or error_code(error) == "BadDigest":
+        if isinstance(error, FileShrank) or is_bad_digest(error):
             return _Discard(CHANGED_WHILE_SENT)
-        if error_code(error) in ("NoSuchUpload", "404"):
+        if is_missing_upload(error):
             return _Discard("its unfinished upload was removed from S3 meanwhile; sync again")
         if isinstance(error, OSError) and error.strerror:
             return TransferError(f"cannot be read ({error.strerror})")
@@ -304,7 +296,7 @@ class MultipartSender:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
             current = str(head.get("ETag", "")).strip('"')
         except Exception as exc:
-            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+            if not is_missing_object(exc):
                 raise TransferError(describe(exc)) from None
             current = None
         if current != replaces:
@@ -331,15 +323,14 @@ class MultipartSender:
         try:
             return dict(self.client.complete_multipart_upload(**args))
         except Exception as exc:
-            code = error_code(exc)
-            if failed_precondition(exc) or code in ("NoSuchUpload", "404"):
+            if is_precondition_failed(exc) or is_missing_upload(exc):
                 # A retry of our own completion whose first reply was lost fails this way
                 # too: S3 then holds exactly our object, which is success.
                 mine = self._ours_now(job)
                 if mine is not None:
                     return mine
                 raise _Discard(CHANGED_IN_S3) from None
-            if code in REFUSED_CODES and self.conditions.enabled:
+            if is_not_implemented(exc) and self.conditions.enabled:
                 self.conditions.refused("conditional multipart completion")
                 return self._complete(job, upload_id, parts)
             raise TransferError(describe(exc)) from None

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
-from trainsync_tui.engine.s3.client import describe, error_code
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.error_codes import is_missing_object, is_precondition_failed
 from trainsync_tui.engine.scanned import RemoteObject
 
 _READ_SIZE = 1024 * 1024
+T = TypeVar("T")
 
 
 class ObjectChanged(TransferError):
@@ -32,29 +34,76 @@ class RangeIgnored(TransferError):
 
 
 def _retryable() -> tuple[type[BaseException], ...]:
-    from botocore.exceptions import (
-        ConnectionClosedError,
-        IncompleteReadError,
-        ReadTimeoutError,
-        ResponseStreamingError,
-    )
+    """What cuts a body off mid-way: s3transfer's own list (its socket errors include every
+    OSError, so a local write must not raise one into the loop: see `_writing`), and a
+    connection closed while the GET was sent, which s3transfer leaves to botocore's
+    retries but the request guard's attempts are spent by then."""
+    from botocore.exceptions import ConnectionClosedError
+    from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
 
-    return (
-        ResponseStreamingError,
-        IncompleteReadError,
-        ReadTimeoutError,
-        ConnectionClosedError,
-        ConnectionError,
-    )
+    return (*S3_RETRYABLE_DOWNLOAD_ERRORS, ConnectionClosedError)
 
 
 def _refusal(exc: Exception) -> TransferError:
-    code = error_code(exc)
-    if code in ("PreconditionFailed", "412"):
+    if is_precondition_failed(exc):
         return ObjectChanged()
-    if code in ("NoSuchKey", "404"):
+    if is_missing_object(exc):
         return TransferError("deleted from S3 since the audit")
     return TransferError(describe(exc))
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """A local write's OSError is the path's error at once: s3transfer's retryable list
+    takes every OSError for a socket's, and a full disk is no cut body to fetch again."""
+    try:
+        yield
+    except OSError as exc:
+        raise TransferError(f"cannot write ({exc.strerror})") from None
+
+
+def _create(path: Path) -> BinaryIO:
+    with _writing():
+        return open(path, "wb")
+
+
+def _read_with_retries(attempt: Callable[[], T | None], cancel: CancelToken, attempts: int) -> T:
+    """The one retry loop of the body reads: `attempt` (one GET, its body written as it
+    comes) again until it returns a result, at most `attempts` times; a body cut off is
+    tried again, any other S3 answer is the path's error."""
+    retryable = _retryable()
+    last: BaseException | None = None
+    for _ in range(attempts):
+        cancel.raise_if_cancelled()
+        try:
+            result = attempt()
+        except (CancelledSync, TransferError):
+            raise
+        except retryable as exc:
+            last = exc
+            continue
+        except Exception as exc:
+            raise _refusal(exc) from None
+        if result is not None:
+            return result
+    raise TransferError(f"download kept failing ({describe(last) if last else 'unknown'})")
+
+
+def _copy(
+    body: Any,
+    sink: Callable[[bytes], None],
+    throttle: Callable[[int], None],
+    cancel: CancelToken,
+) -> int:
+    """Pour `body` into `sink` chunk by chunk; the bytes poured."""
+    poured = 0
+    for chunk in body.iter_chunks(_READ_SIZE):
+        throttle(len(chunk))  # --bwlimit: waits here, so the socket is read slower
+        with _writing():
+            sink(chunk)
+        poured += len(chunk)
+        cancel.raise_if_cancelled()
+    return poured
 
 
 def get_to_file(
@@ -68,34 +117,23 @@ def get_to_file(
     throttle: Callable[[int], None] = lambda _: None,
 ) -> str:
     """One GET streamed to disk while hashing; a body cut mid-way is fetched again."""
-    retryable = _retryable()
-    last: Exception | None = None
-    for _ in range(attempts):
-        cancel.raise_if_cancelled()
+
+    def attempt() -> tuple[str, int]:
         digest = hashlib.md5(usedforsecurity=False)
-        written = 0
-        try:
-            response = client.get_object(Bucket=bucket, Key=remote.key, IfMatch=f'"{remote.etag}"')
-            # Closed on every way out, so a cut or cancelled body frees its connection now.
-            with contextlib.closing(response["Body"]) as body, open(temp, "wb") as handle:
-                for chunk in body.iter_chunks(_READ_SIZE):
-                    throttle(len(chunk))  # --bwlimit: waits here, so the socket is read slower
-                    handle.write(chunk)
-                    digest.update(chunk)
-                    written += len(chunk)
-                    cancel.raise_if_cancelled()
-        except retryable as exc:
-            last = exc
-            continue
-        except CancelledSync:
-            raise
-        except OSError as exc:
-            raise TransferError(f"cannot write ({exc.strerror})") from None
-        except Exception as exc:
-            raise _refusal(exc) from None
-        on_bytes(written)
-        return digest.hexdigest()
-    raise TransferError(f"download kept failing ({describe(last) if last else 'unknown'})")
+        response = client.get_object(Bucket=bucket, Key=remote.key, IfMatch=f'"{remote.etag}"')
+        # Closed on every way out, so a cut or cancelled body frees its connection now.
+        with contextlib.closing(response["Body"]) as body, _create(temp) as handle:
+
+            def sink(chunk: bytes) -> None:
+                handle.write(chunk)
+                digest.update(chunk)
+
+            written = _copy(body, sink, throttle, cancel)
+        return digest.hexdigest(), written
+
+    md5, written = _read_with_retries(attempt, cancel, attempts)
+    on_bytes(written)
+    return md5
 
 
 def get_range(
@@ -117,38 +155,28 @@ def get_range(
     continued from its last byte, a changed object raises ObjectChanged. `on_chunk` hears
     every chunk written, in order from `start`.
     """
-    retryable = _retryable()
-    last: Exception | None = None
     at = start
-    for _ in range(attempts):
-        cancel.raise_if_cancelled()
-        handle.seek(at)
-        try:
-            response = client.get_object(
-                Bucket=bucket,
-                Key=remote.key,
-                IfMatch=f'"{remote.etag}"',
-                Range=f"bytes={at}-{end - 1}",
-            )
-            if not response.get("ContentRange"):
-                response["Body"].close()
-                raise RangeIgnored()
-            with contextlib.closing(response["Body"]) as body:
-                for chunk in body.iter_chunks(_READ_SIZE):
-                    throttle(len(chunk))
-                    handle.write(chunk)
-                    at += len(chunk)
-                    on_chunk(len(chunk))
-                    cancel.raise_if_cancelled()
-        except retryable as exc:
-            last = exc
-            continue
-        except (CancelledSync, TransferError):
-            raise
-        except OSError as exc:
-            raise TransferError(f"cannot write ({exc.strerror})") from None
-        except Exception as exc:
-            raise _refusal(exc) from None
-        if at >= end:
-            return
-    raise TransferError(f"download kept failing ({describe(last) if last else 'unknown'})")
+
+    def sink(chunk: bytes) -> None:
+        nonlocal at
+        handle.write(chunk)
+        at += len(chunk)
+        on_chunk(len(chunk))
+
+    def attempt() -> bool | None:
+        with _writing():
+            handle.seek(at)
+        response = client.get_object(
+            Bucket=bucket,
+            Key=remote.key,
+            IfMatch=f'"{remote.etag}"',
+            Range=f"bytes={at}-{end - 1}",
+        )
+        if not response.get("ContentRange"):
+            response["Body"].close()
+            raise RangeIgnored()
+        with contextlib.closing(response["Body"]) as body:
+            _copy(body, sink, throttle, cancel)
+        return True if at >= end else None
+
+    _read_with_retries(attempt, cancel, attempts)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, TransferError
 from trainsync_tui.engine.hashing import (
     FileStamp,
@@ -17,15 +16,10 @@ from trainsync_tui.engine.hashing import (
     hash_parts,
 )
 from trainsync_tui.engine.local.stamps import read_or_fail, stamp_now, unchanged_since_audit
-from trainsync_tui.engine.s3.client import describe, error_code
-from trainsync_tui.engine.s3.conditions import (
-    CHANGED_IN_S3,
-    REFUSED_CODES,
-    Conditions,
-    failed_precondition,
-    server_of,
-)
-from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.conditions import CHANGED_IN_S3
+from trainsync_tui.engine.s3.error_codes import is_not_implemented, is_precondition_failed
+from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.downloads import DOWNLOAD_ATTEMPTS, Downloads
 from trainsync_tui.engine.transfer.multipart import (
     CHANGED_WHILE_SENT,
@@ -49,17 +43,12 @@ class Transfers(Downloads):
 
     def __init__(
         self,
-        client: Any,
-        bucket: str,
+        context: TransferContext,
         *,
         threshold: int,
         chunksize: int,
         concurrency: int,
-        cancel: CancelToken,
-        warn: Callable[[str], None] | None = None,
-        endpoint_url: str | None = None,
         resume_seconds: float = 7 * 86400,
-        throttle: BandwidthLimiter | None = None,
         partial_dir: Path | None = None,
     ) -> None:
         from s3transfer.manager import TransferConfig, TransferManager
@@ -67,24 +56,21 @@ class Transfers(Downloads):
         from trainsync_tui.engine.transfer.multipart import MultipartSender
         from trainsync_tui.engine.transfer.part_readers import StrictOSUtils
 
-        self.client = client
-        self.bucket = bucket
+        # --bwlimit: every byte up or down is drawn from the context's limiter (the engine's,
+        # shared by its syncs).
+        self.context = context
         self.threshold = threshold
         self.chunksize = chunksize
-        self.cancel = cancel
-        self.conditions = Conditions(warn, server_of(endpoint_url, bucket))
-        # --bwlimit: every byte up or down is drawn from it (the engine's, shared by its syncs).
-        self.throttle = throttle or BandwidthLimiter()
         # Keys downloaded whose bytes nothing could check (see _verify).
         self.unverified: set[str] = set()
-        # Where big downloads keep their prefix for resume (resume.py), and what they resumed.
+        # Where big downloads keep ranges for resume (resumable_get.py), and what they resumed.
         self.partial_dir = partial_dir
         self.resumed: dict[str, int] = {}
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
         # so production runs the code path the tests run. Its handlers on the client also
         # pause the part readers' progress while botocore retries a request.
         self._manager = TransferManager(
-            client,
+            context.client,
             TransferConfig(
                 multipart_threshold=threshold,
                 multipart_chunksize=chunksize,
@@ -93,15 +79,7 @@ class Transfers(Downloads):
             ),
             osutil=StrictOSUtils(),
         )
-        self._parts = MultipartSender(
-            client,
-            bucket,
-            workers=concurrency,
-            cancel=cancel,
-            conditions=self.conditions,
-            resume_seconds=resume_seconds,
-            throttle=self.throttle,
-        )
+        self._parts = MultipartSender(context, workers=concurrency, resume_seconds=resume_seconds)
 
     def close(self) -> None:
         try:
@@ -120,7 +98,7 @@ class Transfers(Downloads):
             if self.cancel.cancelled:
                 raise CancelledSync() from None
             # Same words as the single-request paths, not s3transfer's own.
-            if "did not match expected ETag" in str(exc) or failed_precondition(exc):
+            if "did not match expected ETag" in str(exc) or is_precondition_failed(exc):
                 raise TransferError(CHANGED_IN_S3) from None
             if isinstance(exc, OSError) and exc.strerror:
                 raise TransferError(f"cannot write ({exc.strerror})") from None
@@ -203,14 +181,14 @@ class Transfers(Downloads):
         except Exception as exc:
             if self.cancel.cancelled or isinstance(exc, CancelledSync | PartCancelled):
                 raise CancelledSync() from None
-            if failed_precondition(exc):
+            if is_precondition_failed(exc):
                 # A retry of our own PUT whose first reply was lost also gets 412: S3 then
                 # holds exactly our bytes, which is success, not a change by someone else.
                 if self._holds(key, md5):
                     on_bytes(len(data))
                     return
                 raise TransferError(CHANGED_IN_S3) from None
-            if error_code(exc) in REFUSED_CODES and self.conditions.enabled:
+            if is_not_implemented(exc) and self.conditions.enabled:
                 self.conditions.refused("conditional writes (If-Match / If-None-Match)")
                 self._send(data, key, md5, replaces, on_bytes)
                 return
@@ -262,9 +240,9 @@ class Transfers(Downloads):
         try:
             self.client.delete_object(**args)
         except Exception as exc:
-            if failed_precondition(exc):
+            if is_precondition_failed(exc):
                 raise TransferError(f"{CHANGED_IN_S3} (not deleted)") from None
-            if error_code(exc) in REFUSED_CODES and "IfMatch" in args:
+            if is_not_implemented(exc) and "IfMatch" in args:
                 self.conditions.refused("conditional deletes (DeleteObject If-Match)")
                 self.delete(key)
                 return
