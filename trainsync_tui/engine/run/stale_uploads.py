@@ -133,7 +133,7 @@ def _unjournalled_empty(client: Any, bucket: str, key: str, journalled: set[str]
             try:
                 parts = _parts(client, bucket, key, upload["UploadId"])
             except Exception as exc:
-                if error_code(exc) in ("NoSuchUpload", "404"):
+                if is_missing_upload(exc):
                     continue
                 raise
             if not parts:
@@ -229,7 +229,7 @@ def abort_unresumable(
         try:
             left = _unjournalled_empty(client, bucket, key, keep)
         except Exception as exc:
-            if error_code(exc) not in _UNSUPPORTED:
+            if not is_unsupported_operation(exc):
                 raise
             left = []  # said below, where the stale listing meets the same refusal
         for upload_id in left:
