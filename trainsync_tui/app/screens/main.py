@@ -252,7 +252,7 @@ class MainScreen(ActorsScreen):
     def action_help(self) -> None:
         rows = [(self.app.get_key_display(b), b.tooltip or b.description) for b in BINDINGS]  # type: ignore[union-attr]
         rows += [
-            ("Sync", "The Sync button (tab, enter): sync everything; with marks it asks first"),
+            ("Sync", "The Sync button (tab, enter): everything; asks if items are marked"),
             ("enter", "Open or close the folder or group under the cursor"),
             ("↑ ↓ j k", "Move in the tree or the actors list"),
             ("ctrl+p", "Command palette: every action by name"),
