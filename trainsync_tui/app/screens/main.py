@@ -235,6 +235,10 @@ class MainScreen(ActorsScreen):
         self.tell("looking for new actors…")
         self._list_actors()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `/` is a priority key (keys.py); in the filter, or any field, it is a character.
+        return not (action == "filter" and isinstance(self.focused, Input))
+
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()
 

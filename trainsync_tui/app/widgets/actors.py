@@ -116,7 +116,9 @@ class ActorsPane(Vertical):
     def open_filter(self) -> None:
         field = self.query_one("#actor-filter", Input)
         field.display = True
-        field.focus()
+        # At once, not as focus() does after the queued messages: the keys typed right
+        # behind `/` are already queued and go to whatever has the focus when they are read.
+        self.screen.set_focus(field)
 
     def close_filter(self) -> None:
         field = self.query_one("#actor-filter", Input)
