@@ -87,6 +87,20 @@ async def test_slash_then_text_in_one_burst_goes_to_the_filter(app: TrainsyncApp
         assert isinstance(app.focused, OrderedInput)
 
 
+async def test_a_dialogs_field_keeps_the_slash(app: TrainsyncApp) -> None:
+    """`/` has priority on the main screen only: over it, a dialog's field types it."""
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("b")
+        assert isinstance(app.screen, BandwidthScreen)
+        slash_key(app)
+        burst(app, "1")
+        field = app.screen.query_one(OrderedInput)
+        await wait_for(pilot, lambda: field.value.endswith("1"), timeout=10)
+        assert field.value == "/1" and isinstance(app.screen, BandwidthScreen)
+        assert not app.query_one("#actor-filter").display
+
+
 def slash_key(app: App[object]) -> None:
     slash = events.Key("slash", "/")  # as the terminal driver names it
     slash.set_sender(app)
