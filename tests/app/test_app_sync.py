@@ -18,6 +18,7 @@ from tests.app.conftest import (
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.actors import MESSAGE_SECONDS
+from trainsync_tui.app.screens.sync_scope import SyncScopeScreen
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
 from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner
@@ -109,7 +110,7 @@ async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clear
         assert header.query_one("#header-row").children[0] is button
         assert str(button.label) == "🔄 Sync" and button.variant == "success"
         assert button.tooltip == SYNC_TOOLTIP
-        # Marks do not narrow the button: it syncs everything.
+        # With marks the button asks (tests/app/test_app_marks.py); `a` answers everything.
         app.query_one(DiscrepancyTree).focus()
         await pilot.press("space")
         spinner = header.query_one(Spinner)
@@ -121,6 +122,8 @@ async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clear
             init=False,
         )
         await pilot.click("#sync-button")
+        await wait_for(pilot, lambda: isinstance(app.screen, SyncScopeScreen))
+        await pilot.press("a")
         await settle(pilot, app)
         assert seen[0][:3] == (True, True, True) and seen[0][3].startswith("Syncing")
         assert seen[-1][:3] == (False, False, False)

@@ -69,6 +69,44 @@ async def test_the_filter_takes_a_burst_with_backspaces(app: TrainsyncApp) -> No
         assert [o.id for o in pane.option_list.options] == [SYNC_ME, IN_SYNC]
 
 
+async def test_slash_then_text_in_one_burst_goes_to_the_filter(app: TrainsyncApp) -> None:
+    """Issue 25: `/nordic` in one read left the filter empty and the `n` turned dry run on:
+    `/` moved the focus only after the keys behind it had gone to the tree."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        pane = app.query_one(ActorsPane)
+        slash_key(app)
+        burst(app, *"sync_me")  # s, n and c are keys of the main screen too
+        await wait_for(pilot, lambda: pane.filter_text.endswith("e"), timeout=10)
+        await pilot.pause()
+        assert pane.filter_text == "sync_me"
+        assert [o.id for o in pane.option_list.options] == [SYNC_ME]
+        assert not app.main.dry_run and app.tasks.idle
+        slash_key(app)  # in the filter `/` is a character like any other
+        await wait_for(pilot, lambda: pane.filter_text.endswith("/"), timeout=10)
+        assert isinstance(app.focused, OrderedInput)
+
+
+async def test_a_dialogs_field_keeps_the_slash(app: TrainsyncApp) -> None:
+    """`/` has priority on the main screen only: over it, a dialog's field types it."""
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("b")
+        assert isinstance(app.screen, BandwidthScreen)
+        slash_key(app)
+        burst(app, "1")
+        field = app.screen.query_one(OrderedInput)
+        await wait_for(pilot, lambda: field.value.endswith("1"), timeout=10)
+        assert field.value == "/1" and isinstance(app.screen, BandwidthScreen)
+        assert not app.query_one("#actor-filter").display
+
+
+def slash_key(app: App[object]) -> None:
+    slash = events.Key("slash", "/")  # as the terminal driver names it
+    slash.set_sender(app)
+    app.post_message(slash)
+
+
 async def test_the_bandwidth_dialog_takes_a_burst_with_backspaces(app: TrainsyncApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)

@@ -1,7 +1,7 @@
 """The app's keys: the footer shows the SPEC's (80 columns hold no more); `?` shows all.
 
-All non-priority on purpose: a modal screen then blocks them, and its own `s`, `n`, `x`
-mean other things.
+All non-priority on purpose (but `/`): a modal screen then blocks them, and its own `s`,
+`n`, `x` mean other things.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ MAIN_BINDINGS: list[BindingType] = [  # the main screen's actions
     Binding("r", "audit", "Re-audit", tooltip="Audit the selected actor again"),
     Binding("space", "toggle_mark", "Toggle", tooltip="Mark the item under the cursor"),
     *(
-        Binding(key, action, description, tooltip=tooltip, show=False)
+        # `/` has priority: it runs before the keys behind it are handed on, so `/nordic` in
+        # one read (SSH, a paste) is typed into the filter, not run as n, o, r… on the tree.
+        Binding(key, action, description, tooltip=tooltip, show=False, priority=key == "slash")
         for key, action, description, tooltip in (
             ("u", "sync('up')", "Upload only", "Sync only what changes S3"),
             ("d", "sync('down')", "Download only", "Sync only what changes local files"),

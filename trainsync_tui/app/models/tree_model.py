@@ -27,6 +27,7 @@ GROUPS: tuple[tuple[str, str, tuple[Category, ...]], ...] = (
     ("delete_s3", "Delete S3 orphans", (Category.DELETE_S3,)),
 )
 GROUP_CATEGORIES = {key: cats for key, _, cats in GROUPS}
+GROUP_TITLES = {key: title for key, title, _ in GROUPS}
 
 
 @dataclass(slots=True)
@@ -138,6 +139,11 @@ class Mark:
     kind: str  # "group" | "folder" | "file"
     group: str
     path: str = ""
+
+    def describe(self) -> str:
+        """A mark in words: "Download from S3: images/down.png", or a whole group's title."""
+        title = GROUP_TITLES.get(self.group, self.group)
+        return title if self.kind == "group" else f"{title}: {self.path}"
 
 
 def selection_for(marks: Iterable[Mark], model: TreeModel, direction: str = "both") -> Selection:

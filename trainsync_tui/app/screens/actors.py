@@ -38,6 +38,7 @@ from trainsync_tui.app.widgets.progress import ProgressPanel
 from trainsync_tui.engine.cancel import run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.run.report import plural
 
 Schedule = Callable[[float, Callable[[], None]], Any]
 MESSAGE_SECONDS = 5.0  # a remark in the header clears itself after this
@@ -266,13 +267,23 @@ class ActorsScreen(Screen[None]):
 
     # -- syncs and restores: what they answer -----------------------------------------
 
+    def sync_actor(self, state: ActorState, direction: str = "both") -> None:
+        """Every way a user starts a sync of an actor (its key, the Sync button, the palette)
+        comes here: with marks present the sync is of the marks, never everything behind
+        them (the header's options line says "N marked")."""
+        self.start_sync(state, self._options(state, marks=True, direction=direction))
+
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
+        """Run a sync of exactly `options` (sync_actor decides them from the marks)."""
         task = self.tasks.start_sync(state.name)  # a running audit is cancelled: sync audits
         if task is None:
             self.tell(f"{state.name} is already {self.tasks.status(state.name)}")
             return
         what = "Dry run" if options.dry_run else "Syncing"
-        scope = "" if options.selection.is_everything else " (selection)"
+        scope = ""
+        if not options.selection.is_everything:  # u and d select by direction, not marks
+            marked = plural(len(state.marks), "marked item")
+            scope = f" ({marked})" if state.marks else " (selection)"
         state.message = f"{what}{scope}…"
         self.query_one(ProgressPanel).show(None)
         self.show(state)
@@ -345,4 +356,7 @@ class ActorsScreen(Screen[None]):
         now = self.clock()
         for state in list(self.states.values()):
             if self.tasks.of(state.name) is None and state.periodic_due(now):
-                self.start_sync(state, SyncOptions(dry_run=self.dry_run))
+                # Unattended: no deletions or conflict choices, but the marks hold here too
+                # (a periodic run must not sync what the user left unmarked).
+                marked = self._options(state, marks=True).selection
+                self.start_sync(state, SyncOptions(dry_run=self.dry_run, selection=marked))

@@ -22,6 +22,7 @@ from trainsync_tui.app.screens.guard import GuardScreen
 from trainsync_tui.app.screens.help import HelpScreen
 from trainsync_tui.app.screens.history import HistoryScreen
 from trainsync_tui.app.screens.restore import RestoreScreen, TrashRow
+from trainsync_tui.app.screens.sync_scope import SyncScopeScreen
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
@@ -40,14 +41,30 @@ class MainScreen(ActorsScreen):
     def action_sync(self, direction: str = "both") -> None:
         state = self.selected
         if state is not None:
-            self.start_sync(state, self._options(state, marks=True, direction=direction))
+            self.sync_actor(state, direction)
 
     @on(Button.Pressed, "#sync-button")
     def _sync_button(self) -> None:
-        """The seed's button: everything, whatever is marked."""
+        """The button promises everything (its tooltip, the SPEC's words); with marks present
+        it asks first, showing them, instead of syncing behind them."""
         state = self.selected
-        if state is not None:
+        if state is None:
+            return
+        if not state.marks:
+            self.sync_actor(state)
+            return
+        self._ask_scope(state)
+
+    @work(group="dialog", exit_on_error=False, description="the Sync button's question")
+    async def _ask_scope(self, state: ActorState) -> None:
+        marked = sorted(mark.describe() for mark in state.marks)
+        scope = await self.app.push_screen_wait(SyncScopeScreen(state.name, marked))
+        if scope == "marked":
+            self.sync_actor(state)
+        elif scope == "everything":
             self.start_sync(state, self._options(state, marks=False))
+        else:
+            self.tell("nothing synced: the marks stay")
 
     def sync_refused(self, state: ActorState, refused: SyncOptions, why: str) -> None:
         # Another dialog open (or a periodic run that ended under it): the header says it.
@@ -218,6 +235,10 @@ class MainScreen(ActorsScreen):
         self.tell("looking for new actors…")
         self._list_actors()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `/` is a priority key (keys.py); in the filter, or any field, it is a character.
+        return not (action == "filter" and isinstance(self.focused, Input))
+
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()
 
@@ -235,7 +256,7 @@ class MainScreen(ActorsScreen):
     def action_help(self) -> None:
         rows = [(self.app.get_key_display(b), b.tooltip or b.description) for b in BINDINGS]  # type: ignore[union-attr]
         rows += [
-            ("Sync", "The Sync button (tab, enter): audit, then sync everything"),
+            ("Sync", "The Sync button (tab, enter): everything; asks if items are marked"),
             ("enter", "Open or close the folder or group under the cursor"),
             ("↑ ↓ j k", "Move in the tree or the actors list"),
             ("ctrl+p", "Command palette: every action by name"),

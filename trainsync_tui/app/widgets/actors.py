@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.style import Style as VisualStyle
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -19,6 +20,7 @@ from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.ordered_input import OrderedInput
 
 BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
+REVERSE = VisualStyle(reverse=True)
 
 
 def actor_prompt(
@@ -32,6 +34,15 @@ def actor_prompt(
 
 class ActorList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = MOVES
+
+    def get_visual_style(self, *component_classes: str, partial: bool = False) -> VisualStyle:
+        """Textual 8 keeps bold, dim, italic, underline and strike of a component's
+        text-style but drops `reverse`, so app.tcss's reversed cursor row came out as bold
+        only (nearly invisible at NO_COLOR, issue 25): put back what the stylesheet says."""
+        style = super().get_visual_style(*component_classes, partial=partial)
+        if any(self.get_component_styles(name).text_style.reverse for name in component_classes):
+            return style + REVERSE
+        return style
 
 
 def _idle(_name: str) -> ActorStatus | None:
@@ -105,7 +116,9 @@ class ActorsPane(Vertical):
     def open_filter(self) -> None:
         field = self.query_one("#actor-filter", Input)
         field.display = True
-        field.focus()
+        # At once, not as focus() does after the queued messages: the keys typed right
+        # behind `/` are already queued and go to whatever has the focus when they are read.
+        self.screen.set_focus(field)
 
     def close_filter(self) -> None:
         field = self.query_one("#actor-filter", Input)

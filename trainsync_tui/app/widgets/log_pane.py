@@ -20,6 +20,13 @@ class LogPane(RichLog):
         # Lines wrap: an error or a summary is read in full at 80 columns (no sideways scroll).
         super().__init__(max_lines=2000, wrap=True, markup=False, **kwargs)  # type: ignore[arg-type]
 
+    def on_focus(self) -> None:
+        # A log has no cursor to reverse: its top rule names it while it has the keys.
+        self.border_title = self.glyphs.text("log: ↑ ↓ scroll, tab leaves")
+
+    def on_blur(self) -> None:
+        self.border_title = None
+
     def add_lines(self, lines: Sequence[tuple[str, str]]) -> None:
         """Every error and warning, and the last BATCH_LINES others of a burst."""
         others = [i for i, (level, _) in enumerate(lines) if level not in STYLES]
