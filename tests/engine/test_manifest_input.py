@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,18 @@ def test_a_rewritten_manifest_and_its_backup_keep_the_old_mode(
     assert "new.bin" in world.manifest_md5s(ACTOR)
     assert mode(manifest) == old_mode
     assert mode(manifest.with_name("manifest.json.bak")) == old_mode
+
+
+def test_an_unverified_md5_says_so_until_a_verified_one_replaces_it(tmp_path: Path) -> None:
+    from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
+    from trainsync_tui.engine.scanned import ManifestEntry
+
+    path = tmp_path / "manifest.json"
+    md5 = "0" * 32
+    for unverified in (True, False):
+        changes = ManifestChanges()
+        changes.record("odd.bin", ManifestEntry(md5, 4, "", unverified))
+        write_manifest(path, "0042", "0042_x", changes, "2026-12-06T00:00:00Z")
+        entry = json.loads(path.read_text())["files"]["odd.bin"]
+        assert ("md5_source" in entry) is unverified
+        assert load_manifest(path, "0042", "0042_x").entries["odd.bin"].unverified is unverified

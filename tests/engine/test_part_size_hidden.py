@@ -121,6 +121,8 @@ def test_an_object_no_part_size_fits_is_kept_unverified_and_not_fetched_again(
     finally:
         engine.close()
     assert dry.unverified == ["odd.bin"] and dry.in_sync == 0
+    # The manifest says how it knows this MD5.
+    assert world.manifest(ACTOR)["files"]["odd.bin"]["md5_source"] == "unverified download"
 
 
 def test_kept_bytes_of_an_object_nothing_can_verify_are_not_resumed(

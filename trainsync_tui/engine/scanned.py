@@ -46,6 +46,9 @@ class ManifestEntry:
     md5: str
     size: int
     updated_at: str = ""
+    # The MD5 is what we downloaded of an object nothing could check (S3 gives no MD5, no
+    # part size gives its ETag): written as "md5_source": "unverified download".
+    unverified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

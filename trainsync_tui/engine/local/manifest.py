@@ -43,7 +43,9 @@ class _DuplicateKey(Exception):
 
 
 _KNOWN_TOP = frozenset(("version", "actor_id", "actor_name", "updated_at", "files"))
-_KNOWN_ENTRY = frozenset(("md5", "size", "updated_at"))
+_KNOWN_ENTRY = frozenset(("md5", "size", "updated_at", "md5_source"))
+# How an entry's MD5 was obtained, where it is not the default (read, or checked against S3).
+UNVERIFIED_SOURCE = "unverified download"
 # Unknown fields are kept and written back; json's encoder recurses, so a value nested near
 # the interpreter's limit could be read here and then fail to be written after a sync.
 _MAX_EXTRA_DEPTH = 100
@@ -142,7 +144,8 @@ def _entry(path: Path, name: str, info: Any) -> ManifestEntry:
         if _too_deep(info[key]):
             raise _fail(path, f"entry {name!r}: {key!r} is nested over {_MAX_EXTRA_DEPTH} deep")
     updated = info.get("updated_at", "")
-    return ManifestEntry(md5, size, updated if isinstance(updated, str) else "")
+    unverified = info.get("md5_source") == UNVERIFIED_SOURCE
+    return ManifestEntry(md5, size, updated if isinstance(updated, str) else "", unverified)
 
 
 def load_manifest(path: Path, actor_id: str, actor_name: str) -> Manifest:
@@ -198,7 +201,11 @@ def load_manifest(path: Path, actor_id: str, actor_name: str) -> Manifest:
 
 def _as_json(value: Any) -> Any:
     if isinstance(value, ManifestEntry):
-        return {"md5": value.md5, "size": value.size, "updated_at": value.updated_at}
+        entry: dict[str, Any] = {"md5": value.md5, "size": value.size}
+        entry["updated_at"] = value.updated_at
+        if value.unverified:
+            entry["md5_source"] = UNVERIFIED_SOURCE
+        return entry
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
@@ -240,9 +247,14 @@ def write_manifest(
         if isinstance(before, dict):  # extra fields of that entry are kept
             info = dict(before)
             info.update(md5=entry.md5, size=entry.size, updated_at=entry.updated_at or now)
+            info.pop("md5_source", None)
+            if entry.unverified:
+                info["md5_source"] = UNVERIFIED_SOURCE
             files[name] = info
         else:
-            files[name] = ManifestEntry(entry.md5, entry.size, entry.updated_at or now)
+            files[name] = ManifestEntry(
+                entry.md5, entry.size, entry.updated_at or now, entry.unverified
+            )
     raw.update(
         version=1,
         actor_id=raw.get("actor_id") or actor_id,

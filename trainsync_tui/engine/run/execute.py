@@ -183,11 +183,22 @@ class Executor:
                         report.unverified.append(op.remote.path)
                     else:
                         report.verified_on_transfer.append(op.remote.path)
+        # What the manifest records of this path rests on an object nothing could check: one
+        # downloaded unchecked now, or one only our earlier unchecked download vouches for.
+        unchecked = any(
+            isinstance(op, Download) and op.remote.key in self.transfers.unverified
+            for op in action.ops
+        ) or (
+            action.remote is not None
+            and action.remote.unchecked
+            and not any(isinstance(op, Upload) for op in action.ops)
+        )
         with self._lock:
             for op in action.ops:
                 if isinstance(op, Record):
                     md5 = op.md5 or verified[op.path]
-                    self.changes.record(op.path, ManifestEntry(md5, op.size, self.now_iso()))
+                    entry = ManifestEntry(md5, op.size, self.now_iso(), unchecked)
+                    self.changes.record(op.path, entry)
                 elif isinstance(op, Unrecord):
                     self.changes.unrecord(op.path)
             self._files_done += 1
