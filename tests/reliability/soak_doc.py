@@ -42,8 +42,22 @@ Two training servers (two roots) syncing one actor on one bucket get:
   `CompleteMultipartUpload` (plus a HEAD just before it for servers that ignore it there),
   and our own bad upload is deleted only `If-Match` its ETag. An object the other server
   wrote after the audit becomes "changed in S3 since the audit" and a conflict next run.
-- **No cut uploads.** Each root aborts only the multipart uploads it journalled; other
-  writers' uploads only after `stale_upload_days` with no part written since.
+- **No cut uploads.** Each root aborts only the multipart uploads it journalled (or, by the
+  key it noted before the create, one its killed run left unjournalled); other writers'
+  uploads only after `stale_upload_days` with no part written since, and one with no part
+  only once this root has seen it unfinished that long (no server's dates are trusted).
+- **A lease names a run, not a place.** It carries the run's random token, the root's random
+  id and the proof of the flock it was taken under (this boot's id, the lock file's device
+  and inode). Only a run holding that very flock takes such a lease over at once; a cloned
+  VM, disk or container with the same path and machine id waits for expiry like any other
+  server.
+- **Fencing.** A run writes to S3 only while its own monotonic clock proves its lease valid:
+  until the start of its last successful lease write + `lease_ttl` − a sixth. Every write is
+  checked before it is sent, and a watchdog stops the run the moment validity lapses, even
+  while S3 holds a renewal. Another server may take over only at the lease's LastModified
+  + TTL on S3's clock, which is later. This holds on every server, with conditional writes
+  or without; it assumes the two machines' clocks run at about the same rate (a sixth of
+  the TTL of drift), not that they agree.
 
 What is not protected on servers without conditional writes (nanio and s3rver ignore or
 refuse `If-None-Match`/`If-Match`): trainsync warns once per process and falls back to
@@ -51,8 +65,9 @@ reading the lease before writing it; uploads go without the condition (a complet
 a HEAD just before it), and nothing of ours is deleted where a delete cannot be
 conditional (the key is reported). That stops a server that starts while another holds the
 lease, but two servers that start within the same second can both take it, and an object
-changed between the HEAD and the write can still be replaced. On those servers, run one
-syncing server per actor.
+changed between the HEAD and the write can still be replaced. Fencing still stops a holder
+whose lease lapsed; what those servers lack is a safe way to take a lease at the same
+instant. On those servers, run one syncing server per actor.
 
 The soak checks it with two CLI processes on two roots (root A slowed by the proxy):
 without `--wait` B refuses naming A's lease, with `--wait` B runs after A, then both roots
