@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from trainsync_tui.console import ConsoleSink, print_report, size, warn
 from trainsync_tui.engine.actors.layout import ActorLayout
@@ -19,6 +21,55 @@ from trainsync_tui.engine.plan.select import Selection, in_scope
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural
 from trainsync_tui.engine.scanned import Listings
+
+_T = TypeVar("_T")
+
+
+def fleet_workers(settings: Settings) -> int:
+    """Actors worked on at once by --all. A small actor's audit is a few round trips of
+    waiting; one at a time, 1,000 actors cost 1,000 × that wait. Each actor's own listing
+    and hashing still use their pools, so this stays small enough that the client's
+    connection pool (concurrency × 2 + 4) is not outgrown."""
+    return max(1, min(8, settings.concurrency // 2))
+
+
+def each_actor(
+    layouts: list[ActorLayout],
+    work: Callable[[ActorLayout], _T],
+    token: CancelToken,
+    workers: int,
+) -> Iterator[tuple[ActorLayout, _T | TrainsyncError]]:
+    """(layout, what `work` returned or the TrainsyncError it raised), in the order of
+    `layouts`, with up to `workers` actors in flight. An actor not started when the token is
+    cancelled is left out; leaving the loop early cancels nothing by itself."""
+
+    def guarded(layout: ActorLayout) -> _T | TrainsyncError | None:
+        if token.cancelled:
+            return None
+        try:
+            return work(layout)
+        except TrainsyncError as exc:
+            return exc
+
+    if workers <= 1 or len(layouts) <= 1:
+        for layout in layouts:
+            if token.cancelled:
+                return
+            yield layout, guarded(layout)  # type: ignore[misc]
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="actor") as pool:
+        futures: list[Future[_T | TrainsyncError | None]] = [
+            pool.submit(guarded, layout) for layout in layouts
+        ]
+        try:
+            for layout, future in zip(layouts, futures, strict=True):
+                result = future.result()
+                if result is None:
+                    return
+                yield layout, result
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _engine(flags: dict[str, Any]) -> Engine:
@@ -152,13 +203,31 @@ def run_sync_command(
     def job(token: CancelToken) -> None:
         if actor_name:
             engine.require_actor(layouts[0], token)  # a typo must not "succeed" with nothing to do
-        for layout in layouts:
+        if args.all and len(layouts) > 1 and not options.dry_run:
+            # A fleet: actors with nothing to write are found side by side, from one listing
+            # and without a lease each; only those with work are synced, one at a time.
+            fleet = engine.list_fleet(layouts, token)
+            uploading = engine.fleet_uploads(layouts, token)
+
+            def if_in_sync(layout: ActorLayout) -> SyncReport | None:
+                return engine.sync_if_in_sync(
+                    layout, options, cancel=token, sink=sink, fleet=fleet, uploading=uploading
+                )
+
+            found = each_actor(layouts, if_in_sync, token, fleet_workers(engine.settings))
+        else:
+            found = ((layout, None) for layout in layouts)
+        for layout, done in found:
             if token.cancelled:
                 break
             try:
-                reports.append(engine.sync(layout, options, cancel=token, sink=sink))
+                if isinstance(done, TrainsyncError):
+                    raise done
+                reports.append(done or engine.sync(layout, options, cancel=token, sink=sink))
             except TrainsyncError as exc:
                 if exc.exit_code == 2 or not args.all:
+                    if args.all:
+                        token.cancel()  # the actors still being looked at stop with the run
                     raise
                 failed = SyncReport(layout.name, layout.actor_id, dry_run=options.dry_run)
                 failed.errors.append(str(exc))
@@ -213,19 +282,29 @@ def run_audit_command(
     results: dict[str, dict[str, Any]] = {}
 
     def job(token: CancelToken) -> None:
-        if actor_name:
-            engine.require_actor(layouts[0], token)
-        for layout in layouts:
-            try:
-                audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink)
-            except TrainsyncError as exc:
-                if exc.exit_code == 2 or not args.all:
-                    raise
-                results[layout.name] = {"errors": [str(exc)]}
-                continue
+        # One listing of every actor's objects, not a walk per actor (a fleet of small
+        # actors was a few round trips each); an actor it misses lists its own prefix.
+        fleet = engine.list_fleet(layouts, token) if len(layouts) > 1 else None
+
+        def summarise(layout: ActorLayout) -> dict[str, Any]:
+            audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink, fleet=fleet)
             summary = plan_to_json(engine.plan(audit, SyncOptions()))
             summary.update(actor_name=layout.name, actor_id=layout.actor_id)
-            results[layout.name] = summary
+            return summary
+
+        if actor_name:
+            engine.require_actor(layouts[0], token)
+        # Audits only read, so actors are audited side by side; results keep their order.
+        for layout, outcome in each_actor(
+            layouts, summarise, token, fleet_workers(engine.settings)
+        ):
+            if isinstance(outcome, TrainsyncError):
+                if outcome.exit_code == 2 or not args.all:
+                    token.cancel()  # the audits still in flight stop: this error ends the run
+                    raise outcome
+                results[layout.name] = {"errors": [str(outcome)]}
+                continue
+            results[layout.name] = outcome
 
     cancel = CancelToken()
     aborted = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections import Counter
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
+from trainsync_tui.engine.actors.layout import MANIFEST_NAME, ActorLayout, actor_layout
 from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
@@ -37,7 +38,12 @@ from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
-from trainsync_tui.engine.s3.listing import bucket_versioning
+from trainsync_tui.engine.s3.listing import (
+    RemoteScan,
+    bucket_versioning,
+    list_fleet,
+    prefixes_with_uploads,
+)
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
@@ -185,12 +191,17 @@ class Engine:
         cancel: CancelToken | None = None,
         sink: EventSink = ignore,
         defer_new: bool = False,
+        fleet: Mapping[str, RemoteScan] | None = None,
     ) -> Audit:
         """The three listings of one actor; raises TrainsyncError for run-stopping problems.
 
         `defer_new`: files known to neither S3 nor the manifest are hashed by their upload
         instead of the scan (one read, not two). Real syncs only: a dry run or the app's
         audit must show every local MD5.
+
+        `fleet`: S3 listings made for many actors at once (list_fleet), by prefix; an actor
+        found there is not listed again. Only for audits that decide nothing alone: a sync
+        lists its actor itself once it holds the lease.
         """
         bucket = self.settings.require_bucket()
         layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
@@ -205,6 +216,7 @@ class Engine:
                 cancel=cancel,
                 sink=sink,
                 defer_new=defer_new,
+                listed=fleet.get(layout.prefix) if fleet is not None else None,
             )
         except (TrainsyncError, OSError) as exc:
             if isinstance(exc, OSError):
@@ -212,6 +224,26 @@ class Engine:
             raise
         except Exception as exc:
             raise classify(exc, self.settings) from None
+
+    def list_fleet(
+        self, layouts: list[ActorLayout], cancel: CancelToken | None = None
+    ) -> dict[str, RemoteScan] | None:
+        """The S3 objects of many actors from one listing in parallel pages, by prefix, for
+        `audit(fleet=...)`; None when they cannot share one or it fails (each actor's audit
+        then lists its own prefix, and reports its own error)."""
+        try:
+            client = self.client_for(cancel)
+            prefixes = [spelt_in_s3(client, self.settings, layout).prefix for layout in layouts]
+            return list_fleet(
+                client,
+                self.settings.require_bucket(),
+                self.settings.actors_prefix,
+                prefixes,
+                workers=min(8, self.settings.concurrency),
+                cancel=cancel,
+            )
+        except Exception:
+            return None
 
     def plan(self, audit: Audit, options: SyncOptions) -> Plan:
         plan = build_plan(
@@ -302,15 +334,8 @@ class Engine:
             return
         sink(Stage(layout.name, "plan"))
         plan = self.plan(audit, options)
-        report.errors.extend(str(issue) for issue in plan.issues)
-        report.conflicts = [c.to_json() for c in plan.conflicts]
-        report.unverified = list(plan.left_unverified)
-        if options.dry_run:  # a real sync lists what its downloads did check
-            report.verified_on_transfer = list(plan.verified_on_transfer)
-        report.in_sync = plan.in_sync
-        report.total_files = plan.total_paths
-        limit = self.settings.max_delete if options.max_delete is None else options.max_delete
-        refused = None if options.force else plan.guard_problem(limit)
+        _fill_report(report, plan, options)
+        refused = self._refused(plan, options)
         if refused:
             raise DeleteGuardError(f"{layout.name}: {refused}")
         if options.dry_run:
@@ -356,6 +381,78 @@ class Engine:
         finally:
             transfers.close()
         cancel.raise_if_cancelled()
+
+    def _refused(self, plan: Plan, options: SyncOptions) -> str | None:
+        """What the delete guard says against `plan`, or None."""
+        limit = self.settings.max_delete if options.max_delete is None else options.max_delete
+        return None if options.force else plan.guard_problem(limit)
+
+    def fleet_uploads(self, layouts: list[ActorLayout], cancel: CancelToken) -> set[str] | None:
+        """The prefixes among `layouts`' that hold an unfinished upload, from one listing;
+        None when it cannot be asked (each actor's sync then asks)."""
+        try:
+            client = self.client_for(cancel)
+            prefixes = [spelt_in_s3(client, self.settings, layout).prefix for layout in layouts]
+            bucket = self.settings.require_bucket()
+            return prefixes_with_uploads(client, bucket, self.settings.actors_prefix, prefixes)
+        except Exception:
+            return None
+
+    def sync_if_in_sync(
+        self,
+        layout: ActorLayout,
+        options: SyncOptions,
+        *,
+        cancel: CancelToken,
+        sink: EventSink = ignore,
+        fleet: Mapping[str, RemoteScan] | None = None,
+        uploading: set[str] | None = None,
+    ) -> SyncReport | None:
+        """The sync of an actor with nothing to write, made without its flock and lease
+        (a lease is five requests, a fleet's no-op sync was mostly leases), or None when it
+        has something to write: then `sync` it, which takes the lease and audits again
+        under it, so nothing is ever written on this audit's word.
+
+        Nothing to write means: no action planned, no delete refused, and nothing a killed
+        run left behind (local temp state, an unfinished upload in S3: `uploading`, the
+        prefixes with one, or asked here when None), since cleaning that up writes."""
+        if options.dry_run or _left_by_a_run(layout):
+            return None
+        spelt = spelt_in_s3(self.client_for(cancel), self.settings, layout)
+        if uploading is None:
+            found = self.fleet_uploads([spelt], cancel)
+            if found is None:
+                return None
+            uploading = found
+        if spelt.prefix in uploading:
+            return None
+        from trainsync_tui.engine.errors import ManifestError
+
+        report = SyncReport(layout.name, layout.actor_id, dry_run=False)
+        started = time.monotonic()
+        self.history_log.begin(layout.name, options.to_json(), report)
+        try:
+            if options.bwlimit is not None:
+                self.throttle.set_rate(options.bwlimit)
+            audit = self.audit(
+                layout, rehash=options.rehash, cancel=cancel, sink=sink, defer_new=True, fleet=fleet
+            )
+            sink(Stage(layout.name, "plan"))
+            plan = self.plan(audit, options)
+            if plan.actions or self._refused(plan, options):
+                self.history_log.discard(report)
+                return None
+            _fill_report(report, plan, options)
+        except (CancelledSync, ManifestError):
+            self.history_log.discard(report)  # the sync says so, as it always did
+            return None
+        except BaseException:
+            self.history_log.discard(report)
+            raise
+        report.duration = time.monotonic() - started
+        sink(Stage(layout.name, "done", ""))
+        self.history_log.end(report)
+        return report
 
     def _clean_up_after_crash(
         self, layout: ActorLayout, sink: EventSink, cancel: CancelToken
@@ -418,3 +515,36 @@ class Engine:
         return await run_cancellable(
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
+
+
+def _fill_report(report: SyncReport, plan: Plan, options: SyncOptions) -> None:
+    """What the plan says before anything runs: problems, conflicts, what is in sync."""
+    report.errors.extend(str(issue) for issue in plan.issues)
+    report.conflicts = [c.to_json() for c in plan.conflicts]
+    report.unverified = list(plan.left_unverified)
+    if options.dry_run:  # a real sync lists what its downloads did check
+        report.verified_on_transfer = list(plan.verified_on_transfer)
+    report.in_sync = plan.in_sync
+    report.total_files = plan.total_paths
+
+
+# What a sync that ended leaves in an actor's work folder; anything else was left by a
+# killed run, whose clean-up (under the lease) writes.
+_KEPT_AFTER_A_RUN = frozenset({"uploads-seen", "trash"})
+
+
+def _left_by_a_run(layout: ActorLayout) -> bool:
+    """True when a killed run may have left something to clean up (temp files, journals)."""
+    try:
+        with os.scandir(layout.work_dir) as entries:
+            for entry in entries:
+                if entry.name in _KEPT_AFTER_A_RUN:
+                    continue
+                if entry.path == str(layout.staging_dir) and not any(os.scandir(entry.path)):
+                    continue  # the downloads' staging folder, left empty
+                return True
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return True
+    return any(layout.actor_dir.glob(f".{MANIFEST_NAME}.*.tmp"))

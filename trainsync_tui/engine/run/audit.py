@@ -14,7 +14,13 @@ from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
 from trainsync_tui.engine.hashing import HashCache
 from trainsync_tui.engine.local.manifest import load_manifest
 from trainsync_tui.engine.local.scan import scan_local
-from trainsync_tui.engine.s3.listing import resolve_encrypted, resolve_multipart, scan_remote
+from trainsync_tui.engine.s3.listing import (
+    ListProgress,
+    RemoteScan,
+    resolve_encrypted,
+    resolve_multipart,
+    scan_remote,
+)
 from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, PathIssue
 
 
@@ -58,6 +64,13 @@ def hash_workers(concurrency: int) -> int:
     return max(2, min(8, concurrency))
 
 
+def _already_listed(listed: RemoteScan, on_list: ListProgress) -> RemoteScan:
+    if listed.objects:
+        on_list(len(listed.objects))
+    # A copy: the audit resolves MD5s and drops blocked objects in place.
+    return RemoteScan(dict(listed.objects), list(listed.blocked), list(listed.notes))
+
+
 def run_audit(
     layout: ActorLayout,
     client: Any,
@@ -69,12 +82,16 @@ def run_audit(
     cancel: CancelToken | None = None,
     sink: EventSink,
     defer_new: bool = False,
+    listed: RemoteScan | None = None,
 ) -> Audit:
     """Read all three listings; raises ManifestError for a bad manifest (nothing is synced).
 
     With `defer_new`, local files that neither S3 nor the manifest knows are listed with an
     empty MD5: a sync's upload hashes them in the read it makes anyway (one read instead of
     two). A dry run or the app's audit does not defer, and sees every MD5.
+
+    `listed`: the actor's S3 objects from a listing made for many actors at once
+    (list_fleet), used instead of listing the prefix again.
     """
     started = time.monotonic()
     name = layout.name
@@ -93,14 +110,18 @@ def run_audit(
     unlink = cancel.on_cancel(scans.cancel) if cancel is not None else lambda: None
     try:
         with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
-            remote_job = pool.submit(
-                scan_remote,
-                client,
-                bucket,
-                layout.prefix,
-                workers=concurrency,
-                cancel=scans,
-                on_progress=on_list,
+            remote_job = (
+                pool.submit(_already_listed, listed, on_list)
+                if listed is not None
+                else pool.submit(
+                    scan_remote,
+                    client,
+                    bucket,
+                    layout.prefix,
+                    workers=concurrency,
+                    cancel=scans,
+                    on_progress=on_list,
+                )
             )
 
             def defer(path: str) -> bool:
