@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from trainsync_tui.console import ConsoleSink, print_report, size, warn
@@ -40,12 +40,13 @@ def each_actor(
     workers: int,
 ) -> Iterator[tuple[ActorLayout, _T | TrainsyncError]]:
     """(layout, what `work` returned or the TrainsyncError it raised), in the order of
-    `layouts`, with up to `workers` actors in flight. An actor not started when the token is
-    cancelled is left out; leaving the loop early cancels nothing by itself."""
+    `layouts`, with up to `workers` actors in flight. The actors not started when the token
+    is cancelled are left out."""
+    not_started = object()
 
-    def guarded(layout: ActorLayout) -> _T | TrainsyncError | None:
+    def guarded(layout: ActorLayout) -> object:
         if token.cancelled:
-            return None
+            return not_started
         try:
             return work(layout)
         except TrainsyncError as exc:
@@ -53,20 +54,19 @@ def each_actor(
 
     if workers <= 1 or len(layouts) <= 1:
         for layout in layouts:
-            if token.cancelled:
+            result = guarded(layout)
+            if result is not_started:
                 return
-            yield layout, guarded(layout)  # type: ignore[misc]
+            yield layout, result  # type: ignore[misc]
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="actor") as pool:
-        futures: list[Future[_T | TrainsyncError | None]] = [
-            pool.submit(guarded, layout) for layout in layouts
-        ]
+        futures = [pool.submit(guarded, layout) for layout in layouts]
         try:
             for layout, future in zip(layouts, futures, strict=True):
                 result = future.result()
-                if result is None:
+                if result is not_started:
                     return
-                yield layout, result
+                yield layout, result  # type: ignore[misc]
         finally:
             for future in futures:
                 future.cancel()

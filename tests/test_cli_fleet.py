@@ -1,0 +1,92 @@
+"""A fleet (--all): one listing for every actor, actors looked at side by side, and an actor
+with nothing to write synced without its lock or lease (issue 23)."""
+
+from __future__ import annotations
+
+from tests.conftest import World
+from tests.engine.clitools import one_object
+from trainsync_tui.cli import main
+from trainsync_tui.engine.local.flock import actor_lock
+from trainsync_tui.engine.s3.listing import list_fleet, scan_remote
+
+IN_SYNC = "0001_in_sync"
+NEW_FILE = "0002_new_file"
+UPLOADING = "0003_uploading"
+
+
+def _sync_all(world: World, capsys) -> tuple[int, dict]:
+    code = main(["sync", "--all", "--json", "--no-progress", *world.cli_flags()])
+    return code, one_object(capsys.readouterr().out)
+
+
+def test_an_actor_in_sync_needs_no_lock_and_one_with_work_still_takes_it(
+    world: World, capsys
+) -> None:
+    for actor in (IN_SYNC, NEW_FILE, UPLOADING):
+        world.put_local(actor, "a.bin", actor.encode())
+    assert _sync_all(world, capsys)[0] == 0
+    world.put_local(NEW_FILE, "b.bin", b"new")
+    # A killed run's unfinished upload: cleaning it up writes, so that needs the lease too.
+    world.s3.create_multipart_upload(Bucket=world.bucket, Key=world.key(UPLOADING, "c.bin"))
+
+    state = world.root / ".trainsync"
+    with (
+        actor_lock(state, IN_SYNC, "the test holder"),
+        actor_lock(state, NEW_FILE, "the test holder"),
+        actor_lock(state, UPLOADING, "the test holder"),
+    ):
+        code, reports = _sync_all(world, capsys)
+
+    assert list(reports) == [IN_SYNC, NEW_FILE, UPLOADING]  # the order of the actors
+    assert reports[IN_SYNC]["errors"] == [] and reports[IN_SYNC]["in_sync"] == 1
+    for busy in (NEW_FILE, UPLOADING):
+        assert "already being synced by the test holder" in reports[busy]["errors"][0]
+    assert code == 1
+    assert world.s3_paths(NEW_FILE) == ["a.bin"]  # nothing written without the lock
+
+    code, reports = _sync_all(world, capsys)
+    assert code == 0
+    assert reports[NEW_FILE]["uploaded"] == 1
+    assert all(r["errors"] == [] for r in reports.values())
+
+
+def test_audit_all_keeps_the_order_of_the_actors(world: World, capsys) -> None:
+    names = [f"{n:04d}_actor" for n in range(7, 0, -1)]
+    for name in names:
+        world.put_local(name, "a.bin", name.encode())
+    world.put_s3(names[0], "only_in_s3.bin", b"s3")
+
+    code = main(["audit", "--all", "--json", *world.cli_flags()])
+    summary = one_object(capsys.readouterr().out)
+
+    assert code == 0
+    assert list(summary) == sorted(names)
+    assert summary[names[0]]["counts"]["downloaded"] == 1
+    assert all(summary[n]["counts"]["uploaded"] == 1 for n in names)
+
+
+def test_the_fleet_listing_gives_each_actor_what_its_own_listing_gives(world: World) -> None:
+    # Enough actors for several key ranges; names that are prefixes of each other; keys
+    # beside the actors' prefixes (a lease, another folder) that belong to none.
+    names = [f"a{n}" for n in range(130)]
+    for name in names:
+        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
+    world.s3.put_object(Bucket=world.bucket, Key=world.key("a1", "deep/y.bin"), Body=b"yy")
+    world.s3.put_object(Bucket=world.bucket, Key="actors/a1/training_data.lease.json", Body=b"{}")
+    world.s3.put_object(Bucket=world.bucket, Key="actors/a10/other/z.bin", Body=b"z")
+    world.s3.put_object(Bucket=world.bucket, Key="actors/a2/training_data/", Body=b"")
+    prefixes = [world.key(name, "") for name in names]
+
+    fleet = list_fleet(world.s3, world.bucket, "actors/", prefixes, workers=3)
+
+    assert fleet is not None and sorted(fleet) == sorted(prefixes)
+    for prefix in prefixes:
+        alone = scan_remote(world.s3, world.bucket, prefix)
+        assert fleet[prefix].objects == alone.objects, prefix
+    assert sorted(fleet[world.key("a1", "")].objects) == ["deep/y.bin", "x.bin"]
+
+
+def test_the_fleet_listing_refuses_prefixes_it_cannot_share(world: World) -> None:
+    nested = ["actors/a/", "actors/a/b/"]
+    assert list_fleet(world.s3, world.bucket, "actors/", nested) is None
+    assert list_fleet(world.s3, world.bucket, "actors/", ["elsewhere/a/"]) is None
