@@ -394,3 +394,27 @@ def test_the_report_names_a_partial_run_as_it_was_typed() -> None:
     )
     assert _command(parse(["--quick", "--repeat", "3"])) == "trainsync bench --quick --repeat 3"
     assert _command(parse([])) == "trainsync bench"
+
+
+def test_the_fleet_workload_measures_sync_and_audit_against_s5cmd() -> None:
+    from trainsync_tui.bench.report import target_lines
+    from trainsync_tui.bench.tools import Target, Tool, trainsync_audit
+
+    assert "fleet" in parse(["--quick"]).datasets and "W10" in parse([]).workloads
+    fleet = build_dataset("fleet", False, 1)
+    assert (len(fleet.actors), fleet.count) == (1000, 20_000)
+    assert workloads_for("fleet", ("W10",)) == ["W10 up", "W10 no-op"]
+    assert workloads_for("fleet", ("W6",)) == []
+
+    target = Target(Path("/r"), "b", None, "http://127.0.0.1:1", Path("/c"))
+    audit = trainsync_audit(Tool("trainsync", Path("/bin/trainsync"), lambda b, t: []))
+    assert audit.command(target)[:3] == ["/bin/trainsync", "audit", "--all"]
+
+    def m(tool: str, wall: float) -> Measurement:
+        return Measurement("fleet", "W10 no-op", tool, 1, 1, wall, wall / 2, 0.1, 10.0, {}, True)
+
+    result = BenchResult(context={})
+    result.measurements += [m("trainsync", 3.0), m("trainsync audit", 4.5), m("s5cmd sync", 5.0)]
+    lines = "\n".join(target_lines(result))
+    assert "| W10 no-op fleet ≤ 0.8 × s5cmd sync | 0.60 | yes |" in lines
+    assert "| trainsync audit: W10 no-op fleet ≤ 0.8 × s5cmd sync | 0.90 | **no** |" in lines

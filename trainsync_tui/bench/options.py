@@ -8,7 +8,7 @@ from pathlib import Path
 
 from trainsync_tui.bench import datasets as ds
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W6", "W7", "W8", "W9")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W6", "W7", "W8", "W9", "W10")
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,17 @@ def parser() -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help="small datasets (many: 2,000 files; large: 256 MiB; --all: 5 x 100 files; "
-        "no huge), under 5 minutes",
+        "fleet: 50 x 20 files; no huge), under 5 minutes",
     )
     p.add_argument("--out", type=Path, default=Path("bench-results"), help="report folder")
     p.add_argument("--work", type=Path, help="scratch folder (default: a new one under /tmp)")
     p.add_argument(
         "--datasets",
-        help="comma list of many,large,actors,huge (default: all; --quick: no huge)",
+        help="comma list of many,large,actors,fleet,huge (default: all; --quick: no huge)",
     )
     p.add_argument(
         "--workloads",
-        help="comma list of W1,W2,W3,W4,W6,W7,W8,W9 (default: all; W7 --bwlimit 20M, W8 a "
+        help="comma list of W1,W2,W3,W4,W6,W7,W8,W9,W10 (default: all; W7 --bwlimit 20M, W8 a "
         "download cut at 70 %% and W9 a 2 GiB upload cut at 70 %% (256 MiB with --quick) run "
         "on large, trainsync only)",
     )
@@ -78,7 +78,9 @@ def parse(argv: list[str]) -> BenchOptions:
     """`trainsync bench --quick` and `trainsync bench -- --quick` both reach here."""
     args = parser().parse_args(argv[1:] if argv[:1] == ["--"] else argv)
     default_sets = (
-        ("many", "large", "actors") if args.quick else ("many", "large", "actors", "huge")
+        ("many", "large", "actors", "fleet")
+        if args.quick
+        else ("many", "large", "actors", "fleet", "huge")
     )
     return BenchOptions(
         quick=args.quick,
@@ -109,15 +111,22 @@ def build_dataset(name: str, quick: bool, seed: int) -> ds.Dataset:
         return ds.large("large", [256, 192, 128, 64, 32], 2048, seed + 1)
     if name == "actors":
         return ds.actors("actors", 5 if quick else 20, 100 if quick else 500, seed + 2)
+    if name == "fleet":
+        # Issue 23: a fleet costs per actor, not per byte.
+        return ds.actors("fleet", 50 if quick else 1000, 20, seed + 4)
     if name == "huge":
         return ds.many("huge", 10_000 if quick else 100_000, 100 if quick else 1000, seed + 3)
-    raise SystemExit(f"trainsync bench: unknown dataset {name!r} (many, large, actors, huge)")
+    raise SystemExit(
+        f"trainsync bench: unknown dataset {name!r} (many, large, actors, fleet, huge)"
+    )
 
 
 def workloads_for(dataset: str, chosen: tuple[str, ...]) -> list[str]:
     """Workloads in the order they run: each leaves the state the next one needs."""
     if dataset == "actors":
         return ["W6 up", "W6 no-op"] if "W6" in chosen else []
+    if dataset == "fleet":
+        return ["W10 up", "W10 no-op"] if "W10" in chosen else []
     if dataset == "huge":
         return ["W3"] if "W3" in chosen else []
     steps = [w for w in ("W3", "W4", "W2") if w in chosen]

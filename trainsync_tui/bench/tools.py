@@ -80,11 +80,12 @@ def find(name: str) -> Path | None:
     return Path(found) if found else None
 
 
-def _trainsync(extra: list[str]) -> Builder:
+def _trainsync(extra: list[str], command: str = "sync") -> Builder:
     def build(binary: Path, t: Target) -> list[str]:
         who = ["--all"] if t.actor is None else [t.actor.split("_", 1)[0], t.actor]
         where = ["--root", str(t.root), "--bucket", t.bucket, "--endpoint-url", t.endpoint]
-        return [str(binary), "sync", *who, *where, "--json", "--no-progress", *extra]
+        quiet = ["--no-progress"] if command == "sync" else []  # audit --json shows none
+        return [str(binary), command, *who, *where, "--json", *quiet, *extra]
 
     return build
 
@@ -158,6 +159,11 @@ def trainsync_with(tool: Tool, *flags: str) -> Tool:
 def trainsync_verify(tool: Tool) -> Tool:
     """trainsync re-hashing every file (ignoring its cache): the run that compares to rclone -c."""
     return Tool("trainsync --verify", tool.binary, _trainsync(["--verify"]), True)
+
+
+def trainsync_audit(tool: Tool) -> Tool:
+    """`trainsync audit`: what a fleet's check costs without the sync (W10)."""
+    return Tool("trainsync audit", tool.binary, _trainsync([], "audit"))
 
 
 def slug(name: str) -> str:

@@ -11,7 +11,7 @@ from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import clean_env, run
 from trainsync_tui.bench.results import Measurement
 from trainsync_tui.bench.server import NanioServer
-from trainsync_tui.bench.tools import Target, Tool, slug, trainsync_verify
+from trainsync_tui.bench.tools import Target, Tool, slug, trainsync_audit, trainsync_verify
 
 _TRANSFERS = ("PutObject", "UploadPart", "GetObject")
 
@@ -83,18 +83,19 @@ def _same(label: str, got: tuple[int, int], want: tuple[int, int]) -> str:
 def run_sequence(
     ctx: Context, tool: Tool, dataset: ds.Dataset, source: Path, steps: list[str]
 ) -> list[Measurement]:
-    """W1 → W3 → W4 → W2 (or W6 up → W6 no-op) for one tool, in a bucket of its own."""
+    """W1 → W3 → W4 → W2 (or W6 up → W6 no-op, W10 up → W10 no-op) for one tool, in a bucket
+    of its own."""
     base = ctx.work / dataset.name / slug(tool.name)
     bucket = f"{slug(tool.name)}-{dataset.name}"
     ctx.server.create_bucket(bucket)
-    actor = None if dataset.name == "actors" else dataset.actors[0]
+    actor = None if dataset.name in ("actors", "fleet") else dataset.actors[0]
     up = Target(base / "up", bucket, actor, ctx.server.url, base / "cache")
     ds.clone(source, up.root)
     out: list[Measurement] = []
     try:
         for step in steps:
             out.extend(_step(ctx, tool, dataset, up, step))
-            if not out[-1].ok and step in ("W1", "W6 up"):
+            if not out[-1].ok and step in ("W1", "W6 up", "W10 up"):
                 break  # the later workloads would measure a broken state
     finally:
         ctx.server.drop_bucket(bucket)
@@ -106,15 +107,20 @@ def _step(
     ctx: Context, tool: Tool, dataset: ds.Dataset, up: Target, step: str
 ) -> list[Measurement]:
     name, server = dataset.name, ctx.server
-    if step in ("W1", "W6 up"):
+    if step in ("W1", "W6 up", "W10 up"):
         m = measure(ctx, tool, up, name, step, dataset.count, dataset.bytes)
         _check(
             m,
             _same("S3 after upload", server.object_stats(up.bucket, up.prefix), (m.files, m.bytes)),
         )
         return [m]
-    if step in ("W3", "W6 no-op"):
+    if step in ("W3", "W6 no-op", "W10 no-op"):
         found = [measure(ctx, tool, up, name, step, dataset.count, dataset.bytes)]
+        if tool.name == "trainsync" and name == "fleet":
+            # The fleet's check alone, beside the anchors' no-op syncs (issue 23).
+            found.append(
+                measure(ctx, trainsync_audit(tool), up, name, step, dataset.count, dataset.bytes)
+            )
         if tool.name == "trainsync" and name == "large":
             # The content-verifying audit, beside rclone --checksum: every byte re-hashed.
             found.append(
