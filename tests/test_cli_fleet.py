@@ -90,3 +90,13 @@ def test_the_fleet_listing_refuses_prefixes_it_cannot_share(world: World) -> Non
     nested = ["actors/a/", "actors/a/b/"]
     assert list_fleet(world.s3, world.bucket, "actors/", nested) is None
     assert list_fleet(world.s3, world.bucket, "actors/", ["elsewhere/a/"]) is None
+
+
+def test_a_fleet_too_big_to_hold_at_once_is_listed_actor_by_actor(world: World) -> None:
+    for name in ("a", "b"):
+        for n in range(3):
+            world.s3.put_object(Bucket=world.bucket, Key=world.key(name, f"{n}.bin"), Body=b"x")
+    prefixes = [world.key("a", ""), world.key("b", "")]
+    assert list_fleet(world.s3, world.bucket, "actors/", prefixes, max_keys=5) is None
+    fleet = list_fleet(world.s3, world.bucket, "actors/", prefixes, max_keys=6)
+    assert fleet is not None and len(fleet[world.key("b", "")].objects) == 3

@@ -300,7 +300,8 @@ def run_audit_command(
         ):
             if isinstance(outcome, TrainsyncError):
                 if outcome.exit_code == 2 or not args.all:
-                    token.cancel()  # the audits still in flight stop: this error ends the run
+                    if args.all:
+                        token.cancel()  # the audits still in flight stop with the run
                     raise outcome
                 results[layout.name] = {"errors": [str(outcome)]}
                 continue

@@ -183,6 +183,10 @@ def _to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | 
     )
 
 
+# Past this many keys a fleet's actors list their own prefixes, one actor at a time.
+FLEET_MAX_KEYS = 200_000
+
+
 def list_fleet(
     client: Any,
     bucket: str,
@@ -191,11 +195,14 @@ def list_fleet(
     *,
     workers: int = 8,
     cancel: CancelToken | None = None,
+    max_keys: int = FLEET_MAX_KEYS,
 ) -> dict[str, RemoteScan] | None:
     """Every actor's objects (what scan_remote gives per prefix) from one flat listing of
     `root`, in up to `workers` key ranges listed side by side: a fleet of small actors costs
     a page per 1,000 objects instead of a walk (two or more requests) per actor. None when
-    the prefixes cannot share one listing (nested, or not below `root`).
+    the prefixes cannot share one listing (nested, or not below `root`), or when `root`
+    holds more than `max_keys` keys: a fleet of big actors gains nothing from it, and would
+    hold every actor's listing at once instead of one actor's at a time.
 
     Flat pages, so a server that leaves folders out of delimiter listings lists it whole.
     Ranges start after a key just below an actor's prefix (`StartAfter`) and end where the
@@ -211,6 +218,9 @@ def list_fleet(
     starts = [ordered[len(ordered) * i // chunks] for i in range(chunks)]
     after: list[str | None] = [None] + [p[:-1] for p in starts[1:]] + [None]
     items: dict[str, list[dict[str, Any]]] = {p: [] for p in ordered}
+    seen = [0]
+    too_many = threading.Event()
+    lock = threading.Lock()
 
     def owner(key: str) -> str | None:
         at = bisect.bisect_right(ordered, key) - 1
@@ -223,9 +233,14 @@ def list_fleet(
         if first is not None:
             kwargs["StartAfter"] = first
         for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
-            if cancel is not None and cancel.cancelled:
+            if (cancel is not None and cancel.cancelled) or too_many.is_set():
                 return found
-            for item in page.get("Contents", ()):
+            contents = page.get("Contents", ())
+            with lock:
+                seen[0] += len(contents)
+                if seen[0] > max_keys:
+                    too_many.set()
+            for item in contents:
                 key = item["Key"]
                 if last is not None and key > last:
                     return found
@@ -240,6 +255,8 @@ def list_fleet(
                 items[mine].append(item)
     if cancel is not None:
         cancel.raise_if_cancelled()
+    if too_many.is_set():
+        return None
     return {p: _collect(p, [_to_object(i, p) for i in items[p]]) for p in ordered}
 
 
