@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections import Counter
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from trainsync_tui.engine.actors.layout import MANIFEST_NAME, ActorLayout, actor_layout
+from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.config import Settings
@@ -32,18 +31,19 @@ from trainsync_tui.engine.plan.build import ConflictPolicy, Plan, build_plan
 from trainsync_tui.engine.plan.select import Selection, apply_selection
 from trainsync_tui.engine.run.audit import Audit, run_audit
 from trainsync_tui.engine.run.execute import Executor
+from trainsync_tui.engine.run.fleet import (
+    fill_report,
+    fleet_listing,
+    fleet_uploads,
+    left_by_a_run,
+)
 from trainsync_tui.engine.run.history import HistoryLog, read_history
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
-from trainsync_tui.engine.s3.listing import (
-    RemoteScan,
-    bucket_versioning,
-    list_fleet,
-    prefixes_with_uploads,
-)
+from trainsync_tui.engine.s3.listing import RemoteScan, bucket_versioning
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
@@ -228,22 +228,9 @@ class Engine:
     def list_fleet(
         self, layouts: list[ActorLayout], cancel: CancelToken | None = None
     ) -> dict[str, RemoteScan] | None:
-        """The S3 objects of many actors from one listing in parallel pages, by prefix, for
-        `audit(fleet=...)`; None when they cannot share one or it fails (each actor's audit
-        then lists its own prefix, and reports its own error)."""
-        try:
-            client = self.client_for(cancel)
-            prefixes = [spelt_in_s3(client, self.settings, layout).prefix for layout in layouts]
-            return list_fleet(
-                client,
-                self.settings.require_bucket(),
-                self.settings.actors_prefix,
-                prefixes,
-                workers=min(8, self.settings.concurrency),
-                cancel=cancel,
-            )
-        except Exception:
-            return None
+        """The S3 objects of many actors from one listing, by prefix, for `audit(fleet=...)`;
+        None when they cannot share one (each actor's audit then lists its own prefix)."""
+        return fleet_listing(self.client_for(cancel), self.settings, layouts, cancel)
 
     def plan(self, audit: Audit, options: SyncOptions) -> Plan:
         plan = build_plan(
@@ -334,7 +321,7 @@ class Engine:
             return
         sink(Stage(layout.name, "plan"))
         plan = self.plan(audit, options)
-        _fill_report(report, plan, options)
+        fill_report(report, plan, dry_run=options.dry_run)
         refused = self._refused(plan, options)
         if refused:
             raise DeleteGuardError(f"{layout.name}: {refused}")
@@ -390,13 +377,7 @@ class Engine:
     def fleet_uploads(self, layouts: list[ActorLayout], cancel: CancelToken) -> set[str] | None:
         """The prefixes among `layouts`' that hold an unfinished upload, from one listing;
         None when it cannot be asked (each actor's sync then asks)."""
-        try:
-            client = self.client_for(cancel)
-            prefixes = [spelt_in_s3(client, self.settings, layout).prefix for layout in layouts]
-            bucket = self.settings.require_bucket()
-            return prefixes_with_uploads(client, bucket, self.settings.actors_prefix, prefixes)
-        except Exception:
-            return None
+        return fleet_uploads(self.client_for(cancel), self.settings, layouts)
 
     def sync_if_in_sync(
         self,
@@ -416,7 +397,7 @@ class Engine:
         Nothing to write means: no action planned, no delete refused, and nothing a killed
         run left behind (local temp state, an unfinished upload in S3: `uploading`, the
         prefixes with one, or asked here when None), since cleaning that up writes."""
-        if options.dry_run or _left_by_a_run(layout):
+        if options.dry_run or left_by_a_run(layout):
             return None
         spelt = spelt_in_s3(self.client_for(cancel), self.settings, layout)
         if uploading is None:
@@ -442,7 +423,7 @@ class Engine:
             if plan.actions or self._refused(plan, options):
                 self.history_log.discard(report)
                 return None
-            _fill_report(report, plan, options)
+            fill_report(report, plan, dry_run=options.dry_run)
         except (CancelledSync, ManifestError):
             self.history_log.discard(report)  # the sync says so, as it always did
             return None
@@ -515,36 +496,3 @@ class Engine:
         return await run_cancellable(
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
-
-
-def _fill_report(report: SyncReport, plan: Plan, options: SyncOptions) -> None:
-    """What the plan says before anything runs: problems, conflicts, what is in sync."""
-    report.errors.extend(str(issue) for issue in plan.issues)
-    report.conflicts = [c.to_json() for c in plan.conflicts]
-    report.unverified = list(plan.left_unverified)
-    if options.dry_run:  # a real sync lists what its downloads did check
-        report.verified_on_transfer = list(plan.verified_on_transfer)
-    report.in_sync = plan.in_sync
-    report.total_files = plan.total_paths
-
-
-# What a sync that ended leaves in an actor's work folder; anything else was left by a
-# killed run, whose clean-up (under the lease) writes.
-_KEPT_AFTER_A_RUN = frozenset({"uploads-seen", "trash"})
-
-
-def _left_by_a_run(layout: ActorLayout) -> bool:
-    """True when a killed run may have left something to clean up (temp files, journals)."""
-    try:
-        with os.scandir(layout.work_dir) as entries:
-            for entry in entries:
-                if entry.name in _KEPT_AFTER_A_RUN:
-                    continue
-                if entry.path == str(layout.staging_dir) and not any(os.scandir(entry.path)):
-                    continue  # the downloads' staging folder, left empty
-                return True
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return True
-    return any(layout.actor_dir.glob(f".{MANIFEST_NAME}.*.tmp"))
