@@ -113,6 +113,7 @@ class ActorsScreen(Screen[None]):
         activity = self.tasks.status(state.name)
         header = self.query_one(ActorHeader)
         header.actor = state.name
+        header.state = state.describe(activity)  # the list's row has only glyphs and counts
         error = state.error if state.status == ActorStatus.ERROR and not activity else ""
         header.message = state.message or error
         header.busy = activity in (ActorStatus.SYNCING, ActorStatus.RESTORING)
