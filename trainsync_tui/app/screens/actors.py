@@ -325,7 +325,7 @@ class ActorsScreen(Screen[None]):
     def on_progress_changed(self, event: ProgressChanged) -> None:
         state = self.selected
         if state is not None and state.name == event.actor:
-            self.query_one(ProgressPanel).show(event.progress, event.current)
+            self.query_one(ProgressPanel).show(event.progress, event.current, event.estimate)
 
     def on_log_lines(self, event: LogLines) -> None:
         self.query_one(LogPane).add_lines(event.lines)
