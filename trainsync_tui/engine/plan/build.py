@@ -22,7 +22,6 @@ from trainsync_tui.engine.plan.steps import (
     TrashS3,
     Unrecord,
     Upload,
-    transfer_bytes,
 )
 from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, PathIssue, RemoteObject
 
@@ -82,16 +81,23 @@ class Action:
 
     @property
     def size(self) -> int:
-        return sum(transfer_bytes(op) for op in self.ops)
+        return sum(op.transfer_bytes for op in self.ops)
+
+    @property
+    def changes_s3(self) -> bool:
+        return any(op.direction == "up" for op in self.ops)
+
+    @property
+    def changes_local(self) -> bool:
+        """Keep-both changes both sides."""
+        return any(op.direction == "down" for op in self.ops)
 
     @property
     def direction(self) -> str:
         """ "up" when it changes S3, "down" when it changes local files, "" for manifest only."""
-        if any(isinstance(op, Upload | TrashS3 | CopyS3) for op in self.ops):
+        if self.changes_s3:
             return "up"
-        if any(isinstance(op, Download | TrashLocal | LinkLocal) for op in self.ops):
-            return "down"
-        return ""
+        return "down" if self.changes_local else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +125,10 @@ class Plan:
         return tuple(
             sorted(
                 {
-                    op.remote.path
+                    fetched.path
                     for a in self.actions
                     for op in a.ops
-                    if isinstance(op, Download) and op.remote.md5 is None
+                    if (fetched := op.fetches) is not None and fetched.md5 is None
                 }
                 & set(self.unverified)
             )
@@ -136,7 +142,7 @@ class Plan:
 
     @property
     def deletions(self) -> int:
-        return sum(1 for a in self.actions for op in a.ops if isinstance(op, TrashLocal | TrashS3))
+        return sum(1 for a in self.actions for op in a.ops if op.deletes)
 
     @property
     def removals(self) -> int:

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from trainsync_tui.engine.plan.steps import (
-    Download,
-    Op,
-    Record,
-    TrashLocal,
-    TrashS3,
-    Unrecord,
-    Upload,
-)
+from trainsync_tui.engine.plan.steps import Op
 from trainsync_tui.engine.scanned import ManifestEntry
 
 COUNT_KEYS = (
@@ -42,29 +34,5 @@ def predicted_counts(
     verified: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Report keys the ops add when they succeed; the executor passes the MD5s it verified."""
-    keys: list[str] = []
-    for op in ops:
-        if isinstance(op, Upload):
-            keys.append("uploaded")
-        elif isinstance(op, Download):
-            keys.append("downloaded")
-        elif isinstance(op, TrashLocal):
-            keys.append("deleted_local")
-        elif isinstance(op, TrashS3):
-            keys.append("deleted_s3")
-        elif isinstance(op, Unrecord):
-            keys.append("removed_from_manifest")
-        elif isinstance(op, Record):
-            md5 = op.md5 or (verified or {}).get(op.path)
-            key = record_count_key(manifest.get(op.path), md5)
-            if key:
-                keys.append(key)
-    return keys
-
-
-def record_count_key(before: ManifestEntry | None, md5: str | None) -> str | None:
-    if before is None:
-        return "added_to_manifest"
-    if md5 is None or md5 != before.md5:
-        return "updated_in_manifest"
-    return None
+    known = verified or {}
+    return [key for op in ops if (key := op.counts_as(manifest, known))]
