@@ -154,7 +154,7 @@ def warn(text: str, stream: TextIO | None = None) -> None:
 def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     """The end-of-sync summary a person reads."""
     stream = sys.stdout if stream is None else stream
-    counts = report.counts
+    counts = report.counts.to_json()
     changes = [f"{counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if counts.get(k)]
     moved = report.bytes_uploaded + report.bytes_downloaded
     problems = len(report.errors) + len(report.conflicts)

@@ -64,7 +64,7 @@ def test_file_edited_during_its_download_is_kept(world: World, multipart: bool) 
     )
 
     assert report.errors == ["a.bin: changed locally during the download; kept, sync again"]
-    assert report.counts["downloaded"] == 0
+    assert report.counts.downloaded == 0
     assert world.read_local(ACTOR, "a.bin") == b"the user's edit"
     assert world.manifest_md5s(ACTOR) == {"a.bin": md5(old)}
     assert leftover_temps(world) == []

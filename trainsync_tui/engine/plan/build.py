@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from trainsync_tui.engine.actors.obstacles import in_the_way
-from trainsync_tui.engine.plan.counts import COUNT_KEYS, predicted_counts
+from trainsync_tui.engine.plan.counts import Counts, predicted_counts
 from trainsync_tui.engine.plan.steps import (
     BackupLocal,
     BackupS3,
@@ -110,13 +109,13 @@ class Plan:
     in_sync: int = 0
     manifest: Mapping[str, ManifestEntry] = field(default_factory=dict)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> Counts:
         """The report counts this plan would give if every action succeeded."""
-        totals: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
+        totals = Counts()
         for action in self.actions:
             for key in predicted_counts(action.ops, self.manifest):
-                totals[key] += 1
-        return dict(totals)
+                totals.add(key)
+        return totals
 
     @property
     def verified_on_transfer(self) -> tuple[str, ...]:

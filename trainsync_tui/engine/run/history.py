@@ -113,7 +113,7 @@ class HistoryLog:
             "who": self.who,
             "via": self.via,
             "options": options,
-            "counts": dict(report.counts),
+            "counts": report.counts.to_json(),
             "errors": report.errors[:_KEPT],
             "error_count": len(report.errors),
             "conflicts": len(report.conflicts),
