@@ -108,6 +108,6 @@ def test_the_next_sync_sees_the_edit_as_a_conflict_not_a_download(world: World) 
     finally:
         eng.close()
 
-    assert [c["path"] for c in report.conflicts] == ["a.bin"]
+    assert [c.path for c in report.conflicts] == ["a.bin"]
     assert world.read_local(ACTOR, "a.bin") == b"edited"
     assert world.read_s3(ACTOR, "a.bin") == b"new in s3"

@@ -117,8 +117,8 @@ def test_foreign_multipart_object_that_differs_is_a_conflict(world: World) -> No
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
     world.put_local(ACTOR, "big.bin", BIG[:-1] + b"X")
     report = sync(world)
-    assert [c["path"] for c in report.conflicts] == ["big.bin"]
-    assert report.conflicts[0]["s3_md5"] is None
+    assert [c.path for c in report.conflicts] == ["big.bin"]
+    assert report.conflicts[0].remote.md5 is None
     assert changed(report) == 0
 
 

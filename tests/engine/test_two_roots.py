@@ -107,7 +107,7 @@ def test_a_new_key_written_by_b_during_as_multipart_upload_survives(world: World
     assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
     # The next run of A sees a conflict, not an upload over B's object.
     again = sync(a)
-    assert again.counts.uploaded == 0 and [c["path"] for c in again.conflicts] == ["data.bin"]
+    assert again.counts.uploaded == 0 and [c.path for c in again.conflicts] == ["data.bin"]
     assert s3_bytes(world) == small
     a.close()
     b.close()

@@ -303,7 +303,7 @@ class Engine:
         sink(Stage(layout.name, "plan"))
         plan = self.plan(audit, options)
         report.errors.extend(str(issue) for issue in plan.issues)
-        report.conflicts = [c.to_json() for c in plan.conflicts]
+        report.conflicts = list(plan.conflicts)
         report.unverified = list(plan.left_unverified)
         if options.dry_run:  # a real sync lists what its downloads did check
             report.verified_on_transfer = list(plan.verified_on_transfer)

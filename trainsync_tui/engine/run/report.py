@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainsync_tui.engine.errors import redact
-from trainsync_tui.engine.plan.build import Plan
+from trainsync_tui.engine.plan.build import Conflict, Plan
 from trainsync_tui.engine.plan.counts import Counts
 
 
@@ -29,7 +29,7 @@ class SyncReport:
     dry_run: bool = False
     counts: Counts = field(default_factory=Counts)
     errors: list[str] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     # Paths whose content nothing could check (S3 gives no MD5, no multipart ETag matched).
     unverified: list[str] = field(default_factory=list)
     # Paths S3 gives no MD5 for, checked by their multipart ETag when downloaded.
@@ -67,7 +67,7 @@ class SyncReport:
             actor_id=self.actor_id,
             actor_name=self.actor_name,
             dry_run=self.dry_run,
-            conflicts=list(self.conflicts),
+            conflicts=[c.to_json() for c in self.conflicts],
             unverified=list(self.unverified),
             verified_on_transfer=list(self.verified_on_transfer),
             bytes_uploaded=self.bytes_uploaded,
