@@ -303,7 +303,7 @@ class Engine:
         sink(Stage(layout.name, "plan"))
         plan = self.plan(audit, options)
         report.errors.extend(str(issue) for issue in plan.issues)
-        report.conflicts = [c.to_json() for c in plan.conflicts]
+        report.conflicts = list(plan.conflicts)
         report.unverified = list(plan.left_unverified)
         if options.dry_run:  # a real sync lists what its downloads did check
             report.verified_on_transfer = list(plan.verified_on_transfer)
@@ -314,7 +314,7 @@ class Engine:
         if refused:
             raise DeleteGuardError(f"{layout.name}: {refused}")
         if options.dry_run:
-            for key, n in plan.counts().items():
+            for key, n in plan.counts().to_json().items():
                 report.add(key, n)
             report.bytes_uploaded = sum(a.size for a in plan.actions if a.direction == "up")
             report.bytes_downloaded = sum(a.size for a in plan.actions if a.direction == "down")
