@@ -37,7 +37,7 @@ def test_demo_serves_actors_in_every_state_on_loopback(demo) -> None:
         "removed_from_manifest",
     ):
         assert counts[key] > 0, key
-    assert [c["path"] for c in first.conflicts] == ["text/conflict.txt"]
+    assert [c.path for c in first.conflicts] == ["text/conflict.txt"]
     assert first.unverified == [] and first.verified_on_transfer == ["video/big_clip.mp4"]
     broken = engine.sync(engine.actor("0046_nordic_50_female"), SyncOptions(dry_run=True))
     assert "not valid JSON" in broken.errors[0]

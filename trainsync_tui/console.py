@@ -154,7 +154,7 @@ def warn(text: str, stream: TextIO | None = None) -> None:
 def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
     """The end-of-sync summary a person reads."""
     stream = sys.stdout if stream is None else stream
-    counts = report.counts
+    counts = report.counts.to_json()
     changes = [f"{counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if counts.get(k)]
     moved = report.bytes_uploaded + report.bytes_downloaded
     problems = len(report.errors) + len(report.conflicts)
@@ -188,8 +188,8 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
         stream.write(f"  resumed {done} of the {total} moved (kept from an interrupted run)\n")
     for conflict in report.conflicts:
         stream.write(
-            f"  conflict: {conflict['path']} (local {conflict['local_md5'][:8]}, "
-            f"S3 {(conflict['s3_md5'] or 'unknown')[:8]}); resolve with --conflict\n"
+            f"  conflict: {conflict.path} (local {conflict.local.md5[:8]}, "
+            f"S3 {(conflict.remote.md5 or 'unknown')[:8]}); resolve with --conflict\n"
         )
     for path in report.unverified[:20]:
         stream.write(f"  unverified: {path} (S3 gives no MD5; no part size matches its ETag)\n")

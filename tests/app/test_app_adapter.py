@@ -61,3 +61,15 @@ def test_now_names_the_big_transfer_under_way_not_the_last_small_file(tmp_path: 
     forward.flush()
     progress = [m for m in posted if isinstance(m, ProgressChanged)]
     assert progress[-1].current == "video/big.mp4"
+
+
+def test_progress_carries_the_speed_of_the_last_seconds_not_the_run_mean() -> None:
+    posted: list[object] = []
+    forward = EventForwarder("0001_a", posted.append, LogFile(None))
+    mib = 1 << 20
+    for second, done in ((0, 0), (1, 100 * mib), (10, 109 * mib), (11, 110 * mib)):
+        forward(Progress("0001_a", 0, 2, done, 400 * mib, float(second)))
+        forward.flush()
+    (*_, last) = [m for m in posted if isinstance(m, ProgressChanged)]
+    assert last.progress.rate == 10 * mib  # the mean: 110 MiB over 11 s
+    assert last.estimate is not None and last.estimate.rate < 2 * mib  # 1 MiB/s lately

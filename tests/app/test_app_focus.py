@@ -76,9 +76,9 @@ async def test_the_actor_lists_cursor_row_is_reversed_only_while_it_has_focus(
         await pilot.press("a")
         rows = looks(actors)
         assert rows[0][0][0] == SYNC_ME
-        # Both rows of the cursor's actor reversed, the next actor's not.
-        assert all(reverse for row in rows[:2] for _, reverse, _, _ in row)
-        assert not any(reverse for row in rows[2:4] for _, reverse, _, _ in row)
+        # The cursor's actor's row reversed, the next actors' not.
+        assert all(reverse for _, reverse, _, _ in rows[0])
+        assert not any(reverse for row in rows[1:3] for _, reverse, _, _ in row)
         await pilot.press("tab")  # to the Sync button
         assert app.focused is not None and app.focused.id == "sync-button"
         (button,) = [cells for cells in looks(app.focused) if cells]

@@ -49,9 +49,8 @@ async def test_summaries_say_what_happened_not_already_in_sync(
         await pilot.press("d")
         await settle(pilot, app)
         assert header.message == "✅ nothing to download"
-        assert "1 difference" in str(
-            app.query_one(ActorsPane).option_list.get_option(UP_ONLY).prompt
-        )
+        assert "● 1" in str(app.query_one(ActorsPane).option_list.get_option(UP_ONLY).prompt)
+        assert header.state == "● 1 difference"
         # A skipped conflict is a warning, in the singular, not a green tick.
         await select(pilot, app, CONFLICTED)
         await pilot.press("s")

@@ -3,6 +3,9 @@ dry run and history — real engine, real loopback S3."""
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from textual.widgets import Button
 
 from tests.app.conftest import (
@@ -25,18 +28,23 @@ from trainsync_tui.app.widgets.header import SYNC_TOOLTIP, ActorHeader, Spinner
 
 
 def prompt_of(app: TrainsyncApp, actor: str) -> str:
+    """The actor's row as the list draws it (25 columns: the pane less its border)."""
     pane = app.query_one(ActorsPane)
-    return str(pane.option_list.get_option(actor).prompt)
+    console = Console(width=25, record=True, file=io.StringIO())
+    console.print(pane.option_list.get_option(actor).prompt)
+    return console.export_text().rstrip("\n")
 
 
 async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         assert set(app.main.states) == {SYNC_ME, IN_SYNC, CONFLICTED, BROKEN}
-        assert "5 differences" in prompt_of(app, SYNC_ME)
-        assert "in sync" in prompt_of(app, IN_SYNC)
-        assert "1 conflict" in prompt_of(app, CONFLICTED)
+        assert "● 5" in prompt_of(app, SYNC_ME)
+        assert "✓" in prompt_of(app, IN_SYNC)
+        assert "! 1" in prompt_of(app, CONFLICTED)
         assert "error" in prompt_of(app, BROKEN)
+        await select(pilot, app, CONFLICTED)  # the header says the row's glyphs in words
+        assert app.query_one(ActorHeader).state == "! 1 conflict"
         await select(pilot, app, SYNC_ME)
         tree = app.query_one(DiscrepancyTree)
         groups = [str(node.label) for node in tree.root.children]
@@ -74,7 +82,7 @@ async def test_space_marks_a_file_and_s_syncs_only_the_marked_items(
         # Nothing unmarked moved.
         assert "images/up.png" not in world.s3_paths(SYNC_ME)
         assert "text/add.txt" not in world.manifest_md5s(SYNC_ME)
-        assert "3 differences" in prompt_of(app, SYNC_ME)
+        assert "● 3" in prompt_of(app, SYNC_ME)
 
 
 async def test_s_with_nothing_marked_syncs_everything_and_re_audits(
@@ -93,7 +101,7 @@ async def test_s_with_nothing_marked_syncs_everything_and_re_audits(
         ]
         assert sorted(world.manifest_md5s(SYNC_ME)) == world.s3_paths(SYNC_ME)
         assert world.local_paths(SYNC_ME) == world.s3_paths(SYNC_ME)
-        assert "in sync" in prompt_of(app, SYNC_ME)
+        assert "✓" in prompt_of(app, SYNC_ME)
         message = app.query_one(ActorHeader).message
         assert "1 uploaded" in message and "1 downloaded" in message
         assert "1 removed from manifest" in message
@@ -147,7 +155,7 @@ async def test_u_is_upload_only_and_d_download_only(app: TrainsyncApp, world: Wo
         await pilot.press("d")
         await settle(pilot, app)
         assert "images/down.png" in world.local_paths(SYNC_ME)
-        assert "in sync" in prompt_of(app, SYNC_ME)
+        assert "✓" in prompt_of(app, SYNC_ME)
 
 
 async def test_dry_run_changes_nothing_and_says_what_would_happen(

@@ -73,7 +73,7 @@ async def test_confirm_within_the_guard_and_the_sync_moves_orphans_to_trash(
     report = engine.sync(engine.actor(ACTOR), SyncOptions(delete_orphans=True))
     engine.close()
     assert report.errors == []
-    assert report.counts["deleted_local"] == 1 and report.counts["deleted_s3"] == 1
+    assert report.counts.deleted_local == 1 and report.counts.deleted_s3 == 1
     assert "stray/local-only.bin" not in world.local_paths(ACTOR)
     assert "stray/s3-only.bin" not in world.s3_paths(ACTOR)
     trash = world.actor_dir(ACTOR) / ".trainsync" / "trash"

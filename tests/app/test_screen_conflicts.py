@@ -81,7 +81,7 @@ async def test_choices_come_back_as_resolutions_and_sync_obeys_them(world: World
     report: SyncReport = engine.sync(layout, SyncOptions(resolutions=mapping))
     engine.close()
     assert report.errors == [] and not report.cancelled
-    assert [c["path"] for c in report.conflicts] == ["img/d.bin"]
+    assert [c.path for c in report.conflicts] == ["img/d.bin"]
 
     winners = {"a": local_bytes("a"), "b": s3_bytes("b"), "c": s3_bytes("c"), "e": local_bytes("e")}
     for name, data in winners.items():

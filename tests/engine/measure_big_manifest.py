@@ -94,7 +94,7 @@ def child(root: str, bucket: str, url: str, force: bool) -> None:
                 "seconds": round(took, 2),
                 "peak_rss_mib": round(peak / 1024, 1),
                 "before_sync_mib": round(base / 1024, 1),
-                "removed_from_manifest": report.counts.get("removed_from_manifest", 0),
+                "removed_from_manifest": report.counts.removed_from_manifest,
                 "errors": [e[:160] for e in report.errors[:2]],
             }
         )

@@ -155,8 +155,8 @@ def test_a_limited_sync_moves_every_byte_through_the_throttle_intact(world: Worl
         report = engine.sync(engine.actor(ACTOR))
     finally:
         engine.close()
-    assert report.errors == [] and report.counts["uploaded"] == 2
-    assert report.counts["downloaded"] == 2
+    assert report.errors == [] and report.counts.uploaded == 2
+    assert report.counts.downloaded == 2
     for path, content in files.items():
         assert world.read_s3(ACTOR, path) == content
     for path, content in remote.items():
@@ -181,7 +181,7 @@ def test_a_file_under_the_multipart_threshold_is_held_to_the_limit(world: World)
         took = time.monotonic() - started
     finally:
         engine.close()
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     assert world.read_s3(ACTOR, "one.bin") == data
     assert took >= 2.0, f"768 KiB went up in {took:.2f} s under a 256 KiB/s limit"
     assert engine.throttle.taken["up"] == len(data)

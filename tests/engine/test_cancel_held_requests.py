@@ -62,7 +62,7 @@ def test_a_cancel_ends_held_uploads_without_calling_them_failures(
 ) -> None:
     report, events, _ = held_then_cancelled(world, s3_server, hold_release=hold_release)
 
-    assert report.cancelled and report.counts["uploaded"] == 0
+    assert report.cancelled and report.counts.uploaded == 0
     assert report.errors == [], report.errors
     assert [e for e in events if isinstance(e, FileFailed)] == []
     # A held upload reached S3 (only its answer was held); the next sync adopts it.

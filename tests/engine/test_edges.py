@@ -6,6 +6,7 @@ import dataclasses
 
 from tests.conftest import World, md5
 from trainsync_tui.engine.facade import Engine, SyncOptions
+from trainsync_tui.engine.plan.counts import Counts
 
 ACTOR = "0042_european_30_male"
 MiB = 1024 * 1024
@@ -29,7 +30,7 @@ def sync(world: World, cache: str = "cache"):
 def test_file_at_the_threshold_uploads_as_a_one_part_multipart_object(world: World) -> None:
     world.put_local(ACTOR, "five.bin", FIVE)
     report = sync(world)
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "five.bin"))
     assert head["ETag"].strip('"').endswith("-1")
     assert world.read_s3(ACTOR, "five.bin") == FIVE
@@ -41,13 +42,13 @@ def test_foreign_one_part_multipart_object_is_verified(world: World) -> None:
     world.put_local(ACTOR, "five.bin", FIVE)
     report = sync(world)
     assert report.conflicts == [] and report.errors == [] and report.unverified == []
-    assert report.counts["added_to_manifest"] == 1
+    assert report.counts.added_to_manifest == 1
 
 
 def test_foreign_one_part_multipart_download_is_verified(world: World) -> None:
     world.put_s3(ACTOR, "five.bin", FIVE, multipart=True)
     report = sync(world)
-    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.errors == [] and report.counts.downloaded == 1
     assert world.read_local(ACTOR, "five.bin") == FIVE
 
 
@@ -91,4 +92,4 @@ def test_names_with_spaces_and_url_characters_round_trip(world: World) -> None:
     assert report.errors == [] and report.conflicts == []
     assert world.s3_paths(ACTOR) == sorted(names)
     assert sorted(world.local_paths(ACTOR)) == sorted(names)
-    assert sync(world).counts == dict.fromkeys(report.counts, 0)
+    assert sync(world).counts == Counts()

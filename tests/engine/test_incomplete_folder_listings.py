@@ -62,7 +62,7 @@ def test_a_pull_from_a_server_that_drops_folders_is_complete_and_says_why(
         dropped = [t for m, t in proxy.log if m == "GET" and "delimiter=" in t]
 
     assert dropped, "the sync did not list folder by folder"
-    assert report.errors == [] and report.counts["downloaded"] == len(files)
+    assert report.errors == [] and report.counts.downloaded == len(files)
     for path, data in files.items():
         assert world.read_local(ACTOR, path) == data, path
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}

@@ -122,8 +122,8 @@ def test_a_second_root_refuses_while_the_first_holds_the_lease(
     message = str(refused.value)
     assert message.startswith(f"{ACTOR} is already being synced by {ME} (pid {os.getpid()})")
     assert "or pass --wait" in message
-    assert dry.errors == [] and dry.counts["uploaded"] == 1
-    assert report_a.errors == [] and report_a.counts["uploaded"] == 1
+    assert dry.errors == [] and dry.counts.uploaded == 1
+    assert report_a.errors == [] and report_a.counts.uploaded == 1
     assert other.s3_paths(ACTOR) == ["a.bin"]  # B changed nothing
     assert the_lease_key(world) not in world.s3_keys()  # released at the end
 
@@ -157,7 +157,7 @@ def test_a_cloned_root_at_the_same_path_does_not_take_a_live_lease(
         pytest.skip(f"no mount namespace here: {run.stderr.strip()}")
     assert "is already being synced by" in run.stderr, (run.returncode, run.stderr)
     assert run.returncode == 1
-    assert report_a.errors == [] and report_a.counts["uploaded"] == 1
+    assert report_a.errors == [] and report_a.counts.uploaded == 1
     assert world.s3_paths(ACTOR) == ["a.bin"]  # the clone wrote nothing
 
 
@@ -187,7 +187,7 @@ def test_a_second_root_with_wait_syncs_after_the_first_ends(world: World, tmp_pa
 
     assert order == ["a released", "b"]
     assert results[0].errors == []
-    assert results[0].counts["uploaded"] == 1 and results[0].counts["downloaded"] == 1
+    assert results[0].counts.uploaded == 1 and results[0].counts.downloaded == 1
     assert sorted(other.local_paths(ACTOR)) == ["a.bin", "b.bin"]
 
 
@@ -208,7 +208,7 @@ def test_an_expired_lease_is_taken_over(world: World) -> None:
     )
 
     assert not report.cancelled
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     took = "took over the expired S3 lease of ghost@elsewhere (pid 4242)"
     assert any(took in m for m in messages)
     assert the_lease_key(world) not in world.s3_keys()
@@ -264,7 +264,7 @@ def test_a_killed_holders_lease_expires_and_is_taken_over(world: World) -> None:
     )
 
     assert not report.cancelled
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     assert any(f"took over the expired S3 lease of {ME} (pid {holder.pid})" in m for m in messages)
 
 
@@ -316,7 +316,7 @@ def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: 
 
     report = sync(world, sink=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
 
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     assert any("left by a run on this root that ended without releasing it" in m for m in messages)
     assert the_lease_key(world) not in world.s3_keys()
 
@@ -356,7 +356,7 @@ def test_a_server_refusing_conditional_writes_gets_one_warning_and_the_lease_sti
             sync(other, sink=sink)  # read-then-write still sees a live lease
 
     assert proxy.counts["refused"] >= 1
-    assert first.errors == [] and first.counts["uploaded"] == 1
+    assert first.errors == [] and first.counts.uploaded == 1
     warned = [m for m in messages if "refuses conditional writes" in m]
     assert len(warned) == 1, messages
     assert "read-then-write" in warned[0]
@@ -403,7 +403,7 @@ def test_a_run_whose_renewal_is_held_stops_writing_before_its_lease_can_be_taken
     # The take's PUT left the client before S3 stamped it: S3's LastModified + TTL, the
     # earliest another server may take over, is later than this.
     assert max(writes) < taken[-1] + ttl, (max(writes) - taken[-1], ttl)
-    assert report.counts["uploaded"] < 12  # stopped well before the end
+    assert report.counts.uploaded < 12  # stopped well before the end
     uploaded = set(world.s3_paths(ACTOR))
     assert set(world.manifest_md5s(ACTOR)) == uploaded  # the manifest records what finished
 

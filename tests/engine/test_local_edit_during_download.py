@@ -64,7 +64,7 @@ def test_file_edited_during_its_download_is_kept(world: World, multipart: bool) 
     )
 
     assert report.errors == ["a.bin: changed locally during the download; kept, sync again"]
-    assert report.counts["downloaded"] == 0
+    assert report.counts.downloaded == 0
     assert world.read_local(ACTOR, "a.bin") == b"the user's edit"
     assert world.manifest_md5s(ACTOR) == {"a.bin": md5(old)}
     assert leftover_temps(world) == []
@@ -108,6 +108,6 @@ def test_the_next_sync_sees_the_edit_as_a_conflict_not_a_download(world: World) 
     finally:
         eng.close()
 
-    assert [c["path"] for c in report.conflicts] == ["a.bin"]
+    assert [c.path for c in report.conflicts] == ["a.bin"]
     assert world.read_local(ACTOR, "a.bin") == b"edited"
     assert world.read_s3(ACTOR, "a.bin") == b"new in s3"

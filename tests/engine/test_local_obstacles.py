@@ -115,7 +115,7 @@ def test_s3_key_under_a_local_file_name(world: World) -> None:
         for path in ("a.bin/sub/y", "a.bin/x")
     ]
     assert sorted(first.errors) == lines and sorted(second.errors) == lines
-    assert first.counts["uploaded"] == 1
+    assert first.counts.uploaded == 1
     assert second.changed == 0 and unchanged
     assert world.read_local(ACTOR, "a.bin") == b"a file"
 
@@ -139,5 +139,5 @@ def test_a_dry_run_reports_what_stands_in_the_way_instead_of_a_download(world: W
     # and counts only the download that can happen.
     assert sorted(dry.errors) == sorted(real.errors)
     assert [e.split(":")[0] for e in sorted(dry.errors)] == ["a.bin/x", "linkdir/x.bin", "pipe.bin"]
-    assert dry.counts["downloaded"] == 1 and real.counts["downloaded"] == 1
+    assert dry.counts.downloaded == 1 and real.counts.downloaded == 1
     assert world.read_local(ACTOR, "fresh.bin") == b"from s3"

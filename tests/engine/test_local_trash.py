@@ -13,7 +13,7 @@ def test_a_second_trashing_in_the_same_second_keeps_the_first_copy(world: World)
         for data in (b"first orphan", b"second orphan"):
             world.put_local(ACTOR, "o.bin", data)
             report = eng.sync(eng.actor(ACTOR), SyncOptions(delete_orphans=True, force=True))
-            assert report.counts["deleted_local"] == 1
+            assert report.counts.deleted_local == 1
     finally:
         eng.close()
 

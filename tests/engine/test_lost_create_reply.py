@@ -52,7 +52,7 @@ def test_a_lost_create_reply_leaves_no_upload_behind(
         creates = [t for m, t in proxy.log if m == "POST" and t.endswith("?uploads")]
 
     assert proxy.counts["reset_after"] == 1 and len(creates) == 2  # lost once, retried
-    assert report.errors == [] and report.counts["uploaded"] == (1 if also is None else 2)
+    assert report.errors == [] and report.counts.uploaded == (1 if also is None else 2)
     assert world.read_s3(ACTOR, "big.bin") == BIG
     assert world.manifest_md5s(ACTOR)["big.bin"] == md5(BIG)
     assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []

@@ -40,13 +40,13 @@ def sync(world: World, eng: Engine | None = None, **options: object):
 
 
 def changed(report) -> int:
-    return sum(report.counts.values())
+    return report.counts.total
 
 
 def test_upload_of_a_big_file_is_multipart_with_md5_metadata(world: World) -> None:
     world.put_local(ACTOR, "big.bin", BIG)
     report = sync(world)
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "big.bin"))
     assert head["ETag"].strip('"').endswith("-3")
     assert head["Metadata"]["md5"] == md5(BIG)
@@ -67,7 +67,7 @@ def test_every_upload_body_carries_its_md5_and_is_not_sha256_signed_again(
     with FaultProxy(s3_server.port, {}) as proxy:
         through = dataclasses.replace(world, url=proxy.url)
         report = sync(through, engine(through))
-    assert report.errors == [] and report.counts["uploaded"] == 2
+    assert report.errors == [] and report.counts.uploaded == 2
     sent = [
         (target, headers)
         for (method, target), headers in zip(proxy.log, proxy.headers, strict=True)
@@ -89,7 +89,7 @@ def test_foreign_multipart_object_matches_local_by_its_own_part_size(world: Worl
     report = sync(world, engine(world, chunk=8 * MiB))
     assert report.conflicts == [] and report.errors == []
     assert report.unverified == []
-    assert report.counts["added_to_manifest"] == 1 and changed(report) == 1
+    assert report.counts.added_to_manifest == 1 and changed(report) == 1
     assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
 
 
@@ -117,15 +117,15 @@ def test_foreign_multipart_object_that_differs_is_a_conflict(world: World) -> No
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
     world.put_local(ACTOR, "big.bin", BIG[:-1] + b"X")
     report = sync(world)
-    assert [c["path"] for c in report.conflicts] == ["big.bin"]
-    assert report.conflicts[0]["s3_md5"] is None
+    assert [c.path for c in report.conflicts] == ["big.bin"]
+    assert report.conflicts[0].remote.md5 is None
     assert changed(report) == 0
 
 
 def test_foreign_multipart_download_is_verified_by_its_etag(world: World) -> None:
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True)
     report = sync(world)
-    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.errors == [] and report.counts.downloaded == 1
     assert report.unverified == []  # checked against its ETag with its own part size
     assert world.read_local(ACTOR, "big.bin") == BIG
     assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
@@ -156,7 +156,7 @@ def test_small_file_changed_between_audit_and_upload_is_not_recorded(world: Worl
     assert [e for e in report.errors if e.startswith("small.bin:")], report.errors
     assert "small.bin" not in world.manifest_md5s(ACTOR)
     assert world.s3_paths(ACTOR) == ["other.bin"]
-    assert report.counts["uploaded"] == 1
+    assert report.counts.uploaded == 1
     follow = sync(world)
     assert follow.errors == []
     assert world.read_s3(ACTOR, "small.bin") == b"version two!"
@@ -179,12 +179,12 @@ def test_file_appended_to_while_its_parts_are_sent_is_not_recorded(world: World)
     eng.close()
 
     assert appended
-    assert report.counts["uploaded"] == 0
+    assert report.counts.uploaded == 0
     assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
     assert world.s3_paths(ACTOR) == []
     assert world.manifest_md5s(ACTOR) == {}
     follow = sync(world)
-    assert follow.errors == [] and follow.counts["uploaded"] == 1
+    assert follow.errors == [] and follow.counts.uploaded == 1
     assert world.manifest_md5s(ACTOR) == {"huge.bin": md5(path.read_bytes())}
 
 
@@ -208,7 +208,7 @@ def upload_changing_it_after_the_first_bytes(
     eng.close()
 
     assert changed_it
-    assert report.counts["uploaded"] == 0
+    assert report.counts.uploaded == 0
     assert any("changed while it was being uploaded" in e for e in report.errors), report.errors
     assert world.s3_paths(ACTOR) == []
     assert uploads == []  # the failed upload was aborted, not left to be billed

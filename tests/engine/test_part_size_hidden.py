@@ -88,7 +88,7 @@ def test_download_of_foreign_multipart_files_is_accepted(nanio_world: World) -> 
     finally:
         engine.close()
     assert report.errors == [] and report.unverified == []
-    assert report.counts["downloaded"] == 3
+    assert report.counts.downloaded == 3
     for path, content in contents.items():
         assert world.read_local(ACTOR, path) == content
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in contents.items()}
@@ -108,7 +108,7 @@ def test_an_object_no_part_size_fits_is_kept_unverified_and_not_fetched_again(
         again = engine.sync(engine.actor(ACTOR))
     finally:
         engine.close()
-    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.errors == [] and report.counts.downloaded == 1
     assert report.unverified == ["odd.bin"]
     assert world.read_local(ACTOR, "odd.bin") == content
     assert again.changed == 0 and again.errors == [] and again.conflicts == []
@@ -148,7 +148,7 @@ def test_kept_bytes_of_an_object_nothing_can_verify_are_not_resumed(
         report = engine.sync(engine.actor(ACTOR))
     finally:
         engine.close()
-    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.errors == [] and report.counts.downloaded == 1
     assert report.bytes_resumed == 0 and report.unverified == ["odd.bin"]
     assert world.read_local(ACTOR, "odd.bin") == content
     assert world.manifest_md5s(ACTOR) == {"odd.bin": md5(content)}

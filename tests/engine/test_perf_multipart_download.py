@@ -9,7 +9,7 @@ from tests.engine.test_multipart import ACTOR, BIG, engine, sync
 def test_multipart_download_whose_md5_metadata_lies_is_not_kept(world: World) -> None:
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True, metadata={"md5": md5(b"other bytes")})
     report = sync(world)
-    assert report.counts["downloaded"] == 0
+    assert report.counts.downloaded == 0
     assert any(e.startswith("big.bin:") and "does not match" in e for e in report.errors)
     assert world.local_paths(ACTOR) == []  # no temp file, no half file
 
@@ -18,7 +18,7 @@ def test_multipart_download_records_the_md5_of_the_bytes_in_order(world: World) 
     world.put_s3(ACTOR, "big.bin", BIG, multipart=True, metadata={"md5": md5(BIG)})
     eng = engine(world)  # 5 MiB parts; the object has 3 of them
     report = sync(world, eng)
-    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.errors == [] and report.counts.downloaded == 1
     assert world.read_local(ACTOR, "big.bin") == BIG
     assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
 
@@ -60,7 +60,7 @@ def test_several_multipart_downloads_at_once_all_land_verified(world: World) -> 
     for path, data in objects.items():
         world.put_s3(ACTOR, path, data, multipart=True, metadata={"md5": md5(data)})
     report = sync(world)
-    assert report.errors == [] and report.counts["downloaded"] == 3
+    assert report.errors == [] and report.counts.downloaded == 3
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in objects.items()}
     for path, data in objects.items():
         assert world.read_local(ACTOR, path) == data

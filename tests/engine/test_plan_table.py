@@ -166,7 +166,7 @@ ROWS = [
 @pytest.mark.parametrize(("l_md5", "r_md5", "m_md5", "category", "ops", "counts"), ROWS)
 def test_reconciliation_row(l_md5, r_md5, m_md5, category, ops, counts) -> None:
     plan = build_plan(listings(l_md5, r_md5, m_md5))
-    predicted = {k: v for k, v in plan.counts().items() if v}
+    predicted = {k: v for k, v in plan.counts().to_json().items() if v}
     assert predicted == counts
     if category is None:
         assert plan.actions == () and plan.conflicts == ()
@@ -215,7 +215,7 @@ def test_delete_orphans_trashes_unrecorded_files_on_both_sides() -> None:
     ]
     assert plan.conflicts == ()
     counts = plan.counts()
-    assert (counts["deleted_local"], counts["deleted_s3"], counts["uploaded"]) == (2, 2, 1)
+    assert (counts.deleted_local, counts.deleted_s3, counts.uploaded) == (2, 2, 1)
     assert plan.deletions == 4 and plan.total_paths == 4
     assert plan.delete_share() == 1.0
 
@@ -261,7 +261,7 @@ def test_keep_both_keeps_the_loser_beside_the_winner_in_the_manifest() -> None:
     assert records == {loser: B, PATH: A}
     download = next(op for op in action.ops if isinstance(op, Download))
     assert download.dest == loser
-    counts = {k: v for k, v in plan.counts().items() if v}
+    counts = {k: v for k, v in plan.counts().to_json().items() if v}
     assert counts == {
         "downloaded": 1,
         "uploaded": 1,

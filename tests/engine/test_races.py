@@ -43,7 +43,7 @@ def test_object_created_in_s3_after_the_audit_is_not_overwritten(
         world, lambda path: world.put_s3(ACTOR, path, b"someone else"), multipart=multipart
     )
 
-    assert report.counts["uploaded"] == 0
+    assert report.counts.uploaded == 0
     assert report.errors == ["new.bin: changed in S3 since the audit; sync again"]
     assert world.read_s3(ACTOR, "new.bin") == b"someone else"
     assert world.manifest_md5s(ACTOR) == {}

@@ -140,6 +140,6 @@ def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: Wor
         report = engine.sync(engine.actor(ACTOR))
     finally:
         engine.close()
-    assert report.errors == [] and report.counts["downloaded"] == 1
+    assert report.errors == [] and report.counts.downloaded == 1
     assert report.bytes_resumed == 0
     assert world.read_local(ACTOR, "ckpt/model.bin") == DATA

@@ -147,7 +147,7 @@ def rerun(world: World) -> tuple[dict[str, object], int, list[str]]:
     events: list[Event] = []
     report = eng.sync(eng.actor(ACTOR), SyncOptions(), sink=events.append)
     eng.close()
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
     infos = [e.text for e in events if isinstance(e, Message)]
     return report.to_json(), sum(sent), infos

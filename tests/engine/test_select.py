@@ -62,8 +62,8 @@ def test_categories_select_groups() -> None:
 
 def test_selection_keeps_conflicts_reported_and_counts_follow() -> None:
     selected = apply_selection(plan(), Selection(only=["notes.txt"]))
-    assert selected.counts()["uploaded"] == 1
-    assert selected.counts()["downloaded"] == 0
+    assert selected.counts().uploaded == 1
+    assert selected.counts().downloaded == 0
 
 
 def test_one_way_directions_leave_out_actions_that_change_the_other_side() -> None:

@@ -52,12 +52,12 @@ def test_engine_selects_by_path_folder_and_category(world: World) -> None:
     eng = world.engine()
     layout = eng.actor(ACTOR)
     by_path = eng.sync(layout, SyncOptions(selection=Selection(paths={"labels/", "audio/up.wav"})))
-    assert (by_path.counts["uploaded"], by_path.counts["downloaded"]) == (1, 1)
+    assert (by_path.counts.uploaded, by_path.counts.downloaded) == (1, 1)
     by_category = eng.sync(
         layout, SyncOptions(selection=Selection(categories={Category.REMOVE_FROM_MANIFEST}))
     )
-    assert by_category.counts["removed_from_manifest"] == 1
-    assert by_category.counts["uploaded"] == by_category.counts["downloaded"] == 0
+    assert by_category.counts.removed_from_manifest == 1
+    assert by_category.counts.uploaded == by_category.counts.downloaded == 0
     eng.close()
     assert world.s3_paths(ACTOR) == [
         "audio/up.wav",

@@ -72,7 +72,7 @@ def test_sse_kms_uploads_audit_and_downloads_verify_by_metadata(
     for path, data in FILES.items():
         world.put_local(ACTOR, path, data)
     first = sync(engine(world, proxy.url))
-    assert first.errors == [] and first.counts["uploaded"] == 3
+    assert first.errors == [] and first.counts.uploaded == 3
     # What S3 holds is right, with both MD5 forms in metadata (rclone reads md5chksum).
     for path, data in FILES.items():
         head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, path))
@@ -93,7 +93,7 @@ def test_sse_kms_uploads_audit_and_downloads_verify_by_metadata(
     # A second root pulls every file, verified by the metadata MD5.
     other = world.root.parent / "other"
     pulled = sync(engine(world, proxy.url, other))
-    assert pulled.errors == [] and pulled.counts["downloaded"] == 3
+    assert pulled.errors == [] and pulled.counts.downloaded == 3
     for path, data in FILES.items():
         assert (other / "data/actors" / ACTOR / "training_data" / path).read_bytes() == data
     assert pulled.unverified == []
@@ -105,7 +105,7 @@ def test_sse_kms_uploads_audit_and_downloads_verify_by_metadata(
         target.write_bytes(data)
     adopted = sync(engine(world, proxy.url, third))
     assert adopted.conflicts == [] and adopted.errors == []
-    assert adopted.counts["uploaded"] == 0 and adopted.counts["downloaded"] == 0
+    assert adopted.counts.uploaded == 0 and adopted.counts.downloaded == 0
     assert deletes(proxy) == []
 
 
@@ -114,7 +114,7 @@ def test_a_normal_bucket_costs_at_most_one_extra_head(world: World, proxy: SsePr
     for n in range(20):
         world.put_s3(ACTOR, f"f{n}.bin", f"file {n}".encode())
     pulled = sync(engine(world, proxy.url))
-    assert pulled.errors == [] and pulled.counts["downloaded"] == 20
+    assert pulled.errors == [] and pulled.counts.downloaded == 20
     assert [m for m, _ in proxy.log].count("HEAD") <= 1
 
 
@@ -137,7 +137,7 @@ def test_conditional_completion_and_delete_refused_fall_back_with_one_warning(
     events: list[Event] = []
     report = sync(eng, events)
 
-    assert report.counts["uploaded"] == 1  # small.txt, by an unconditional PUT
+    assert report.counts.uploaded == 1  # small.txt, by an unconditional PUT
     assert len(report.errors) == 1
     assert "changed while it was being uploaded" in report.errors[0]
     assert f"left in S3 at {world.key(ACTOR, 'big.bin')}" in report.errors[0]
@@ -161,7 +161,7 @@ def test_a_multipart_etag_that_is_the_whole_files_md5_proves_the_upload(
     with SseProxy(s3_server.port, sse=False, whole_md5=True) as proxy:
         world.put_local(ACTOR, "big.bin", FILES["big.bin"])
         report = sync(engine(world, proxy.url))
-        assert report.errors == [] and report.counts["uploaded"] == 1
+        assert report.errors == [] and report.counts.uploaded == 1
         seen = engine(world, proxy.url).client.head_object(
             Bucket=world.bucket, Key=world.key(ACTOR, "big.bin")
         )
@@ -172,4 +172,4 @@ def test_a_multipart_etag_that_is_the_whole_files_md5_proves_the_upload(
         assert again.changed == 0 and again.conflicts == [] and again.errors == []
         other = world.root.parent / "other"
         pulled = sync(engine(world, proxy.url, other))
-        assert pulled.errors == [] and pulled.counts["downloaded"] == 1
+        assert pulled.errors == [] and pulled.counts.downloaded == 1

@@ -63,7 +63,7 @@ def test_another_writers_running_upload_is_never_aborted(world: World) -> None:
 
     report = sync(engine(world))
 
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     # Started "in 2010" both; the one with a part written just now is someone's live upload,
     # the one without a part may be one just begun: nothing but our own sighting dates it.
     assert running in uploads(world) and starting in uploads(world)
@@ -155,7 +155,7 @@ def test_a_server_without_upload_listing_syncs_with_one_warning(
 
     report = sync(eng, events)
 
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
     assert len(warnings) == 1 and "does not list unfinished multipart uploads" in warnings[0]
     assert no_listing.counts["refused"] == 1
@@ -197,7 +197,7 @@ def test_a_cancel_while_s3_holds_the_clean_up_stops_the_sync_at_once(
             worker.join()
             eng.close()
     (report,) = reports
-    assert report.cancelled and report.counts["uploaded"] == 0
+    assert report.cancelled and report.counts.uploaded == 0
     assert world.s3_paths(ACTOR) == []
 
 
@@ -219,7 +219,7 @@ def test_an_upload_created_by_a_run_killed_before_its_journal_line_is_aborted(
     report = sync(eng)
     eng.close()
 
-    assert report.errors == [] and report.counts["uploaded"] == 1
+    assert report.errors == [] and report.counts.uploaded == 1
     assert dead_runs not in uploads(world)
     assert someone_elses in uploads(world)  # just begun, as far as anyone can tell
     assert UploadJournal(layout.multipart_journal).left_creating() == []

@@ -115,7 +115,7 @@ def test_a_folder_swapped_before_the_trash_move_moves_nothing_from_outside(
         world, swap, when="transfer", options=SyncOptions(delete_orphans=True, force=True)
     )
 
-    assert report.counts["deleted_local"] == 0
+    assert report.counts.deleted_local == 0
     assert any(e.startswith("sub/orphan.bin") for e in report.errors), report.errors
     assert sorted(os.listdir(outside)) == ["orphan.bin", "theirs.txt"]
     assert (outside / "orphan.bin").read_bytes() == b"same size"

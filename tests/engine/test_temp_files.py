@@ -162,7 +162,7 @@ def test_user_file_named_like_a_temp_file_is_reported_and_kept(world: World) -> 
         f"sub/.trainsync-tmp-notes: {TEMP_NAME_PROBLEM}",
     ]
     assert sorted(first.errors) == expected and sorted(second.errors) == expected
-    assert first.counts["uploaded"] == 1 and second.changed == 0
+    assert first.counts.uploaded == 1 and second.changed == 0
     assert world.read_local(ACTOR, ".trainsync-tmp-keepme") == b"mine"
     assert world.read_local(ACTOR, "sub/.trainsync-tmp-notes") == b"mine too"
     assert world.s3_paths(ACTOR) == ["a.bin"]
@@ -230,7 +230,7 @@ def test_an_orphan_on_another_filesystem_goes_to_the_trash(
     finally:
         eng.close()
 
-    assert report.errors == [] and report.counts["deleted_local"] == 1
+    assert report.errors == [] and report.counts.deleted_local == 1
     assert world.local_paths(ACTOR) == []
     trashed = list((world.actor_dir(ACTOR) / ".trainsync" / "trash").rglob("orphan.bin"))
     assert [p.read_bytes() for p in trashed] == [b"not in the manifest"]

@@ -41,7 +41,7 @@ def test_a_linked_training_data_is_followed_both_ways(world: World, tmp_path: Pa
 
     assert sorted(audit.listings.local) == ["sub/up.bin"]
     assert report.errors == []
-    assert report.counts["uploaded"] == 1 and report.counts["downloaded"] == 1
+    assert report.counts.uploaded == 1 and report.counts.downloaded == 1
     assert world.read_s3(ACTOR, "sub/up.bin") == b"uploaded from the linked folder"
     assert (disk / "down" / "d.bin").read_bytes() == b"downloaded into the linked folder"
     assert world.local_path(ACTOR, "").is_symlink()  # still a link, not replaced by a folder

@@ -101,13 +101,13 @@ def test_a_new_key_written_by_b_during_as_multipart_upload_survives(world: World
     report = sync(a)
 
     assert fired and len(refusals[0]) == 1 and "already being synced" in refusals[0][0]
-    assert report.counts["uploaded"] == 0
+    assert report.counts.uploaded == 0
     assert report.errors == ["data.bin: changed in S3 since the audit; sync again"]
     assert s3_bytes(world) == small  # B's version is kept
     assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
     # The next run of A sees a conflict, not an upload over B's object.
     again = sync(a)
-    assert again.counts["uploaded"] == 0 and [c["path"] for c in again.conflicts] == ["data.bin"]
+    assert again.counts.uploaded == 0 and [c.path for c in again.conflicts] == ["data.bin"]
     assert s3_bytes(world) == small
     a.close()
     b.close()
@@ -117,8 +117,8 @@ def test_a_replaced_object_changed_by_b_during_as_upload_survives(world: World) 
     a, b = engine_for(world, world.root / "a"), engine_for(world, world.root / "b")
     first = blob(3, 2 * MiB)
     put(world.root / "a", first)
-    assert sync(a).counts["uploaded"] == 1
-    assert sync(b).counts["downloaded"] == 1
+    assert sync(a).counts.uploaded == 1
+    assert sync(b).counts.downloaded == 1
     mine, theirs = blob(4, 12 * MiB), blob(5, 1 * MiB)
     put(world.root / "a", mine)
     put(world.root / "b", theirs)
@@ -131,7 +131,7 @@ def test_a_replaced_object_changed_by_b_during_as_upload_survives(world: World) 
     report = sync(a)
 
     assert fired and s3_bytes(world) == theirs
-    assert report.counts["uploaded"] == 0
+    assert report.counts.uploaded == 0
     assert report.errors == ["data.bin: changed in S3 since the audit; sync again"]
     assert world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", []) == []
     assert world.manifest_md5s(ACTOR) == {}  # (A's manifest is under root a)
@@ -157,7 +157,7 @@ def test_our_bad_upload_is_deleted_only_while_it_is_still_ours(world: World) -> 
 
     report = sync(a)
 
-    assert report.counts["uploaded"] == 0
+    assert report.counts.uploaded == 0
     assert len(report.errors) == 1 and "changed while it was being uploaded" in report.errors[0]
     assert "another writer's object" in report.errors[0]
     assert s3_bytes(world) == other
@@ -177,7 +177,7 @@ def test_an_orphan_rewritten_after_the_audit_is_not_deleted(world: World) -> Non
     on_call(a, "after-call.s3.CopyObject", rewrite)
     report = a.sync(a.actor(ACTOR), SyncOptions(delete_orphans=True, force=True))
 
-    assert report.counts["deleted_s3"] == 0
+    assert report.counts.deleted_s3 == 0
     assert report.errors == ["data.bin: changed in S3 since the audit; sync again (not deleted)"]
     assert s3_bytes(world) == newer
     a.close()

@@ -28,5 +28,5 @@ def test_a_second_root_in_another_process_refuses_while_the_first_syncs(matrix: 
     assert refused.returncode == 1, refused
     error = json.loads(refused.stdout)["error"]
     assert error.startswith(f"{ACTOR} is already being synced by "), error
-    assert report_a.errors == [] and report_a.counts["uploaded"] == 1
+    assert report_a.errors == [] and report_a.counts.uploaded == 1
     assert m.a.s3_paths(ACTOR) == ["a.bin"]  # B sent nothing

@@ -80,7 +80,7 @@ def seeded(m: Matrix) -> dict[str, bytes]:
     for path, data in files.items():
         m.a.put_local(ACTOR, path, data)
     first = sync(m.a)
-    assert first.errors == [] and first.counts["uploaded"] == len(files), first.errors
+    assert first.errors == [] and first.counts.uploaded == len(files), first.errors
     return files
 
 
@@ -98,7 +98,7 @@ def test_upload_audit_change_and_sync(matrix: Matrix) -> None:
     first = sync(m.a, messages)
 
     assert first.errors == [] and first.conflicts == []
-    assert first.counts["uploaded"] == first.counts["added_to_manifest"] == len(files)
+    assert first.counts.uploaded == first.counts.added_to_manifest == len(files)
     for path, data in files.items():
         assert s3_bytes(m.a, path) == data, path
     assert m.a.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
@@ -106,7 +106,7 @@ def test_upload_audit_change_and_sync(matrix: Matrix) -> None:
     audit = sync(m.a, dry_run=True)
 
     assert audit.errors == [] and audit.unverified == [] and audit.conflicts == []
-    assert sum(audit.counts.values()) == 0, audit.counts
+    assert audit.counts.total == 0, audit.counts
     assert audit.in_sync == len(files)
 
     new = {path: f"changed {path}".encode() * (1 + len(files[path]) // 20) for path in CHANGED}
@@ -115,8 +115,8 @@ def test_upload_audit_change_and_sync(matrix: Matrix) -> None:
     second = sync(m.a, messages)
 
     assert second.errors == [] and second.conflicts == []
-    assert second.counts["uploaded"] == second.counts["updated_in_manifest"] == 3
-    assert second.counts["downloaded"] == 0
+    assert second.counts.uploaded == second.counts.updated_in_manifest == 3
+    assert second.counts.downloaded == 0
     for path, data in new.items():
         assert s3_bytes(m.a, path) == data, path
         assert m.a.manifest_md5s(ACTOR)[path] == md5(data)
@@ -138,10 +138,10 @@ def test_a_key_the_server_cannot_sign_is_one_error_naming_the_path(matrix: Matri
     if refused:
         assert error_paths(report) == {ODD}, report.errors
         assert "SignatureDoesNotMatch" in report.errors[0]
-        assert report.counts["uploaded"] == 0
+        assert report.counts.uploaded == 0
         assert m.a.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
     else:
-        assert report.errors == [] and report.counts["uploaded"] == 1
+        assert report.errors == [] and report.counts.uploaded == 1
         assert s3_bytes(m.a, ODD) == b"odd name"
         assert m.a.manifest_md5s(ACTOR)[ODD] == md5(b"odd name")
     assert m.a.read_local(ACTOR, ODD) == b"odd name"
@@ -155,14 +155,14 @@ def test_a_second_root_pulls_everything_verified(matrix: Matrix) -> None:
 
     assert pulled.errors == [] and pulled.conflicts == []
     assert pulled.unverified == []
-    assert pulled.counts["downloaded"] == len(files)
+    assert pulled.counts.downloaded == len(files)
     for path, data in files.items():
         assert m.b.read_local(ACTOR, path) == data, path
     assert m.b.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
 
     again = sync(m.b)
 
-    assert again.errors == [] and sum(again.counts.values()) == 0, again.counts
+    assert again.errors == [] and again.counts.total == 0, again.counts
     fresh = World(m.b.root.parent / "empty-root", m.b.bucket, m.b.url, m.b.s3)
     (fresh.root / "data" / "actors").mkdir(parents=True)
     engine = fresh.engine()
@@ -185,13 +185,13 @@ def test_delete_orphans_dry_run_then_for_real(matrix: Matrix) -> None:
 
     dry = sync(m.a, dry_run=True, delete_orphans=True)
 
-    assert dry.errors == [] and (dry.counts["deleted_local"], dry.counts["deleted_s3"]) == (1, 1)
+    assert dry.errors == [] and (dry.counts.deleted_local, dry.counts.deleted_s3) == (1, 1)
     assert m.a.read_local(ACTOR, "stray/local.txt") == b"local orphan"
     assert s3_bytes(m.a, "stray/remote.txt") == b"remote orphan"
 
     real = sync(m.a, delete_orphans=True)
 
-    assert real.errors == [] and (real.counts["deleted_local"], real.counts["deleted_s3"]) == (1, 1)
+    assert real.errors == [] and (real.counts.deleted_local, real.counts.deleted_s3) == (1, 1)
     assert m.a.local_paths(ACTOR) == sorted(files)
     assert m.a.s3_paths(ACTOR) == sorted(files)
     trash = list((m.a.actor_dir(ACTOR) / ".trainsync" / "trash").rglob("local.txt"))
@@ -223,7 +223,7 @@ def test_objects_written_by_boto3_with_8_and_16_mib_parts_come_down_verified(
     first = sync(m.a)
 
     assert first.errors == [] and first.conflicts == []
-    assert first.counts["downloaded"] == 2
+    assert first.counts.downloaded == 2
     for path, data in foreign.items():
         assert m.a.read_local(ACTOR, path) == data, path
     # With SSE-KMS no MD5 of a foreign multipart object can be known: "unverified", said.
@@ -232,7 +232,7 @@ def test_objects_written_by_boto3_with_8_and_16_mib_parts_come_down_verified(
 
     again = sync(m.a)
 
-    assert again.errors == [] and sum(again.counts.values()) == 0, again.counts
+    assert again.errors == [] and again.counts.total == 0, again.counts
     assert again.bytes_downloaded == 0
 
 
@@ -251,9 +251,9 @@ def test_folder_markers_at_the_prefix_and_below_are_ignored(matrix: Matrix) -> N
     audit = sync(m.a, dry_run=True)
     report = sync(m.b)
 
-    assert audit.errors == [] and sum(audit.counts.values()) == 0, (audit.errors, audit.counts)
+    assert audit.errors == [] and audit.counts.total == 0, (audit.errors, audit.counts)
     assert audit.in_sync == len(files)
-    assert report.errors == [] and report.counts["downloaded"] == len(files), report.errors
+    assert report.errors == [] and report.counts.downloaded == len(files), report.errors
     assert m.b.local_paths(ACTOR) == sorted(files)
     assert m.b.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
     assert {prefix, prefix + "images/"} <= set(m.a.s3_keys(prefix))  # never deleted by us

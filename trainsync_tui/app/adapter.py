@@ -28,6 +28,7 @@ from trainsync_tui.app.messages import (
     StageChanged,
     SyncFinished,
 )
+from trainsync_tui.app.models.progress_estimate import ProgressEstimate
 from trainsync_tui.app.models.tree_model import build_model
 from trainsync_tui.app.tasks import Task
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
@@ -126,6 +127,7 @@ class EventForwarder:
         self._lock = threading.Lock()  # a batch from an engine thread, the last one from ours
         self._current = ""
         self._inflight: dict[str, int] = {}  # path -> size, of the transfers under way
+        self._estimate = ProgressEstimate()  # speed and ETA from the last seconds, not the mean
         self.failed: set[str] = set()
 
     def __call__(self, event: Event) -> None:
@@ -166,7 +168,8 @@ class EventForwarder:
         if stage:
             self.post(StageChanged(self.actor, stage))
         if progress is not None:
-            self.post(ProgressChanged(self.actor, progress, current))
+            estimate = self._estimate.update(progress)
+            self.post(ProgressChanged(self.actor, progress, current, estimate))
 
 
 def _line(event: Event) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ MAIN_BINDINGS: list[BindingType] = [  # the main screen's actions
             ("h", "history", "History", "Past syncs of the selected actor"),
             ("p", "periodic", "Periodic", "Selected actor: sync every 5/15/60 min, off"),
             ("slash", "filter", "Filter", "Filter the actors by name"),
+            ("o", "sort", "Sort", "Sort the actors by name, or by state (worst first)"),
             ("a", "focus_actors", "Actors", "Jump to the actors list"),
             ("ctrl+r", "refresh_actors", "Refresh", "Look again for new actors (folders, S3)"),
             ("t", "restore", "Restore", "Restore a sync run's trashed files (asks first)"),

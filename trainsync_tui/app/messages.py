@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from trainsync_tui.app.models.progress_estimate import Estimate
 from trainsync_tui.app.models.tree_model import TreeModel
 from trainsync_tui.app.tasks import Task
 from trainsync_tui.engine.events import Progress
@@ -63,6 +64,7 @@ class ProgressChanged(Message):
     actor: str
     progress: Progress
     current: str = ""
+    estimate: Estimate | None = None  # speed and ETA of the last seconds (the adapter's)
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ProgressChanged) and message.actor == self.actor

@@ -24,7 +24,9 @@ def summary(
     if report.cancelled:
         return "Cancelled: nothing partial left, manifest valid", "warning"
     selection = selection or Selection()
-    counts = ", ".join(f"{n:,} {COUNT_LABELS.get(k, k)}" for k, n in report.counts.items() if n)
+    counts = ", ".join(
+        f"{n:,} {COUNT_LABELS.get(k, k)}" for k, n in report.counts.to_json().items() if n
+    )
     errors, conflicts = len(report.errors), len(report.conflicts)
     if counts:
         done = counts

@@ -326,7 +326,7 @@ class Engine:
         if refused:
             raise DeleteGuardError(f"{layout.name}: {refused}")
         if options.dry_run:
-            for key, n in plan.counts().items():
+            for key, n in plan.counts().to_json().items():
                 report.add(key, n)
             report.bytes_uploaded = sum(a.size for a in plan.actions if a.direction == "up")
             report.bytes_downloaded = sum(a.size for a in plan.actions if a.direction == "down")

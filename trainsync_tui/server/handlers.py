@@ -133,7 +133,7 @@ async def _describe_actor(
         in_sync=plan.in_sync,
         total_files=plan.total_paths,
         states=states,
-        counts=plan.counts(),
+        counts=plan.counts().to_json(),
         errors=len(plan.issues),
         bytes_to_transfer=plan.bytes_to_transfer,
     )

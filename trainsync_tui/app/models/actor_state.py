@@ -14,6 +14,20 @@ from trainsync_tui.engine.plan.select import Selection, in_scope, wants
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.report import plural
 
+# What needs attention first when the list is sorted by state: failures, conflicts,
+# differences, what runs or waits, never audited, in sync.
+ATTENTION = {
+    ActorStatus.ERROR: 0,
+    ActorStatus.PROBLEMS: 0,
+    ActorStatus.CONFLICTS: 1,
+    ActorStatus.DIFF: 2,
+    ActorStatus.SYNCING: 3,
+    ActorStatus.RESTORING: 3,
+    ActorStatus.AUDITING: 4,
+    ActorStatus.QUEUED: 4,
+    ActorStatus.NEVER: 5,
+    ActorStatus.OK: 6,
+}
 PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
 
 
@@ -55,6 +69,28 @@ class ActorState:
             return "✓ in sync"
         first, *rest = parts  # one symbol, the worst: "✗ 1 problem, 40 differences"
         return ", ".join([first, *(p[2:] for p in rest)])
+
+    def counts(self, activity: ActorStatus | None = None) -> str:
+        """The actors list's short form of `describe`, one row beside the name: "! 1 ● 40"."""
+        status = activity or self.status
+        if status in (ActorStatus.SYNCING, ActorStatus.RESTORING):
+            return f"⟳ {status[:4]}"  # "sync", "rest"
+        if status in (ActorStatus.QUEUED, ActorStatus.AUDITING):
+            return "… audit" if status == ActorStatus.AUDITING else "… queued"
+        if status == ActorStatus.ERROR:
+            return "✗ error"
+        if self.plan is None:
+            return "·"
+        parts = [
+            f"{glyph} {len(found):,}"
+            for glyph, found in (
+                ("✗", self.plan.issues),
+                ("!", self.plan.conflicts),
+                ("●", self.plan.actions),
+            )
+            if found
+        ]
+        return " ".join(parts) or "✓"
 
     def cycle_period(self, now: float) -> str:
         """`p`: off → 5 → 15 → 60 min → off; returns it in words."""
@@ -167,6 +203,12 @@ class ActorState:
         if self.plan.conflicts:
             return ActorStatus.CONFLICTS
         return ActorStatus.DIFF if self.plan.actions else ActorStatus.OK
+
+    @property
+    def attention(self) -> int:
+        """Rank by the last audit (not the task running), so a row does not jump while it
+        is audited; lower needs attention sooner."""
+        return ATTENTION[self.status]
 
     def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
         self.audit, self.plan, self.model, self.error = audit, plan, model, ""

@@ -113,6 +113,7 @@ class ActorsScreen(Screen[None]):
         activity = self.tasks.status(state.name)
         header = self.query_one(ActorHeader)
         header.actor = state.name
+        header.state = state.describe(activity)  # the list's row has only glyphs and counts
         error = state.error if state.status == ActorStatus.ERROR and not activity else ""
         header.message = state.message or error
         header.busy = activity in (ActorStatus.SYNCING, ActorStatus.RESTORING)
@@ -324,7 +325,7 @@ class ActorsScreen(Screen[None]):
     def on_progress_changed(self, event: ProgressChanged) -> None:
         state = self.selected
         if state is not None and state.name == event.actor:
-            self.query_one(ProgressPanel).show(event.progress, event.current)
+            self.query_one(ProgressPanel).show(event.progress, event.current, event.estimate)
 
     def on_log_lines(self, event: LogLines) -> None:
         self.query_one(LogPane).add_lines(event.lines)

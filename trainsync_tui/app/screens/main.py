@@ -242,6 +242,9 @@ class MainScreen(ActorsScreen):
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()
 
+    def action_sort(self) -> None:
+        self.tell(f"actors sorted {self.query_one(ActorsPane).toggle_sort()}")
+
     def action_history(self) -> None:
         state = self.selected
         self._read_history(state.name if state else None)

@@ -1,10 +1,12 @@
-"""The actors pane: every actor with its state, and a `/` filter."""
+"""The actors pane: one row per actor (name, state glyph, counts), a `/` filter and a sort
+by name or by what needs attention first."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -21,15 +23,28 @@ from trainsync_tui.app.widgets.ordered_input import OrderedInput
 
 BAD = (ActorStatus.ERROR, ActorStatus.PROBLEMS)
 REVERSE = VisualStyle(reverse=True)
+ROW_WIDTH = 25  # app.tcss's pane less its border, until the list is laid out
 
 
 def actor_prompt(
-    state: ActorState, activity: ActorStatus | None = None, glyphs: Glyphs = UNICODE
+    state: ActorState,
+    activity: ActorStatus | None = None,
+    glyphs: Glyphs = UNICODE,
+    width: int = ROW_WIDTH,
 ) -> Text:
-    text = Text(state.name, style="bold", overflow="ellipsis", no_wrap=True)
+    """One row of `width` cells: the name, cut with "…" to leave the state its room, and the
+    state right-aligned (200 actors at two rows each were 29 screens at 80×24, issue 25).
+    Plain text, not a grid: the list measures every option it is given, 200 per keystroke."""
     bad = activity is None and state.status in BAD
-    text.append("\n  " + glyphs.text(state.describe(activity)), style="bold red" if bad else "dim")
-    return text
+    counts = Text(glyphs.text(state.counts(activity)), style="bold red" if bad else "dim")
+    room = max(width - counts.cell_len - 1, 4)
+    shown = state.name
+    if cell_len(shown) > room:
+        cut = glyphs.text("…")
+        shown = set_cell_size(shown, room - len(cut)) + cut
+    name = Text(shown, style="bold")
+    gap = max(width - name.cell_len - counts.cell_len, 1)
+    return Text.assemble(name, " " * gap, counts, no_wrap=True, overflow="ellipsis")
 
 
 class ActorList(OptionList):
@@ -64,6 +79,8 @@ class ActorsPane(Vertical):
         self.glyphs = glyphs
         self.states: dict[str, ActorState] = {}
         self.filter_text = ""
+        self.by_state = False  # `o`: by name, or what needs attention first
+        self._ranks: dict[str, int] = {}  # each shown actor's rank when the list was sorted
 
     def compose(self) -> ComposeResult:
         yield OrderedInput(placeholder="filter actors", id="actor-filter")
@@ -82,21 +99,30 @@ class ActorsPane(Vertical):
         current = self.selected
         needle = self.filter_text.casefold()
         shown = [s for s in self.states.values() if needle in s.name.casefold()]
-        options.set_options(
-            Option(actor_prompt(s, self.activity(s.name), self.glyphs), id=s.name) for s in shown
-        )
+        if self.by_state:  # else the listing's order (by name)
+            shown.sort(key=lambda s: (s.attention, s.name))
+        self._ranks = {s.name: s.attention for s in shown}
+        options.set_options(Option(self._prompt(s), id=s.name) for s in shown)
         if shown:
             names = [s.name for s in shown]
             options.highlighted = names.index(current) if current in names else 0
+
+    def _prompt(self, state: ActorState) -> Text:
+        width = self.option_list.scrollable_content_region.width or ROW_WIDTH
+        return actor_prompt(state, self.activity(state.name), self.glyphs, width)
+
+    def on_resize(self) -> None:
+        self._refill()  # the rows are drawn to the list's width
 
     def refresh_actor(self, name: str) -> None:
         state = self.states.get(name)
         if state is None:
             return
+        if self.by_state and self._ranks.get(name, state.attention) != state.attention:
+            self._refill()  # its place in the order changed, not only its row
+            return
         try:
-            self.option_list.replace_option_prompt(
-                name, actor_prompt(state, self.activity(name), self.glyphs)
-            )
+            self.option_list.replace_option_prompt(name, self._prompt(state))
         except OptionDoesNotExist:  # filtered out: nothing shown to update
             return
 
@@ -110,6 +136,12 @@ class ActorsPane(Vertical):
             self.option_list.highlighted = self.option_list.get_option_index(name)
         except OptionDoesNotExist:
             return
+
+    def toggle_sort(self) -> str:
+        """`o`: sort by name ↔ by state; returns the order now in words."""
+        self.by_state = not self.by_state
+        self._refill()
+        return "by state (needs attention first)" if self.by_state else "by name"
 
     # -- filter --------------------------------------------------------------------------
 

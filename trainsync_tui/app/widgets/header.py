@@ -40,13 +40,15 @@ class Spinner(Static):
 
 
 class ActorHeader(Vertical):
-    """Row 1: the Sync button, spinner and the actor's name; then the message (it wraps, so a
-    summary or an error is read in full at 80×24; hidden when empty); then the options."""
+    """Row 1: the Sync button, spinner, the actor's name and its state in words; then the
+    message (it wraps, so a summary or an error is read in full at 80×24; hidden when
+    empty); then the options."""
 
     busy: reactive[bool] = reactive(False)
     message: reactive[str] = reactive("")
     options: reactive[str] = reactive("")
     actor: reactive[str] = reactive("")
+    state: reactive[str] = reactive("")  # in words: "! 1 conflict, 40 differences"
 
     def __init__(self, glyphs: Glyphs = UNICODE, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -63,6 +65,7 @@ class ActorHeader(Vertical):
             )
             yield Spinner(self.glyphs.spinner, id="spinner")
             yield Static(id="actor-name", markup=False)
+            yield Static(id="actor-state", markup=False)
         yield Static(id="sync-message", markup=False)
         yield Static(id="options-line", markup=False)
 
@@ -72,6 +75,10 @@ class ActorHeader(Vertical):
 
     def watch_actor(self, actor: str) -> None:
         self.query_one("#actor-name", Static).update(actor)
+
+    def watch_state(self, state: str) -> None:
+        # Its own widget: a long name is cut, the state beside it is not.
+        self.query_one("#actor-state", Static).update(self.glyphs.text(state))
 
     def watch_busy(self, busy: bool) -> None:
         self.query_one("#sync-button", Button).disabled = busy

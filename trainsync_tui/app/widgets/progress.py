@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
+from trainsync_tui.app.models.progress_estimate import Estimate
 from trainsync_tui.app.screens.units import size  # the dialogs' units, as the CLI's
 from trainsync_tui.engine.events import Progress
 
@@ -22,11 +23,14 @@ def short_eta(seconds: float) -> str:
     return f"{s // 3600}h {s % 3600 // 60:02}m"
 
 
-def describe(progress: Progress) -> str:
-    """Files, speed and ETA: the first row, beside the bar, so speed and ETA are never cut."""
-    parts = [f"{progress.files_done:,}/{progress.files_total:,} files", f"{size(progress.rate)}/s"]
-    if progress.eta is not None:
-        parts.append(f"ETA {short_eta(progress.eta)}")
+def describe(progress: Progress, estimate: Estimate | None = None) -> str:
+    """Files, speed and ETA: the first row, beside the bar, so speed and ETA are never cut.
+    The speed and ETA are the estimate's (the last seconds, files left too) when there is one."""
+    rate = estimate.rate if estimate is not None else progress.rate
+    eta = estimate.eta if estimate is not None else progress.eta
+    parts = [f"{progress.files_done:,}/{progress.files_total:,} files", f"{size(rate)}/s"]
+    if eta is not None:
+        parts.append(f"ETA {short_eta(eta)}")
     return " · ".join(parts)
 
 
@@ -55,7 +59,9 @@ class ProgressPanel(Vertical):
             yield Static("idle", id="progress-text", markup=False)
         yield Static("", id="progress-current", markup=False)
 
-    def show(self, progress: Progress | None, current: str = "") -> None:
+    def show(
+        self, progress: Progress | None, current: str = "", estimate: Estimate | None = None
+    ) -> None:
         bar = self.query_one(ProgressBar)
         if progress is None:
             # An indeterminate bar animates forever: hidden when idle, no redraws over SSH.
@@ -64,7 +70,7 @@ class ProgressPanel(Vertical):
             return
         bar.display = not self.glyphs.ascii  # its ━ has no ASCII form; the text has it all
         bar.update(total=max(progress.bytes_total, 1), progress=progress.bytes_done)
-        self.text = describe(progress)
+        self.text = describe(progress, estimate)
         self.current = describe_bytes(progress, current)
 
     def watch_text(self, text: str) -> None:

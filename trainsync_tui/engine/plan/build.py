@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from trainsync_tui.engine.actors.obstacles import in_the_way
-from trainsync_tui.engine.plan.counts import COUNT_KEYS, predicted_counts
+from trainsync_tui.engine.plan.counts import Counts, predicted_counts
 from trainsync_tui.engine.plan.steps import (
     BackupLocal,
     BackupS3,
@@ -22,7 +21,6 @@ from trainsync_tui.engine.plan.steps import (
     TrashS3,
     Unrecord,
     Upload,
-    transfer_bytes,
 )
 from trainsync_tui.engine.scanned import Listings, LocalFile, ManifestEntry, PathIssue, RemoteObject
 
@@ -82,16 +80,23 @@ class Action:
 
     @property
     def size(self) -> int:
-        return sum(transfer_bytes(op) for op in self.ops)
+        return sum(op.transfer_bytes for op in self.ops)
+
+    @property
+    def changes_s3(self) -> bool:
+        return any(op.direction == "up" for op in self.ops)
+
+    @property
+    def changes_local(self) -> bool:
+        """Keep-both changes both sides."""
+        return any(op.direction == "down" for op in self.ops)
 
     @property
     def direction(self) -> str:
         """ "up" when it changes S3, "down" when it changes local files, "" for manifest only."""
-        if any(isinstance(op, Upload | TrashS3 | CopyS3) for op in self.ops):
+        if self.changes_s3:
             return "up"
-        if any(isinstance(op, Download | TrashLocal | LinkLocal) for op in self.ops):
-            return "down"
-        return ""
+        return "down" if self.changes_local else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +109,13 @@ class Plan:
     in_sync: int = 0
     manifest: Mapping[str, ManifestEntry] = field(default_factory=dict)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> Counts:
         """The report counts this plan would give if every action succeeded."""
-        totals: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
+        totals = Counts()
         for action in self.actions:
             for key in predicted_counts(action.ops, self.manifest):
-                totals[key] += 1
-        return dict(totals)
+                totals.add(key)
+        return totals
 
     @property
     def verified_on_transfer(self) -> tuple[str, ...]:
@@ -119,10 +124,10 @@ class Plan:
         return tuple(
             sorted(
                 {
-                    op.remote.path
+                    fetched.path
                     for a in self.actions
                     for op in a.ops
-                    if isinstance(op, Download) and op.remote.md5 is None
+                    if (fetched := op.fetches) is not None and fetched.md5 is None
                 }
                 & set(self.unverified)
             )
@@ -136,7 +141,7 @@ class Plan:
 
     @property
     def deletions(self) -> int:
-        return sum(1 for a in self.actions for op in a.ops if isinstance(op, TrashLocal | TrashS3))
+        return sum(1 for a in self.actions for op in a.ops if op.deletes)
 
     @property
     def removals(self) -> int:

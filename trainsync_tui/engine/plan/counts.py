@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 
-from trainsync_tui.engine.plan.steps import (
-    Download,
-    Op,
-    Record,
-    TrashLocal,
-    TrashS3,
-    Unrecord,
-    Upload,
-)
+from trainsync_tui.engine.plan.steps import Op
 from trainsync_tui.engine.scanned import ManifestEntry
 
-COUNT_KEYS = (
-    "uploaded",
-    "downloaded",
-    "added_to_manifest",
-    "updated_in_manifest",
-    "removed_from_manifest",
-    "deleted_local",
-    "deleted_s3",
-)
+
+@dataclass(slots=True)
+class Counts:
+    """How many of each change a run made, or a plan would make: the seed's report counts.
+
+    The field names are the seed's JSON keys; `to_json` is the one form the CLI's JSON, the
+    API's bodies and the history file write."""
+
+    uploaded: int = 0
+    downloaded: int = 0
+    added_to_manifest: int = 0
+    updated_in_manifest: int = 0
+    removed_from_manifest: int = 0
+    deleted_local: int = 0
+    deleted_s3: int = 0
+
+    def add(self, key: str, n: int = 1) -> None:
+        """Count `n` more of `key` (a step's `count_key`)."""
+        setattr(self, key, getattr(self, key) + n)
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, key) for key in COUNT_KEYS)
+
+    def to_json(self) -> dict[str, int]:
+        """The seed's keys, in the seed's order."""
+        return {key: getattr(self, key) for key in COUNT_KEYS}
+
+
+COUNT_KEYS = tuple(f.name for f in fields(Counts))
 # How every front end names those counts to a person (the CLI, the app, its history).
 COUNT_LABELS = {
     "uploaded": "uploaded",
@@ -42,29 +56,5 @@ def predicted_counts(
     verified: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Report keys the ops add when they succeed; the executor passes the MD5s it verified."""
-    keys: list[str] = []
-    for op in ops:
-        if isinstance(op, Upload):
-            keys.append("uploaded")
-        elif isinstance(op, Download):
-            keys.append("downloaded")
-        elif isinstance(op, TrashLocal):
-            keys.append("deleted_local")
-        elif isinstance(op, TrashS3):
-            keys.append("deleted_s3")
-        elif isinstance(op, Unrecord):
-            keys.append("removed_from_manifest")
-        elif isinstance(op, Record):
-            md5 = op.md5 or (verified or {}).get(op.path)
-            key = record_count_key(manifest.get(op.path), md5)
-            if key:
-                keys.append(key)
-    return keys
-
-
-def record_count_key(before: ManifestEntry | None, md5: str | None) -> str | None:
-    if before is None:
-        return "added_to_manifest"
-    if md5 is None or md5 != before.md5:
-        return "updated_in_manifest"
-    return None
+    known = verified or {}
+    return [key for op in ops if (key := op.counts_as(manifest, known))]

@@ -9,7 +9,6 @@ from fnmatch import fnmatchcase
 
 from trainsync_tui.engine.paths import normalise
 from trainsync_tui.engine.plan.build import Action, Category, Plan
-from trainsync_tui.engine.plan.steps import CopyS3, Download, LinkLocal, TrashLocal, TrashS3, Upload
 
 
 @dataclass(frozen=True)
@@ -66,20 +65,12 @@ def wants(selection: Selection, action: Action) -> bool:
         return False
     if selection.categories and action.category not in selection.categories:
         return False
+    # One-way "up" must not touch local files: keep-both (both sides) is left out of both.
     if selection.direction == "up":
-        return not _changes_local(action)
+        return not action.changes_local
     if selection.direction == "down":
-        return not _changes_s3(action)
+        return not action.changes_s3
     return True
-
-
-def _changes_s3(action: Action) -> bool:
-    return any(isinstance(op, Upload | CopyS3 | TrashS3) for op in action.ops)
-
-
-def _changes_local(action: Action) -> bool:
-    """One-way "up" must not touch local files: keep-both (both sides) is left out of both."""
-    return any(isinstance(op, Download | LinkLocal | TrashLocal) for op in action.ops)
 
 
 def apply_selection(plan: Plan, selection: Selection) -> Plan:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from trainsync_tui.engine.actors.layout import ActorLayout
@@ -33,10 +34,8 @@ from trainsync_tui.engine.plan.steps import (
     CopyS3,
     Download,
     LinkLocal,
-    Record,
     TrashLocal,
     TrashS3,
-    Unrecord,
     Upload,
 )
 from trainsync_tui.engine.run.report import SyncReport, size_text
@@ -59,6 +58,21 @@ _VERBS = {
     "delete_local": "moved to local trash",
     "delete_s3": "deleted from S3 (kept in trash)",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class _ManifestEdits:
+    """The manifest steps of one finished action, written into the run's pending changes."""
+
+    changes: ManifestChanges
+    now_iso: Callable[[], str]
+    unchecked: bool
+
+    def record(self, path: str, md5: str, size: int) -> None:
+        self.changes.record(path, ManifestEntry(md5, size, self.now_iso(), self.unchecked))
+
+    def unrecord(self, path: str) -> None:
+        self.changes.unrecord(path)
 
 
 class Executor:
@@ -168,39 +182,35 @@ class Executor:
         for key in predicted_counts(action.ops, plan.manifest, verified):
             report.add(key)
         for op in action.ops:
-            if isinstance(op, Upload):
-                report.bytes_uploaded += op.local.size
-            elif isinstance(op, Download):
-                report.bytes_downloaded += op.remote.size
-                resumed = self.transfers.resumed.get(op.remote.key, 0)
+            if (sent := op.sends) is not None:
+                report.bytes_uploaded += sent.size
+            if (fetched := op.fetches) is not None:
+                report.bytes_downloaded += fetched.size
+                resumed = self.transfers.resumed.get(fetched.key, 0)
                 if resumed:
                     report.bytes_resumed += resumed
-                    text = f"resumed {size_text(resumed)} of {size_text(op.remote.size)}"
+                    text = f"resumed {size_text(resumed)} of {size_text(fetched.size)}"
                     self.sink(Message(self.layout.name, "info", f"{action.path}: {text}"))
                 # No MD5 from S3: the download checked its multipart ETag, or could not.
-                if op.remote.md5 is None:
-                    if op.remote.key in self.transfers.unverified:
-                        report.unverified.append(op.remote.path)
+                if fetched.md5 is None:
+                    if fetched.key in self.transfers.unverified:
+                        report.unverified.append(fetched.path)
                     else:
-                        report.verified_on_transfer.append(op.remote.path)
+                        report.verified_on_transfer.append(fetched.path)
         # What the manifest records of this path rests on an object nothing could check: one
         # downloaded unchecked now, or one only our earlier unchecked download vouches for.
         unchecked = any(
-            isinstance(op, Download) and op.remote.key in self.transfers.unverified
+            (fetched := op.fetches) is not None and fetched.key in self.transfers.unverified
             for op in action.ops
         ) or (
             action.remote is not None
             and action.remote.unchecked
-            and not any(isinstance(op, Upload) for op in action.ops)
+            and not any(op.sends is not None for op in action.ops)
         )
+        edits = _ManifestEdits(self.changes, self.now_iso, unchecked)
         with self._lock:
             for op in action.ops:
-                if isinstance(op, Record):
-                    md5 = op.md5 or verified[op.path]
-                    entry = ManifestEntry(md5, op.size, self.now_iso(), unchecked)
-                    self.changes.record(op.path, entry)
-                elif isinstance(op, Unrecord):
-                    self.changes.unrecord(op.path)
+                op.edit_manifest(edits, verified)
             self._files_done += 1
         verb = _VERBS.get(action.category, action.category)
         if action.resolved:
@@ -268,69 +278,61 @@ class Executor:
         verified: dict[str, str] = {}
         for op in action.ops:
             self.cancel.raise_if_cancelled()
-            if isinstance(op, Upload):
-                verified[op.dest] = self._upload(op)
-            elif isinstance(op, Download):
-                verified[op.dest] = self._download(op)
-            elif isinstance(op, CopyS3):
-                self.transfers.copy(op.remote, self.layout.key(op.dest))
-            elif isinstance(op, LinkLocal):
-                self._remember(self.landing.link(op.local, op.dest), op.local.md5)
-            elif isinstance(op, TrashLocal):
-                self.landing.trash(op.local)
-            elif isinstance(op, TrashS3):
-                self._backup_s3(op.remote)
-                self.transfers.delete(op.remote.key, op.remote.etag)
-            elif isinstance(op, BackupLocal):
-                self.landing.backup(op.local)
-            elif isinstance(op, BackupS3):
-                self._backup_s3(op.remote)
+            written = op.run(self)
+            if written is not None:
+                path, md5 = written
+                verified[path] = md5
         return verified
 
-    def _upload(self, op: Upload) -> str:
-        same = op.replaces is not None and op.replaces.path == op.dest
-        key = op.replaces.key if same and op.replaces else self.layout.key(op.dest)
-        replaces = op.replaces.etag if same and op.replaces else None
-        source = self.layout.local(op.local.disk_path)
+    # -- the steps (StepRunner) ------------------------------------------------------------
+
+    def upload(self, step: Upload) -> str:
+        same = step.replaces is not None and step.replaces.path == step.dest
+        key = step.replaces.key if same and step.replaces else self.layout.key(step.dest)
+        replaces = step.replaces.etag if same and step.replaces else None
+        source = self.layout.local(step.local.disk_path)
         # A file new on both sides comes without an MD5: the audit left it to the upload,
         # which hashes it in the same read it needs anyway.
-        md5 = op.local.md5 or None
-        if op.local.size >= self.transfers.threshold:
+        md5 = step.local.md5 or None
+        if step.local.size >= self.transfers.threshold:
             hashes, stamp = self.transfers.hash_for_upload(
-                source, op.local.size, op.local.mtime, md5, op.local.ctime_ns
+                source, step.local.size, step.local.mtime, md5, step.local.ctime_ns
             )
             if md5 is None:
                 self._remember(source, hashes.md5, stamp)
-            job = FileJob(source, op.local.disk_path, key, hashes, stamp, replaces)
+            job = FileJob(source, step.local.disk_path, key, hashes, stamp, replaces)
             sent = self.transfers.upload_parts(job, self.journal, self._add_bytes)
-            self.cache.remember_etag(sent.etag, op.local.size, hashes.md5)
+            self.cache.remember_etag(sent.etag, step.local.size, hashes.md5)
             if sent.resumed:
                 with self._lock:
                     self.bytes_resumed += sent.resumed
-                text = f"{op.dest}: resumed {size_text(sent.resumed)} of {size_text(op.local.size)}"
+                whole = size_text(step.local.size)
+                text = f"{step.dest}: resumed {size_text(sent.resumed)} of {whole}"
                 self.sink(Message(self.layout.name, "info", text))
             return hashes.md5
         if md5 is None:
             md5, stamp = self.transfers.put_new(
                 source,
                 key,
-                op.local.size,
-                op.local.mtime,
+                step.local.size,
+                step.local.mtime,
                 replaces,
                 self._add_bytes,
-                op.local.ctime_ns,
+                step.local.ctime_ns,
             )
             self._remember(source, md5, stamp)
             return md5
         self.transfers.put(source, key, md5, replaces, self._add_bytes)
         return md5
 
-    def _download(self, op: Download) -> str:
+    def download(self, step: Download) -> str:
         """Fetch into a temp file, verify, then rename into place unless the local file
         changed (or a new path appeared) during the download."""
-        remote = op.remote
-        replaces = op.replaces if op.replaces is not None and op.replaces.path == op.dest else None
-        target = self.landing.target(replaces.disk_path if replaces else op.dest)
+        remote = step.remote
+        replaces = step.replaces
+        if replaces is not None and replaces.path != step.dest:
+            replaces = None
+        target = self.landing.target(replaces.disk_path if replaces else step.dest)
         before = self.landing.expect(replaces, target)
         temp = self.temps.new(target)
         try:
@@ -346,6 +348,25 @@ class Executor:
         unchecked = remote.key in self.transfers.unverified
         self.cache.remember_etag(remote.etag, remote.size, md5, unverified=unchecked)
         return md5
+
+    def copy_s3(self, step: CopyS3) -> None:
+        self.transfers.copy(step.remote, self.layout.key(step.dest))
+
+    def link_local(self, step: LinkLocal) -> None:
+        self._remember(self.landing.link(step.local, step.dest), step.local.md5)
+
+    def trash_local(self, step: TrashLocal) -> None:
+        self.landing.trash(step.local)
+
+    def trash_s3(self, step: TrashS3) -> None:
+        self._backup_s3(step.remote)
+        self.transfers.delete(step.remote.key, step.remote.etag)
+
+    def backup_local(self, step: BackupLocal) -> None:
+        self.landing.backup(step.local)
+
+    def backup_s3(self, step: BackupS3) -> None:
+        self._backup_s3(step.remote)
 
     def _backup_s3(self, remote: RemoteObject) -> None:
         if self.versioned():

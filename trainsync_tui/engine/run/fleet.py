@@ -49,7 +49,7 @@ def fleet_uploads(client: Any, settings: Settings, layouts: list[ActorLayout]) -
 def fill_report(report: SyncReport, plan: Plan, *, dry_run: bool) -> None:
     """What the plan says before anything runs: problems, conflicts, what is in sync."""
     report.errors.extend(str(issue) for issue in plan.issues)
-    report.conflicts = [c.to_json() for c in plan.conflicts]
+    report.conflicts = list(plan.conflicts)
     report.unverified = list(plan.left_unverified)
     if dry_run:  # a real sync lists what its downloads did check
         report.verified_on_transfer = list(plan.verified_on_transfer)

@@ -113,11 +113,11 @@ class HistoryLog:
             "who": self.who,
             "via": self.via,
             "options": options,
-            "counts": dict(report.counts),
+            "counts": report.counts.to_json(),
             "errors": report.errors[:_KEPT],
             "error_count": len(report.errors),
             "conflicts": len(report.conflicts),
-            "conflict_paths": [c.get("path") for c in report.conflicts[:_KEPT]],
+            "conflict_paths": [c.path for c in report.conflicts[:_KEPT]],
             "duration_s": round(report.duration, 3),
             # An aborted run was cancelled too: readers that only know "cancelled" still see it.
             "cancelled": report.cancelled or aborted,

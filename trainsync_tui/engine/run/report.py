@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainsync_tui.engine.errors import redact
-from trainsync_tui.engine.plan.build import Plan
-from trainsync_tui.engine.plan.counts import COUNT_KEYS
+from trainsync_tui.engine.plan.build import Conflict, Plan
+from trainsync_tui.engine.plan.counts import Counts
 
 
 def plural(n: int, word: str) -> str:
@@ -27,9 +27,9 @@ class SyncReport:
     actor_name: str
     actor_id: str
     dry_run: bool = False
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    counts: Counts = field(default_factory=Counts)
     errors: list[str] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     # Paths whose content nothing could check (S3 gives no MD5, no multipart ETag matched).
     unverified: list[str] = field(default_factory=list)
     # Paths S3 gives no MD5 for, checked by their multipart ETag when downloaded.
@@ -46,11 +46,11 @@ class SyncReport:
     total_files: int = 0
 
     def add(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
+        self.counts.add(key, n)
 
     @property
     def changed(self) -> int:
-        return sum(self.counts.values())
+        return self.counts.total
 
     @property
     def exit_code(self) -> int:
@@ -60,14 +60,14 @@ class SyncReport:
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the seed's keys first, then the extras."""
-        data: dict[str, Any] = {key: self.counts.get(key, 0) for key in COUNT_KEYS}
+        data: dict[str, Any] = self.counts.to_json()
         # Errors quote what S3 said; a server that echoes the signed request must not leak it.
         data["errors"] = [redact(e) for e in self.errors]
         data.update(
             actor_id=self.actor_id,
             actor_name=self.actor_name,
             dry_run=self.dry_run,
-            conflicts=list(self.conflicts),
+            conflicts=[c.to_json() for c in self.conflicts],
             unverified=list(self.unverified),
             verified_on_transfer=list(self.verified_on_transfer),
             bytes_uploaded=self.bytes_uploaded,
@@ -96,7 +96,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             item["resolution"] = str(action.resolved)
         groups.setdefault(str(action.category), []).append(item)
     return {
-        "counts": plan.counts(),
+        "counts": plan.counts().to_json(),
         "actions": groups,
         "conflicts": [c.to_json() for c in plan.conflicts],
         "errors": [str(i) for i in plan.issues],
