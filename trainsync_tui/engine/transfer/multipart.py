@@ -117,25 +117,25 @@ class MultipartSender(InContext):
         except OSError as exc:
             raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
         try:
-            try:
-                reply = self.client.create_multipart_upload(
-                    Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
-                )
-            except Exception as exc:
-                # Not swept here: a create that failed every attempt most often met a server
-                # that does not answer, and a listing would wait out a deadline per file.
-                raise TransferError(describe(exc)) from None
-            upload_id = str(reply["UploadId"])
-            if reply.get("ResponseMetadata", {}).get("RetryAttempts"):
-                self._drop_twins(job.key, journal, keep=upload_id)
-            try:
-                journal.add(self._entry(job, upload_id))
-            except OSError as exc:
-                self._abort(job.key, upload_id)
-                raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
-        finally:
-            with contextlib.suppress(OSError):
-                journal.created(job.key)
+            reply = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=job.key, Metadata=md5_metadata(job.hashes.md5)
+            )
+        except Exception as exc:
+            # Not swept here: a create that failed every attempt most often met a server that
+            # does not answer, and a listing would wait out a deadline per file. Its key stays
+            # noted: an attempt whose answer was lost (or cut by a cancel) may have made an
+            # upload, which the next run of this root aborts.
+            raise TransferError(describe(exc)) from None
+        upload_id = str(reply["UploadId"])
+        if reply.get("ResponseMetadata", {}).get("RetryAttempts"):
+            self._drop_twins(job.key, journal, keep=upload_id)
+        try:
+            journal.add(self._entry(job, upload_id))
+        except OSError as exc:
+            self._abort(job.key, upload_id)
+            raise TransferError(f"cannot journal its upload ({exc.strerror or exc})") from None
+        with contextlib.suppress(OSError):
+            journal.created(job.key)  # journalled by ID from here on
         return upload_id
 
     def _drop_twins(self, key: str, journal: UploadJournal, keep: str) -> None:
