@@ -73,8 +73,17 @@ class GuardRun:
         self.converged = not self.problems and not self.outside
 
 
-def label(run: GuardRun) -> str:
-    return f"issue 22: {run.case}"
+LABELS = {
+    "silent lease key": "lease renewals unanswered, a second root takes over",
+    "cloned root": "a cloned root at the same path, one identity",
+    "mtime restored": "rewrites with the mtime put back",
+    "symlink swap": "a folder swapped for a symlink mid-download",
+    "unverifiable": "unverifiable object killed mid-download, kept bytes tampered",
+}
+
+
+def label(case: str) -> str:
+    return f"guard: {LABELS[case]}"
 
 
 def _env(world: World, base: Path, extra: dict[str, str]) -> dict[str, str]:
