@@ -24,9 +24,10 @@ trainsync promises that nothing is ever lost or corrupted. `tests/reliability/` 
 it against a fault-injecting proxy (`faultproxy.py`, between boto3 and a loopback S3
 server), `kill -9` of the real CLI (anywhere in a sync, and mid-way through big transfers
 that the next run must resume), cancels through the engine's API, two processes and two
-roots syncing one actor, an S3 endpoint that never answers, and hostile input. A short
-form runs in every `pytest`; the soak below is the long form, and this page is written by
-it.
+roots syncing one actor, an S3 endpoint that never answers, hostile input, and the guards
+against a silent lease, a cloned root, restored mtimes, symlink swaps and unverifiable
+objects (below). A short form runs in every `pytest`; the soak below is the long form, and
+this page is written by it.
 
 ## Two servers, one bucket
 
