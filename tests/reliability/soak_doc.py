@@ -172,6 +172,8 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
         f"slowest run to its error with a {silent.DEADLINE:g} s request_deadline "
         f"{soak.slowest['deadline']:.1f} s.",
         "",
+        _guards_line(soak),
+        "",
         "Runs (a *landed* kill or cancel is one that hit its target phase; *converged* means",
         "the state after it was consistent and the next plain sync reached the exact expected",
         "files on disk, in S3 and in the manifest; for hostile input it means the input was",
@@ -201,6 +203,16 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _guards_line(soak: Soak) -> str:
+    rows = [row for name, row in soak.rows.items() if name.startswith("guard:")]
+    runs, lost = sum(r.tried for r in rows), sum(r.lost for r in rows)
+    corrupt, outside = sum(r.corrupt for r in rows), sum(r.outside for r in rows)
+    return (
+        f"Guard cases (issue 22): {runs} runs over {len(rows)} cases, {lost} lost, "
+        f"{corrupt} corrupt, {outside} written outside."
+    )
 
 
 def _line(name: str, v: dict[str, int], *, bold: bool = False) -> str:
