@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import World
-from tests.reliability.faultproxy import FaultProxy
+from tests.reliability.faultproxy import FaultProxy, Request
 from tests.reliability.faults import engine_sync
 from tests.reliability.rig import (
     ACTOR,
@@ -187,9 +187,26 @@ def two_roots(
     env_a = cli_env(world, base / "a", TRAINSYNC_CONCURRENCY="2")
     env_b = cli_env(other, base / "b", TRAINSYNC_CONCURRENCY="2")
     run = ConcurrencyRun()
-    with FaultProxy(
-        upstream_port, {"stall": 1.0}, stall_seconds=0.05, applies=lambda r: r.method == "PUT"
-    ) as proxy:
+    # A's PUTs wait until B has asked S3 about the lease: on a loaded machine B's start-up
+    # could otherwise outlast all of A's sync, and B would find no lease to refuse or await.
+    b_looked = threading.Event()
+
+    def a_put(request: Request) -> bool:
+        if request.method != "PUT":
+            return False
+        if LEASE_SUFFIX not in request.target:
+            b_looked.wait(120)
+        return True
+
+    def b_lease(request: Request) -> bool:
+        if LEASE_SUFFIX in request.target:
+            b_looked.set()
+        return False
+
+    with (
+        FaultProxy(upstream_port, {"stall": 1.0}, stall_seconds=0.05, applies=a_put) as proxy,
+        FaultProxy(upstream_port, {"stall": 1.0}, applies=b_lease) as proxy_b,
+    ):
         first = subprocess.Popen(
             cli_command(world, "--json", endpoint=proxy.url),
             stdout=subprocess.PIPE,
@@ -201,7 +218,7 @@ def two_roots(
             run.problems.append("root A never took its lease")
         extra = ["--wait"] if wait else []
         second = subprocess.Popen(
-            cli_command(other, "--json", *extra),
+            cli_command(other, "--json", *extra, endpoint=proxy_b.url),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.conftest import World
 from tests.reliability import (
     concurrency,
     crashes,
     faults,
+    guards,
     hostile,
     resumes,
     rig,
@@ -36,6 +38,7 @@ from tests.reliability import (
 from tests.reliability.faultproxy import KINDS
 from tests.reliability.hostile_cases import CASES
 from tests.s3server import S3Server
+from trainsync_tui.bench.server import NanioServer
 
 DOC = rig.REPO / "docs" / "RELIABILITY.md"
 FAILING_KINDS = ("error500", "slowdown", "reset", "cut")
@@ -103,6 +106,10 @@ class Soak:
     resume: Counter[str] = field(default_factory=Counter)
     # Silent endpoint: the longest signal-to-exit and start-to-deadline-error, in seconds.
     slowest: dict[str, float] = field(default_factory=lambda: {"stop": 0.0, "deadline": 0.0})
+    # A server that hides part sizes, for the unverifiable-object case (None: cannot start).
+    nanio: NanioServer | None = None
+    # Guard cases that could not run here, and why (no unshare, no nanio).
+    skipped: dict[str, str] = field(default_factory=dict)
     _n: int = 0
 
     def row(self, name: str) -> Row:
@@ -270,19 +277,57 @@ def run_silent(soak: Soak, rng: random.Random, count: int, start: int) -> None:
         )
 
 
+def run_guards(soak: Soak, rng: random.Random, count: int, start: int) -> None:
+    """`count` guard cases (rotating over them), each in a fresh world."""
+    for i in range(start, start + count):
+        case = guards.CASES[i % len(guards.CASES)]
+        world, where = soak.fresh()
+        port, env = soak.server.port, None
+        if case == "unverifiable":
+            if soak.nanio is None:
+                soak.skipped[case] = "nanio cannot start here"
+                continue
+            world = World(world.root, world.bucket, soak.nanio.url, soak.nanio.client())
+            soak.nanio.create_bucket(world.bucket)
+            port, env = soak.nanio.port, soak.nanio.client_env()
+        run = guards.run_case(case, world, where, port, rng, f"g{i}", nanio_env=env)
+        if run.skipped:
+            soak.skipped[case] = run.skipped
+            continue
+        soak.row(guards.label(case)).add(
+            [f"{run.variant}: {p}" if not p.startswith(("lost", "corrupt")) else p
+             for p in run.problems],
+            converged=run.converged,
+            landed=run.hit,
+            outside=run.outside,
+            leaks=len(run.leaks),
+        )  # fmt: skip
+
+
+def _start_nanio(base: Path) -> NanioServer | None:
+    nanio = NanioServer(base / "nanio")
+    try:
+        nanio.start()
+    except (OSError, RuntimeError) as exc:
+        _say(f"nanio cannot start ({exc}): the unverifiable-object case is skipped")
+        return None
+    return nanio
+
+
 def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
     rng = random.Random(soak.seed)
     _say(f"hostile inputs: {len(CASES)} cases")
     run_hostile(soak)
     _say("concurrency")
     run_concurrency(soak, soak.seed)
-    kills = cancels = rounds = resumed = silenced = 0
+    kills = cancels = rounds = resumed = silenced = guarded = 0
     jobs: list[tuple[str, Callable[[], bool]]] = [
         ("kill", lambda: kills < args.crashes),
         ("fault", lambda: soak.faulted < args.faulted_requests),
         ("cancel", lambda: cancels < args.cancels),
         ("resume", lambda: resumed < args.resumes),
         ("silent", lambda: silenced < args.silent),
+        ("guard", lambda: guarded < args.guards),
     ]
     while soak.time_left() and any(wanted() for _, wanted in jobs):
         for job, wanted in jobs:
@@ -305,13 +350,18 @@ def soak_loop(soak: Soak, args: argparse.Namespace) -> None:
                 batch = min(len(resumes.POINTS), args.resumes - resumed)
                 run_resumes(soak, rng, batch, resumed)
                 resumed += batch
-            else:
+            elif job == "silent":
                 batch = min(len(silent.POINTS), args.silent - silenced)
                 run_silent(soak, rng, batch, silenced)
                 silenced += batch
+            else:
+                batch = min(len(guards.CASES), args.guards - guarded)
+                run_guards(soak, rng, batch, guarded)
+                guarded += batch
             _say(
                 f"kills {kills}/{args.crashes}, cancels {cancels}/{args.cancels}, "
                 f"resume points {resumed}/{args.resumes}, silent runs {silenced}/{args.silent}, "
+                f"guard cases {guarded}/{args.guards}, "
                 f"faulted requests {soak.faulted}/{args.faulted_requests}"
             )
 
@@ -331,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=35,
         help="syncs and audits against an endpoint that never answers",
+    )
+    parser.add_argument(
+        "--guards",
+        type=int,
+        default=40,
+        help="issue 22's guard cases (lease, cloned root, mtime, symlink swap, unverifiable)",
     )
     parser.add_argument(
         "--faulted-requests",
@@ -357,10 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     started = time.monotonic()
     soak = Soak(server, base, args.seed, started + args.minutes * 60)
+    soak.nanio = _start_nanio(base) if args.guards else None
     try:
         soak_loop(soak, args)
     finally:
         server.stop()
+        if soak.nanio is not None:
+            soak.nanio.stop()
         shutil.rmtree(base, ignore_errors=True)
     minutes = (time.monotonic() - started) / 60
     args.out.parent.mkdir(parents=True, exist_ok=True)

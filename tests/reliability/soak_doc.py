@@ -8,7 +8,7 @@ import platform
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tests.reliability import silent
+from tests.reliability import guards, silent
 from tests.reliability.faultproxy import KINDS
 from tests.reliability.hostile_cases import CASES
 
@@ -24,9 +24,10 @@ trainsync promises that nothing is ever lost or corrupted. `tests/reliability/` 
 it against a fault-injecting proxy (`faultproxy.py`, between boto3 and a loopback S3
 server), `kill -9` of the real CLI (anywhere in a sync, and mid-way through big transfers
 that the next run must resume), cancels through the engine's API, two processes and two
-roots syncing one actor, an S3 endpoint that never answers, and hostile input. A short
-form runs in every `pytest`; the soak below is the long form, and this page is written by
-it.
+roots syncing one actor, an S3 endpoint that never answers, hostile input, and the guards
+against a silent lease, a cloned root, restored mtimes, symlink swaps and unverifiable
+objects (below). A short form runs in every `pytest`; the soak below is the long form, and
+this page is written by it.
 
 ## Two servers, one bucket
 
@@ -96,6 +97,35 @@ mtime) or the object is replaced in S3: the rerun must start again wherever the 
 changed, and the final object's MD5 must equal the final local file's, so no object is ever
 completed from parts of the old file mixed with the new.
 
+## Guards (issue 22)
+
+Each run of these is randomized (seed, variant, which folder or range) and goes through
+the real CLI, with `kill -9` or faults where the case says; each is counted as a row of
+the table below, for 0 lost, 0 corrupt and 0 written outside:
+
+- **Lease renewals unanswered** (only the lease key's `If-Match` PUTs are held, every
+  other request answers): root A must stop writing by its own clock (or is `kill -9`ed
+  once a renewal is held), root B started meanwhile with `--wait` takes the lease over
+  after it expires. A's last write must come before {ttl:g} s (`lease_ttl`) after its
+  take, and before B's first write; then both roots converge on the union of their files.
+- **A cloned root at the same path**: while A holds its lease (a transfer held at the
+  proxy), a copy of the whole root, state folder and lock file included, is synced at A's
+  very path (a mount namespace, `unshare -m`). It must refuse naming the holder and write
+  nothing; A then finishes or is killed and rerun (its own flock takes its lease over at
+  once), the copy syncs after it, and both converge.
+- **Rewrites with the mtime put back**: synced files rewritten in place with the same
+  size, inode and mtime (only ctime changes), with an old stamp or one in the tick of the
+  last hash; the next sync runs under faults or is `kill -9`ed, then plain syncs. Every
+  rewrite must reach S3 and the manifest (one never seen counts as lost).
+- **A folder swapped for a symlink mid-download**: when S3 is asked for a folder's first
+  object, the folder is moved away and a link put in its place (to a folder outside the
+  root, or up the tree); the run ends (not with exit 0) or is `kill -9`ed. Nothing outside
+  the actor's folder may change; once the folder is put back, syncs converge.
+- **An unverifiable object, killed and tampered**: on nanio (which hides part sizes), an
+  object written by another tool with 9 MiB parts and no MD5, killed while its last range
+  is held; the kept bytes are then changed or truncated. The rerun must not resume from
+  them (`bytes_resumed` 0) and the file must be exact.
+
 ## Rerun
 
 ```sh
@@ -113,7 +143,10 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     kinds = [k for k in KINDS if soak.injected[k]]
     intro = _INTRO.format(
-        deadline=silent.DEADLINE, slack=silent.DEADLINE_SLACK, stop=silent.STOP_LIMIT
+        deadline=silent.DEADLINE,
+        slack=silent.DEADLINE_SLACK,
+        stop=silent.STOP_LIMIT,
+        ttl=guards.LEASE_TTL,
     )
     resume = soak.resume
     lines = [
@@ -139,6 +172,8 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
         f"slowest run to its error with a {silent.DEADLINE:g} s request_deadline "
         f"{soak.slowest['deadline']:.1f} s.",
         "",
+        _guards_line(soak),
+        "",
         "Runs (a *landed* kill or cancel is one that hit its target phase; *converged* means",
         "the state after it was consistent and the next plain sync reached the exact expected",
         "files on disk, in S3 and in the manifest; for hostile input it means the input was",
@@ -159,12 +194,25 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
     problems = [f"- {name}: {e}" for name, row in soak.rows.items() for e in row.examples]
     if problems:
         lines += ["", "Problems seen:", "", *problems[:30]]
+    skipped = [f"- {case}: {why}" for case, why in sorted(soak.skipped.items())]
+    if skipped:
+        lines += ["", "Guard cases that could not run here:", "", *skipped]
     lines += [
         "",
         f"Hostile inputs tried ({len(CASES)}): " + ", ".join(sorted(CASES)) + ".",
         "",
     ]
     return "\n".join(lines)
+
+
+def _guards_line(soak: Soak) -> str:
+    rows = [row for name, row in soak.rows.items() if name.startswith("guard:")]
+    runs, lost = sum(r.tried for r in rows), sum(r.lost for r in rows)
+    corrupt, outside = sum(r.corrupt for r in rows), sum(r.outside for r in rows)
+    return (
+        f"Guard cases (issue 22): {runs} runs over {len(rows)} cases, {lost} lost, "
+        f"{corrupt} corrupt, {outside} written outside."
+    )
 
 
 def _line(name: str, v: dict[str, int], *, bold: bool = False) -> str:
