@@ -88,6 +88,9 @@ class TrainsyncApp(App[int]):
         yield from super().get_system_commands(screen)
 
     async def action_quit(self) -> None:
+        """Answered at once, whatever runs: the tasks are cancelled through their tokens and
+        the workers (the demo's "preparing…" too) stop waiting; nothing is awaited here."""
+        self.main.tell("stopping…")
         self.tasks.cancel(None)
         self.exit(0)
 
