@@ -25,6 +25,7 @@ h      | history        | History       | Past syncs of the selected actor
 p      | periodic       | Periodic      | Selected actor: sync every 5/15/60 min, off
 slash  | filter         | Filter        | Filter the actors by name
 o      | sort           | Sort          | Sort the actors by name, or by state (worst first)
+f      | find           | Find          | Find files in the tree: enter/n next, N back, esc
 a      | focus_actors   | Actors        | Jump to the actors list
 ctrl+r | refresh_actors | Refresh       | Look again for new actors (folders, S3)
 t      | restore        | Restore       | Restore a sync run's trashed files (asks first)
