@@ -12,13 +12,18 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.app.conftest import FakeSchedule, wait_for
 from tests.app.test_app_signals import ACTOR, Terminal
 from tests.conftest import World
+from trainsync_tui.app.app import TrainsyncApp
+from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.demo import BackgroundSetup
 
 DEADLINE = 60  # for a loaded 2-core box; each wait ends as soon as its condition holds
 
@@ -100,3 +105,28 @@ def _drain(fd: int) -> bytes:
             break
         data += chunk
     return data
+
+
+async def test_q_while_preparing_ends_the_wait_not_the_set_up(world: World) -> None:
+    """The demo's set-up runs in its own daemon thread; the app's worker only waits for it,
+    and q (cancelling that worker) ends the wait: nothing at exit waits for the set-up."""
+    release, returned = threading.Event(), threading.Event()
+    setup = BackgroundSetup(lambda: release.wait(DEADLINE))
+
+    def prepare() -> None:  # in the app's worker thread, as the demo's is
+        try:
+            setup()
+        finally:
+            returned.set()
+
+    app = TrainsyncApp(world.settings, schedule=FakeSchedule(), prepare=prepare)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            tree = app.query_one(DiscrepancyTree)
+            await wait_for(pilot, lambda: "preparing" in str(tree.root.children[0].label))
+            await pilot.press("q")
+        assert app.return_code == 0
+        assert returned.wait(DEADLINE)  # the worker stopped waiting…
+        assert not setup.done.is_set()  # …while the set-up still runs
+    finally:
+        release.set()
