@@ -172,5 +172,8 @@ async def test_a_bad_manifests_message_is_read_whole_at_80_columns(world: World)
     async with main_screen(world, (80, 24), BROKEN) as pilot:
         tree = pilot.app.query_one(DiscrepancyTree)
         shown = " ".join(tree.render_line(y).text.strip() for y in range(tree.last_line + 1))
+        rows = screen_rows(pilot.app)[:5]  # the message under the Sync button
+        header = " ".join(row.split("▕", 1)[-1].strip() for row in rows)
+    assert "fix or move it away (it was left untouched)" in header
     assert "(it was left untouched)" in shown
     assert "manifest.json" in shown.replace(" ", "")
