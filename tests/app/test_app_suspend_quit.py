@@ -77,8 +77,14 @@ def test_q_while_the_demo_prepares_exits_before_the_set_up_ends(tmp_path: Path) 
             ready, _, _ = select.select([master], [], [], DEADLINE)
             assert ready, f"the demo never said it was preparing: {bytes(output[-300:])!r}"
             output += os.read(master, 65536)
+        drawn = len(output)
         pressed = time.monotonic()
         os.write(master, b"q")
+        while b"stopping" not in output[drawn:]:  # drawn before the app leaves its screen
+            ready, _, _ = select.select([master], [], [], DEADLINE)
+            assert ready, "q was not answered"
+            output += os.read(master, 65536)
+        answered = time.monotonic() - pressed
         code = proc.wait(DEADLINE)
         seconds = time.monotonic() - pressed
     finally:
@@ -87,7 +93,7 @@ def test_q_while_the_demo_prepares_exits_before_the_set_up_ends(tmp_path: Path) 
             proc.wait()
     output += _drain(master)
     os.close(master)
-    print(f"q while preparing: exit after {seconds:.2f} s")
+    print(f"q while preparing: stopping… drawn after {answered:.2f} s, exit after {seconds:.2f} s")
     assert code == 0
     # The set-up writes the demo's trainsync.toml last: the app did not wait for it.
     assert not (folder / "trainsync.toml").exists()

@@ -310,6 +310,14 @@ class MainScreen(ActorsScreen):
 
     # -- cancel --------------------------------------------------------------------------
 
+    def stopping(self) -> None:
+        """q's answer, drawn before the app leaves the screen: in the selected actor's header,
+        or where the tree says "preparing…" or "looking for actors…"."""
+        if self.selected is not None and self.tasks.status(self.selected.name) is None:
+            self.tell("stopping…")
+        else:
+            self.query_one(DiscrepancyTree).show_model(None, set(), "stopping…")
+
     def action_cancel(self) -> None:
         """escape: the selected actor's task only (another may be scrolled out of view)."""
         if isinstance(self.focused, Input):  # escape in the filter closes it
