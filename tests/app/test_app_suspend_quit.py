@@ -60,6 +60,24 @@ def test_ctrl_z_suspends_the_app_and_sigcont_redraws_it(world: World) -> None:
     assert code == 0
 
 
+def test_q_draws_stopping_before_the_app_leaves_even_mid_audit(world: World) -> None:
+    """Pressed as the app comes up (an audit running): the audit's cancel rewrote the header
+    and the tree before the exit, so nothing said the key was taken."""
+    for n in range(50):
+        world.put_s3(ACTOR, f"frames/{n:03}.bin", b"x")
+    term = Terminal(world)
+    term.wait_for_text(ACTOR.encode())
+    with term._changed:
+        drawn = len(term.output)
+    term.send(b"q")
+    wait_until(lambda: b"stopping" in term.output[drawn:], "q drew nothing")
+    with term._changed:
+        left = term.output.find(b"\x1b[?1049l", drawn)
+        assert left < 0 or term.output.find(b"stopping", drawn) < left  # before leaving
+    code, _ = term.wait_exit()
+    assert code == 0
+
+
 def test_q_while_the_demo_prepares_exits_before_the_set_up_ends(tmp_path: Path) -> None:
     """The set-up (moto's import, the sample uploads) took 4.4 s after q, with nothing shown."""
     folder = tmp_path / "demo"

@@ -28,6 +28,7 @@ from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
 from trainsync_tui.app.widgets.fit_line import FitLine
+from trainsync_tui.app.widgets.log_pane import LogPane
 from trainsync_tui.app.widgets.ordered_input import OrderedInput
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
@@ -311,11 +312,13 @@ class MainScreen(ActorsScreen):
     # -- cancel --------------------------------------------------------------------------
 
     def stopping(self) -> None:
-        """q's answer, drawn before the app leaves the screen: in the selected actor's header,
-        or where the tree says "preparing…" or "looking for actors…"."""
+        """q's answer, drawn before the app leaves the screen: a line in the log (a cancelled
+        task's own messages may rewrite the header or the tree meanwhile), and where the eye
+        is: the selected actor's header, or the tree that says "preparing…"."""
+        self.query_one(LogPane).add_lines([("warning", "stopping…")])
         if self.selected is not None and self.tasks.status(self.selected.name) is None:
             self.tell("stopping…")
-        else:
+        elif self.selected is None:
             self.query_one(DiscrepancyTree).show_model(None, set(), "stopping…")
 
     def action_cancel(self) -> None:
