@@ -7,12 +7,14 @@ import socket
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from trainsync_tui.engine.config import Settings
-from trainsync_tui.engine.errors import ConfigError
+from trainsync_tui.engine.errors import CancelledSync, ConfigError
 
 DEMO_BUCKET = "trainsync-demo"
+POLL_SECONDS = 0.05  # how soon a quit while preparing is seen
 DEMO_KEYS = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo-secret",
@@ -71,22 +73,63 @@ def demo_settings(root: Path, url: str) -> Settings:
     )
 
 
+class BackgroundSetup:
+    """The demo's set-up (seconds: moto's import, the sample uploads) in a daemon thread, so
+    `q` during "preparing…" is answered at once: the app's worker only waits for it, and stops
+    waiting when the app cancels that worker, and nothing at exit waits for the set-up."""
+
+    def __init__(self, setup: Callable[[], object]) -> None:
+        self._setup = setup
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="demo set-up", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._setup()
+        except BaseException as exc:  # handed to the waiting worker, which reports it
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def __call__(self) -> None:
+        """Start the set-up and wait for it (in the app's worker), or until the app quits."""
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        try:
+            worker = get_current_worker()
+        except NoActiveWorker:  # not in the app's worker (a test): nothing cancels the wait
+            worker = None
+        if not self._thread.is_alive() and not self.done.is_set():
+            self._thread.start()
+        while not self.done.wait(POLL_SECONDS):
+            if worker is not None and worker.is_cancelled:  # the app is quitting
+                raise CancelledSync("the demo was stopped while preparing")
+        if self.error is not None:
+            raise self.error
+
+
 def _run_app_first(folder: Path, port: int) -> int:
     """The app's screen comes up at once; the S3 server and sample data (seconds) are made
-    in its first thread, before it lists the actors."""
+    in the background, before it lists the actors."""
     from trainsync_tui.app import run_app
 
     port = port or _free_port()
     servers: list[object] = []
+    setup = BackgroundSetup(lambda: servers.append(setup_demo(folder, port)[1]))
     try:
-        return run_app(
-            demo_settings(folder, f"http://127.0.0.1:{port}"),
-            prepare=lambda: servers.append(setup_demo(folder, port)[1]),
-        )
+        return run_app(demo_settings(folder, f"http://127.0.0.1:{port}"), prepare=setup)
     finally:
-        for server in servers:
+        for server in list(servers):
             server.stop()  # type: ignore[attr-defined]
-        print(f"trainsync demo: the sample data stays in {folder.resolve()}", file=sys.stderr)
+        where = folder.resolve()
+        if setup.done.is_set():
+            print(f"trainsync demo: the sample data stays in {where}", file=sys.stderr)
+        else:  # quit while preparing: the daemon thread ends with the process
+            print(
+                f"trainsync demo: stopped while preparing; a partial demo is in {where}",
+                file=sys.stderr,
+            )
 
 
 def run_demo(root: str | None, port: int, *, open_app: bool) -> int:

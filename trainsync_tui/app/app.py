@@ -88,8 +88,12 @@ class TrainsyncApp(App[int]):
         yield from super().get_system_commands(screen)
 
     async def action_quit(self) -> None:
+        """Answered at once, whatever runs: "stopping…" is drawn first (leaving the screen
+        takes longer on a loaded machine), the tasks are cancelled through their tokens and
+        the workers (the demo's "preparing…" too) stop waiting; nothing is awaited here."""
+        self.main.stopping()
         self.tasks.cancel(None)
-        self.exit(0)
+        self.call_after_refresh(self.exit, 0)
 
     def on_hangup(self, event: Hangup) -> None:
         """SIGTERM/SIGHUP/SIGINT or a lost terminal: cancel through the engine, then exit."""

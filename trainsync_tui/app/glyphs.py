@@ -2,18 +2,22 @@
 
 Python coerces a C locale to UTF-8 for its own streams (PEP 538/540), so its encoding says
 nothing about the terminal: the user's locale variables do. Where the terminal is not
-UTF-8, the widgets pass their text through `Glyphs.text` (✓ → "=", … → "...", → → "->"),
-Textual's own tree lines, scrollbars and borders get ASCII forms, and the output thread
-encodes to ASCII so nothing missed reaches the terminal as bytes it would garble.
+UTF-8, the widgets pass their text through `Glyphs.text` (✓ → "=", … → "...", → → "->")
+before it is laid out, Textual's own tree lines, scrollbars and borders get ASCII forms, and
+the output thread (`to_ascii`) encodes what was missed (Textual's own "…" where CSS cuts a
+line) cell for cell: the layout is done by then, so "…" becomes "~", not "..." that would
+push the rest of the row over the pane's separator.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import get_character_cell_size
 from textual.scrollbar import ScrollBarRender
 
 # Python's locale coercion sets LC_CTYPE to one of these; it is not the user's choice.
@@ -52,6 +56,22 @@ _ASCII = str.maketrans(
         "”": '"',
     }
 )
+# After layout, each symbol must keep its width in cells (the rest of the row is placed).
+_ASCII_CELLS = str.maketrans(
+    {
+        **{ch: text for ch, text in ((chr(k), v) for k, v in _ASCII.items()) if len(text) == 1},
+        "…": "~",
+        "→": ">",
+        "—": "-",
+        "↑": "^",
+        "↓": "v",
+        "≥": ">",
+        "≤": "<",
+        "✅": "ok",
+        "🔄": "  ",
+    }
+)
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ASCII_SPINNER = "|/-\\"
 
@@ -67,8 +87,19 @@ def terminal_is_utf8(env: Mapping[str, str] | None = None) -> bool:
     return False  # nothing set: the C locale, ASCII
 
 
-def to_ascii(text: str) -> str:
+def readable_ascii(text: str) -> str:
+    """Text to lay out on an ASCII terminal: "…" is "...", "→" is "->"."""
     return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+
+
+def to_ascii(text: str) -> str:
+    """Laid-out output for an ASCII terminal: every symbol keeps its width in cells (a wide
+    CJK letter is "??", a combining accent nothing)."""
+    return _NOT_ASCII.sub(_cells_of_question_marks, text.translate(_ASCII_CELLS))
+
+
+def _cells_of_question_marks(match: re.Match[str]) -> str:
+    return "?" * get_character_cell_size(match.group())
 
 
 @dataclass(frozen=True)
@@ -78,7 +109,7 @@ class Glyphs:
     ascii: bool = False
 
     def text(self, text: str) -> str:
-        return to_ascii(text) if self.ascii else text
+        return readable_ascii(text) if self.ascii else text
 
     @property
     def spinner(self) -> str:

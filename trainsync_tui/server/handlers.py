@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from trainsync_tui.commands import _no_match_message as no_match_message
+from trainsync_tui.commands import _unmatched as unmatched_patterns
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.facade import SyncOptions
@@ -39,6 +41,7 @@ async def comprehensive_sync(request: web.Request) -> web.StreamResponse:
     sync_request = parse_sync_body(body)
     layout = await known_actor(rt, sync_request.actor_name, request.match_info["actorId"])
     options = sync_request.options
+    await refuse_unmatched_patterns(rt, layout, options)
     if wants_ndjson(request):
         return await stream_sync(request, rt, layout, options)
     # A client that goes away does not cancel a plain request (aiohttp does not cancel the
@@ -47,6 +50,22 @@ async def comprehensive_sync(request: web.Request) -> web.StreamResponse:
         lambda cancel: rt.engine.sync(layout, options, cancel=cancel), long=True
     )
     return json_response(report.to_json())
+
+
+async def refuse_unmatched_patterns(rt: Runtime, layout: ActorLayout, options: SyncOptions) -> None:
+    """An `only` or `exclude` pattern that matches no file of the actor (locally, in S3 or in
+    its manifest) is a 400 naming it and the nearest paths, in the CLI's words (its exit 2):
+    a scheduled call with a typo must not hear "nothing to do" for ever. It costs an audit
+    before the sync's own, only when patterns are given (its hashes are cached by then)."""
+    selection = options.selection
+    if not (selection.only or selection.exclude):
+        return
+    found = await rt.cancellable(lambda cancel: rt.engine.audit(layout, cancel=cancel), long=True)
+    wrong = unmatched_patterns(found.listings, selection)
+    if wrong:
+        listings = found.listings
+        paths = {*listings.local, *listings.remote, *listings.manifest}
+        raise ApiError(400, no_match_message(wrong, paths, layout.name))
 
 
 async def audit(request: web.Request) -> web.Response:

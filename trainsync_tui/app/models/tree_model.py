@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from trainsync_tui.engine.plan.build import Action, Category, Plan
 from trainsync_tui.engine.plan.select import Selection
@@ -71,12 +72,24 @@ class Group:
     root: Folder
 
 
+class Found(NamedTuple):
+    """A file `find` matched: its group, and its place among its folder's rows (folders
+    first, then files, as the tree lists them)."""
+
+    group: str
+    entry: Entry
+    row: int
+
+
 @dataclass
 class TreeModel:
     groups: list[Group]
     # Which groups have files under each folder path: a folder mark may be sent to the
     # engine as "images/" only when no other group has files there.
     folder_groups: dict[str, set[str]]
+    # Every file in the tree's order, and its path in any case: made once, off the UI thread.
+    _files: list[Found] = field(default_factory=list, repr=False, compare=False)
+    _folded: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def total(self) -> int:
@@ -84,6 +97,33 @@ class TreeModel:
 
     def group(self, key: str) -> Group | None:
         return next((g for g in self.groups if g.key == key), None)
+
+    def index(self) -> None:
+        """List the files for `find` (build_model does, in its worker thread)."""
+        self._files = [
+            Found(group.key, entry, row)
+            for group in self.groups
+            for entry, row in _files_in_order(group.root)
+        ]
+        self._folded = [found.entry.path.casefold() for found in self._files]
+
+    def find(self, query: str) -> list[Found]:
+        """The files whose path holds `query` (any case), in the tree's order: one pass over
+        strings, never over the tree's widgets."""
+        if self._folded is None:
+            self.index()
+        assert self._folded is not None
+        needle = query.casefold()
+        return [self._files[i] for i, path in enumerate(self._folded) if needle in path]
+
+
+def _files_in_order(folder: Folder) -> Iterable[tuple[Entry, int]]:
+    """A folder's files as the tree shows them: each subfolder's, then its own."""
+    for sub in folder.folders.values():
+        yield from _files_in_order(sub)
+    first = len(folder.folders)
+    for index, entry in enumerate(folder.files):
+        yield entry, first + index
 
 
 def _entry_for(action: Action) -> Entry:
@@ -129,7 +169,9 @@ def build_model(plan: Plan) -> TreeModel:
             folder = child
         folder.files.append(entry)
     groups = [Group(key, title, roots[key]) for key, title, _ in GROUPS if roots[key].count]
-    return TreeModel(groups, folder_groups)
+    model = TreeModel(groups, folder_groups)
+    model.index()  # here, in the worker: the first `f` key does no pass over the plan
+    return model
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.binding import BindingType
+from textual.containers import Horizontal
 from textual.widgets import Button, Input
 
 from trainsync_tui.app.keys import BINDINGS, MAIN_BINDINGS
@@ -26,6 +27,9 @@ from trainsync_tui.app.screens.sync_scope import SyncScopeScreen
 from trainsync_tui.app.tasks import ActorStatus
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.app.widgets.fit_line import FitLine
+from trainsync_tui.app.widgets.log_pane import LogPane
+from trainsync_tui.app.widgets.ordered_input import OrderedInput
 from trainsync_tui.engine.cancel import CancelToken, run_cancellable
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError
 from trainsync_tui.engine.facade import SyncOptions
@@ -242,6 +246,40 @@ class MainScreen(ActorsScreen):
     def action_filter(self) -> None:
         self.query_one(ActorsPane).open_filter()
 
+    # -- find in the tree ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """The tree's search row, hidden until `f` (ActorsScreen composes the panes)."""
+        row = Horizontal(
+            OrderedInput(placeholder="find in the tree", id="tree-search"),
+            FitLine("", self.glyphs, id="tree-found"),
+            id="tree-find",
+        )
+        row.display = False
+        self.query_one("#detail").mount(row, before="#tree")
+
+    def action_find(self) -> None:
+        tree = self.query_one(DiscrepancyTree)
+        if tree.model is None or not tree.model.groups:
+            self.tell("nothing to find: no plan shown")
+            return
+        self.query_one("#tree-find").display = True
+        self.set_focus(self.query_one("#tree-search"))  # at once: the keys behind `f` follow
+
+    @on(Input.Changed, "#tree-search")
+    def _find_typed(self, event: Input.Changed) -> None:
+        self.query_one(DiscrepancyTree).search(event.value)
+
+    @on(Input.Submitted, "#tree-search")
+    def _find_next(self) -> None:
+        self.query_one(DiscrepancyTree).next_match()
+
+    def on_discrepancy_tree_searched(self, event: DiscrepancyTree.Searched) -> None:
+        self.query_one("#tree-found", FitLine).text = event.said
+        if not event.said and not isinstance(self.focused, Input):
+            self.query_one("#tree-find").display = False  # the search ended (esc, a new plan)
+            self.query_one("#tree-search", Input).value = ""
+
     def action_sort(self) -> None:
         self.tell(f"actors sorted {self.query_one(ActorsPane).toggle_sort()}")
 
@@ -273,9 +311,24 @@ class MainScreen(ActorsScreen):
 
     # -- cancel --------------------------------------------------------------------------
 
+    def stopping(self) -> None:
+        """q's answer, drawn before the app leaves the screen: a line in the log (a cancelled
+        task's own messages may rewrite the header or the tree meanwhile), and where the eye
+        is: the selected actor's header, or the tree that says "preparing…"."""
+        self.query_one(LogPane).add_lines([("warning", "stopping…")])
+        if self.selected is not None and self.tasks.status(self.selected.name) is None:
+            self.tell("stopping…")
+        elif self.selected is None:
+            self.query_one(DiscrepancyTree).show_model(None, set(), "stopping…")
+
     def action_cancel(self) -> None:
         """escape: the selected actor's task only (another may be scrolled out of view)."""
         if isinstance(self.focused, Input):  # escape in the filter closes it
+            if self.focused.id == "tree-search":  # the search stays on: n, N, esc in the tree
+                self.query_one(DiscrepancyTree).focus()
+                if not self.query_one(DiscrepancyTree).query:
+                    self.query_one("#tree-find").display = False
+                return
             self.query_one(ActorsPane).close_filter()
             return
         state = self.selected

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import humanize
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from trainsync_tui.app.fit import fit_text
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.keys import MOVES
-from trainsync_tui.app.models.tree_model import Entry, Folder, Mark, TreeModel
+from trainsync_tui.app.models.tree_model import Entry, Folder, Found, Mark, TreeModel
 
 PROBLEMS = "problems"
 BATCH = 500  # children added per expansion: a folder of 100k files opens instantly
+WINDOW = 100  # rows a search jump opens around a match it has to show (a key's work)
+NOTE_WIDTH = 50  # a note's lines before the tree knows its width
 
 
 @dataclass
 class NodeData:
-    kind: str  # "group" | "folder" | "file" | "more" | "note"
+    kind: str  # "group" | "folder" | "file" | "more" | "earlier" | "note"
     group: str = ""
     folder: Folder | None = None
     entry: Entry | None = None
@@ -59,7 +64,18 @@ class DiscrepancyTree(Tree[NodeData]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_mark", "Toggle", tooltip="Select or unselect for sync"),
         *MOVES,
+        # Only while a search is on (`f`); else they are the screen's (dry run, cancel).
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "next_match(-1)", "Previous match", show=False),
+        Binding("escape", "end_search", "End search", show=False),
     ]
+
+    class Searched(Message):
+        """What the search says now ("3 of 17", "no file"), "" once it ends."""
+
+        def __init__(self, said: str) -> None:
+            super().__init__()
+            self.said = said
 
     class MarksChanged(Message):
         def __init__(self, marks: frozenset[Mark]) -> None:
@@ -84,6 +100,10 @@ class DiscrepancyTree(Tree[NodeData]):
         self.marks: set[Mark] = set()
         self.model: TreeModel | None = None
         self.owner = ""
+        self.note = ""  # shown instead of a plan
+        self.query = ""  # what `f` looks for; "" when no search is on
+        self.matches: list[Found] = []
+        self.match = -1
 
     # -- filling -------------------------------------------------------------------------
 
@@ -97,19 +117,35 @@ class DiscrepancyTree(Tree[NodeData]):
         """
         if model is not None and model is self.model and marks is self.marks:
             return
+        if model is not self.model:
+            self.end_search()
         same_actor = bool(owner) and owner == self.owner
         line = self.cursor_line if same_actor else 0
         opened = self._opened(self.root) if same_actor else set()
         self.model, self.marks, self.owner = model, marks, owner
         self.clear()
         if model is None or not model.groups:
-            self.root.add_leaf(Text(self.glyphs.text(note or "nothing to do")), NodeData("note"))
+            self.note = self.glyphs.text(note or "nothing to do")
+            self._show_note()
             return
+        self.note = ""
         for group in model.groups:
             data = NodeData("group", group.key, group.root)
             self.root.add(self._label(data), data, allow_expand=True)
         self._reopen(self.root, opened)  # what was open stays open (first batch of each)
         self.cursor_line = max(0, min(line, self.last_line))
+
+    def _show_note(self) -> None:
+        """A note (an actor's error: a bad manifest's path, why, what to do) wrapped over as
+        many lines as it takes: a tree line would cut it at "(it was left"."""
+        width = self.scrollable_content_region.width or NOTE_WIDTH
+        for line in textwrap.wrap(self.note, max(10, width)) or [""]:
+            self.root.add_leaf(Text(line), NodeData("note"))
+
+    def on_resize(self) -> None:
+        if self.note:  # wrapped anew to the new width
+            self.clear()
+            self._show_note()
 
     def _opened(self, node: TreeNode[NodeData]) -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()
@@ -142,13 +178,17 @@ class DiscrepancyTree(Tree[NodeData]):
         if data is not None and data.kind == "more" and parent is not None and parent.data:
             event.node.remove()
             self._load(parent, parent.data, data.offset)
+        elif data is not None and data.kind == "earlier" and parent is not None and parent.data:
+            self._load_window(parent, parent.data, data.offset)
 
-    def _load(self, node: TreeNode[NodeData], data: NodeData, start: int) -> None:
+    def _load(
+        self, node: TreeNode[NodeData], data: NodeData, start: int, count: int = BATCH
+    ) -> None:
         folder = data.folder
         assert folder is not None
         inherited = self.is_marked(node)
         folders = list(folder.folders.values())
-        stop = start + BATCH
+        stop = start + count
         for child in folders[start:stop]:
             child_data = NodeData("folder", data.group, child)
             node.add(self._label(child_data, inherited or None), child_data, allow_expand=True)
@@ -162,6 +202,103 @@ class DiscrepancyTree(Tree[NodeData]):
             more = NodeData("more", data.group, offset=stop)
             label = self.glyphs.text(f"… {left:,} more (enter shows {min(left, BATCH)})")
             node.add_leaf(Text(label), more)
+
+    def _load_window(
+        self, node: TreeNode[NodeData], data: NodeData, start: int, count: int = BATCH
+    ) -> None:
+        """Rows `start`… of a folder, instead of all rows before them: a search that jumps
+        to file 29,000 of a folder opens a window there, not 29,000 rows."""
+        node.remove_children()
+        if start > 0:
+            earlier = NodeData("earlier", data.group, offset=max(0, start - BATCH))
+            label = f"… {start:,} before (enter shows {min(start, BATCH)})"
+            node.add_leaf(Text(self.glyphs.text(label)), earlier)
+        self._load(node, data, start, count)
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(self, query: str) -> str:
+        """Look for `query` in the paths and move to the first match; returns what the
+        search says ("3 of 17 (n N)"); "" ends the search."""
+        if not query:
+            self.end_search()
+            return ""
+        if not self.query:
+            self.refresh_bindings()
+        self.query = query
+        self.matches = self.model.find(query) if query and self.model is not None else []
+        self.match = -1
+        return self.next_match() if self.matches else self._said()
+
+    def next_match(self, step: int = 1) -> str:
+        """Move to the next (or, with -1, the previous) match, round the end."""
+        if self.matches:
+            self.match = (self.match + step) % len(self.matches)
+            node = self._reveal(self.matches[self.match])
+            if node is not None:
+                _ = self.last_line  # places the rows just opened, so the node has its line
+                self.move_cursor(node)
+        return self._said()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # With no search on, n, N and escape are the screen's (dry run, cancel), footer too.
+        return bool(self.query) or action not in ("next_match", "end_search")
+
+    def action_next_match(self, step: int = 1) -> None:
+        self.next_match(step)
+
+    def action_end_search(self) -> None:
+        self.end_search()
+
+    def end_search(self) -> None:
+        if self.query:
+            self.query, self.matches, self.match = "", [], -1
+            self.refresh_bindings()
+            self.post_message(self.Searched(""))
+
+    def _said(self) -> str:
+        if not self.query:
+            return ""
+        if not self.matches:
+            said = "no file"
+        else:
+            said = f"{self.match + 1:,} of {len(self.matches):,} (n N)"
+        self.post_message(self.Searched(said))
+        return said
+
+    def _reveal(self, found: Found) -> TreeNode[NodeData] | None:
+        """Open the group and folders down to a match (only those) and return its row."""
+        node = next((c for c in self.root.children if c.data and c.data.group == found.group), None)
+        if node is None or node.data is None or node.data.folder is None:
+            return None
+        folder = node.data.folder
+        parts = [found.entry.path] if found.group == PROBLEMS else found.entry.path.split("/")
+        for part in parts[:-1]:
+            row = list(folder.folders).index(part)
+            folder = folder.folders[part]
+            node = self._child(self._open(node), row, lambda d, f=folder: d.folder is f)
+        entry = found.entry
+        return self._child(self._open(node), found.row, lambda d: d.entry is entry)
+
+    def _open(self, node: TreeNode[NodeData]) -> TreeNode[NodeData]:
+        data = node.data
+        if data is not None and not data.loaded:
+            data.loaded = True
+            self._load(node, data, 0)
+        node.expand()
+        return node
+
+    def _child(
+        self, node: TreeNode[NodeData], row: int, is_it: Callable[[NodeData], bool]
+    ) -> TreeNode[NodeData]:
+        """The child at a folder's `row`: among those shown (a batch or a few), or else in
+        a WINDOW of rows opened where it is."""
+        for child in node.children:
+            if child.data is not None and is_it(child.data):
+                return child
+        assert node.data is not None
+        self._load_window(node, node.data, row // WINDOW * WINDOW, WINDOW)
+        return next(c for c in node.children if c.data is not None and is_it(c.data))
 
     # -- marks ---------------------------------------------------------------------------
 
@@ -223,6 +360,18 @@ class DiscrepancyTree(Tree[NodeData]):
             self._relabel(child)
 
     # -- labels --------------------------------------------------------------------------
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """The label cut to the line's cells with "…" between words, never in a number
+        (the tree's overflow would crop "200.0M" to "200.")."""
+        label = super().render_label(node, base_style, style)
+        depth = 0
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            depth += 1
+            parent = parent.parent
+        width = self.scrollable_content_region.width - depth * self.guide_depth
+        return fit_text(label, width, self.glyphs.text("…")) if width > 0 else label
 
     def _label(self, data: NodeData, marked: bool | None = None) -> Text:
         if marked is None:

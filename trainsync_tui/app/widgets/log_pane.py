@@ -17,8 +17,9 @@ BATCH_LINES = 40  # per redraw: a burst of 1,000 small files must not stall the 
 class LogPane(RichLog):
     def __init__(self, glyphs: Glyphs = UNICODE, **kwargs: object) -> None:
         self.glyphs = glyphs
-        # Lines wrap: an error or a summary is read in full at 80 columns (no sideways scroll).
-        super().__init__(max_lines=2000, wrap=True, markup=False, **kwargs)  # type: ignore[arg-type]
+        # Lines wrap at the pane's width: an error or a summary is read in full (no sideways
+        # scroll). RichLog's min_width (78) wrapped them wider than 60 columns, then cropped.
+        super().__init__(max_lines=2000, wrap=True, markup=False, min_width=1, **kwargs)  # type: ignore[arg-type]
 
     def on_focus(self) -> None:
         # A log has no cursor to reverse: its top rule names it while it has the keys.

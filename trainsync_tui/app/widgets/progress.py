@@ -5,11 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import ProgressBar, Static
+from textual.widgets import ProgressBar
 
 from trainsync_tui.app.glyphs import UNICODE, Glyphs
 from trainsync_tui.app.models.progress_estimate import Estimate
 from trainsync_tui.app.screens.units import size  # the dialogs' units, as the CLI's
+from trainsync_tui.app.widgets.fit_line import FitLine
 from trainsync_tui.engine.events import Progress
 
 
@@ -56,8 +57,8 @@ class ProgressPanel(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="bar", show_eta=False, show_percentage=False)
-            yield Static("idle", id="progress-text", markup=False)
-        yield Static("", id="progress-current", markup=False)
+            yield FitLine("idle", self.glyphs, id="progress-text")
+        yield FitLine("", self.glyphs, id="progress-current")
 
     def show(
         self, progress: Progress | None, current: str = "", estimate: Estimate | None = None
@@ -74,7 +75,7 @@ class ProgressPanel(Vertical):
         self.current = describe_bytes(progress, current)
 
     def watch_text(self, text: str) -> None:
-        self.query_one("#progress-text", Static).update(self.glyphs.text(text))
+        self.query_one("#progress-text", FitLine).text = text
 
     def watch_current(self, current: str) -> None:
-        self.query_one("#progress-current", Static).update(self.glyphs.text(current))
+        self.query_one("#progress-current", FitLine).text = current
