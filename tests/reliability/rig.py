@@ -9,9 +9,10 @@ import random
 import re
 import sys
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.conftest import World, s3_client
 from trainsync_tui.engine.errors import ManifestError
@@ -31,6 +32,11 @@ SECRET_MARKERS = (
     r"Signature=[0-9a-fA-F]{16}",  # a SigV4 signature (header or presigned URL)
     r"X-Amz-Credential=[^*&\s]",  # a presigned URL's credential scope
 )
+
+
+Point = TypeVar("Point")
+Run = TypeVar("Run")
+Once = Callable[[World, Path, int, "Expected", random.Random, Point, str], Run]
 
 
 def md5(data: bytes) -> str:
@@ -272,3 +278,23 @@ def one_json(out: str) -> dict[str, Any]:
     value, end = json.JSONDecoder().raw_decode(out.strip())
     assert out.strip()[end:] == "", f"more than one JSON value on stdout: {out!r}"
     return value
+
+
+def run_points(
+    once: Once[Point, Run],
+    points: Sequence[Point],
+    world: World,
+    base: Path,
+    upstream_port: int,
+    rng: random.Random,
+    tag: str,
+    *,
+    start: int = 0,
+    count: int | None = None,
+) -> Iterator[tuple[Point, Run]]:
+    """`once` at each point in turn (from `start`, rotating; every point once by default) on
+    one world, whose expected state carries over from run to run as the files pile up."""
+    expected = Expected()
+    for i in range(start, start + (len(points) if count is None else count)):
+        point = points[i % len(points)]
+        yield point, once(world, base, upstream_port, expected, rng, point, f"{tag}{i}")

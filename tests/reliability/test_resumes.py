@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import World
 from tests.reliability.resumes import POINTS, resume_once
-from tests.reliability.rig import Expected
+from tests.reliability.rig import run_points
 from tests.s3server import S3Server
 
 
@@ -16,11 +16,8 @@ def test_reruns_after_kill_9_resume_and_never_complete_a_mix_of_old_and_new_byte
     world: World, s3_server: S3Server, tmp_path: Path
 ) -> None:
     rng = random.Random(17)
-    expected = Expected()
-    runs = [
-        resume_once(world, tmp_path, s3_server.port, expected, rng, point, f"r{i}")
-        for i, point in enumerate(POINTS)
-    ]
+    points = run_points(resume_once, POINTS, world, tmp_path, s3_server.port, rng, "r")
+    runs = [run for _point, run in points]
 
     for run in runs:
         assert run.problems == [], run.point

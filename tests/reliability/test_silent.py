@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 from tests.conftest import World
-from tests.reliability.rig import Expected
+from tests.reliability.rig import run_points
 from tests.reliability.silent import DEADLINE, DEADLINE_SLACK, POINTS, STOP_LIMIT, silent_once
 from tests.s3server import S3Server
 
@@ -15,11 +15,8 @@ def test_a_silent_endpoint_ends_every_run_by_its_deadline_or_its_signal_and_lose
     world: World, s3_server: S3Server, tmp_path: Path
 ) -> None:
     rng = random.Random(14)
-    expected = Expected()
-    runs = [
-        silent_once(world, tmp_path, s3_server.port, expected, rng, point, f"s{i}")
-        for i, point in enumerate(POINTS)
-    ]
+    points = run_points(silent_once, POINTS, world, tmp_path, s3_server.port, rng, "s")
+    runs = [run for _point, run in points]
 
     for run in runs:
         assert run.problems == [], run.point
