@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from tests.app.conftest import SYNC_ME, FakeSchedule, opened, select, settle, wait_for
 from tests.conftest import S3Server, World
-from tests.reliability.faultproxy import FaultProxy, Request
+from tests.reliability.faultproxy import Request, stalling
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.restore import RestoreScreen
 from trainsync_tui.app.widgets.header import ActorHeader
@@ -85,19 +85,15 @@ async def test_escape_cancels_a_restore_held_by_a_silent_s3(
     world: World, s3_server: S3Server
 ) -> None:
     trash_two_orphans(world)
-    armed, held = threading.Event(), threading.Event()
+    armed = threading.Event()
 
     def restore_head(request: Request) -> bool:
         """The restore's first look at where old/b.bin goes back: held until the cancel."""
         hit = armed.is_set() and request.method == "HEAD"
-        hit = hit and request.target.split("?")[0].endswith(f"{ACTOR}/training_data/old/b.bin")
-        if hit:
-            held.set()
-        return hit
+        return hit and request.target.split("?")[0].endswith(f"{ACTOR}/training_data/old/b.bin")
 
-    with FaultProxy(
-        s3_server.port, rates={"stall": 1.0}, stall_seconds=120, applies=restore_head
-    ) as proxy:
+    stalled, held = stalling(s3_server.port, restore_head)
+    with stalled as proxy:
         app = TrainsyncApp(replace(world.settings, endpoint_url=proxy.url), schedule=FakeSchedule())
         async with opened(app, ACTOR, size=(100, 30)) as pilot:
             await pilot.press("t")
