@@ -40,6 +40,8 @@ from tests.reliability.rig import (
     interrupted_state_problems,
     leaked_secrets,
     md5,
+    run_cli,
+    start_cli,
     tree_outside,
 )
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
@@ -94,13 +96,7 @@ def _env(world: World, base: Path, extra: dict[str, str]) -> dict[str, str]:
 def _cli(
     world: World, base: Path, *args: str, endpoint: str | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cli_command(world, "--json", *args, endpoint=endpoint),
-        capture_output=True,
-        text=True,
-        env=_env(world, base, extra),
-        timeout=300,
-    )
+    return run_cli(world, _env(world, base, extra), *args, endpoint=endpoint)
 
 
 def _converge(run: GuardRun, worlds: list[World], base: Path, expected: Expected) -> None:
@@ -124,13 +120,7 @@ def _data_request(request: Request) -> bool:
 def _popen(
     world: World, base: Path, endpoint: str, *args: str, **extra: str
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli_command(world, "--json", *args, endpoint=endpoint),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(world, base, extra),
-    )
+    return start_cli(world, _env(world, base, extra), *args, endpoint=endpoint)
 
 
 # -- (a) a silent lease key --------------------------------------------------------------

@@ -10,7 +10,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +23,13 @@ from tests.reliability.rig import (
     Expected,
     add_work,
     blob,
-    cli_command,
     cli_env,
     end_state_problems,
     interrupted_state_problems,
     leaked_secrets,
     md5,
     s3_md5s,
+    start_cli,
     tree_outside,
 )
 
@@ -102,13 +101,7 @@ def resume_once(
     before = tree_outside(base, [world.actor_dir(ACTOR)])
     env = cli_env(world, base, TRAINSYNC_CONCURRENCY="4")
     with FaultProxy(upstream_port, {"reset": 1.0}, applies=gate) as proxy:
-        proc = subprocess.Popen(
-            cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc = start_cli(world, env, endpoint=proxy.url)
         try:
             landed = gate.reached.wait(120) and kept(world, kind, proc)
         finally:

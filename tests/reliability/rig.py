@@ -7,7 +7,9 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -272,6 +274,48 @@ def cli_command(world: World, *args: str, endpoint: str | None = None) -> list[s
         "--endpoint-url",
         endpoint or world.url,
     ]
+
+
+def start_cli(
+    world: World, env: dict[str, str], *args: str, endpoint: str | None = None
+) -> subprocess.Popen[str]:
+    """`trainsync sync ACTOR --json` (and `args`) as a process of its own, its output piped."""
+    return subprocess.Popen(
+        cli_command(world, "--json", *args, endpoint=endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def run_cli(
+    world: World, env: dict[str, str], *args: str, endpoint: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`trainsync sync ACTOR --json` (and `args`) run to its end, its output captured."""
+    return subprocess.run(
+        cli_command(world, "--json", *args, endpoint=endpoint),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def poll_until(
+    condition: Callable[[], bool],
+    proc: subprocess.Popen[str],
+    timeout: float,
+    every: float = 0.005,
+) -> bool:
+    """Poll a condition on another process (no event crosses a process boundary); False
+    once that process has exited or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
 
 
 def one_json(out: str) -> dict[str, Any]:
