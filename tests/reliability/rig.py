@@ -36,11 +36,6 @@ SECRET_MARKERS = (
 )
 
 
-Point = TypeVar("Point")
-Run = TypeVar("Run")
-Once = Callable[[World, Path, int, "Expected", random.Random, Point, str], Run]
-
-
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
@@ -76,6 +71,12 @@ class Expected:
 
     def allowed_md5s(self, path: str) -> set[str]:
         return {md5(v) for v in self.versions.get(path, [])}
+
+
+Point = TypeVar("Point")
+Run = TypeVar("Run")
+# A scenario's one run: (world, base, upstream port, expected, rng, point, tag) → its result.
+Once = Callable[[World, Path, int, Expected, random.Random, Point, str], Run]
 
 
 def add_work(
