@@ -47,6 +47,8 @@ TWO_ROOT_ROUNDS = 4  # two servers on one bucket: refused and --wait, each this 
 
 
 class LandedRun(Protocol):
+    """A kill, cancel, resume or guard run, as a Row counts it."""
+
     problems: list[str]
     converged: bool
     hit: bool
