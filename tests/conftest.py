@@ -17,6 +17,7 @@ import pytest
 from tests.s3server import S3Server
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.facade import Engine
+from trainsync_tui.sample import put_multipart
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -125,26 +126,7 @@ class World:
         if not multipart:
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=metadata or {})
             return
-        part = 5 * 1024 * 1024
-        upload = self.s3.create_multipart_upload(
-            Bucket=self.bucket, Key=key, Metadata=metadata or {}
-        )
-        parts = []
-        for n, start in enumerate(range(0, len(data), part), 1):
-            etag = self.s3.upload_part(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload["UploadId"],
-                PartNumber=n,
-                Body=data[start : start + part],
-            )["ETag"]
-            parts.append({"ETag": etag, "PartNumber": n})
-        self.s3.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload["UploadId"],
-            MultipartUpload={"Parts": parts},
-        )
+        put_multipart(self.s3, self.bucket, key, data, metadata)
 
     def read_s3(self, actor: str, path: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=self.key(actor, path))["Body"].read()

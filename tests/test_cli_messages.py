@@ -45,6 +45,13 @@ def _in_namespace(world: World, script: str, *args: str) -> subprocess.Completed
     return run
 
 
+def _failed_sync(world: World, script: str) -> str:
+    """The stderr of a sync of the actor after `script` changed the root's mount (exit 1)."""
+    run = _in_namespace(world, script, "sync", ACTOR, "--no-progress")
+    assert run.returncode == 1, run.stderr
+    return run.stderr
+
+
 def test_a_reader_that_leaves_is_not_an_error(world: World) -> None:
     """`trainsync audit ... | head -3`: the pipe's reader is gone before the first write (the
     read end is closed before the run starts, so no timing is involved)."""
@@ -69,9 +76,7 @@ def test_a_reader_that_leaves_is_not_an_error(world: World) -> None:
 
 def test_a_read_only_root_says_what_its_state_folder_is_for(world: World) -> None:
     world.put_local(ACTOR, "a.bin", b"a")
-    run = _in_namespace(world, _READ_ONLY, "sync", ACTOR, "--no-progress")
-    assert run.returncode == 1, run.stderr
-    assert run.stderr == (
+    assert _failed_sync(world, _READ_ONLY) == (
         f"trainsync: {world.root}/.trainsync: read-only file system; it is the root's state "
         "folder: each actor's lock, the sync history and leases, so a sync must write there; "
         "remount it read-write, or copy the data to a writable disk and use --root there\n"
@@ -80,9 +85,7 @@ def test_a_read_only_root_says_what_its_state_folder_is_for(world: World) -> Non
 
 def test_a_full_disk_names_where_and_what_to_do(world: World) -> None:
     world.put_s3(ACTOR, "a.bin", b"a")
-    run = _in_namespace(world, _FULL, "sync", ACTOR, "--no-progress")
-    assert run.returncode == 1, run.stderr
-    assert run.stderr == (
+    assert _failed_sync(world, _FULL) == (
         f"trainsync: no space left on the device (writing under {world.root}); "
         "free some space there, or use --root on another disk\n"
     )  # was "trainsync: No space left on device"

@@ -3,7 +3,6 @@ configured deadline with one line, and Ctrl-C or SIGTERM stop it at once (issue 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AWS_ENV
+from tests.server.conftest import subprocess_env
 from tests.silent_s3 import DroppingEndpoint, SilentEndpoint, silent_endpoint
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings, load_settings
@@ -53,13 +52,8 @@ def _audit(
     # Without a local folder the first request asks S3 whether the actor exists.
     actor = root / "data" / "actors" / (ACTOR if local else "")
     actor.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRAINSYNC_", "AWS_"))}
-    env.update(AWS_ENV)
-    env.update(
-        TRAINSYNC_CONFIG=str(tmp_path / "no-user-config.toml"),
-        TRAINSYNC_CACHE_DIR=str(tmp_path / "cache"),
-        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-        **{f"TRAINSYNC_{name.upper()}": value for name, value in settings.items()},
+    env = subprocess_env(
+        tmp_path, **{f"TRAINSYNC_{name.upper()}": value for name, value in settings.items()}
     )
     command = [sys.executable, "-m", "trainsync_tui", "audit", "0042", ACTOR]
     flags = ["--root", str(root), "--bucket", "hung", "--endpoint-url", url]

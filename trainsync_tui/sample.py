@@ -13,6 +13,28 @@ PREFIX = "actors/{actor_name}/training_data/"
 OLD = "2026-01-01T00:00:00Z"
 
 
+def put_multipart(
+    client: Any, bucket: str, key: str, data: bytes, metadata: dict[str, str] | None = None
+) -> None:
+    """Put `data` as a multipart object of 5 MiB parts (the smallest S3 allows), so its
+    ETag is not the MD5 of its bytes: the case a sync must verify some other way."""
+    part = 5 * 1024 * 1024
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata or {})
+    parts = []
+    for n, start in enumerate(range(0, len(data), part), 1):
+        etag = client.upload_part(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=n,
+            Body=data[start : start + part],
+        )["ETag"]
+        parts.append({"ETag": etag, "PartNumber": n})
+    client.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+    )
+
+
 def _blob(rng: random.Random, size: int) -> bytes:
     return rng.randbytes(size)
 
@@ -37,24 +59,7 @@ class _Actor:
         if not multipart:
             self.puts.put(key, data)
             return
-        part = 5 * 1024 * 1024
-        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
-        parts = []
-        for n, start in enumerate(range(0, len(data), part), 1):
-            etag = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload["UploadId"],
-                PartNumber=n,
-                Body=data[start : start + part],
-            )["ETag"]
-            parts.append({"ETag": etag, "PartNumber": n})
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload["UploadId"],
-            MultipartUpload={"Parts": parts},
-        )
+        put_multipart(self.client, self.bucket, key, data)
 
     def record(self, path: str, data: bytes) -> None:
         self.files[path] = {

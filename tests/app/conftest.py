@@ -4,7 +4,8 @@ driver that waits on conditions (never a fixed sleep), and a schedule the tests 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,33 @@ async def select(pilot: Pilot[Any], app: TrainsyncApp, actor: str) -> None:
     app.query_one(ActorsPane).select(actor)
     await pilot.pause()
     assert app.main.selected is not None and app.main.selected.name == actor
+
+
+async def resolve_conflicts(pilot: Pilot[Any], app: TrainsyncApp, actor: str, *keys: str) -> None:
+    """Open the conflict view (c), press `keys` there, and wait until the plan has none left."""
+    from trainsync_tui.app.screens.conflicts import ConflictScreen
+
+    await pilot.press("c")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
+    await pilot.press(*keys)
+    await wait_for(
+        pilot,
+        lambda: (
+            app.main.states[actor].plan is not None and not app.main.states[actor].plan.conflicts
+        ),
+    )
+
+
+@asynccontextmanager
+async def opened(
+    app: TrainsyncApp, actor: str | None = None, size: tuple[int, int] = (80, 24)
+) -> AsyncIterator[Pilot[Any]]:
+    """The app running at `size` once every actor is listed and it is idle, `actor` selected."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        if actor is not None:
+            await select(pilot, app, actor)
+        yield pilot
 
 
 @pytest.fixture

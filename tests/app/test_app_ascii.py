@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.app.conftest import SYNC_ME, FakeSchedule, build_actors, select, settle
+from tests.app.conftest import SYNC_ME, FakeSchedule, build_actors, opened, settle
 from tests.app.test_app_signals import Terminal
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
@@ -43,9 +43,7 @@ def _screen_text(app: TrainsyncApp) -> str:
 async def test_the_ascii_screen_has_no_other_character(world: World) -> None:
     build_actors(world)
     app = TrainsyncApp(world.settings, schedule=FakeSchedule(), glyphs=ASCII)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         tree = app.query_one(DiscrepancyTree)
         tree.focus()
         await pilot.press("enter", "down", "enter", "down", "enter", "s")

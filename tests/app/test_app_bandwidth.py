@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.app.conftest import SYNC_ME, select, settle
+from tests.app.conftest import SYNC_ME, opened
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.keys import palette_commands
 from trainsync_tui.app.screens.bandwidth import BandwidthScreen
@@ -16,9 +16,7 @@ MiB = 1 << 20
 
 
 async def test_b_changes_the_limit_and_the_header_shows_it(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME, size=(100, 30)) as pilot:
         header = app.query_one(ActorHeader)
         assert app.engine.throttle.limit is None and "bwlimit" not in header.options
 

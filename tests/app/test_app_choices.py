@@ -8,10 +8,9 @@ from dataclasses import replace
 
 from textual.widgets.tree import TreeNode
 
-from tests.app.conftest import FakeSchedule, settle, wait_for
+from tests.app.conftest import FakeSchedule, opened, resolve_conflicts, settle, wait_for
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
-from trainsync_tui.app.screens.conflicts import ConflictScreen
 from trainsync_tui.app.widgets.actors import ActorsPane
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree, NodeData
 
@@ -31,18 +30,8 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
     world.put_s3(ACTOR, "c.txt", b"s3 side")
     world.write_manifest(ACTOR, {"c.txt": b"recorded"})
     app = TrainsyncApp(world.settings, ACTOR, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
-        await pilot.press("b", "enter")  # keep both
-        await wait_for(
-            pilot,
-            lambda: (
-                app.main.states[ACTOR].plan is not None
-                and not app.main.states[ACTOR].plan.conflicts
-            ),
-        )
+    async with opened(app) as pilot:
+        await resolve_conflicts(pilot, app, ACTOR, "b", "enter")  # keep both
         tree = app.query_one(DiscrepancyTree)
         tree.focus()
         download = node(tree, "Download from S3")
@@ -75,8 +64,7 @@ async def test_escape_cancels_only_the_selected_actors_sync(
         world.put_s3(ACTOR, f"frames/{n:04}.bin", blob)
     world.put_local(OTHER, "a.txt", b"a")
     app = TrainsyncApp(replace(world.settings, concurrency=1), ACTOR, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         app.simulate_key("s")  # not pilot.press: its idle wait could outlast the sync
         await wait_for(pilot, lambda: app.tasks.of(ACTOR) is not None)
         task = app.tasks.of(ACTOR)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
-from tests.app.conftest import CONFLICTED, FakeSchedule, build_actors, settle, wait_for
+import pytest
+from textual.pilot import Pilot
+
+from tests.app.conftest import (
+    CONFLICTED,
+    FakeSchedule,
+    build_actors,
+    opened,
+    resolve_conflicts,
+    settle,
+    wait_for,
+)
 from tests.conftest import World, md5
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.confirm_delete import ConfirmDeleteScreen
@@ -29,20 +41,29 @@ def build_orphans(world: World) -> None:
     world.put_s3(ORPHANS, "stray/s3.txt", b"only there")
 
 
+@pytest.fixture
+def orphans_app(world: World, schedule: FakeSchedule) -> TrainsyncApp:
+    build_orphans(world)
+    return TrainsyncApp(world.settings, schedule=schedule)
+
+
+async def answer_delete_orphans(pilot: Pilot[Any], app: TrainsyncApp, answer: str) -> None:
+    """Turn delete-orphans on (x) and give `answer` to the dialog that asks first."""
+    await pilot.press("x")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+    await pilot.press(answer)
+
+
 def group_titles(app: TrainsyncApp) -> list[str]:
     return [str(n.label).split(" · ")[0][4:] for n in app.query_one(DiscrepancyTree).root.children]
 
 
 async def test_delete_orphans_asks_first_and_deletes_recoverably_when_confirmed(
-    world: World, schedule: FakeSchedule
+    world: World, orphans_app: TrainsyncApp
 ) -> None:
-    build_orphans(world)
-    app = TrainsyncApp(world.settings, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
-        await pilot.press("y")
+    app = orphans_app
+    async with opened(app) as pilot:
+        await answer_delete_orphans(pilot, app, "y")
         await wait_for(pilot, lambda: "Delete local orphans" in group_titles(app))
         assert group_titles(app) == ["Delete local orphans", "Delete S3 orphans"]
         assert "orphans DELETE" in app.query_one(ActorHeader).options
@@ -56,15 +77,11 @@ async def test_delete_orphans_asks_first_and_deletes_recoverably_when_confirmed(
 
 
 async def test_refusing_delete_orphans_keeps_them_and_sync_adopts_them(
-    world: World, schedule: FakeSchedule
+    world: World, orphans_app: TrainsyncApp
 ) -> None:
-    build_orphans(world)
-    app = TrainsyncApp(world.settings, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
-        await pilot.press("n")
+    app = orphans_app
+    async with opened(app) as pilot:
+        await answer_delete_orphans(pilot, app, "n")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDeleteScreen))
         assert not app.main.states[ORPHANS].delete_orphans
         assert "orphans keep" in app.query_one(ActorHeader).options
@@ -81,19 +98,9 @@ async def test_conflict_view_choice_is_what_the_next_sync_does(
 ) -> None:
     build_actors(world)
     app = TrainsyncApp(world.settings, CONFLICTED, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         assert app.main.selected is not None and app.main.selected.name == CONFLICTED
-        await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConflictScreen))
-        await pilot.press("l", "enter")
-        await wait_for(
-            pilot,
-            lambda: (
-                app.main.states[CONFLICTED].plan is not None
-                and not app.main.states[CONFLICTED].plan.conflicts
-            ),
-        )
+        await resolve_conflicts(pilot, app, CONFLICTED, "l", "enter")
         tree = app.query_one(DiscrepancyTree)
         tree.root.children[0].expand()
         await pilot.pause()
@@ -118,8 +125,7 @@ async def test_escape_cancels_a_running_sync_cleanly(world: World, schedule: Fak
     world.put_s3(BIG, "video/big.bin", b"v" * (24 * 1024 * 1024))
     # One transfer at a time: the sync lasts seconds, so escape lands mid-way on a busy box.
     app = TrainsyncApp(replace(world.settings, concurrency=1), schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         panel = app.query_one(ProgressPanel)
         shown: list[str] = []
         panel.watch(panel, "text", lambda text: shown.append(text), init=False)
@@ -156,8 +162,7 @@ async def test_q_during_a_sync_cancels_it_cleanly_and_quits(
     for n in range(200):
         world.put_s3(BIG, f"frames/{n:04}.bin", blob)
     app = TrainsyncApp(replace(world.settings, concurrency=1), schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         # "s" posted as a terminal would: pilot.press waits for the app to go idle (up to
         # ~1 s while a thread posts progress), long enough for this sync to finish first.
         app.simulate_key("s")

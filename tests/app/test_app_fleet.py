@@ -10,7 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
-from tests.app.conftest import BROKEN, CONFLICTED, IN_SYNC, SYNC_ME, settle, wait_for
+from tests.app.conftest import BROKEN, CONFLICTED, IN_SYNC, SYNC_ME, opened, wait_for
 from tests.app.test_app_keys import screen_rows
 from trainsync_tui.app import app as app_module
 from trainsync_tui.app.app import TrainsyncApp
@@ -26,8 +26,7 @@ def shown(pane: ActorsPane) -> list[str]:
 
 
 async def test_o_sorts_by_what_needs_attention_first_and_back_by_name(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         pane = app.query_one(ActorsPane)
         assert shown(pane) == [SYNC_ME, IN_SYNC, CONFLICTED, BROKEN]
         await pilot.press("o")
@@ -40,8 +39,7 @@ async def test_o_sorts_by_what_needs_attention_first_and_back_by_name(app: Train
 async def test_a_filter_keystroke_redraws_the_list_without_auditing_again(
     app: TrainsyncApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         audits: list[str] = []
         monkeypatch.setattr(app.adapter, "audit", lambda task, _options: audits.append(task.actor))
         await pilot.press("o", "slash", "0", "0", "0")

@@ -11,7 +11,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from tests.app.conftest import SYNC_ME, FakeSchedule, build_actors, settle
+from tests.app.conftest import SYNC_ME, FakeSchedule, build_actors, opened
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.widgets.actors import ActorsPane
@@ -51,8 +51,7 @@ async def test_every_focusable_widget_looks_different_focused_at_no_color(
     no_color_app: TrainsyncApp,
 ) -> None:
     app = no_color_app
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         app.query_one(ActorsPane).open_filter()  # the filter too, which is hidden until `/`
         await pilot.pause()
         chain = list(app.screen.focus_chain)
@@ -70,8 +69,7 @@ async def test_the_actor_lists_cursor_row_is_reversed_only_while_it_has_focus(
     no_color_app: TrainsyncApp,
 ) -> None:
     app = no_color_app
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         actors = app.query_one("#actor-list")
         await pilot.press("a")
         rows = looks(actors)

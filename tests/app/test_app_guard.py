@@ -4,7 +4,7 @@ has no flag for."""
 
 from __future__ import annotations
 
-from tests.app.conftest import FakeSchedule, select, settle, wait_for
+from tests.app.conftest import FakeSchedule, opened, settle, wait_for
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.guard import GuardScreen
@@ -18,9 +18,7 @@ async def test_a_refused_sync_asks_then_y_runs_it_past_the_guard(world: World) -
     world.put_local(ACTOR, "keep.bin", b"keep")
     world.write_manifest(ACTOR, {**GONE, "keep.bin": b"keep"})
     app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, ACTOR)
+    async with opened(app, ACTOR, size=(100, 30)) as pilot:
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, GuardScreen))
         refusal = str(app.screen.query_one("#guard-refusal").render())

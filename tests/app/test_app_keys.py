@@ -8,7 +8,15 @@ import html
 import re
 from dataclasses import replace
 
-from tests.app.conftest import IN_SYNC, SYNC_ME, Clock, FakeSchedule, select, settle, wait_for
+from tests.app.conftest import (
+    IN_SYNC,
+    SYNC_ME,
+    Clock,
+    FakeSchedule,
+    opened,
+    settle,
+    wait_for,
+)
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.keys import BINDINGS
@@ -18,9 +26,7 @@ from trainsync_tui.app.widgets.header import ActorHeader
 
 
 async def test_j_k_move_and_a_jumps_to_the_actors(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         tree = app.query_one(DiscrepancyTree)
         tree.focus()
         await pilot.press("j", "j")
@@ -35,8 +41,7 @@ async def test_j_k_move_and_a_jumps_to_the_actors(app: TrainsyncApp) -> None:
 
 
 async def test_ctrl_r_finds_an_actor_made_after_the_start(app: TrainsyncApp, world: World) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         world.put_s3("0099_new", "a.bin", b"a")
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "0099_new" in app.main.states)
@@ -46,8 +51,7 @@ async def test_ctrl_r_finds_an_actor_made_after_the_start(app: TrainsyncApp, wor
 
 
 async def test_the_command_palette_lists_the_apps_own_actions(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in (
             "Sync (s)",
@@ -70,8 +74,7 @@ async def test_periodic_sync_says_when_it_runs_and_that_it_ends_with_the_app(
 
     build_actors(world)
     app = TrainsyncApp(world.settings, IN_SYNC, schedule=schedule, clock=Clock(1_764_000_000.0))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await pilot.press("p")
         message = app.query_one(ActorHeader).message
         assert "every 5 min, next at " in message and "ends when the app does" in message
@@ -100,8 +103,7 @@ async def test_a_long_actor_name_is_cut_on_one_row_beside_its_counts(world: Worl
     name = "0001_" + "a_very_long_actor_name_" * 3
     world.put_s3(name, "a.bin", b"a")
     app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app):
         rows = screen_rows(app)
         text = "".join(rows)
         # Ellipsised, the counts kept against the pane's edge (the SVG's runs of blanks are
@@ -120,8 +122,7 @@ async def test_an_actor_with_conflicts_and_differences_takes_one_row(world: Worl
         world.put_local(name, "both.bin", b"local")
         world.put_s3(name, "both.bin", b"s3")
     app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app):
         rows = [row for row in screen_rows(app) if "_state" in row]
         listed = [row for row in rows if "! 1 ● 10" in row]
         assert len(listed) == 3  # one row each, nothing wrapped onto a row of its own

@@ -10,7 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Button
 
-from tests.app.conftest import SYNC_ME, Clock, FakeSchedule, build_actors, settle, wait_for
+from tests.app.conftest import SYNC_ME, Clock, FakeSchedule, build_actors, opened, settle, wait_for
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.sync_scope import SyncScopeScreen
@@ -38,8 +38,7 @@ def only_the_download_moved(world: World) -> None:
 async def test_tab_enter_on_the_sync_button_with_marks_asks_and_enter_syncs_the_marks(
     app: TrainsyncApp, world: World
 ) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await mark_downloads_by_keys(pilot, app)
         await pilot.press("shift+tab")
         assert isinstance(app.focused, Button) and app.focused.id == "sync-button"
@@ -57,8 +56,7 @@ async def test_tab_enter_on_the_sync_button_with_marks_asks_and_enter_syncs_the_
 async def test_escape_at_the_buttons_question_syncs_nothing_and_keeps_the_marks(
     app: TrainsyncApp, world: World
 ) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await mark_downloads_by_keys(pilot, app)
         await pilot.press("shift+tab", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SyncScopeScreen))
@@ -71,8 +69,7 @@ async def test_escape_at_the_buttons_question_syncs_nothing_and_keeps_the_marks(
 
 
 async def test_the_palettes_sync_syncs_the_marks(app: TrainsyncApp, world: World) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await mark_downloads_by_keys(pilot, app)
         await pilot.press("ctrl+p", *"Sync (s)")
         await pilot.pause()
@@ -86,8 +83,7 @@ async def test_a_periodic_sync_holds_to_the_marks(world: World, schedule: FakeSc
     build_actors(world)
     clock = Clock()
     app = TrainsyncApp(world.settings, schedule=schedule, clock=clock)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await mark_downloads_by_keys(pilot, app)
         await pilot.press("p")
         clock.now += 5 * 60

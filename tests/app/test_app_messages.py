@@ -10,6 +10,7 @@ from tests.app.conftest import (
     CONFLICTED,
     FakeSchedule,
     build_actors,
+    opened,
     select,
     settle,
     wait_for,
@@ -34,8 +35,7 @@ async def test_summaries_say_what_happened_not_already_in_sync(
     build_actors(world)
     world.put_local(UP_ONLY, "new.txt", b"new")
     app = TrainsyncApp(world.settings, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         header = app.query_one(ActorHeader)
         # A corrupt manifest: nothing was synced, and the reason is in the message.
         await select(pilot, app, BROKEN)

@@ -4,7 +4,7 @@ symbol, the tree has a group for them, and the app never says "in sync" while
 
 from __future__ import annotations
 
-from tests.app.conftest import FakeSchedule, settle
+from tests.app.conftest import FakeSchedule, opened, settle
 from tests.app.test_app_sync import prompt_of
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
@@ -23,8 +23,7 @@ async def test_a_refused_s3_key_is_a_problem_and_never_in_sync(
     world.write_manifest(ACTOR, {"a.txt": b"a"})
     world.put_s3(ACTOR, "", b"out", key=f"actors/{ACTOR}/training_data/../escape.txt")
     app = TrainsyncApp(world.settings, ACTOR, schedule=schedule)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         assert app.main.status_of(ACTOR) == ActorStatus.PROBLEMS
         assert "✗ 1" in prompt_of(app, ACTOR)
         assert "✓" not in prompt_of(app, ACTOR)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from tests.app.conftest import SYNC_ME, FakeSchedule, select, settle, wait_for
+from tests.app.conftest import SYNC_ME, FakeSchedule, opened, select, settle, wait_for
 from tests.conftest import S3Server, World
-from tests.reliability.faultproxy import FaultProxy, Request
+from tests.reliability.faultproxy import Request, stalling
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.restore import RestoreScreen
 from trainsync_tui.app.widgets.header import ActorHeader
@@ -37,9 +37,7 @@ def trash_two_orphans(world: World) -> None:
 async def test_t_lists_the_trash_asks_then_restores_and_audits_again(world: World) -> None:
     trash_two_orphans(world)
     app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, ACTOR)
+    async with opened(app, ACTOR, size=(100, 30)) as pilot:
         audited = app.main.states[ACTOR].audit
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen))
@@ -69,9 +67,7 @@ async def test_escape_restores_nothing_and_an_empty_trash_says_so(world: World) 
     trash_two_orphans(world)
     world.put_local(SYNC_ME, "a.bin", b"a")
     app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, ACTOR)
+    async with opened(app, ACTOR, size=(100, 30)) as pilot:
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen))
         await pilot.press("enter", "escape")  # back from the question, still in the list
@@ -89,23 +85,17 @@ async def test_escape_cancels_a_restore_held_by_a_silent_s3(
     world: World, s3_server: S3Server
 ) -> None:
     trash_two_orphans(world)
-    armed, held = threading.Event(), threading.Event()
+    armed = threading.Event()
 
     def restore_head(request: Request) -> bool:
         """The restore's first look at where old/b.bin goes back: held until the cancel."""
         hit = armed.is_set() and request.method == "HEAD"
-        hit = hit and request.target.split("?")[0].endswith(f"{ACTOR}/training_data/old/b.bin")
-        if hit:
-            held.set()
-        return hit
+        return hit and request.target.split("?")[0].endswith(f"{ACTOR}/training_data/old/b.bin")
 
-    with FaultProxy(
-        s3_server.port, rates={"stall": 1.0}, stall_seconds=120, applies=restore_head
-    ) as proxy:
+    stalled, held = stalling(s3_server.port, restore_head)
+    with stalled as proxy:
         app = TrainsyncApp(replace(world.settings, endpoint_url=proxy.url), schedule=FakeSchedule())
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot, app)
-            await select(pilot, app, ACTOR)
+        async with opened(app, ACTOR, size=(100, 30)) as pilot:
             await pilot.press("t")
             await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen))
             armed.set()

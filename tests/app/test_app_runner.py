@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tests.app.conftest import SYNC_ME, select, settle, wait_for
+from tests.app.conftest import SYNC_ME, opened, settle, wait_for
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.tasks import TaskKind
 
@@ -19,9 +19,7 @@ async def test_cancelling_a_tasks_worker_group_cancels_the_engine_call(app: Trai
         reached.set()
         assert release.wait(30)
 
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME, size=(100, 30)) as pilot:
         app.engine.client.meta.events.register("before-call.s3.PutObject", hold)
         await pilot.press("s")
         task = app.tasks.of(SYNC_ME)

@@ -14,6 +14,7 @@ from tests.app.conftest import (
     IN_SYNC,
     SYNC_ME,
     FakeSchedule,
+    opened,
     select,
     settle,
     wait_for,
@@ -36,8 +37,7 @@ def prompt_of(app: TrainsyncApp, actor: str) -> str:
 
 
 async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         assert set(app.main.states) == {SYNC_ME, IN_SYNC, CONFLICTED, BROKEN}
         assert "● 5" in prompt_of(app, SYNC_ME)
         assert "✓" in prompt_of(app, IN_SYNC)
@@ -63,9 +63,7 @@ async def test_opens_and_audits_every_actor_showing_its_state(app: TrainsyncApp)
 async def test_space_marks_a_file_and_s_syncs_only_the_marked_items(
     app: TrainsyncApp, world: World
 ) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         tree = app.query_one(DiscrepancyTree)
         tree.focus()
         # Cursor on "Download from S3": open it, its folder, and mark the one file in it.
@@ -88,9 +86,7 @@ async def test_space_marks_a_file_and_s_syncs_only_the_marked_items(
 async def test_s_with_nothing_marked_syncs_everything_and_re_audits(
     app: TrainsyncApp, world: World, schedule: FakeSchedule
 ) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         await pilot.press("s")
         await settle(pilot, app)
         assert world.s3_paths(SYNC_ME) == [
@@ -110,9 +106,7 @@ async def test_s_with_nothing_marked_syncs_everything_and_re_audits(
 async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clears(
     app: TrainsyncApp, world: World, schedule: FakeSchedule
 ) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         header = app.query_one(ActorHeader)
         button = header.query_one("#sync-button", Button)
         assert header.query_one("#header-row").children[0] is button
@@ -145,9 +139,7 @@ async def test_sync_button_is_first_disabled_while_syncing_and_its_summary_clear
 
 
 async def test_u_is_upload_only_and_d_download_only(app: TrainsyncApp, world: World) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         await pilot.press("u")
         await settle(pilot, app)
         assert "images/up.png" in world.s3_paths(SYNC_ME)
@@ -162,9 +154,7 @@ async def test_dry_run_changes_nothing_and_says_what_would_happen(
     app: TrainsyncApp, world: World
 ) -> None:
     before = (world.s3_keys(), world.local_paths(SYNC_ME), world.manifest(SYNC_ME))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME) as pilot:
         await pilot.press("n", "s")
         await settle(pilot, app)
         message = app.query_one(ActorHeader).message
@@ -178,9 +168,7 @@ async def test_every_sync_is_written_to_history_and_h_shows_it(
 ) -> None:
     from trainsync_tui.app.screens.history import HistoryScreen
 
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, IN_SYNC)
+    async with opened(app, IN_SYNC) as pilot:
         await pilot.press("s")
         await settle(pilot, app)
         entries = world.engine().history(IN_SYNC)
@@ -204,8 +192,7 @@ async def test_filter_shows_matching_actors_and_periodic_sync_runs_when_due(
     build_actors(world)
     clock = Clock()
     app = TrainsyncApp(world.settings, schedule=schedule, clock=clock)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await pilot.press("slash", "0", "0", "0", "3")
         pane = app.query_one(ActorsPane)
         assert [o.id for o in pane.option_list.options] == [CONFLICTED]

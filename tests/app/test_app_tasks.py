@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.app.conftest import SYNC_ME, FakeSchedule, select, settle, wait_for
+from tests.app.conftest import SYNC_ME, FakeSchedule, opened, settle, wait_for
 from tests.app.test_app_restore import ACTOR, trash_two_orphans
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
@@ -23,9 +23,7 @@ def bug(*_: Any) -> None:
 
 
 async def test_a_sync_whose_worker_dies_frees_the_actor(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, SYNC_ME)
+    async with opened(app, SYNC_ME, size=(100, 30)) as pilot:
         audited = app.main.states[SYNC_ME].audit
         app.adapter.sync = bug  # type: ignore[method-assign]
         await pilot.press("s")
@@ -39,9 +37,7 @@ async def test_a_sync_whose_worker_dies_frees_the_actor(app: TrainsyncApp) -> No
 async def test_a_restore_whose_worker_dies_frees_the_actor(world: World) -> None:
     trash_two_orphans(world)
     app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, ACTOR)
+    async with opened(app, ACTOR, size=(100, 30)) as pilot:
         audited = app.main.states[ACTOR].audit
         app.adapter.restore = bug  # type: ignore[method-assign]
         await pilot.press("t")

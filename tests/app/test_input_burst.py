@@ -18,7 +18,7 @@ from textual import events
 from textual.app import App
 
 from tests.app.burst_input_app import BurstInputApp
-from tests.app.conftest import IN_SYNC, SYNC_ME, settle, wait_for
+from tests.app.conftest import IN_SYNC, SYNC_ME, opened, wait_for
 from tests.app.test_app_signals import ACTOR, Terminal, wait_for_line
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
@@ -58,8 +58,7 @@ async def test_a_burst_of_editing_keys_applies_in_the_order_typed() -> None:
 
 
 async def test_the_filter_takes_a_burst_with_backspaces(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         await pilot.press("slash")
         pane = app.query_one(ActorsPane)
         burst(app, *"004", BS, BS, BS, *"sync")
@@ -72,8 +71,7 @@ async def test_the_filter_takes_a_burst_with_backspaces(app: TrainsyncApp) -> No
 async def test_slash_then_text_in_one_burst_goes_to_the_filter(app: TrainsyncApp) -> None:
     """Issue 25: `/nordic` in one read left the filter empty and the `n` turned dry run on:
     `/` moved the focus only after the keys behind it had gone to the tree."""
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, app)
+    async with opened(app) as pilot:
         pane = app.query_one(ActorsPane)
         slash_key(app)
         burst(app, *"sync_me")  # s, n and c are keys of the main screen too
@@ -89,8 +87,7 @@ async def test_slash_then_text_in_one_burst_goes_to_the_filter(app: TrainsyncApp
 
 async def test_a_dialogs_field_keeps_the_slash(app: TrainsyncApp) -> None:
     """`/` has priority on the main screen only: over it, a dialog's field types it."""
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
+    async with opened(app, size=(100, 30)) as pilot:
         await pilot.press("b")
         assert isinstance(app.screen, BandwidthScreen)
         slash_key(app)
@@ -108,8 +105,7 @@ def slash_key(app: App[object]) -> None:
 
 
 async def test_the_bandwidth_dialog_takes_a_burst_with_backspaces(app: TrainsyncApp) -> None:
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
+    async with opened(app, size=(100, 30)) as pilot:
         await pilot.press("b")
         assert isinstance(app.screen, BandwidthScreen)
         burst(app, *"10M", BS, BS, BS, *"50M", "enter")

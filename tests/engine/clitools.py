@@ -65,6 +65,27 @@ def snapshot(world: World, actor: str = ACTOR) -> tuple[Any, ...]:
     return local, objects
 
 
+def sync_refused_manifest(world: World, capsys: pytest.CaptureFixture[str], content: bytes) -> str:
+    """Sync with `content` as the manifest, which must fail the run (exit 1) with its one
+    error, returned, and leave everything as it was: the manifest's bytes, the local files
+    and S3 (something to upload and to download waits on each side), and no backup."""
+    world.put_local(ACTOR, "a.bin", b"a")
+    world.put_local(ACTOR, "new.bin", b"new")
+    world.put_s3(ACTOR, "b.bin", b"b")
+    manifest = world.actor_dir(ACTOR) / "manifest.json"
+    manifest.write_bytes(content)
+    before = snapshot(world)
+
+    code, report = sync_json(world, capsys)
+
+    assert code == 1
+    [error] = report["errors"]
+    assert manifest.read_bytes() == content
+    assert snapshot(world) == before
+    assert not manifest.with_name("manifest.json.bak").exists()
+    return error
+
+
 def sub_linked_outside(world: World, tmp_path: Path) -> tuple[Path, Path]:
     """training_data/sub is a symlink to an empty folder outside; returns (top, outside)."""
     outside = tmp_path / "outside"

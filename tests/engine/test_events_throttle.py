@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from trainsync_tui.console import ConsoleSink
 from trainsync_tui.engine.events import (
     Event,
@@ -21,7 +23,8 @@ def progress(actor: str, done: int) -> Progress:
     return Progress(actor, done, 10, done * 100, 1000, 0.1)
 
 
-def test_the_latest_progress_is_kept_and_sent_before_the_next_stage() -> None:
+@pytest.mark.parametrize("failed", [True, False], ids=["a file failed", "none failed"])
+def test_the_latest_progress_is_kept_and_sent_before_the_next_stage(failed: bool) -> None:
     sent: list[Event] = []
     now = [0.0]
     throttle = ProgressThrottle(sent.append, interval=0.25, clock=lambda: now[0])
@@ -32,15 +35,17 @@ def test_the_latest_progress_is_kept_and_sent_before_the_next_stage() -> None:
     throttle(ScanProgress("a", "s3", 3))
     now[0] = 0.1
     throttle(ScanProgress("a", "s3", 4))
-    throttle(FileFailed("a", "y.bin", "upload", "S3 said no"))  # never held back
+    if failed:
+        throttle(FileFailed("a", "y.bin", "upload", "S3 said no"))  # never held back
     throttle(Stage("a", "done"))
 
     kinds = [type(e).__name__ for e in sent]
+    failure = ["FileFailed"] if failed else []
     assert kinds == [
         "FileStarted",
         "Progress",
         "ScanProgress",
-        "FileFailed",
+        *failure,
         "Progress",
         "ScanProgress",
         "Stage",

@@ -106,6 +106,17 @@ def sync(
         engine.close()
 
 
+def sync_told(world: World, options: SyncOptions | None = None) -> tuple[SyncReport, list[str]]:
+    """`sync`, and the texts of the messages it told the user."""
+    messages: list[str] = []
+
+    def told(event: Event) -> None:
+        if isinstance(event, Message):
+            messages.append(event.text)
+
+    return sync(world, options, told), messages
+
+
 def test_a_second_root_refuses_while_the_first_holds_the_lease(
     world: World, tmp_path: Path
 ) -> None:
@@ -198,14 +209,9 @@ def test_an_expired_lease_is_taken_over(world: World) -> None:
     }  # fmt: skip
     world.s3.put_object(Bucket=world.bucket, Key=the_lease_key(world), Body=json.dumps(stale))
     world.put_local(ACTOR, "a.bin", b"data")
-    messages: list[str] = []
 
     # S3 times are whole seconds: a lease that runs out "now" is taken within the next one.
-    report = sync(
-        world,
-        SyncOptions(wait=True),
-        lambda e: messages.append(e.text) if isinstance(e, Message) else None,
-    )
+    report, messages = sync_told(world, SyncOptions(wait=True))
 
     assert not report.cancelled
     assert report.errors == [] and report.counts.uploaded == 1
@@ -253,15 +259,10 @@ def test_a_killed_holders_lease_expires_and_is_taken_over(world: World) -> None:
         if holder.poll() is None:
             holder.kill()
     world.put_local(ACTOR, "a.bin", b"data")
-    messages: list[str] = []
 
     with pytest.raises(LockBusyError, match=rf"\(pid {holder.pid}\)"):
         sync(world)  # killed, but its lease has not run out yet
-    report = sync(
-        world,
-        SyncOptions(wait=True),
-        lambda e: messages.append(e.text) if isinstance(e, Message) else None,
-    )
+    report, messages = sync_told(world, SyncOptions(wait=True))
 
     assert not report.cancelled
     assert report.errors == [] and report.counts.uploaded == 1
@@ -312,9 +313,8 @@ def test_a_lease_left_by_a_killed_run_of_this_root_is_taken_over_at_once(world: 
     left = {"holder": ME, "pid": 99999, "token": "dead", "ttl_s": 3600, "lock": proof}
     world.s3.put_object(Bucket=world.bucket, Key=the_lease_key(world), Body=json.dumps(left))
     world.put_local(ACTOR, "a.bin", b"data")
-    messages: list[str] = []
 
-    report = sync(world, sink=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
+    report, messages = sync_told(world)
 
     assert report.errors == [] and report.counts.uploaded == 1
     assert any("left by a run on this root that ended without releasing it" in m for m in messages)

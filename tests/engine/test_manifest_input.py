@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World, md5
-from tests.engine.clitools import ACTOR, snapshot, sync_json
+from tests.engine.clitools import ACTOR, sync_json, sync_refused_manifest
 
 MD5 = md5(b"a")
 ENTRY = f'{{"md5": "{MD5}", "size": 1, "updated_at": "2026-01-01T00:00:00Z"}}'
@@ -47,23 +47,12 @@ def doc(files: str, extra: str = "") -> str:
 def test_ambiguous_or_absurd_manifest_is_one_clear_error_and_nothing_syncs(
     world: World, capsys, content: str, words: tuple[str, ...]
 ) -> None:
-    world.put_local(ACTOR, "a.bin", b"a")
-    world.put_local(ACTOR, "new.bin", b"new")
-    world.put_s3(ACTOR, "b.bin", b"b")
+    error = sync_refused_manifest(world, capsys, content.encode())
+
     manifest = world.actor_dir(ACTOR) / "manifest.json"
-    manifest.write_text(content)
-    before = snapshot(world)
-
-    code, report = sync_json(world, capsys)
-
-    assert code == 1
-    [error] = report["errors"]
     assert str(manifest) in error and "\n" not in error and "S3 failed" not in error, error
     for word in words:
         assert word in error, error
-    assert manifest.read_text() == content
-    assert snapshot(world) == before
-    assert not manifest.with_name("manifest.json.bak").exists()
 
 
 def test_a_manifest_written_in_another_key_order_is_kept_as_it_was(world: World, capsys) -> None:

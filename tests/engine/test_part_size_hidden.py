@@ -14,6 +14,7 @@ from tests.engine.nanio_world import (  # noqa: F401 (fixtures)
     put_foreign,
 )
 from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.partsize import candidate_part_sizes, object_part_sizes
 from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.resumable_get import Partial
@@ -40,6 +41,15 @@ def put_all(world: World) -> dict[str, bytes]:
         contents[path] = data(path, size)
         put_foreign(world, ACTOR, path, contents[path], part)
     return contents
+
+
+def sync_twice(world: World) -> tuple[SyncReport, SyncReport]:
+    """Two syncs of the actor in a row, through one engine."""
+    engine = world.engine()
+    try:
+        return engine.sync(engine.actor(ACTOR)), engine.sync(engine.actor(ACTOR))
+    finally:
+        engine.close()
 
 
 def test_the_server_hides_part_sizes_and_candidates_are_tried(nanio_world: World) -> None:
@@ -81,12 +91,7 @@ def test_audit_finds_foreign_multipart_files_in_sync_with_their_local_copies(
 def test_download_of_foreign_multipart_files_is_accepted(nanio_world: World) -> None:
     world = nanio_world
     contents = put_all(world)
-    engine = world.engine()
-    try:
-        report = engine.sync(engine.actor(ACTOR))
-        again = engine.sync(engine.actor(ACTOR))
-    finally:
-        engine.close()
+    report, again = sync_twice(world)
     assert report.errors == [] and report.unverified == []
     assert report.counts.downloaded == 3
     for path, content in contents.items():
@@ -102,12 +107,7 @@ def test_an_object_no_part_size_fits_is_kept_unverified_and_not_fetched_again(
     world = nanio_world
     content = data("odd", 19 * MiB)
     put_foreign(world, ACTOR, "odd.bin", content, 9 * MiB)
-    engine = world.engine()
-    try:
-        report = engine.sync(engine.actor(ACTOR))
-        again = engine.sync(engine.actor(ACTOR))
-    finally:
-        engine.close()
+    report, again = sync_twice(world)
     assert report.errors == [] and report.counts.downloaded == 1
     assert report.unverified == ["odd.bin"]
     assert world.read_local(ACTOR, "odd.bin") == content

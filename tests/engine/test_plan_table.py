@@ -49,117 +49,46 @@ def op_kinds(action: object) -> list[str]:
     return [type(op).__name__ for op in action.ops]  # type: ignore[attr-defined]
 
 
-# (L, R, M) → (category or None for in sync / "conflict", op kinds, counts)
+def row(
+    l_md5: str | None,
+    r_md5: str | None,
+    m_md5: str | None,
+    category: object,
+    ops: str,
+    counts: str,
+    name: str,
+) -> object:
+    """One line of SPEC §3: its op kinds and count keys as words (each count is 1)."""
+    return pytest.param(
+        l_md5, r_md5, m_md5, category, ops.split(), dict.fromkeys(counts.split(), 1), id=name
+    )
+
+
+NO = None  # the side has no such file
+UP, DOWN, CONFLICT = Category.UPLOAD, Category.DOWNLOAD, "conflict"
+ADDED, UPDATED, REMOVED = "added_to_manifest", "updated_in_manifest", "removed_from_manifest"
+
+# (L, R, M) → category (None: in sync), op kinds, counts
 ROWS = [
-    pytest.param(
-        A,
-        None,
-        None,
-        Category.UPLOAD,
-        ["Upload", "Record"],
-        {"uploaded": 1, "added_to_manifest": 1},
-        id="L-only: upload, add",
-    ),
-    pytest.param(
-        None,
-        A,
-        None,
-        Category.DOWNLOAD,
-        ["Download", "Record"],
-        {"downloaded": 1, "added_to_manifest": 1},
-        id="R-only: download, add",
-    ),
-    pytest.param(
-        A,
-        A,
-        None,
-        Category.ADD_TO_MANIFEST,
-        ["Record"],
-        {"added_to_manifest": 1},
-        id="L=R, no M: add",
-    ),
-    pytest.param(A, B, None, "conflict", [], {}, id="L!=R, no M: conflict"),
-    pytest.param(A, None, A, Category.UPLOAD, ["Upload"], {"uploaded": 1}, id="L=M, no R: upload"),
-    pytest.param(
-        A,
-        None,
-        B,
-        Category.UPLOAD,
-        ["Upload", "Record"],
-        {"uploaded": 1, "updated_in_manifest": 1},
-        id="L!=M, no R: upload, update",
-    ),
-    pytest.param(
-        None, A, A, Category.DOWNLOAD, ["Download"], {"downloaded": 1}, id="R=M, no L: download"
-    ),
-    pytest.param(
-        None,
-        A,
-        B,
-        Category.DOWNLOAD,
-        ["Download", "Record"],
-        {"downloaded": 1, "updated_in_manifest": 1},
-        id="R!=M, no L: download, update",
-    ),
-    pytest.param(
-        None,
-        None,
-        A,
-        Category.REMOVE_FROM_MANIFEST,
-        ["Unrecord"],
-        {"removed_from_manifest": 1},
-        id="M only: remove entry",
-    ),
-    pytest.param(A, A, A, None, [], {}, id="L=R=M: nothing"),
-    pytest.param(
-        A,
-        A,
-        B,
-        Category.UPDATE_MANIFEST,
-        ["Record"],
-        {"updated_in_manifest": 1},
-        id="L=R!=M: update manifest",
-    ),
-    pytest.param(
-        A,
-        B,
-        B,
-        Category.UPLOAD,
-        ["Upload", "Record"],
-        {"uploaded": 1, "updated_in_manifest": 1},
-        id="L changed: upload, update",
-    ),
-    pytest.param(
-        B,
-        A,
-        B,
-        Category.DOWNLOAD,
-        ["Download", "Record"],
-        {"downloaded": 1, "updated_in_manifest": 1},
-        id="R changed: download, update",
-    ),
-    pytest.param(A, B, C, "conflict", [], {}, id="all differ: conflict"),
+    row(A, NO, NO, UP, "Upload Record", f"uploaded {ADDED}", "L-only: upload, add"),
+    row(NO, A, NO, DOWN, "Download Record", f"downloaded {ADDED}", "R-only: download, add"),
+    row(A, A, NO, Category.ADD_TO_MANIFEST, "Record", ADDED, "L=R, no M: add"),
+    row(A, B, NO, CONFLICT, "", "", "L!=R, no M: conflict"),
+    row(A, NO, A, UP, "Upload", "uploaded", "L=M, no R: upload"),
+    row(A, NO, B, UP, "Upload Record", f"uploaded {UPDATED}", "L!=M, no R: upload, update"),
+    row(NO, A, A, DOWN, "Download", "downloaded", "R=M, no L: download"),
+    row(NO, A, B, DOWN, "Download Record", f"downloaded {UPDATED}", "R!=M, no L: download, update"),
+    row(NO, NO, A, Category.REMOVE_FROM_MANIFEST, "Unrecord", REMOVED, "M only: remove entry"),
+    row(A, A, A, None, "", "", "L=R=M: nothing"),
+    row(A, A, B, Category.UPDATE_MANIFEST, "Record", UPDATED, "L=R!=M: update manifest"),
+    row(A, B, B, UP, "Upload Record", f"uploaded {UPDATED}", "L changed: upload, update"),
+    row(B, A, B, DOWN, "Download Record", f"downloaded {UPDATED}", "R changed: download, update"),
+    row(A, B, C, CONFLICT, "", "", "all differ: conflict"),
     # An unknown S3 MD5 ("?") never equals anything; it is still decided by the other two.
-    pytest.param(
-        None,
-        "?",
-        None,
-        Category.DOWNLOAD,
-        ["Download", "Record"],
-        {"downloaded": 1, "added_to_manifest": 1},
-        id="unknown R only: download",
-    ),
-    pytest.param(A, "?", None, "conflict", [], {}, id="unknown R vs L, no M: conflict"),
-    pytest.param(
-        A,
-        "?",
-        A,
-        Category.DOWNLOAD,
-        ["Download", "Record"],
-        {"downloaded": 1, "updated_in_manifest": 1},
-        id="unknown R, L=M: download",
-    ),
-    pytest.param(A, "?", B, "conflict", [], {}, id="unknown R, L!=M: conflict"),
+    row(NO, "?", NO, DOWN, "Download Record", f"downloaded {ADDED}", "unknown R only: download"),
+    row(A, "?", NO, CONFLICT, "", "", "unknown R vs L, no M: conflict"),
+    row(A, "?", A, DOWN, "Download Record", f"downloaded {UPDATED}", "unknown R, L=M: download"),
+    row(A, "?", B, CONFLICT, "", "", "unknown R, L!=M: conflict"),
 ]
 
 

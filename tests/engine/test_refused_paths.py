@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World, md5
-from tests.engine.clitools import ACTOR, counts, snapshot, sub_linked_outside, sync_json
+from tests.engine.clitools import (
+    ACTOR,
+    counts,
+    sub_linked_outside,
+    sync_json,
+    sync_refused_manifest,
+)
 
 PREFIX = f"actors/{ACTOR}/training_data/"
 HOSTILE = {
@@ -119,19 +125,9 @@ def test_nfd_name_on_disk_is_recorded_in_nfc(world: World, capsys) -> None:
 def test_corrupt_manifest_is_an_error_and_left_untouched(
     world: World, capsys, content: bytes
 ) -> None:
-    world.put_local(ACTOR, "a.bin", b"a")
-    world.put_s3(ACTOR, "b.bin", b"b")
-    manifest = world.actor_dir(ACTOR) / "manifest.json"
-    manifest.write_bytes(content)
-    before = snapshot(world)
+    error = sync_refused_manifest(world, capsys, content)
 
-    code, report = sync_json(world, capsys)
-
-    assert code == 1
-    assert len(report["errors"]) == 1 and "manifest.json" in report["errors"][0]
-    assert manifest.read_bytes() == content
-    assert snapshot(world) == before
-    assert not manifest.with_name("manifest.json.bak").exists()
+    assert "manifest.json" in error
 
 
 def test_unknown_manifest_fields_are_preserved_and_a_backup_kept(world: World, capsys) -> None:

@@ -166,21 +166,16 @@ def test_a_cancel_while_s3_holds_the_clean_up_stops_the_sync_at_once(
 ) -> None:
     import threading
 
-    from tests.reliability.faultproxy import FaultProxy, Request
+    from tests.reliability.faultproxy import Request, stalling
 
     world.put_local(ACTOR, "a.bin", b"a")
-    held = threading.Event()
 
     def list_uploads(request: Request) -> bool:
         """The clean-up's ListMultipartUploads: held for two minutes."""
-        hit = request.method == "GET" and "uploads" in request.target.partition("?")[2]
-        if hit:
-            held.set()
-        return hit
+        return request.method == "GET" and "uploads" in request.target.partition("?")[2]
 
-    with FaultProxy(
-        s3_server.port, rates={"stall": 1.0}, stall_seconds=120, applies=list_uploads
-    ) as proxy:
+    stalled, held = stalling(s3_server.port, list_uploads)
+    with stalled as proxy:
         eng = engine(world, endpoint_url=proxy.url)
         cancel = CancelToken()
         reports = []

@@ -11,14 +11,20 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import World, md5
-from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
+from tests.reliability.rig import (
+    ACTOR,
+    cli_env,
+    one_json,
+    poll_until,
+    run_cli,
+    start_cli,
+)
 from trainsync_tui.bench.loopback_proxy import LoopbackListener
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.local.scan import TEMP_NAME_PROBLEM
@@ -82,16 +88,6 @@ def temp_names(top: Path) -> list[str]:
     return sorted(str(p.relative_to(top)) for p in top.rglob(".trainsync-tmp-*"))
 
 
-def wait_for(condition, proc: subprocess.Popen[str], timeout: float = 60) -> bool:
-    """Poll another process's progress (no event crosses a process boundary)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
 def test_kill_9_mid_download_on_another_filesystem_leaves_no_partial_file(
     world: World, other_filesystem: Path, tmp_path: Path
 ) -> None:
@@ -105,13 +101,7 @@ def test_kill_9_mid_download_on_another_filesystem_leaves_no_partial_file(
     proxy = HoldingProxy(int(world.url.rsplit(":", 1)[1]), hold_after=2 * MiB + 4096)
     env = cli_env(world, tmp_path)
     try:
-        proc = subprocess.Popen(
-            cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc = start_cli(world, env, endpoint=proxy.url)
 
         def partial() -> bool:
             return any(
@@ -120,7 +110,7 @@ def test_kill_9_mid_download_on_another_filesystem_leaves_no_partial_file(
                 if p.name != ".trainsync-tmp-mine"
             )
 
-        reached = wait_for(partial, proc)
+        reached = poll_until(partial, proc, 60)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         assert reached, "the download never started"
@@ -129,9 +119,7 @@ def test_kill_9_mid_download_on_another_filesystem_leaves_no_partial_file(
     left = [n for n in temp_names(top) if "keepme" not in n and "mine" not in n]
     assert len(left) == 1 and left[0].startswith("deep/disk/"), left
 
-    done = subprocess.run(
-        cli_command(world, "--json"), capture_output=True, text=True, env=env, timeout=120
-    )
+    done = run_cli(world, env, timeout=120)
 
     report = one_json(done.stdout)
     assert temp_names(top) == [".trainsync-tmp-keepme", "deep/disk/.trainsync-tmp-mine"]

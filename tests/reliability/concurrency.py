@@ -19,10 +19,10 @@ from tests.reliability.rig import (
     Expected,
     add_work,
     blob,
-    cli_command,
     cli_env,
     end_state_problems,
     s3_md5s,
+    start_cli,
 )
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
 
@@ -53,13 +53,7 @@ def two_processes(
     with FaultProxy(
         upstream_port, {"stall": 1.0}, stall_seconds=0.05, applies=lambda r: r.method == "PUT"
     ) as proxy:
-        first = subprocess.Popen(
-            cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        first = start_cli(world, env, endpoint=proxy.url)
         holding = threading.Event()
 
         def watch() -> None:
@@ -74,16 +68,7 @@ def two_processes(
         if not holding.wait(120):
             run.problems.append("the first sync never started uploading")
         extra = ["--wait"] if wait else []
-        others = [
-            subprocess.Popen(
-                cli_command(world, "--json", *extra),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            for _ in range(2)
-        ]
+        others = [start_cli(world, env, *extra) for _ in range(2)]
         results = [p.communicate(timeout=300) for p in [first, *others]]
         watcher.join(5)
     codes = [first.returncode] + [p.returncode for p in others]
@@ -207,23 +192,11 @@ def two_roots(
         FaultProxy(upstream_port, {"stall": 1.0}, stall_seconds=0.05, applies=a_put) as proxy,
         FaultProxy(upstream_port, {"stall": 1.0}, applies=b_lease) as proxy_b,
     ):
-        first = subprocess.Popen(
-            cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env_a,
-        )
+        first = start_cli(world, env_a, endpoint=proxy.url)
         if not _wait_for_lease(first, proxy):
             run.problems.append("root A never took its lease")
         extra = ["--wait"] if wait else []
-        second = subprocess.Popen(
-            cli_command(other, "--json", *extra, endpoint=proxy_b.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env_b,
-        )
+        second = start_cli(other, env_b, *extra, endpoint=proxy_b.url)
         (out_a, err_a), (out_b, err_b) = (p.communicate(timeout=300) for p in (first, second))
     report_a, report_b = _parsed(out_a), _parsed(out_b)
     if first.returncode != 0:

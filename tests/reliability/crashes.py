@@ -8,10 +8,8 @@ import json
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +21,13 @@ from tests.reliability.rig import (
     PART,
     Expected,
     add_work,
-    cli_command,
     cli_env,
     end_state_problems,
     history_text,
     interrupted_state_problems,
     leaked_secrets,
+    poll_until,
+    start_cli,
     tree_outside,
 )
 from trainsync_tui.engine.cancel import CancelToken
@@ -62,16 +61,6 @@ def _is_object(method: str, target: str, verb: str) -> bool:
     if target.partition("?")[0].endswith(LEASE_SUFFIX):
         return False  # the actor's lease, taken before the scan: not a transfer
     return method == verb and "list-type" not in target and "?uploads" not in target
-
-
-def _wait(condition: Callable[[], bool], proc: subprocess.Popen[str], timeout: float) -> bool:
-    """Poll a condition on another process (no event crosses a process boundary)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 def _changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> int:
@@ -128,13 +117,7 @@ def kill_once(
         stall_seconds=0.15,
         applies=_listing if phase == "scan" else None,
     ) as proxy:
-        proc = subprocess.Popen(
-            cli_command(world, "--json", "-v", endpoint=proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc = start_cli(world, env, "-v", endpoint=proxy.url)
         log = proxy.log
 
         def listing_started() -> bool:
@@ -156,22 +139,22 @@ def kill_once(
 
         try:
             if phase == "scan":
-                landed = _wait(listing_started, proc, 60)
+                landed = poll_until(listing_started, proc, 60, every=0.001)
                 if landed:
                     time.sleep(rng.uniform(0, 0.25))  # the kill moment, drawn from the seed
                     landed = not uploading() and proc.poll() is None
             elif phase == "upload":
-                landed = _wait(uploading, proc, 60)
+                landed = poll_until(uploading, proc, 60, every=0.001)
                 if landed:
                     time.sleep(rng.uniform(0, 0.3))
                     landed = proc.poll() is None
             elif phase == "download":
-                landed = _wait(downloading, proc, 60)
+                landed = poll_until(downloading, proc, 60, every=0.001)
                 if landed:
                     time.sleep(rng.uniform(0, 0.05))
                     landed = proc.poll() is None
             else:
-                landed = _wait(writing_manifest, proc, 60)
+                landed = poll_until(writing_manifest, proc, 60, every=0.001)
         finally:
             proc.send_signal(signal.SIGKILL)
             out, err = proc.communicate(timeout=60)

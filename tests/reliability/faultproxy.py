@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import random
 import socket
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from trainsync_tui.bench.loopback_proxy import (
 )
 
 # Request is the subclasses' and the tests' `applies` argument: importable from here too.
-__all__ = ["KINDS", "FaultProxy", "Request"]
+__all__ = ["KINDS", "FaultProxy", "Request", "stalling"]
 
 KINDS = ("error500", "slowdown", "reset", "cut", "stall", "reset_after")
 
@@ -138,3 +139,20 @@ class FaultProxy(LoopbackProxy):
             return False
         send(client, request, reply)
         return True
+
+
+def stalling(
+    upstream_port: int, matches: Callable[[Request], bool], seconds: float = 120
+) -> tuple[FaultProxy, threading.Event]:
+    """A proxy whose answers to the requests `matches` picks are held `seconds` (a silent S3
+    for those alone; the proxy's stop ends the hold), and an event set once one arrived."""
+    arrived = threading.Event()
+
+    def applies(request: Request) -> bool:
+        hit = matches(request)
+        if hit:
+            arrived.set()
+        return hit
+
+    proxy = FaultProxy(upstream_port, {"stall": 1.0}, stall_seconds=seconds, applies=applies)
+    return proxy, arrived

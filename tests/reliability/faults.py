@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +16,12 @@ from tests.reliability.rig import (
     PART,
     Expected,
     add_work,
-    cli_command,
     cli_env,
     end_state_problems,
     history_text,
     interrupted_state_problems,
     leaked_secrets,
+    run_cli,
 )
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.events import Event
@@ -113,13 +112,7 @@ def total_failure_run(
     env = cli_env(world, base)
     applies = _object_request if only_transfers else None
     with FaultProxy(upstream_port, {"error500": 1.0}, seed=seed, applies=applies) as proxy:
-        failed = subprocess.run(
-            cli_command(world, "--json", "-v", endpoint=proxy.url),
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
+        failed = run_cli(world, env, "-v", endpoint=proxy.url)
     run.injected = proxy.counts
     if failed.returncode not in (1, 2):
         run.problems.append(f"exit code {failed.returncode}, expected 1 or 2")
@@ -138,9 +131,7 @@ def total_failure_run(
         run.problems.append(f"no one-line error: {report}")
     run.errors = report.get("errors") or [report.get("error", "")]
     run.problems += interrupted_state_problems(world, expected)
-    again = subprocess.run(
-        cli_command(world, "--json"), capture_output=True, text=True, env=env, timeout=300
-    )
+    again = run_cli(world, env)
     if again.returncode != 0:
         run.problems.append(f"the sync after the faults exited {again.returncode}: {again.stdout}")
     run.problems += end_state_problems(world, expected.final())

@@ -20,14 +20,13 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import World
 from tests.engine.nanio_world import put_foreign
 from tests.reliability.faultproxy import FaultProxy, Request
-from tests.reliability.resumes import _kept, _range_start
+from tests.reliability.holds import Hold, kept, range_start
 from tests.reliability.rig import (
     ACTOR,
     PART,
@@ -41,6 +40,8 @@ from tests.reliability.rig import (
     interrupted_state_problems,
     leaked_secrets,
     md5,
+    run_cli,
+    start_cli,
     tree_outside,
 )
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
@@ -95,13 +96,7 @@ def _env(world: World, base: Path, extra: dict[str, str]) -> dict[str, str]:
 def _cli(
     world: World, base: Path, *args: str, endpoint: str | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cli_command(world, "--json", *args, endpoint=endpoint),
-        capture_output=True,
-        text=True,
-        env=_env(world, base, extra),
-        timeout=300,
-    )
+    return run_cli(world, _env(world, base, extra), *args, endpoint=endpoint)
 
 
 def _converge(run: GuardRun, worlds: list[World], base: Path, expected: Expected) -> None:
@@ -117,25 +112,6 @@ def _converge(run: GuardRun, worlds: list[World], base: Path, expected: Expected
         ]
 
 
-class _Hold:
-    """Holds the first request `matches` accepts at the proxy until released, then lets it
-    through: the run stays mid-sync (its lease held) for as long as the case needs."""
-
-    def __init__(self, matches: Callable[[Request], bool]) -> None:
-        self.matches = matches
-        self.reached = threading.Event()
-        self.release = threading.Event()
-        self._lock = threading.Lock()
-
-    def __call__(self, request: Request) -> bool:
-        with self._lock:
-            if self.reached.is_set() or not self.matches(request):
-                return False
-            self.reached.set()
-        self.release.wait(120)
-        return False  # forwarded, no fault
-
-
 def _data_request(request: Request) -> bool:
     target = request.target.partition("?")[0]
     return "/training_data/" in target and not target.endswith(LEASE_SUFFIX)
@@ -144,13 +120,7 @@ def _data_request(request: Request) -> bool:
 def _popen(
     world: World, base: Path, endpoint: str, *args: str, **extra: str
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli_command(world, "--json", *args, endpoint=endpoint),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(world, base, extra),
-    )
+    return start_cli(world, _env(world, base, extra), *args, endpoint=endpoint)
 
 
 # -- (a) a silent lease key --------------------------------------------------------------
@@ -250,7 +220,7 @@ def cloned_root(world: World, base: Path, port: int, rng: random.Random, tag: st
     clone_base = base / f"clone{tag}"
     clone = World(clone_base / "root", world.bucket, world.url, world.s3)
     before = tree_outside(base, [world.actor_dir(ACTOR), clone.actor_dir(ACTOR)])
-    hold = _Hold(lambda r: _data_request(r) and r.method in ("PUT", "GET"))
+    hold = Hold(lambda r: _data_request(r) and r.method in ("PUT", "GET"), fault=False)
     with FaultProxy(port, {"stall": 1.0}, applies=hold) as proxy:
         a = _popen(world, base, proxy.url)
         try:
@@ -450,11 +420,11 @@ def unverifiable(
     expected.set(path, data)
     before = tree_outside(base, [world.actor_dir(ACTOR)])
     last = (size - 1) // PART * PART
-    hold = _Hold(lambda r: r.method == "GET" and _range_start(r) == last)
+    hold = Hold(lambda r: r.method == "GET" and range_start(r) == last, fault=False)
     with FaultProxy(port, {"stall": 1.0}, applies=hold) as proxy:
         proc = _popen(world, base, proxy.url, TRAINSYNC_CONCURRENCY="4", **env)
         try:
-            run.hit = hold.reached.wait(60) and _kept(world, "download", proc)
+            run.hit = hold.reached.wait(60) and kept(world, "download", proc)
         finally:
             proc.send_signal(signal.SIGKILL)
             hold.release.set()

@@ -9,30 +9,27 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import signal
-import subprocess
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import World
-from tests.reliability.faultproxy import FaultProxy, Request
+from tests.reliability.faultproxy import FaultProxy
 from tests.reliability.faults import engine_sync
+from tests.reliability.holds import Hold, kept, range_start
 from tests.reliability.rig import (
     ACTOR,
     PART,
     Expected,
     add_work,
     blob,
-    cli_command,
     cli_env,
     end_state_problems,
     interrupted_state_problems,
     leaked_secrets,
     md5,
     s3_md5s,
+    start_cli,
     tree_outside,
 )
 
@@ -68,31 +65,6 @@ def label(point: tuple[str, str]) -> str:
     return f"resume after kill -9 mid {kind}: {change}"
 
 
-class Gate:
-    """Holds the first request `matches` accepts at the proxy until released (then the proxy
-    resets it: it never reaches S3), so the kill lands while that transfer is unfinished."""
-
-    def __init__(self, matches: object) -> None:
-        self.matches = matches
-        self.reached = threading.Event()
-        self.release = threading.Event()
-        self._lock = threading.Lock()
-
-    def __call__(self, request: Request) -> bool:
-        assert callable(self.matches)
-        with self._lock:
-            if self.reached.is_set() or not self.matches(request):
-                return False
-            self.reached.set()
-        self.release.wait(120)
-        return True
-
-
-def _range_start(request: Request) -> int:
-    found = re.match(r"bytes=(\d+)-", request.header("range") or "")
-    return int(found.group(1)) if found else -1
-
-
 def resume_once(
     world: World,
     base: Path,
@@ -113,30 +85,25 @@ def resume_once(
         key = world.key(ACTOR, path)
         # Hold a part past the first, so some parts are in S3 when the kill lands.
         nth = rng.randint(2, size // PART + 1)
-        gate = Gate(
+        gate = Hold(
             lambda r: (
                 r.method == "PUT"
                 and f"partNumber={nth}&" in r.target + "&"
                 and r.target.partition("?")[0].endswith(key)
-            )
+            ),
+            fault=True,
         )
     else:
         world.put_s3(ACTOR, path, data, multipart=True, metadata={"md5": md5(data)})
         last = (size - 1) // PART * PART
-        gate = Gate(lambda r: r.method == "GET" and _range_start(r) == last)
+        gate = Hold(lambda r: r.method == "GET" and range_start(r) == last, fault=True)
     expected.set(path, data)
     before = tree_outside(base, [world.actor_dir(ACTOR)])
     env = cli_env(world, base, TRAINSYNC_CONCURRENCY="4")
     with FaultProxy(upstream_port, {"reset": 1.0}, applies=gate) as proxy:
-        proc = subprocess.Popen(
-            cli_command(world, "--json", endpoint=proxy.url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc = start_cli(world, env, endpoint=proxy.url)
         try:
-            landed = gate.reached.wait(120) and _kept(world, kind, proc)
+            landed = gate.reached.wait(120) and kept(world, kind, proc)
         finally:
             proc.send_signal(signal.SIGKILL)
             gate.release.set()
@@ -171,34 +138,6 @@ def resume_once(
         {"stdout": out, "stderr": err, "report": json.dumps(again.to_json())}
     )
     return run
-
-
-def _kept(world: World, kind: str, proc: subprocess.Popen[str]) -> bool:
-    """Whether the killed run will leave something to resume from: parts in S3 for an
-    upload, ranges recorded in the staging folder's sidecar for a download."""
-    if kind == "upload":
-        deadline = time.monotonic() + 30
-        while proc.poll() is None and time.monotonic() < deadline:
-            uploads = world.s3.list_multipart_uploads(Bucket=world.bucket).get("Uploads", [])
-            for upload in uploads:
-                parts = world.s3.list_parts(
-                    Bucket=world.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                ).get("Parts", [])
-                if parts:
-                    return True
-            time.sleep(0.02)  # readiness poll of another process's progress
-        return False
-    sidecars = world.actor_dir(ACTOR) / ".trainsync" / "tmp" / "partial"
-    deadline = time.monotonic() + 30
-    while proc.poll() is None and time.monotonic() < deadline:
-        for sidecar in sidecars.glob("*.json") if sidecars.is_dir() else []:
-            try:
-                if json.loads(sidecar.read_text())["ranges"]:
-                    return True
-            except (OSError, ValueError, KeyError):
-                continue
-        time.sleep(0.02)
-    return False
 
 
 def _change(

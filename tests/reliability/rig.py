@@ -7,11 +7,14 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.conftest import World, s3_client
 from trainsync_tui.engine.errors import ManifestError
@@ -68,6 +71,12 @@ class Expected:
 
     def allowed_md5s(self, path: str) -> set[str]:
         return {md5(v) for v in self.versions.get(path, [])}
+
+
+Point = TypeVar("Point")
+Run = TypeVar("Run")
+# A scenario's one run: (world, base, upstream port, expected, rng, point, tag) → its result.
+Once = Callable[[World, Path, int, Expected, random.Random, Point, str], Run]
 
 
 def add_work(
@@ -268,7 +277,69 @@ def cli_command(world: World, *args: str, endpoint: str | None = None) -> list[s
     ]
 
 
+def start_cli(
+    world: World, env: dict[str, str], *args: str, endpoint: str | None = None
+) -> subprocess.Popen[str]:
+    """`trainsync sync ACTOR --json` (and `args`) as a process of its own, its output piped."""
+    return subprocess.Popen(
+        cli_command(world, "--json", *args, endpoint=endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def run_cli(
+    world: World, env: dict[str, str], *args: str, endpoint: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`trainsync sync ACTOR --json` (and `args`) run to its end, its output captured."""
+    return subprocess.run(
+        cli_command(world, "--json", *args, endpoint=endpoint),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def poll_until(
+    condition: Callable[[], bool],
+    proc: subprocess.Popen[str],
+    timeout: float,
+    every: float = 0.005,
+) -> bool:
+    """Poll a condition on another process (no event crosses a process boundary); False
+    once that process has exited or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
 def one_json(out: str) -> dict[str, Any]:
     value, end = json.JSONDecoder().raw_decode(out.strip())
     assert out.strip()[end:] == "", f"more than one JSON value on stdout: {out!r}"
     return value
+
+
+def run_points(
+    once: Once[Point, Run],
+    points: Sequence[Point],
+    world: World,
+    base: Path,
+    upstream_port: int,
+    rng: random.Random,
+    tag: str,
+    *,
+    start: int = 0,
+    count: int | None = None,
+) -> Iterator[tuple[Point, Run]]:
+    """`once` at each point in turn (from `start`, rotating; every point once by default) on
+    one world, whose expected state carries over from run to run as the files pile up."""
+    expected = Expected()
+    for i in range(start, start + (len(points) if count is None else count)):
+        point = points[i % len(points)]
+        yield point, once(world, base, upstream_port, expected, rng, point, f"{tag}{i}")

@@ -18,10 +18,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from tests.conftest import World
 from tests.reliability import (
@@ -43,6 +44,16 @@ from trainsync_tui.bench.server import NanioServer
 DOC = rig.REPO / "docs" / "RELIABILITY.md"
 FAILING_KINDS = ("error500", "slowdown", "reset", "cut")
 TWO_ROOT_ROUNDS = 4  # two servers on one bucket: refused and --wait, each this many times
+
+
+class LandedRun(Protocol):
+    """A kill, cancel, resume or guard run, as a Row counts it."""
+
+    problems: list[str]
+    converged: bool
+    hit: bool
+    outside: int
+    leaks: list[str]
 
 
 @dataclass
@@ -81,6 +92,16 @@ class Row:
         self.leaks += leaks
         self.converged += converged
         self.examples += problems[:2] if len(self.examples) < 6 else []
+
+    def add_run(self, run: LandedRun, problems: list[str] | None = None) -> None:
+        """A run whose fault or kill may have missed its mark (`run.hit`)."""
+        self.add(
+            run.problems if problems is None else problems,
+            converged=run.converged,
+            landed=run.hit,
+            outside=run.outside,
+            leaks=len(run.leaks),
+        )
 
     @property
     def failed(self) -> bool:
@@ -122,6 +143,26 @@ class Soak:
         world = rig.new_world(self.server.url, where)
         os.environ["TRAINSYNC_CACHE_DIR"] = str(where / "cache")
         return world, where
+
+    def points(
+        self,
+        once: rig.Once[rig.Point, rig.Run],
+        points: Sequence[rig.Point],
+        rng: random.Random,
+        tag: str,
+        start: int,
+        count: int,
+    ) -> Iterator[tuple[rig.Point, rig.Run]]:
+        """`count` runs of `once` in one fresh world, rotating over `points` from `start`."""
+        world, where = self.fresh()
+        return rig.run_points(
+            once, points, world, where, self.server.port, rng, tag, start=start, count=count
+        )
+
+    def count_faults(self, injected: Counter[str]) -> None:
+        """Add a run's injected faults (the kinds the proxy knows) and its request count."""
+        self.injected.update({k: v for k, v in injected.items() if k in KINDS})
+        self.injected["requests"] += injected["requests"]
 
     def time_left(self) -> bool:
         return time.monotonic() < self.deadline
@@ -178,8 +219,7 @@ def run_faults(soak: Soak, seed: int, quota: int) -> None:
     """One light and one total-failure run, then heavy runs until `quota` faults in all."""
     world, _ = soak.fresh()
     run = faults.light_faults_run(world, soak.server.port, seed)
-    soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
-    soak.injected["requests"] += run.injected["requests"]
+    soak.count_faults(run.injected)
     soak.row("faults: ~5% errors + 1% cut bodies").add(
         run.problems + [f"error: {e}" for e in run.errors],
         converged=run.converged,
@@ -189,8 +229,7 @@ def run_faults(soak: Soak, seed: int, quota: int) -> None:
     run = faults.total_failure_run(
         world, where, soak.server.port, seed, only_transfers=bool(seed % 2)
     )
-    soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
-    soak.injected["requests"] += run.injected["requests"]
+    soak.count_faults(run.injected)
     soak.row("faults: 100% errors, then a clean sync").add(
         run.problems, converged=run.converged, leaks=len(run.leaks)
     )
@@ -199,8 +238,7 @@ def run_faults(soak: Soak, seed: int, quota: int) -> None:
         world, _ = soak.fresh()
         run = faults.heavy_faults_run(world, soak.server.port, seed * 1000 + heavy)
         heavy += 1
-        soak.injected.update({k: v for k, v in run.injected.items() if k in KINDS})
-        soak.injected["requests"] += run.injected["requests"]
+        soak.count_faults(run.injected)
         soak.row("faults: ~40% errors, then a clean sync").add(
             run.problems, converged=run.converged, leaks=len(run.leaks)
         )
@@ -209,18 +247,12 @@ def run_faults(soak: Soak, seed: int, quota: int) -> None:
 def run_crashes(soak: Soak, rng: random.Random, count: int) -> None:
     """`count` kills rotating over the phases, a fresh world every 12 so syncs stay small."""
     world, where = soak.fresh()
-    expected = rig.Expected()
     crashes.pad_manifest(world)
-    for i in range(count):
-        phase = crashes.PHASES[i % len(crashes.PHASES)]
-        run = crashes.kill_once(world, where, soak.server.port, expected, rng, phase, f"k{i}")
-        soak.row(f"kill -9 during {phase}").add(
-            run.problems,
-            converged=run.converged,
-            landed=run.hit,
-            outside=run.outside,
-            leaks=len(run.leaks),
-        )
+    kills = rig.run_points(
+        crashes.kill_once, crashes.PHASES, world, where, soak.server.port, rng, "k", count=count
+    )
+    for phase, run in kills:
+        soak.row(f"kill -9 during {phase}").add_run(run)
 
 
 def run_cancels(soak: Soak, rng: random.Random, count: int) -> None:
@@ -229,43 +261,23 @@ def run_cancels(soak: Soak, rng: random.Random, count: int) -> None:
     for i in range(count):
         point = crashes.CANCEL_POINTS[i % len(crashes.CANCEL_POINTS)]
         run = crashes.cancel_once(world, expected, rng, point, f"c{i}")
-        soak.row(f"API cancel at {point}").add(
-            run.problems,
-            converged=run.converged,
-            landed=run.hit,
-            outside=run.outside,
-            leaks=len(run.leaks),
-        )
+        soak.row(f"API cancel at {point}").add_run(run)
 
 
 def run_resumes(soak: Soak, rng: random.Random, count: int, start: int) -> None:
     """`count` kill -9 resume points (rotating over the variants) in one fresh world."""
-    world, where = soak.fresh()
-    expected = rig.Expected()
-    for i in range(start, start + count):
-        point = resumes.POINTS[i % len(resumes.POINTS)]
-        run = resumes.resume_once(world, where, soak.server.port, expected, rng, point, f"r{i}")
+    for point, run in soak.points(resumes.resume_once, resumes.POINTS, rng, "r", start, count):
         soak.resume["points"] += 1
         soak.resume["resumable"] += run.resumable
         soak.resume["resumed"] += run.resumable and run.resumed > 0
         soak.resume["bytes"] += run.resumed
         soak.resume["mixed"] += run.mixed
-        soak.row(resumes.label(point)).add(
-            run.problems,
-            converged=run.converged,
-            landed=run.hit,
-            outside=run.outside,
-            leaks=len(run.leaks),
-        )
+        soak.row(resumes.label(point)).add_run(run)
 
 
 def run_silent(soak: Soak, rng: random.Random, count: int, start: int) -> None:
     """`count` runs against a silent endpoint (rotating over the points) in one fresh world."""
-    world, where = soak.fresh()
-    expected = rig.Expected()
-    for i in range(start, start + count):
-        point = silent.POINTS[i % len(silent.POINTS)]
-        run = silent.silent_once(world, where, soak.server.port, expected, rng, point, f"s{i}")
+    for point, run in soak.points(silent.silent_once, silent.POINTS, rng, "s", start, count):
         which = "deadline" if point[2] == "deadline" else "stop"
         soak.slowest[which] = max(soak.slowest[which], run.seconds)
         soak.row(silent.label(point)).add(
@@ -294,13 +306,10 @@ def run_guards(soak: Soak, rng: random.Random, count: int, start: int) -> None:
         if run.skipped:
             soak.skipped[case] = run.skipped
             continue
-        soak.row(guards.label(case)).add(
+        soak.row(guards.label(case)).add_run(
+            run,
             [f"{run.variant}: {p}" if not p.startswith(("lost", "corrupt")) else p
              for p in run.problems],
-            converged=run.converged,
-            landed=run.hit,
-            outside=run.outside,
-            leaks=len(run.leaks),
         )  # fmt: skip
 
 

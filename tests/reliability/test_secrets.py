@@ -7,7 +7,6 @@ careless server echoes the whole signed request (session token, signature) in it
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from tests.conftest import World
@@ -15,10 +14,10 @@ from tests.reliability.faultproxy import FaultProxy, Request
 from tests.reliability.rig import (
     ACTOR,
     SESSION_TOKEN,
-    cli_command,
     cli_env,
     history_text,
     leaked_secrets,
+    run_cli,
 )
 from tests.s3server import S3Server
 from trainsync_tui.engine.s3.lease import LEASE_SUFFIX
@@ -41,13 +40,7 @@ def run_echoing(world: World, port: int, base: Path, only_transfers: bool):
     world.put_s3(ACTOR, "down.bin", b"down")
     applies = object_transfer if only_transfers else None
     with FaultProxy(port, {"error500": 1.0}, applies=applies, message=echo_request) as proxy:
-        done = subprocess.run(
-            cli_command(world, "--json", "-v", endpoint=proxy.url),
-            capture_output=True,
-            text=True,
-            env=cli_env(world, base),
-            timeout=300,
-        )
+        done = run_cli(world, cli_env(world, base), "-v", endpoint=proxy.url)
     assert proxy.counts["error500"] >= 2
     assert done.returncode in (1, 2), done
     return json.loads(done.stdout), done

@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import AWS_ENV, World
+from tests.s3server import free_port
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.facade import Engine
 from trainsync_tui.server.app import make_app
@@ -210,3 +211,51 @@ def group_alive(pgid: int) -> bool:
 def kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+class WebProcess:
+    """`trainsync web` as the user runs it, in a session of its own (its apps join it)."""
+
+    def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
+        self.proc = proc
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> tuple[str, str]:
+        """Ctrl-C; returns its output (stdout, stderr) once it and every app it started are gone."""
+        self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=60)
+        assert self.proc.returncode == 0, err
+        # The apps it started for browser tabs end with it (the group is empty once the
+        # last one has exited; each gets a few seconds to stop cleanly).
+        deadline = time.monotonic() + 15
+        while group_alive(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling process exit, not test synchronisation
+        assert not group_alive(self.proc.pid), "an app outlived trainsync web"
+        return out, err
+
+
+WebFactory = Callable[..., WebProcess]
+
+
+@pytest.fixture
+def start_web(world: World, tmp_path: Path) -> Iterator[WebFactory]:
+    """Start `trainsync web` on a free port (env: extra variables); all are ended after the test."""
+    started: list[WebProcess] = []
+
+    def start(**env: str) -> WebProcess:
+        port = free_port()
+        proc, banner = start_process(
+            trainsync("web", "--port", str(port), *world.cli_flags()),
+            subprocess_env(tmp_path, **env),
+        )
+        assert f"the app on http://127.0.0.1:{port}/" in banner
+        started.append(WebProcess(proc, port))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            process.proc.kill()
+            process.proc.communicate(timeout=30)
+        kill_group(process.proc.pid)  # never leave an app running after the test

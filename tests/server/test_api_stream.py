@@ -9,14 +9,6 @@ from typing import Any
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR, SEED_KEYS
 from tests.server.conftest import SYNC_PATH, Api, ApiFactory, wait_until
-from trainsync_tui.engine.events import (
-    Event,
-    FileStarted,
-    Progress,
-    ProgressThrottle,
-    ScanProgress,
-    Stage,
-)
 
 MiB = 1024 * 1024
 
@@ -59,14 +51,20 @@ def test_ndjson_streams_events_then_the_report(world: World, api: Api) -> None:
     assert all(line["actor"] == ACTOR for line in lines[:-1])
 
 
-def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
-    world: World, start_api: ApiFactory
-) -> None:
-    # One transfer at a time, 5 MiB parts: a sync of 33 MiB is long enough to hang up in.
+def slow_api_and_big_clips(world: World, start_api: ApiFactory) -> tuple[Api, dict[str, bytes]]:
+    """An API that moves one 5 MiB part at a time, and three 11 MiB multipart objects in S3
+    only: a sync of 33 MiB is long enough to hang up in."""
     api = start_api(concurrency=1, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
     files = {f"clip{n}.bin": (bytes([n]) * 4093 + b"\n") * (11 * MiB // 4094) for n in range(3)}
     for path, data in files.items():
         world.put_s3(ACTOR, path, data, multipart=True)
+    return api, files
+
+
+def test_a_client_that_hangs_up_cancels_the_sync_cleanly(
+    world: World, start_api: ApiFactory
+) -> None:
+    api, files = slow_api_and_big_clips(world, start_api)
     world.write_manifest(ACTOR, {})
     staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
     layout = api.engine.actor(ACTOR)
@@ -111,10 +109,7 @@ def test_a_plain_request_whose_client_hangs_up_still_finishes(
     world: World, start_api: ApiFactory
 ) -> None:
     """Schedulers with short HTTP timeouts still make progress; the result is in history."""
-    api = start_api(concurrency=1, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
-    files = {f"clip{n}.bin": (bytes([n]) * 4093 + b"\n") * (11 * MiB // 4094) for n in range(3)}
-    for path, data in files.items():
-        world.put_s3(ACTOR, path, data, multipart=True)
+    api, files = slow_api_and_big_clips(world, start_api)
     staging = world.actor_dir(ACTOR) / ".trainsync" / "tmp"
     conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=60)
     conn.request("POST", SYNC_PATH.format(id="0042"), json.dumps({"actor_name": ACTOR}))
@@ -130,38 +125,3 @@ def test_a_plain_request_whose_client_hangs_up_still_finishes(
     )
     assert entry["cancelled"] is False and entry["counts"]["downloaded"] == 3, entry
     assert world.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
-
-
-def test_throttle_keeps_the_latest_progress_and_sends_it_before_the_next_stage() -> None:
-    sent: list[Event] = []
-    now = [0.0]
-    throttle = ProgressThrottle(sent.append, interval=0.25, clock=lambda: now[0])
-
-    def progress(done: int) -> Progress:
-        return Progress("a", done, 10, done * 100, 1000, 0.1)
-
-    throttle(FileStarted("a", "x/1.bin", "download", 100))
-    for done in range(1, 6):  # five updates inside one interval: the first goes at once
-        throttle(progress(done))
-    throttle(ScanProgress("a", "s3", 3))
-    now[0] = 0.1
-    throttle(ScanProgress("a", "s3", 4))
-    throttle(Stage("a", "done"))
-
-    assert [type(e).__name__ for e in sent] == [
-        "FileStarted",
-        "Progress",
-        "ScanProgress",
-        "Progress",
-        "ScanProgress",
-        "Stage",
-    ]
-    assert [e.files_done for e in sent if isinstance(e, Progress)] == [1, 5]
-    assert [e.done for e in sent if isinstance(e, ScanProgress)] == [3, 4]
-    assert all(e.current == "x/1.bin" for e in sent if isinstance(e, Progress))
-    now[0] = 1.0
-    throttle(progress(8))
-    throttle(progress(10))  # held back: the end of the sync flushes it
-    assert sent[-1] == Progress("a", 8, 10, 800, 1000, 0.1, "x/1.bin")
-    throttle.flush()
-    assert sent[-1] == Progress("a", 10, 10, 1000, 1000, 0.1, "x/1.bin")

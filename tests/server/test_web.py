@@ -3,69 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
-import pytest
 
 from tests.conftest import World
 from tests.engine.clitools import ACTOR
-from tests.s3server import free_port
-from tests.server.conftest import (
-    group_alive,
-    kill_group,
-    start_process,
-    subprocess_env,
-    trainsync,
-)
+from tests.server.conftest import WebFactory
 
 TOKEN = "web-t0ken-for-tests"
-
-
-class WebProcess:
-    def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
-        self.proc = proc
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> tuple[str, str]:
-        self.proc.send_signal(signal.SIGINT)
-        out, err = self.proc.communicate(timeout=60)
-        assert self.proc.returncode == 0, err
-        # The apps it started for browser tabs end with it (the group is empty once the
-        # last one has exited; each gets a few seconds to stop cleanly).
-        deadline = time.monotonic() + 15
-        while group_alive(self.proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)  # polling process exit, not test synchronisation
-        assert not group_alive(self.proc.pid), "an app outlived trainsync web"
-        return out, err
-
-
-@pytest.fixture
-def start_web(world: World, tmp_path: Path) -> Iterator[object]:
-    started: list[WebProcess] = []
-
-    def start(**env: str) -> WebProcess:
-        port = free_port()
-        proc, banner = start_process(
-            trainsync("web", "--port", str(port), *world.cli_flags()),
-            subprocess_env(tmp_path, **env),
-        )
-        assert f"the app on http://127.0.0.1:{port}/" in banner
-        web = WebProcess(proc, port)
-        started.append(web)
-        return web
-
-    yield start
-    for web in started:
-        if web.proc.poll() is None:
-            web.proc.kill()
-            web.proc.communicate(timeout=30)
-        kill_group(web.proc.pid)  # never leave an app running after the test
 
 
 async def read_screen(ws: aiohttp.ClientWebSocketResponse, until: bytes) -> bytes:
@@ -81,10 +26,10 @@ async def read_screen(ws: aiohttp.ClientWebSocketResponse, until: bytes) -> byte
 
 
 async def test_the_page_is_textual_serves_and_the_websocket_runs_our_app(
-    world: World, start_web: object
+    world: World, start_web: WebFactory
 ) -> None:
     world.put_local(ACTOR, "a.txt", b"a")
-    web = start_web()  # type: ignore[operator]
+    web = start_web()
 
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{web.url}/") as response:
@@ -101,8 +46,8 @@ async def test_the_page_is_textual_serves_and_the_websocket_runs_our_app(
     assert "Traceback" not in err
 
 
-async def test_with_a_token_the_page_needs_it_once_then_a_cookie(start_web: object) -> None:
-    web = start_web(TRAINSYNC_API_TOKEN=TOKEN)  # type: ignore[operator]
+async def test_with_a_token_the_page_needs_it_once_then_a_cookie(start_web: WebFactory) -> None:
+    web = start_web(TRAINSYNC_API_TOKEN=TOKEN)
 
     # unsafe=True: keep cookies of an IP address host, as browsers do.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:

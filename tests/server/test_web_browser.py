@@ -8,10 +8,7 @@ user types them, and a screenshot of the last page is left in test-artifacts/.
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +16,7 @@ import pytest
 
 from tests.conftest import World
 from tests.engine.clitools import ACTOR
-from tests.s3server import free_port
-from tests.server.conftest import (
-    group_alive,
-    kill_group,
-    start_process,
-    subprocess_env,
-    trainsync,
-)
+from tests.server.conftest import WebFactory, WebProcess
 from tests.server.webpage import (
     CHROMIUM_ARGS,
     SCREEN_SCRIPT,
@@ -53,48 +43,6 @@ TOKEN = "web-t0ken-for-browsers"
 OTHER = "0043_nordic_25_female"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "test-artifacts" / "web-browser.png"
 FIRST_DRAW_SECONDS = 90.0  # a new app per tab: Python, Textual and boto3 start under load
-
-
-class WebProcess:
-    """`trainsync web` as the user runs it, in a session of its own (its apps join it)."""
-
-    def __init__(self, proc: subprocess.Popen[str], port: int) -> None:
-        self.proc = proc
-        self.url = f"http://127.0.0.1:{port}"
-        self.port = port
-
-    def stop(self) -> str:
-        """Ctrl-C; returns its log (stderr) once it and every app it started are gone."""
-        self.proc.send_signal(signal.SIGINT)
-        _out, err = self.proc.communicate(timeout=60)
-        assert self.proc.returncode == 0, err
-        deadline = time.monotonic() + 15
-        while group_alive(self.proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)  # polling process exit, not test synchronisation
-        assert not group_alive(self.proc.pid), "an app outlived trainsync web"
-        return err
-
-
-@pytest.fixture
-def start_web(world: World, tmp_path: Path) -> Iterator[Callable[..., WebProcess]]:
-    started: list[WebProcess] = []
-
-    def start(**env: str) -> WebProcess:
-        port = free_port()
-        proc, banner = start_process(
-            trainsync("web", "--port", str(port), *world.cli_flags()),
-            subprocess_env(tmp_path, **env),
-        )
-        assert f"the app on http://127.0.0.1:{port}/" in banner
-        started.append(WebProcess(proc, port))
-        return started[-1]
-
-    yield start
-    for web in started:
-        if web.proc.poll() is None:
-            web.proc.kill()
-            web.proc.communicate(timeout=30)
-        kill_group(web.proc.pid)  # never leave an app running after the test
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +79,7 @@ def wait_for_selected(page: Page, actor: str, after: str) -> None:
 
 
 def test_without_the_token_the_browser_gets_401_and_no_app(
-    browser: Browser, start_web: Callable[..., WebProcess]
+    browser: Browser, start_web: WebFactory
 ) -> None:
     web = start_web(TRAINSYNC_API_TOKEN=TOKEN)
     context, page = open_page(browser, web)
@@ -153,13 +101,13 @@ def test_without_the_token_the_browser_gets_401_and_no_app(
         assert context.cookies() == []
     finally:
         context.close()
-    log = web.stop()
+    _, log = web.stop()
     # Refused by the guard, before textual-serve's handler could start an app.
     assert '"GET /ws?width=80&height=24" 401' in log
 
 
 def test_the_app_in_a_browser_lists_actors_moves_the_cursor_and_syncs(
-    browser: Browser, world: World, start_web: Callable[..., WebProcess]
+    browser: Browser, world: World, start_web: WebFactory
 ) -> None:
     world.put_local(ACTOR, "a.txt", b"aaa")
     world.put_local(OTHER, "b.txt", b"bb")
@@ -222,5 +170,5 @@ def test_the_app_in_a_browser_lists_actors_moves_the_cursor_and_syncs(
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=SCREENSHOT)
         context.close()
-    log = web.stop()
+    _, log = web.stop()
     assert "Traceback" not in log and TOKEN not in log

@@ -237,14 +237,21 @@ class Landing:
                 n += 1
             yield fd, name
 
-    def trash(self, local: LocalFile) -> None:
-        source = self.layout.local(local.disk_path)
-        before = FileStamp.of(self._unchanged(source, local))
+    @contextlib.contextmanager
+    def _to_trash(self, source: Path, path: str) -> Iterator[tuple[int, str, int, str]]:
+        """The file's folder and name, then a free name in this run's trash for it (each as
+        folder descriptor, name), for a move or a link from one to the other."""
         s_folder, s_name = self._in_training(source)
         with (
             folder_below(self.layout.training_dir, s_folder) as s_fd,
-            self._trash_slot(local.disk_path) as (t_fd, t_name),
+            self._trash_slot(path) as (t_fd, t_name),
         ):
+            yield s_fd, s_name, t_fd, t_name
+
+    def trash(self, local: LocalFile) -> None:
+        source = self.layout.local(local.disk_path)
+        before = FileStamp.of(self._unchanged(source, local))
+        with self._to_trash(source, local.disk_path) as (s_fd, s_name, t_fd, t_name):
             try:
                 os.rename(s_name, t_name, src_dir_fd=s_fd, dst_dir_fd=t_fd)
                 return
@@ -263,11 +270,7 @@ class Landing:
     def backup(self, local: LocalFile) -> None:
         source = self.layout.local(local.disk_path)
         self._unchanged(source, local)
-        s_folder, s_name = self._in_training(source)
-        with (
-            folder_below(self.layout.training_dir, s_folder) as s_fd,
-            self._trash_slot(local.disk_path) as (t_fd, t_name),
-        ):
+        with self._to_trash(source, local.disk_path) as (s_fd, s_name, t_fd, t_name):
             try:
                 # A hard link keeps the old bytes when the download replaces the name.
                 os.link(s_name, t_name, src_dir_fd=s_fd, dst_dir_fd=t_fd)

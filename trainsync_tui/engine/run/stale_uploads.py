@@ -207,6 +207,15 @@ def abort_unresumable(
     Raises what S3 raises, except for a server without ListMultipartUploads (a note).
     """
     result = CleanResult()
+
+    def abort(key: str, upload_id: str) -> None:
+        freed = _abort(client, bucket, key, upload_id)
+        if freed is not None:
+            result.aborted.append(key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(key, freed)
+
     journal = UploadJournal(layout.multipart_journal)
     max_age = stale_days * DAY
     keep: set[str] = set()
@@ -214,12 +223,7 @@ def abort_unresumable(
         if _resumable(layout, entry, now, max_age):
             keep.add(entry.upload_id)
             continue
-        freed = _abort(client, bucket, entry.key, entry.upload_id)
-        if freed is not None:
-            result.aborted.append(entry.key)
-            result.freed += freed
-            if on_abort is not None:
-                on_abort(entry.key, freed)
+        abort(entry.key, entry.upload_id)
     journal.keep_only(keep)
     result.kept = len(keep)
     for key in journal.left_creating():
@@ -233,12 +237,7 @@ def abort_unresumable(
                 raise
             left = []  # said below, where the stale listing meets the same refusal
         for upload_id in left:
-            freed = _abort(client, bucket, key, upload_id)
-            if freed is not None:
-                result.aborted.append(key)
-                result.freed += freed
-                if on_abort is not None:
-                    on_abort(key, freed)
+            abort(key, upload_id)
     journal.forget_creating()
     sightings = Sightings(layout.multipart_journal.with_name("uploads-seen"), now)
     try:
@@ -260,10 +259,5 @@ def abort_unresumable(
             return result
         raise
     for key, upload_id in stale:
-        freed = _abort(client, bucket, key, upload_id)
-        if freed is not None:
-            result.aborted.append(key)
-            result.freed += freed
-            if on_abort is not None:
-                on_abort(key, freed)
+        abort(key, upload_id)
     return result
