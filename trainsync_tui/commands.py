@@ -19,6 +19,7 @@ from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope
 from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
 from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural
 from trainsync_tui.engine.scanned import Listings
 
@@ -364,7 +365,7 @@ def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
     finally:
         engine.close()
     if args.json:
-        print(json.dumps(entries))
+        print(json.dumps([e.to_json() for e in entries]))
         return 0
     for e in entries:
         print(history_line(e))
@@ -387,23 +388,33 @@ def _require_known(engine: Engine, name: str) -> None:
         )
 
 
-def history_line(e: dict[str, Any]) -> str:
+def history_line(e: HistoryEntry) -> str:
     """One run: when, what, options, counts, problems, and who ran it from where."""
-    counts = ", ".join(f"{k}={v}" for k, v in e.get("counts", {}).items() if v) or "no changes"
-    flags_text = " dry-run" if e.get("options", {}).get("dry_run") else ""
-    if e.get("aborted"):
+    if e.aborted:
         state = " ABORTED"  # a second Ctrl-C: the counts are what had finished by then
-    elif e.get("cancelled"):
+    elif e.cancelled:
         state = " CANCELLED"
     else:
         state = ""
-    problems = [plural(int(e.get("error_count", 0)), "error")]
-    if e.get("conflicts"):
-        problems.append(plural(int(e["conflicts"]), "conflict"))
-    who = f"{e.get('who')} via {e['via']}" if e.get("via") else f"{e.get('who')}"
+    problems = [plural(e.error_count, "error")]
+    if e.conflicts:
+        problems.append(plural(e.conflicts, "conflict"))
+    if e.kind == RESTORE:
+        what = f" restore of {e.stamp}"
+        counts = f"{e.changes:,} restored"
+        if e.changes:
+            local, s3 = e.counts.get("restored_local", 0), e.counts.get("restored_s3", 0)
+            counts += f" ({local:,} local, {s3:,} S3)"
+        if e.skipped_count:
+            problems.append(f"{e.skipped_count:,} not overwritten")
+    else:
+        what = " dry-run" if e.dry_run else ""
+        counts = ", ".join(f"{k}={v}" for k, v in e.counts.items() if v) or "no changes"
+        if e.kept:
+            counts += f"; {e.kept.text()}"
+    who = f"{e.who} via {e.via}" if e.via else e.who
     return (
-        f"{e.get('when')} {e.get('actor')}{flags_text}{state}: {counts}; "
-        f"{', '.join(problems)}, {e.get('duration_s')}s ({who})"
+        f"{e.when} {e.actor}{what}{state}: {counts}; {', '.join(problems)}, {e.duration_s}s ({who})"
     )
 
 

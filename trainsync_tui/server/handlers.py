@@ -87,8 +87,9 @@ async def sync_history(request: web.Request) -> web.Response:
     # History outlives actors, so an actor with no folder left still shows its past syncs.
     entries = await rt.local(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
     if name is None:
-        entries = [e for e in entries if actor_id_of(str(e.get("actor", ""))) == actor_id]
-    return json_response({"actor_id": actor_id, "actor_name": name, "history": entries[:limit]})
+        entries = [e for e in entries if actor_id_of(e.actor) == actor_id]
+    history = [e.to_json() for e in entries[:limit]]
+    return json_response({"actor_id": actor_id, "actor_name": name, "history": history})
 
 
 async def list_actors(request: web.Request) -> web.Response:

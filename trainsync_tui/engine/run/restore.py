@@ -13,13 +13,14 @@ import contextlib
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.errors import ConfigError, TransferError
+from trainsync_tui.engine.errors import CancelledSync, ConfigError, TrainsyncError, TransferError
 from trainsync_tui.engine.hashing import md5_file
 from trainsync_tui.engine.local.flock import actor_lock
 from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
@@ -37,12 +38,19 @@ if TYPE_CHECKING:
     from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 
 
+class RestoreRecorder(Protocol):
+    """Where a restore is recorded (run/history.py's HistoryLog)."""
+
+    def restored(self, report: RestoreReport, duration: float, *, cancelled: bool) -> None: ...
+
+
 class RestoreEngine(Protocol):
     """What a restore uses of the facade's Engine (named here, so run/ needs no import of it)."""
 
     settings: Settings
     who: str
     throttle: BandwidthLimiter
+    history_log: RestoreRecorder
 
     @property
     def client(self) -> Any: ...
@@ -183,7 +191,17 @@ def restore_trash(
         report.restored_s3 = sorted(trash.s3)
         return report
     with actor_lock(engine.settings.state_dir, layout.name, engine.who, cancel=cancel):
-        _Restorer(engine, layout, report, cancel).run(trash)
+        started = time.monotonic()
+        try:
+            _Restorer(engine, layout, report, cancel).run(trash)
+        except CancelledSync:
+            engine.history_log.restored(report, time.monotonic() - started, cancelled=True)
+            raise
+        except TrainsyncError as exc:  # S3 stopped answering: what came back is still recorded
+            report.errors.append(str(exc))
+            engine.history_log.restored(report, time.monotonic() - started, cancelled=False)
+            raise
+        engine.history_log.restored(report, time.monotonic() - started, cancelled=False)
     return report
 
 
