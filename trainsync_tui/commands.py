@@ -20,7 +20,8 @@ from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
-from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural
+from trainsync_tui.engine.run.kept import kept_for_resume, parts_in_s3
+from trainsync_tui.engine.run.report import KeptForResume, SyncReport, plan_to_json, plural
 from trainsync_tui.engine.scanned import Listings
 
 _T = TypeVar("_T")
@@ -291,6 +292,8 @@ def run_audit_command(
             audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink, fleet=fleet)
             summary = plan_to_json(engine.plan(audit, SyncOptions()))
             summary.update(actor_name=layout.name, actor_id=layout.actor_id)
+            held = parts_in_s3(engine.client_for(token), engine.settings.require_bucket())
+            summary["kept_for_resume"] = kept_for_resume(audit.layout, held).to_json()
             return summary
 
         if actor_name:
@@ -336,6 +339,7 @@ def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
     actions = summary.get("actions", {})
     if not actions and not summary.get("conflicts") and not summary.get("errors"):
         out.write(f"{name}: in sync ({plural(summary.get('in_sync', 0), 'file')})\n")
+        _print_kept(summary, verbose)
         return
     out.write(
         f"{name}: {summary.get('in_sync', 0)} in sync, "
@@ -352,6 +356,22 @@ def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
         out.write(f"  conflict: {conflict['path']}\n")
     for error in summary.get("errors", []):
         out.write(f"  error: {error}\n")
+    _print_kept(summary, verbose)
+
+
+def _print_kept(summary: dict[str, Any], verbose: bool) -> None:
+    """What an interrupted run left for the next sync to resume, one line per transfer."""
+    kept = KeptForResume.from_json(summary.get("kept_for_resume"))
+    if not kept:
+        return
+    sys.stdout.write(f"  {kept.text()}:\n")
+    for verb, items in (("download", kept.downloads), ("upload", kept.uploads)):
+        shown = items if verbose else items[:10]
+        for item in shown:
+            done = f"{size(item.kept)} of {size(item.size)}"
+            sys.stdout.write(f"    {verb} {item.path}: {done}\n")
+        if len(items) > len(shown):
+            sys.stdout.write(f"    … {len(items) - len(shown)} more (-v shows all)\n")
 
 
 def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:

@@ -165,6 +165,8 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
             if changes
             else "cancelled before any change"
         )
+        if report.kept:  # "no change" must not read as "nothing happened": the next run resumes
+            line += f"; {report.kept.text()}"
     elif changes:
         line = head + ", ".join(changes)
     elif problems:

@@ -9,7 +9,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from trainsync_tui.engine.actors.layout import ActorLayout
+from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.run.report import KeptForResume, KeptTransfer
+from trainsync_tui.engine.run.stale_uploads import list_upload_parts
+from trainsync_tui.engine.s3.client import describe
+from trainsync_tui.engine.s3.error_codes import is_missing_upload
 from trainsync_tui.engine.transfer.upload_journal import UploadJournal
 
 
@@ -24,6 +28,10 @@ def _held(meta: Mapping[str, Any], on_disk: int) -> int:
     return total
 
 
+def _path_of(layout: ActorLayout, key: str) -> str:
+    return key[len(layout.prefix) :] if key.startswith(layout.prefix) else key
+
+
 def kept_downloads(layout: ActorLayout) -> list[KeptTransfer]:
     """The partial downloads in the actor's staging folder (transfer/resumable_get.py)."""
     found = []
@@ -32,7 +40,8 @@ def kept_downloads(layout: ActorLayout) -> list[KeptTransfer]:
         try:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             held = _held(meta, sidecar.with_suffix(".part").stat().st_size)
-            found.append(KeptTransfer(str(meta["key"]), int(meta["size"]), held))
+            path = _path_of(layout, str(meta["key"]))
+            found.append(KeptTransfer(path, int(meta["size"]), held))
         except (OSError, ValueError, KeyError, TypeError):
             continue  # a sidecar the next download discards: nothing it would resume
     return [t for t in found if t.kept]
@@ -47,5 +56,20 @@ def kept_for_resume(
     for entry in UploadJournal(layout.multipart_journal).entries():
         sent = upload_bytes(entry.key, entry.upload_id)
         if sent is not None:
-            uploads.append(KeptTransfer(entry.key, entry.size, sent))
+            uploads.append(KeptTransfer(entry.path, entry.size, sent))
     return KeptForResume(kept_downloads(layout), uploads)
+
+
+def parts_in_s3(client: Any, bucket: str) -> Callable[[str, str], int | None]:
+    """`upload_bytes` for kept_for_resume that asks S3 (ListParts) how much an upload holds."""
+
+    def held(key: str, upload_id: str) -> int | None:
+        try:
+            parts = list_upload_parts(client, bucket, key, upload_id)
+        except Exception as exc:
+            if is_missing_upload(exc):
+                return None  # completed or aborted meanwhile: nothing kept
+            raise TrainsyncError(f"{key}: cannot list its kept parts ({describe(exc)})") from None
+        return sum(int(p.get("Size", 0)) for p in parts)
+
+    return held

@@ -24,14 +24,14 @@ def size_text(n: int) -> str:
 
 @dataclass(frozen=True)
 class KeptTransfer:
-    """One transfer kept for resume: its key, the object's whole size and the bytes kept."""
+    """One transfer kept for resume: its path, the file's whole size and the bytes kept."""
 
-    key: str
+    path: str
     size: int
     kept: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "size": self.size, "bytes_kept": self.kept}
+        return {"path": self.path, "size": self.size, "bytes_kept": self.kept}
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class KeptForResume:
 
         def read(items: Any) -> list[KeptTransfer]:
             return [
-                KeptTransfer(str(i["key"]), int(i["size"]), int(i["bytes_kept"]))
+                KeptTransfer(str(i["path"]), int(i["size"]), int(i["bytes_kept"]))
                 for i in items or []
                 if isinstance(i, dict)
             ]

@@ -42,7 +42,7 @@ class CleanResult:
     note: str = ""  # why nothing could be listed, if so
 
 
-def _parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
+def list_upload_parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for page in client.get_paginator("list_parts").paginate(
         Bucket=bucket, Key=key, UploadId=upload_id
@@ -110,7 +110,7 @@ def stale_multipart_uploads(
             # Some servers (moto) report every upload as started in 2010: the parts' own
             # times say whether a writer is still at it.
             try:
-                parts = _parts(client, bucket, key, upload_id)
+                parts = list_upload_parts(client, bucket, key, upload_id)
             except Exception as exc:
                 if is_missing_upload(exc):
                     continue  # finished or aborted meanwhile
@@ -131,7 +131,7 @@ def _unjournalled_empty(client: Any, bucket: str, key: str, journalled: set[str]
             if upload["Key"] != key or upload["UploadId"] in journalled:
                 continue
             try:
-                parts = _parts(client, bucket, key, upload["UploadId"])
+                parts = list_upload_parts(client, bucket, key, upload["UploadId"])
             except Exception as exc:
                 if is_missing_upload(exc):
                     continue
@@ -154,7 +154,8 @@ def _resumable(layout: ActorLayout, entry: JournalEntry, now: float, max_age: fl
 def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
     """Abort one upload; the bytes its parts held, or None if it was gone already."""
     try:
-        freed = sum(int(p.get("Size", 0)) for p in _parts(client, bucket, key, upload_id))
+        parts = list_upload_parts(client, bucket, key, upload_id)
+        freed = sum(int(p.get("Size", 0)) for p in parts)
     except CancelledSync:
         raise  # the rest is the next run's clean-up
     except Exception as exc:
