@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import sys
 import threading
@@ -142,6 +143,17 @@ class ConsoleSink:
                 self.stream.write("\r\x1b[K")
                 self.stream.flush()
                 self._line = False
+
+
+def show_details(stream: TextIO | None = None) -> None:
+    """--debug: what a warning left out to stay one line, as "detail:" lines on stderr."""
+    from trainsync_tui.engine.s3.conditions import detail_log
+
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(logging.Formatter("detail: %(message)s"))
+    detail_log.addHandler(handler)
+    detail_log.setLevel(logging.DEBUG)
+    detail_log.propagate = False
 
 
 def warn(text: str, stream: TextIO | None = None) -> None:

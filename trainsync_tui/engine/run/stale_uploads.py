@@ -27,6 +27,7 @@ from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.run.report import size_text
 from trainsync_tui.engine.s3.client import epoch
+from trainsync_tui.engine.s3.conditions import detail_log, first_warning, server_of
 from trainsync_tui.engine.s3.error_codes import is_missing_upload, is_unsupported_operation
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
@@ -189,8 +190,11 @@ def clean_up_uploads(
         stale_days=settings.stale_upload_days,
         on_abort=aborted,
     )
-    if result.note:
-        sink(Message(layout.name, "warning", result.note))
+    server = server_of(settings.endpoint_url, settings.require_bucket())
+    if result.note and first_warning(server, "upload listing"):  # once, not once per actor
+        detail_log.debug("S3 at %s: %s", server[0], result.note)
+        text = f"S3 at {server[0]} does not list unfinished multipart uploads: clean-up skipped"
+        sink(Message(layout.name, "warning", text))
     return result
 
 
