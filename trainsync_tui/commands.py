@@ -20,7 +20,6 @@ from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
-from trainsync_tui.engine.run.kept import kept_for_resume, parts_in_s3
 from trainsync_tui.engine.run.report import KeptForResume, SyncReport, plan_to_json, plural
 from trainsync_tui.engine.scanned import Listings
 
@@ -292,8 +291,7 @@ def run_audit_command(
             audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink, fleet=fleet)
             summary = plan_to_json(engine.plan(audit, SyncOptions()))
             summary.update(actor_name=layout.name, actor_id=layout.actor_id)
-            held = parts_in_s3(engine.client_for(token), engine.settings.require_bucket())
-            summary["kept_for_resume"] = kept_for_resume(audit.layout, held).to_json()
+            summary["kept_for_resume"] = engine.kept_for_resume(audit.layout, token).to_json()
             return summary
 
         if actor_name:

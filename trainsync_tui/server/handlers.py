@@ -8,11 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from trainsync_tui.engine.actors.layout import ActorLayout
+from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan.build import Category, ConflictPolicy
-from trainsync_tui.engine.run.report import plan_to_json
+from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.report import KeptForResume, plan_to_json
 from trainsync_tui.server.body import parse_sync_body, query_flag, read_body
 from trainsync_tui.server.errors import ApiError, json_response
 from trainsync_tui.server.runtime import Runtime, runtime
@@ -63,9 +65,14 @@ async def audit(request: web.Request) -> web.Response:
         delete_orphans=query_flag(request.query, "delete_orphans"),
         conflict=ConflictPolicy(conflict),
     )
-    found = await rt.cancellable(lambda cancel: rt.engine.audit(layout, cancel=cancel))
+
+    def audited(cancel: CancelToken) -> tuple[Audit, KeptForResume]:
+        found = rt.engine.audit(layout, cancel=cancel)
+        return found, rt.engine.kept_for_resume(found.layout, cancel)
+
+    found, kept = await rt.cancellable(audited)
     summary = plan_to_json(rt.engine.plan(found, options))
-    summary.update(actor_name=layout.name, actor_id=layout.actor_id)
+    summary.update(actor_name=layout.name, actor_id=layout.actor_id, kept_for_resume=kept.to_json())
     return json_response(summary)
 
 
