@@ -1,7 +1,8 @@
-"""Restores are in the history (issue 25 item 7), from the CLI and from the app, and shown by
-`trainsync history` and the app's history screen; a restore lands local files as a download
-does, so a folder swapped for a link mid-restore fails that path and writes nothing outside
-(the issue-22 leftover: restore wrote by path after one realpath check)."""
+"""Restores are in the history (issue 25 item 7), shown by `trainsync history`, the API and
+the app's history screen (the app's own restore: tests/app/test_app_restore.py); a restore
+lands local files as a download does, so a folder swapped for a link mid-restore fails that
+path and writes nothing outside (the issue-22 leftover: restore wrote by path after one
+realpath check)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,11 @@ from typing import Any
 
 import pytest
 
-from tests.app.conftest import FakeSchedule, select, settle, wait_for
 from tests.app.conftest_screens import ScreenHost, table_rows, text_of
-from tests.app.test_app_restore import ACTOR as APP_ACTOR
-from tests.app.test_app_restore import trash_two_orphans
 from tests.conftest import World
 from tests.engine.clitools import ACTOR
 from tests.test_cli_restore import trash_an_orphan_of_each_kind
-from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.screens.history import HistoryScreen
-from trainsync_tui.app.screens.restore import RestoreScreen
 from trainsync_tui.cli import main
 from trainsync_tui.engine.run import restore as restore_module
 
@@ -67,25 +63,6 @@ async def test_the_history_screen_shows_a_restore_row_and_its_detail(
         assert f"Restore of the trash of the sync of {stamp}" in text
         assert "Restored (4):" in text and "  - old/b.bin (S3)" in text
         assert "Result: ok" in text
-
-
-async def test_an_app_restore_is_in_the_history(world: World) -> None:
-    trash_two_orphans(world)
-    app = TrainsyncApp(world.settings, schedule=FakeSchedule())
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, app)
-        await select(pilot, app, APP_ACTOR)
-        await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen))
-        screen = app.screen
-        assert isinstance(screen, RestoreScreen)
-        (row,) = screen.rows
-        await pilot.press("enter", "y")
-        await wait_for(pilot, lambda: bool(world.engine().history(APP_ACTOR)[0].stamp))
-        await settle(pilot, app)
-    entry = world.engine().history(APP_ACTOR)[0]
-    assert (entry.kind, entry.stamp, entry.via) == ("restore", row.stamp, "trainsync app")
-    assert entry.restored == ["old/a.bin (local)", "old/b.bin (S3)"]
 
 
 def test_a_folder_swapped_for_a_link_mid_restore_fails_that_path_and_writes_nothing_outside(
