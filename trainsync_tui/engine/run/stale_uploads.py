@@ -214,17 +214,21 @@ def abort_unresumable(
     result = CleanResult()
     journal = UploadJournal(layout.multipart_journal)
     max_age = stale_days * DAY
+
+    def abort(key: str, upload_id: str) -> None:
+        freed = _abort(client, bucket, key, upload_id)
+        if freed is not None:  # None: gone already, nothing freed
+            result.aborted.append(key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(key, freed)
+
     keep: set[str] = set()
     for entry in journal.entries():
         if _resumable(layout, entry, now, max_age):
             keep.add(entry.upload_id)
             continue
-        freed = _abort(client, bucket, entry.key, entry.upload_id)
-        if freed is not None:
-            result.aborted.append(entry.key)
-            result.freed += freed
-            if on_abort is not None:
-                on_abort(entry.key, freed)
+        abort(entry.key, entry.upload_id)
     journal.keep_only(keep)
     result.kept = len(keep)
     for key in journal.left_creating():
@@ -238,12 +242,7 @@ def abort_unresumable(
                 raise
             left = []  # said below, where the stale listing meets the same refusal
         for upload_id in left:
-            freed = _abort(client, bucket, key, upload_id)
-            if freed is not None:
-                result.aborted.append(key)
-                result.freed += freed
-                if on_abort is not None:
-                    on_abort(key, freed)
+            abort(key, upload_id)
     journal.forget_creating()
     sightings = Sightings(layout.multipart_journal.with_name("uploads-seen"), now)
     try:
@@ -265,10 +264,5 @@ def abort_unresumable(
             return result
         raise
     for key, upload_id in stale:
-        freed = _abort(client, bucket, key, upload_id)
-        if freed is not None:
-            result.aborted.append(key)
-            result.freed += freed
-            if on_abort is not None:
-                on_abort(key, freed)
+        abort(key, upload_id)
     return result
