@@ -20,6 +20,7 @@ from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
+from trainsync_tui.engine.run.kept import pending_resumes
 from trainsync_tui.engine.run.report import KeptForResume, SyncReport, plan_to_json, plural
 from trainsync_tui.engine.scanned import Listings
 
@@ -291,7 +292,8 @@ def run_audit_command(
             audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink, fleet=fleet)
             summary = plan_to_json(engine.plan(audit, SyncOptions()))
             summary.update(actor_name=layout.name, actor_id=layout.actor_id)
-            summary["kept_for_resume"] = engine.kept_for_resume(audit.layout, token).to_json()
+            client, bucket = engine.client_for(token), engine.settings.require_bucket()
+            summary["kept_for_resume"] = pending_resumes(audit.layout, client, bucket).to_json()
             return summary
 
         if actor_name:

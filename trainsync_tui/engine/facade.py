@@ -38,8 +38,7 @@ from trainsync_tui.engine.run.fleet import (
     left_by_a_run,
 )
 from trainsync_tui.engine.run.history import HistoryEntry, HistoryLog, read_history
-from trainsync_tui.engine.run.kept import kept_for_resume, parts_in_s3
-from trainsync_tui.engine.run.report import KeptForResume, SyncReport
+from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
@@ -232,18 +231,6 @@ class Engine:
         """The S3 objects of many actors from one listing, by prefix, for `audit(fleet=...)`;
         None when they cannot share one (each actor's audit then lists its own prefix)."""
         return fleet_listing(self.client_for(cancel), self.settings, layouts, cancel)
-
-    def kept_for_resume(
-        self, layout: ActorLayout, cancel: CancelToken | None = None
-    ) -> KeptForResume:
-        """What interrupted runs left for the actor's next sync to resume: partial downloads
-        (from disk) and this root's multipart uploads (their parts, from S3)."""
-        client = self.client_for(cancel)
-        try:
-            return kept_for_resume(layout, parts_in_s3(client, self.settings.require_bucket()))
-        except OSError as exc:
-            message = f"{layout.name}: cannot read what is kept for resume ({exc})"
-            raise TrainsyncError(message) from None
 
     def plan(self, audit: Audit, options: SyncOptions) -> Plan:
         plan = build_plan(

@@ -14,6 +14,7 @@ from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan.build import Category, ConflictPolicy
 from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.kept import pending_resumes
 from trainsync_tui.engine.run.report import KeptForResume, plan_to_json
 from trainsync_tui.server.body import parse_sync_body, query_flag, read_body
 from trainsync_tui.server.errors import ApiError, json_response
@@ -68,7 +69,8 @@ async def audit(request: web.Request) -> web.Response:
 
     def audited(cancel: CancelToken) -> tuple[Audit, KeptForResume]:
         found = rt.engine.audit(layout, cancel=cancel)
-        return found, rt.engine.kept_for_resume(found.layout, cancel)
+        client, bucket = rt.engine.client_for(cancel), rt.engine.settings.require_bucket()
+        return found, pending_resumes(found.layout, client, bucket)
 
     found, kept = await rt.cancellable(audited)
     summary = plan_to_json(rt.engine.plan(found, options))

@@ -161,7 +161,8 @@ class Executor:
             report.bytes_resumed += self.bytes_resumed
             if self.cancel.cancelled:
                 # Read from disk, not S3: a cancelled run asks S3 nothing more.
-                report.kept = kept_for_resume(self.layout, self._parts_sent.get)
+                sent = self._parts_sent
+                report.kept = kept_for_resume(self.layout, lambda key, _: sent.get(key))
 
     def _finish(
         self,

@@ -73,3 +73,13 @@ def parts_in_s3(client: Any, bucket: str) -> Callable[[str, str], int | None]:
         return sum(int(p.get("Size", 0)) for p in parts)
 
     return held
+
+
+def pending_resumes(layout: ActorLayout, client: Any, bucket: str) -> KeptForResume:
+    """What `audit` shows: the partial downloads on disk and this root's multipart uploads
+    with the parts S3 holds of each."""
+    try:
+        return kept_for_resume(layout, parts_in_s3(client, bucket))
+    except OSError as exc:  # the work folder cannot be read
+        message = f"{layout.name}: cannot read what is kept for resume ({exc.strerror or exc})"
+        raise TrainsyncError(message) from None
