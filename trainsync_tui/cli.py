@@ -286,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench(argv[1:])
     args = parser.parse_args(argv)
     command = args.command
-    if getattr(args, "debug", False):
+    if getattr(args, "debug", False) and command not in APP_COMMANDS:  # the app owns the screen
         from trainsync_tui.console import show_details
 
         show_details()
