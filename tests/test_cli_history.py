@@ -13,6 +13,7 @@ from tests.conftest import World
 from tests.engine.clitools import ACTOR
 from trainsync_tui.cli import main
 from trainsync_tui.commands import history_line
+from trainsync_tui.engine.run.history import HistoryEntry
 
 
 def test_history_says_who_ran_it_and_counts_errors_and_conflicts_in_words(
@@ -49,7 +50,7 @@ def test_an_aborted_run_reads_aborted_and_old_entries_still_print() -> None:
         "cancelled": True,
         "aborted": True,
     }
-    assert history_line(aborted) == (
+    assert history_line(HistoryEntry.from_json(aborted)) == (
         f"2026-12-01T00:00:00Z {ACTOR} ABORTED: uploaded=3; 2 errors, 1.5s "
         "(ana@gpu1 via trainsync cli)"
     )
@@ -62,6 +63,6 @@ def test_an_aborted_run_reads_aborted_and_old_entries_still_print() -> None:
         "duration_s": 0.1,
         "cancelled": True,
     }
-    assert history_line(old) == (
+    assert history_line(HistoryEntry.from_json(old)) == (
         f"2025-01-01T00:00:00Z {ACTOR} CANCELLED: no changes; 1 error, 0.1s (trainsync cli)"
     )

@@ -166,8 +166,8 @@ def test_a_linked_folder_does_not_lead_a_restore_out_of_training_data(
     assert main(["restore", ACTOR, stamp, "--json", *world.cli_flags()]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["errors"] == [
-        "out/deep/x.bin (local trash): its folder leads outside training_data/ "
-        "(a symbolic link); left in the trash"
+        "out/deep/x.bin (local trash): its folder out/ is a symbolic link leading outside "
+        "training_data/; refused; left in the trash"
     ]
     assert list(outside.iterdir()) == []  # not even a folder made there
     assert (trash / "out" / "deep" / "x.bin").read_bytes() == b"x"

@@ -71,7 +71,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="RATE",
         help="bandwidth limit, rclone's form: 50M, 10M:100M (up:down), '08:00,20M 20:00,off'",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and what warnings leave out"
+    )
 
 
 def _actor_args(parser: argparse.ArgumentParser) -> None:
@@ -284,6 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_bench(argv[1:])
     args = parser.parse_args(argv)
     command = args.command
+    if getattr(args, "debug", False) and command not in APP_COMMANDS:  # the app owns the screen
+        from trainsync_tui.console import show_details
+
+        show_details()
     from trainsync_tui.interrupt import Aborted, exit_aborted
 
     try:

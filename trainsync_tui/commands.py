@@ -19,7 +19,9 @@ from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection, in_scope
 from trainsync_tui.engine.run.audit import Audit
-from trainsync_tui.engine.run.report import SyncReport, plan_to_json, plural
+from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
+from trainsync_tui.engine.run.kept import pending_resumes
+from trainsync_tui.engine.run.report import KeptForResume, SyncReport, plan_to_json, plural
 from trainsync_tui.engine.scanned import Listings
 
 _T = TypeVar("_T")
@@ -290,6 +292,8 @@ def run_audit_command(
             audit = engine.audit(layout, rehash=args.verify, cancel=token, sink=sink, fleet=fleet)
             summary = plan_to_json(engine.plan(audit, SyncOptions()))
             summary.update(actor_name=layout.name, actor_id=layout.actor_id)
+            client, bucket = engine.client_for(token), engine.settings.require_bucket()
+            summary["kept_for_resume"] = pending_resumes(audit.layout, client, bucket).to_json()
             return summary
 
         if actor_name:
@@ -335,6 +339,7 @@ def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
     actions = summary.get("actions", {})
     if not actions and not summary.get("conflicts") and not summary.get("errors"):
         out.write(f"{name}: in sync ({plural(summary.get('in_sync', 0), 'file')})\n")
+        _print_kept(summary, verbose)
         return
     out.write(
         f"{name}: {summary.get('in_sync', 0)} in sync, "
@@ -351,6 +356,22 @@ def _print_audit(name: str, summary: dict[str, Any], verbose: bool) -> None:
         out.write(f"  conflict: {conflict['path']}\n")
     for error in summary.get("errors", []):
         out.write(f"  error: {error}\n")
+    _print_kept(summary, verbose)
+
+
+def _print_kept(summary: dict[str, Any], verbose: bool) -> None:
+    """What an interrupted run left for the next sync to resume, one line per transfer."""
+    kept = KeptForResume.from_json(summary.get("kept_for_resume"))
+    if not kept:
+        return
+    sys.stdout.write(f"  {kept.text()}:\n")
+    for verb, items in (("download", kept.downloads), ("upload", kept.uploads)):
+        shown = items if verbose else items[:10]
+        for item in shown:
+            done = f"{size(item.kept)} of {size(item.size)}"
+            sys.stdout.write(f"    {verb} {item.path}: {done}\n")
+        if len(items) > len(shown):
+            sys.stdout.write(f"    … {len(items) - len(shown)} more (-v shows all)\n")
 
 
 def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
@@ -364,7 +385,7 @@ def run_history_command(args: argparse.Namespace, flags: dict[str, Any]) -> int:
     finally:
         engine.close()
     if args.json:
-        print(json.dumps(entries))
+        print(json.dumps([e.to_json() for e in entries]))
         return 0
     for e in entries:
         print(history_line(e))
@@ -387,23 +408,33 @@ def _require_known(engine: Engine, name: str) -> None:
         )
 
 
-def history_line(e: dict[str, Any]) -> str:
+def history_line(e: HistoryEntry) -> str:
     """One run: when, what, options, counts, problems, and who ran it from where."""
-    counts = ", ".join(f"{k}={v}" for k, v in e.get("counts", {}).items() if v) or "no changes"
-    flags_text = " dry-run" if e.get("options", {}).get("dry_run") else ""
-    if e.get("aborted"):
+    if e.aborted:
         state = " ABORTED"  # a second Ctrl-C: the counts are what had finished by then
-    elif e.get("cancelled"):
+    elif e.cancelled:
         state = " CANCELLED"
     else:
         state = ""
-    problems = [plural(int(e.get("error_count", 0)), "error")]
-    if e.get("conflicts"):
-        problems.append(plural(int(e["conflicts"]), "conflict"))
-    who = f"{e.get('who')} via {e['via']}" if e.get("via") else f"{e.get('who')}"
+    problems = [plural(e.error_count, "error")]
+    if e.conflicts:
+        problems.append(plural(e.conflicts, "conflict"))
+    if e.kind == RESTORE:
+        what = f" restore of {e.stamp}"
+        counts = f"{e.changes:,} restored"
+        if e.changes:
+            local, s3 = e.counts.get("restored_local", 0), e.counts.get("restored_s3", 0)
+            counts += f" ({local:,} local, {s3:,} S3)"
+        if e.skipped_count:
+            problems.append(f"{e.skipped_count:,} not overwritten")
+    else:
+        what = " dry-run" if e.dry_run else ""
+        counts = ", ".join(f"{k}={v}" for k, v in e.counts.items() if v) or "no changes"
+        if e.kept:
+            counts += f"; {e.kept.text()}"
+    who = f"{e.who} via {e.via}" if e.via else e.who
     return (
-        f"{e.get('when')} {e.get('actor')}{flags_text}{state}: {counts}; "
-        f"{', '.join(problems)}, {e.get('duration_s')}s ({who})"
+        f"{e.when} {e.actor}{what}{state}: {counts}; {', '.join(problems)}, {e.duration_s}s ({who})"
     )
 
 

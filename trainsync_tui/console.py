@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import sys
 import threading
@@ -144,6 +145,17 @@ class ConsoleSink:
                 self._line = False
 
 
+def show_details(stream: TextIO | None = None) -> None:
+    """--debug: what a warning left out to stay one line, as "detail:" lines on stderr."""
+    from trainsync_tui.engine.s3.conditions import detail_log
+
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(logging.Formatter("detail: %(message)s"))
+    detail_log.addHandler(handler)
+    detail_log.setLevel(logging.DEBUG)
+    detail_log.propagate = False
+
+
 def warn(text: str, stream: TextIO | None = None) -> None:
     """A warning line on stderr that does not stop the run."""
     stream = sys.stderr if stream is None else stream
@@ -165,6 +177,8 @@ def print_report(report: SyncReport, stream: TextIO | None = None) -> None:
             if changes
             else "cancelled before any change"
         )
+        if report.kept:  # "no change" must not read as "nothing happened": the next run resumes
+            line += f"; {report.kept.text()}"
     elif changes:
         line = head + ", ".join(changes)
     elif problems:

@@ -43,7 +43,7 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         assert world.local_paths(ACTOR) == ["c.txt", "images/a.png"]  # only images/ synced
         assert app.main.states[ACTOR].resolutions == {"c.txt": "keep-both"}  # still pending
         (entry,) = world.engine().history(ACTOR)
-        assert entry["options"]["conflict_choices"] == {}  # none was applied
+        assert entry.options["conflict_choices"] == {}  # none was applied
         conflicts = node(tree, "Conflicts")
         conflicts.expand()
         await pilot.pause()
@@ -51,7 +51,7 @@ async def test_a_conflict_choice_survives_a_selective_sync_of_other_paths(
         await pilot.press("s")  # nothing marked now: everything, the conflict too
         await settle(pilot, app)
         assert app.main.states[ACTOR].resolutions == {}
-        assert world.engine().history(ACTOR)[0]["options"]["conflict_choices"] == {"keep-both": 1}
+        assert world.engine().history(ACTOR)[0].options["conflict_choices"] == {"keep-both": 1}
     local = world.local_paths(ACTOR)
     assert len(local) == 3 and "c.txt" in local  # both sides kept, one renamed
 
@@ -76,5 +76,5 @@ async def test_escape_cancels_only_the_selected_actors_sync(
         app.simulate_key("ctrl+x")  # says what it does: every task
         await wait_for(pilot, lambda: task.token.cancelled)
         await settle(pilot, app)
-    assert world.engine().history(ACTOR)[0]["cancelled"] is True
+    assert world.engine().history(ACTOR)[0].cancelled is True
     assert len(world.local_paths(ACTOR)) < 20

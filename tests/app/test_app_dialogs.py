@@ -149,7 +149,7 @@ async def test_escape_cancels_a_running_sync_cleanly(world: World, schedule: Fak
     assert set(manifest["files"]) <= set(local)
     staging = world.actor_dir(BIG) / ".trainsync" / "tmp"
     assert not staging.exists() or not any(staging.iterdir())
-    assert world.engine().history(BIG)[0]["cancelled"] is True
+    assert world.engine().history(BIG)[0].cancelled is True
 
 
 async def test_q_during_a_sync_cancels_it_cleanly_and_quits(
@@ -174,7 +174,7 @@ async def test_q_during_a_sync_cancels_it_cleanly_and_quits(
     while not world.engine().history(BIG):  # the sync thread records its end after cleaning up
         assert time.monotonic() < deadline, "the cancelled sync never finished"
         await asyncio.sleep(0.05)
-    assert world.engine().history(BIG)[0]["cancelled"] is True
+    assert world.engine().history(BIG)[0].cancelled is True
     assert len(world.local_paths(BIG)) < 200
     for path in world.local_paths(BIG):
         assert world.read_local(BIG, path) == blob

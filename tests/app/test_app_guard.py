@@ -37,5 +37,5 @@ async def test_a_refused_sync_asks_then_y_runs_it_past_the_guard(world: World) -
         await settle(pilot, app)
         assert world.s3_paths(ACTOR) == ["keep.bin"]
         (forced, *_) = world.engine().history(ACTOR)
-        assert forced["options"]["force"] is True
+        assert forced.options["force"] is True
         assert not isinstance(app.screen, GuardScreen)  # the forced run is not asked about

@@ -32,7 +32,7 @@ def only_the_download_moved(world: World) -> None:
     assert "images/up.png" not in world.s3_paths(SYNC_ME)  # upload: unmarked, not run
     assert "gone.txt" in world.manifest_md5s(SYNC_ME)  # remove from manifest: not run
     (entry,) = world.engine().history(SYNC_ME)
-    assert entry["options"]["selective"] is True
+    assert entry.options["selective"] is True
 
 
 async def test_tab_enter_on_the_sync_button_with_marks_asks_and_enter_syncs_the_marks(

@@ -61,6 +61,10 @@ async def test_t_lists_the_trash_asks_then_restores_and_audits_again(world: Worl
         assert plan is not None and {a.path for a in plan.actions} >= {"old/a.bin", "old/b.bin"}
     log = (world.settings.state_dir / "logs" / "app.log").read_text(encoding="utf-8")
     assert f"{ACTOR}: restored {row.stamp}: 1 local file, 1 S3 object" in log
+    # In the history beside the sync that trashed them (issue 25 item 7).
+    entry = world.engine().history(ACTOR)[0]
+    assert (entry.kind, entry.stamp, entry.via) == ("restore", row.stamp, "trainsync app")
+    assert entry.restored == ["old/a.bin (local)", "old/b.bin (S3)"]
 
 
 async def test_escape_restores_nothing_and_an_empty_trash_says_so(world: World) -> None:

@@ -168,7 +168,7 @@ def test_a_signal_mid_sync_cancels_it_cleanly_and_exits(world: World, how: str) 
     code, _ = term.wait_exit()
     assert code == (143 if how == "SIGTERM" else 129)  # 128 + the signal, as a shell reports
     history = world.engine().history(ACTOR)
-    assert history and history[0]["cancelled"] is True  # the engine's cancel ran to its end
+    assert history and history[0].cancelled is True  # the engine's cancel ran to its end
     local = world.local_paths(ACTOR)
     assert len(local) < 150  # stopped part way
     for path in local:  # every file whole, no temp file in training_data

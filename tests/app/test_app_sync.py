@@ -172,12 +172,12 @@ async def test_every_sync_is_written_to_history_and_h_shows_it(
         await pilot.press("s")
         await settle(pilot, app)
         entries = world.engine().history(IN_SYNC)
-        assert len(entries) == 1 and entries[0]["via"] == "trainsync app"
-        assert "@" in entries[0]["who"]  # user@host, as the CLI records it
+        assert len(entries) == 1 and entries[0].via == "trainsync app"
+        assert "@" in entries[0].who  # user@host, as the CLI records it
         await pilot.press("h")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         detail = str(app.screen.query_one("#history-detail").render())
-        assert f"by {entries[0]['who']} via trainsync app" in detail
+        assert f"by {entries[0].who} via trainsync app" in detail
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
     log = (world.root / ".trainsync" / "logs" / "app.log").read_text()

@@ -6,6 +6,14 @@ from tests.app.conftest_screens import ACTOR, NOW, ScreenHost, table_rows, text_
 from tests.conftest import World
 from trainsync_tui.app.screens.history import HistoryScreen
 from trainsync_tui.engine.facade import SyncOptions
+from trainsync_tui.engine.run.history import HistoryEntry
+
+
+def read(*lines: dict[str, object]) -> list[HistoryEntry]:
+    """Entries as the history file holds them (these are lines older versions wrote)."""
+    entries = [HistoryEntry.from_json(line) for line in lines]
+    assert None not in entries
+    return [e for e in entries if e is not None]
 
 
 async def test_real_runs_show_and_the_detail_follows_the_cursor(world: World) -> None:
@@ -72,7 +80,9 @@ async def test_all_actors_long_error_lists_and_no_history() -> None:
         "bytes_uploaded": 2048,
         "bytes_downloaded": 0,
     }
-    app = ScreenHost(lambda: HistoryScreen([entry, {**entry, "actor": "9_[/x]"}], now=lambda: NOW))
+    app = ScreenHost(
+        lambda: HistoryScreen(read(entry, {**entry, "actor": "9_[/x]"}), now=lambda: NOW)
+    )
     async with app.run_test(size=(80, 24)):
         screen = app.screen
         assert table_rows(screen.query_one("#history-table")) == [
@@ -98,7 +108,7 @@ async def test_the_detail_says_who_through_what_and_an_aborted_run_says_so() -> 
         {**base, "who": "ana@gpu1", "via": "trainsync cli", "cancelled": True, "aborted": True},
         {**base, "who": "ana@gpu1", "via": "trainsync app", "cancelled": True, "aborted": False},
     ]
-    app = ScreenHost(lambda: HistoryScreen(entries, actor=ACTOR, now=lambda: NOW))
+    app = ScreenHost(lambda: HistoryScreen(read(*entries), actor=ACTOR, now=lambda: NOW))
     async with app.run_test(size=(80, 24)) as pilot:
         rows = table_rows(app.screen.query_one("#history-table"))
         assert [row[-1] for row in rows] == ["aborted", "cancelled"]
@@ -115,7 +125,7 @@ async def test_the_detail_says_how_much_of_a_transfer_was_resumed() -> None:
         {**base, "bytes_uploaded": 2 * 2**30, "bytes_resumed": 1536 * 2**20},
         {**base, "bytes_uploaded": 2048},
     ]
-    app = ScreenHost(lambda: HistoryScreen(entries, actor=ACTOR, now=lambda: NOW))
+    app = ScreenHost(lambda: HistoryScreen(read(*entries), actor=ACTOR, now=lambda: NOW))
     async with app.run_test(size=(80, 24)) as pilot:
         detail = app.screen.query_one("#history-detail")
         assert "down (1.5 GiB of it kept from an earlier run)" in text_of(detail)

@@ -129,4 +129,4 @@ def test_history_finds_the_actor_in_either_spelling(world: World, capsys, asked:
 
     entries = world.engine().history(asked)
 
-    assert [e["actor"] for e in entries] == [NFC]
+    assert [e.actor for e in entries] == [NFC]

@@ -104,6 +104,6 @@ def test_history_records_per_file_conflict_choices(world: World) -> None:
     options = SyncOptions(resolutions={"img/x.png": ConflictPolicy.KEEP_BOTH})
     report = engine.sync(engine.actor(ACTOR), options)
     assert report.conflicts == []
-    recorded = engine.history(ACTOR)[0]["options"]
+    recorded = engine.history(ACTOR)[0].options
     assert recorded["conflict"] == "skip"  # the default for files with no choice
     assert recorded["conflict_choices"] == {"keep-both": 1}

@@ -359,7 +359,7 @@ def test_a_server_refusing_conditional_writes_gets_one_warning_and_the_lease_sti
     assert first.errors == [] and first.counts.uploaded == 1
     warned = [m for m in messages if "refuses conditional writes" in m]
     assert len(warned) == 1, messages
-    assert "read-then-write" in warned[0]
+    assert warned[0].endswith("(--debug: why)")  # the why is behind --debug
 
 
 def test_a_run_whose_renewal_is_held_stops_writing_before_its_lease_can_be_taken(

@@ -96,7 +96,7 @@ def test_kill_9_mid_upload_then_the_rerun_sends_only_the_missing_parts(
     report = one_object(again.stdout.decode())
     assert report["errors"] == [] and report["uploaded"] == 1
     assert report["bytes_resumed"] == 7 * 5 * MiB
-    assert world.engine().history(ACTOR)[0]["bytes_resumed"] == 7 * 5 * MiB
+    assert world.engine().history(ACTOR)[0].bytes_resumed == 7 * 5 * MiB
     sent = part_bytes(proxy, before)
     assert sent == 3 * 5 * MiB and sent <= 0.35 * len(DATA)
     assert world.read_s3(ACTOR, "ckpt.bin") == DATA

@@ -16,6 +16,7 @@ from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
 from trainsync_tui.engine.plan.select import Selection
 from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.history import HistoryEntry
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.run.restore import RestoreReport
 
@@ -106,7 +107,7 @@ class DeletionsPlanned(Message):
 @dataclass
 class HistoryLoaded(Message):
     actor: str | None
-    entries: list[dict[str, object]]
+    entries: list[HistoryEntry]
 
 
 @dataclass

@@ -21,12 +21,14 @@ def summary(
     """(text, log level) for a finished sync; `selection` is what the sync was asked to do."""
     if report is None:
         return f"✗ not synced: {error}", "error"
-    if report.cancelled:
-        return "Cancelled: nothing partial left, manifest valid", "warning"
-    selection = selection or Selection()
     counts = ", ".join(
         f"{n:,} {COUNT_LABELS.get(k, k)}" for k, n in report.counts.to_json().items() if n
     )
+    if report.cancelled:
+        done = f"finished {counts}" if counts else "no file changed"
+        kept = f"; {report.kept.text()}" if report.kept else ""
+        return f"Cancelled: {done}{kept}; manifest valid", "warning"
+    selection = selection or Selection()
     errors, conflicts = len(report.errors), len(report.conflicts)
     if counts:
         done = counts

@@ -37,7 +37,7 @@ from trainsync_tui.engine.run.fleet import (
     fleet_uploads,
     left_by_a_run,
 )
-from trainsync_tui.engine.run.history import HistoryLog, read_history
+from trainsync_tui.engine.run.history import HistoryEntry, HistoryLog, read_history
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.run.sync_guard import sync_guard
@@ -178,7 +178,7 @@ class Engine:
     def lock_holder(self, layout: ActorLayout) -> str | None:
         return lock_holder(self.settings.state_dir, layout.name)
 
-    def history(self, actor: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    def history(self, actor: str | None = None, limit: int = 200) -> list[HistoryEntry]:
         return read_history(self.settings.state_dir, actor, limit)
 
     # -- audit and plan ------------------------------------------------------------------

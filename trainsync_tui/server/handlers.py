@@ -10,11 +10,14 @@ from aiohttp import web
 from trainsync_tui.commands import _no_match_message as no_match_message
 from trainsync_tui.commands import _unmatched as unmatched_patterns
 from trainsync_tui.engine.actors.layout import ActorLayout
+from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan.build import Category, ConflictPolicy
-from trainsync_tui.engine.run.report import plan_to_json
+from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.kept import pending_resumes
+from trainsync_tui.engine.run.report import KeptForResume, plan_to_json
 from trainsync_tui.server.body import parse_sync_body, query_flag, read_body
 from trainsync_tui.server.errors import ApiError, json_response
 from trainsync_tui.server.runtime import Runtime, runtime
@@ -82,9 +85,15 @@ async def audit(request: web.Request) -> web.Response:
         delete_orphans=query_flag(request.query, "delete_orphans"),
         conflict=ConflictPolicy(conflict),
     )
-    found = await rt.cancellable(lambda cancel: rt.engine.audit(layout, cancel=cancel))
+
+    def audited(cancel: CancelToken) -> tuple[Audit, KeptForResume]:
+        found = rt.engine.audit(layout, cancel=cancel)
+        client, bucket = rt.engine.client_for(cancel), rt.engine.settings.require_bucket()
+        return found, pending_resumes(found.layout, client, bucket)
+
+    found, kept = await rt.cancellable(audited)
     summary = plan_to_json(rt.engine.plan(found, options))
-    summary.update(actor_name=layout.name, actor_id=layout.actor_id)
+    summary.update(actor_name=layout.name, actor_id=layout.actor_id, kept_for_resume=kept.to_json())
     return json_response(summary)
 
 
@@ -106,8 +115,9 @@ async def sync_history(request: web.Request) -> web.Response:
     # History outlives actors, so an actor with no folder left still shows its past syncs.
     entries = await rt.local(lambda: rt.engine.history(name, 1_000_000 if name is None else limit))
     if name is None:
-        entries = [e for e in entries if actor_id_of(str(e.get("actor", ""))) == actor_id]
-    return json_response({"actor_id": actor_id, "actor_name": name, "history": entries[:limit]})
+        entries = [e for e in entries if actor_id_of(e.actor) == actor_id]
+    history = [e.to_json() for e in entries[:limit]]
+    return json_response({"actor_id": actor_id, "actor_name": name, "history": history})
 
 
 async def list_actors(request: web.Request) -> web.Response:

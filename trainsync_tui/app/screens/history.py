@@ -1,4 +1,5 @@
-"""Sync history: one row per recorded run, the highlighted one's options, counts and errors."""
+"""Sync history: one row per recorded run (syncs and restores), the highlighted one's options,
+counts and errors."""
 
 from __future__ import annotations
 
@@ -17,46 +18,25 @@ from textual.widgets import DataTable, Footer, Static
 
 from trainsync_tui.app.screens import units
 from trainsync_tui.engine.plan.counts import COUNT_KEYS, COUNT_LABELS
+from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
 
-Entry = Mapping[str, Any]
 
-
-def when_of(entry: Entry) -> float | None:
+def when_of(entry: HistoryEntry) -> float | None:
     try:
-        return datetime.fromisoformat(str(entry.get("when", ""))).timestamp()
+        return datetime.fromisoformat(entry.when).timestamp()
     except ValueError:
         return None
 
 
-def run_kind(entry: Entry) -> str:
-    options = entry.get("options") or {}
-    return "dry run" if options.get("dry_run") else "sync"
+def run_kind(entry: HistoryEntry) -> str:
+    if entry.kind == RESTORE:
+        return "restore"
+    return "dry run" if entry.dry_run else "sync"
 
 
-def changes(entry: Entry) -> int:
-    return sum(int(v) for v in (entry.get("counts") or {}).values())
-
-
-def result(entry: Entry) -> str:
-    """In words: cancelled, errors, conflicts left, or ok."""
-    parts = []
-    if entry.get("aborted"):  # given up on (a second Ctrl-C): it may have stopped mid-file
-        parts.append("aborted")
-    elif entry.get("cancelled"):
-        parts.append("cancelled")
-    errors = int(entry.get("error_count", len(entry.get("errors") or [])))
-    if errors:
-        parts.append(f"{errors} error{'s' * (errors != 1)}")
-    conflicts = int(entry.get("conflicts") or 0)
-    if conflicts:
-        parts.append(f"{conflicts} conflict{'s' * (conflicts != 1)}")
-    return ", ".join(parts) or "ok"
-
-
-def by(entry: Entry) -> str:
+def by(entry: HistoryEntry) -> str:
     """Who ran it and through what, as the CLI's history says: "ana@gpu1 via trainsync app"."""
-    who = str(entry.get("who", "?"))
-    return f"{who} via {entry['via']}" if entry.get("via") else who
+    return f"{entry.who} via {entry.via}" if entry.via else entry.who
 
 
 def options_text(options: Mapping[str, Any]) -> str:
@@ -78,7 +58,7 @@ class HistoryScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        entries: Sequence[Entry],
+        entries: Sequence[HistoryEntry],
         *,
         actor: str | None = None,
         now: Callable[[], float] = time.time,
@@ -110,11 +90,11 @@ class HistoryScreen(ModalScreen[None]):
         for entry in self.entries:
             when = when_of(entry)
             cells: list[str | Text] = [
-                units.age(when, now) if when is not None else Text(str(entry.get("when", "?")))
+                units.age(when, now) if when is not None else Text(entry.when)
             ]
             if self.actor is None:
-                cells.append(Text(str(entry.get("actor", "?"))))
-            cells += [run_kind(entry), str(changes(entry)), result(entry)]
+                cells.append(Text(entry.actor))
+            cells += [run_kind(entry), str(entry.changes), entry.result()]
             table.add_row(*cells)
         table.focus()
         self._show_detail()
@@ -134,30 +114,48 @@ class HistoryScreen(ModalScreen[None]):
             return
         detail.update(self.describe(self.entries[table.cursor_row]))
 
-    def describe(self, entry: Entry) -> str:
+    def describe(self, entry: HistoryEntry) -> str:
         """The whole record in plain lines: when, who, options, counts, bytes, errors."""
         when = when_of(entry)
         ago = f" ({units.age(when, self._now())})" if when is not None else ""
-        lines = [
-            f"{entry.get('when', '?')}{ago}  {entry.get('actor', '?')}  by {by(entry)}",
-            f"Options: {options_text(entry.get('options') or {})}",
-            f"Took {float(entry.get('duration_s') or 0):.1f}s; "
-            f"{units.size(int(entry.get('bytes_uploaded') or 0))} up, "
-            f"{units.size(int(entry.get('bytes_downloaded') or 0))} down",
-        ]
-        resumed = int(entry.get("bytes_resumed") or 0)
-        if resumed:  # bytes an earlier run had sent or fetched: not moved again
-            lines[-1] += f" ({units.size(resumed)} of it kept from an earlier run)"
-        counts = entry.get("counts") or {}
-        done = [f"{counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if counts.get(k)]
-        lines.append("Counts: " + ("; ".join(done) if done else "no changes"))
-        lines.append(f"Result: {result(entry)}")
-        errors = list(entry.get("errors") or [])
-        total = int(entry.get("error_count", len(errors)))
+        lines = [f"{entry.when}{ago}  {entry.actor}  by {by(entry)}"]
+        if entry.kind == RESTORE:
+            lines += self._restore_lines(entry)
+        else:
+            lines += self._sync_lines(entry)
+        lines.append(f"Result: {entry.result()}")
+        total = entry.error_count
         if total:
             lines.append(f"Errors ({total}):")
-            lines += [f"  - {error}" for error in errors]
-            if total > len(errors):
-                more = total - len(errors)
-                lines.append(f"  ... and {more} more (the history keeps the first {len(errors)})")
+            lines += [f"  - {error}" for error in entry.errors]
+            if total > len(entry.errors):
+                more = total - len(entry.errors)
+                kept = len(entry.errors)
+                lines.append(f"  ... and {more} more (the history keeps the first {kept})")
         return "\n".join(lines)
+
+    def _sync_lines(self, entry: HistoryEntry) -> list[str]:
+        lines = [
+            f"Options: {options_text(entry.options)}",
+            f"Took {entry.duration_s:.1f}s; "
+            f"{units.size(entry.bytes_uploaded)} up, "
+            f"{units.size(entry.bytes_downloaded)} down",
+        ]
+        if entry.bytes_resumed:  # bytes an earlier run had sent or fetched: not moved again
+            lines[-1] += f" ({units.size(entry.bytes_resumed)} of it kept from an earlier run)"
+        if entry.kept:  # a cancelled run's partial transfers, for the next run to resume
+            lines.append(f"Left: {entry.kept.text()}")
+        done = [f"{entry.counts[k]:,} {COUNT_LABELS[k]}" for k in COUNT_KEYS if entry.counts.get(k)]
+        lines.append("Counts: " + ("; ".join(done) if done else "no changes"))
+        return lines
+
+    def _restore_lines(self, entry: HistoryEntry) -> list[str]:
+        lines = [
+            f"Restore of the trash of the sync of {entry.stamp}; took {entry.duration_s:.1f}s",
+            f"Restored ({entry.changes:,}):" if entry.changes else "Restored: nothing",
+        ]
+        lines += [f"  - {path}" for path in entry.restored]
+        if entry.skipped_count:
+            lines.append(f"Not overwritten ({entry.skipped_count:,}):")
+            lines += [f"  - {why}" for why in entry.skipped]
+        return lines

@@ -38,6 +38,7 @@ from trainsync_tui.engine.plan.steps import (
     TrashS3,
     Upload,
 )
+from trainsync_tui.engine.run.kept import kept_for_resume
 from trainsync_tui.engine.run.report import SyncReport, size_text
 from trainsync_tui.engine.s3.client import describe
 from trainsync_tui.engine.scanned import ManifestEntry, RemoteObject
@@ -113,6 +114,9 @@ class Executor:
         # This root's multipart uploads by upload ID: resumed by a later run if cut short.
         self.journal = UploadJournal(layout.multipart_journal)
         self.bytes_resumed = 0
+        # Whole parts of each multipart upload read for sending (resumed parts included):
+        # what a cancel leaves in S3 for the next run, by key.
+        self._parts_sent: dict[str, int] = {}
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -155,6 +159,10 @@ class Executor:
             self._emit_progress(force=True)
             self.temps.close()
             report.bytes_resumed += self.bytes_resumed
+            if self.cancel.cancelled:
+                # Read from disk, not S3: a cancelled run asks S3 nothing more.
+                sent = self._parts_sent
+                report.kept = kept_for_resume(self.layout, lambda key, _: sent.get(key))
 
     def _finish(
         self,
@@ -254,6 +262,22 @@ class Executor:
             self._bytes_done += n
         self._emit_progress()
 
+    def _part_meter(self, job: FileJob) -> Callable[[int], None]:
+        """Progress of a multipart upload that also keeps its whole parts read by key (parts
+        read in parallel finish about together, so whole parts of the total are a fair
+        count of those S3 holds)."""
+        read = 0
+        part = job.hashes.part_size
+
+        def on_bytes(n: int) -> None:
+            nonlocal read
+            read += n
+            with self._lock:
+                self._parts_sent[job.key] = read - read % part if read < job.stamp.size else read
+            self._add_bytes(n)
+
+        return on_bytes
+
     def _emit_progress(self, *, force: bool = False) -> None:
         now = time.monotonic()
         with self._lock:
@@ -301,7 +325,7 @@ class Executor:
             if md5 is None:
                 self._remember(source, hashes.md5, stamp)
             job = FileJob(source, step.local.disk_path, key, hashes, stamp, replaces)
-            sent = self.transfers.upload_parts(job, self.journal, self._add_bytes)
+            sent = self.transfers.upload_parts(job, self.journal, self._part_meter(job))
             self.cache.remember_etag(sent.etag, step.local.size, hashes.md5)
             if sent.resumed:
                 with self._lock:

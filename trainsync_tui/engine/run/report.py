@@ -22,6 +22,62 @@ def size_text(n: int) -> str:
     return str(humanize.naturalsize(n, binary=True))
 
 
+@dataclass(frozen=True)
+class KeptTransfer:
+    """One transfer kept for resume: its path, the file's whole size and the bytes kept."""
+
+    path: str
+    size: int
+    kept: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "bytes_kept": self.kept}
+
+
+@dataclass(frozen=True)
+class KeptForResume:
+    downloads: list[KeptTransfer] = field(default_factory=list)
+    uploads: list[KeptTransfer] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(t.kept for t in (*self.downloads, *self.uploads))
+
+    def __bool__(self) -> bool:
+        return bool(self.downloads or self.uploads)
+
+    def text(self) -> str:
+        """ "323 MiB kept for resume (2 downloads, 1 upload)"."""
+        what = [plural(len(self.downloads), "download")] if self.downloads else []
+        what += [plural(len(self.uploads), "upload")] if self.uploads else []
+        return f"{size_text(self.bytes)} kept for resume ({', '.join(what)})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bytes": self.bytes,
+            "downloads": [t.to_json() for t in self.downloads],
+            "uploads": [t.to_json() for t in self.uploads],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> KeptForResume:
+        """Read back what to_json wrote; anything else is nothing kept."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def read(items: Any) -> list[KeptTransfer]:
+            return [
+                KeptTransfer(str(i["path"]), int(i["size"]), int(i["bytes_kept"]))
+                for i in items or []
+                if isinstance(i, dict)
+            ]
+
+        try:
+            return cls(read(data.get("downloads")), read(data.get("uploads")))
+        except (KeyError, TypeError, ValueError):
+            return cls()
+
+
 @dataclass
 class SyncReport:
     actor_name: str
@@ -44,6 +100,8 @@ class SyncReport:
     refused_by_guard: bool = False
     in_sync: int = 0
     total_files: int = 0
+    # What a cancelled run leaves for the next one (partial downloads, multipart parts).
+    kept: KeptForResume = field(default_factory=KeptForResume)
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts.add(key, n)
@@ -77,6 +135,7 @@ class SyncReport:
             cancelled=self.cancelled,
             in_sync=self.in_sync,
             total_files=self.total_files,
+            kept_for_resume=self.kept.to_json(),
         )
         return data
 

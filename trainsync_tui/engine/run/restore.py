@@ -13,15 +13,17 @@ import contextlib
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
-from trainsync_tui.engine.errors import ConfigError, TransferError
+from trainsync_tui.engine.errors import CancelledSync, ConfigError, TrainsyncError, TransferError
 from trainsync_tui.engine.hashing import md5_file
 from trainsync_tui.engine.local.flock import actor_lock
+from trainsync_tui.engine.local.landing import folder_below
 from trainsync_tui.engine.local.manifest import ManifestChanges, load_manifest, write_manifest
 from trainsync_tui.engine.local.tempfiles import temp_path
 from trainsync_tui.engine.paths import relative_path_problem
@@ -37,12 +39,19 @@ if TYPE_CHECKING:
     from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 
 
+class RestoreRecorder(Protocol):
+    """Where a restore is recorded (run/history.py's HistoryLog)."""
+
+    def restored(self, report: RestoreReport, duration: float, *, cancelled: bool) -> None: ...
+
+
 class RestoreEngine(Protocol):
     """What a restore uses of the facade's Engine (named here, so run/ needs no import of it)."""
 
     settings: Settings
     who: str
     throttle: BandwidthLimiter
+    history_log: RestoreRecorder
 
     @property
     def client(self) -> Any: ...
@@ -183,7 +192,17 @@ def restore_trash(
         report.restored_s3 = sorted(trash.s3)
         return report
     with actor_lock(engine.settings.state_dir, layout.name, engine.who, cancel=cancel):
-        _Restorer(engine, layout, report, cancel).run(trash)
+        started = time.monotonic()
+        try:
+            _Restorer(engine, layout, report, cancel).run(trash)
+        except CancelledSync:
+            engine.history_log.restored(report, time.monotonic() - started, cancelled=True)
+            raise
+        except TrainsyncError as exc:  # S3 stopped answering: what came back is still recorded
+            report.errors.append(str(exc))
+            engine.history_log.restored(report, time.monotonic() - started, cancelled=False)
+            raise
+        engine.history_log.restored(report, time.monotonic() - started, cancelled=False)
     return report
 
 
@@ -244,38 +263,39 @@ class _Restorer:
             self.report.errors.append(f"{rel} ({where}): {exc.strerror or exc}; left there")
 
     def _local(self, rel: str, source: Path) -> None:
-        target = self.layout.training_dir / rel
-        if os.path.lexists(target):
-            self.report.skipped.append(f"{rel}: exists locally; not overwritten (local trash)")
-            return
-        # Checked before any folder is made: a linked folder must not lead the restore out.
-        root = os.path.realpath(self.layout.training_dir)
-        parent = os.path.realpath(target.parent)
-        if parent != root and not parent.startswith(root + os.sep):
-            raise TransferError("its folder leads outside training_data/ (a symbolic link)")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        """Link the trashed file back at `rel`, as a download lands: through folders opened
+        from training_data/ down without following a link, so a folder swapped for a link
+        at any moment fails this path with one line instead of writing elsewhere."""
+        top = self.layout.training_dir
+        folder, _, name = rel.rpartition("/")
+        with folder_below(top, folder, create=True) as fd:
+            if _taken(name, fd):
+                self.report.skipped.append(f"{rel}: exists locally; not overwritten (local trash)")
+                return
         md5 = md5_file(source)
-        try:
-            os.link(source, target)  # fails on an existing name: never overwrites
-        except FileExistsError:
-            self.report.skipped.append(f"{rel}: exists locally; not overwritten (local trash)")
-            return
-        except OSError:  # no hard links on this filesystem: a verified copy, renamed in
-            self._copy_in(source, target, md5)
-        os.unlink(source)
+        trash = str(source.parent.relative_to(self.layout.actor_dir))
+        with folder_below(self.layout.actor_dir, trash) as s_fd, folder_below(top, folder) as fd:
+            try:  # fails on an existing name: never overwrites
+                os.link(name, name, src_dir_fd=s_fd, dst_dir_fd=fd, follow_symlinks=False)
+            except FileExistsError:
+                self.report.skipped.append(f"{rel}: exists locally; not overwritten (local trash)")
+                return
+            except OSError:  # no hard links on this filesystem: a verified copy, renamed in
+                self._copy_in(source, name, fd, md5)
+            os.unlink(name, dir_fd=s_fd)
         self.report.restored_local.append(rel)
         self.md5s.setdefault(rel, {})["local"] = md5
 
-    def _copy_in(self, source: Path, target: Path, md5: str) -> None:
+    def _copy_in(self, source: Path, name: str, folder: int, md5: str) -> None:
         self.layout.staging_dir.mkdir(parents=True, exist_ok=True)
         temp = temp_path(self.layout.staging_dir)  # the next sync clears what a crash leaves
         try:
             shutil.copy2(source, temp)
             if md5_file(temp) != md5:
                 raise TransferError("its copy does not have the trashed file's MD5")
-            if os.path.lexists(target):
+            if _taken(name, folder):
                 raise TransferError("the name was taken meanwhile; not overwritten")
-            os.replace(temp, target)
+            os.replace(temp, name, dst_dir_fd=folder)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
@@ -342,6 +362,14 @@ class _Restorer:
                 changes,
                 self.engine.now_iso(),
             )
+
+
+def _taken(name: str, folder: int) -> bool:
+    try:
+        os.lstat(name, dir_fd=folder)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _md5_of(head: dict[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from trainsync_tui.engine.events import EventSink, Message
 from trainsync_tui.engine.hashing import FileStamp
 from trainsync_tui.engine.run.report import size_text
 from trainsync_tui.engine.s3.client import epoch
+from trainsync_tui.engine.s3.conditions import detail_log, first_warning, server_of
 from trainsync_tui.engine.s3.error_codes import is_missing_upload, is_unsupported_operation
 from trainsync_tui.engine.transfer.upload_journal import JournalEntry, UploadJournal
 
@@ -42,7 +43,7 @@ class CleanResult:
     note: str = ""  # why nothing could be listed, if so
 
 
-def _parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
+def list_upload_parts(client: Any, bucket: str, key: str, upload_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for page in client.get_paginator("list_parts").paginate(
         Bucket=bucket, Key=key, UploadId=upload_id
@@ -110,7 +111,7 @@ def stale_multipart_uploads(
             # Some servers (moto) report every upload as started in 2010: the parts' own
             # times say whether a writer is still at it.
             try:
-                parts = _parts(client, bucket, key, upload_id)
+                parts = list_upload_parts(client, bucket, key, upload_id)
             except Exception as exc:
                 if is_missing_upload(exc):
                     continue  # finished or aborted meanwhile
@@ -131,7 +132,7 @@ def _unjournalled_empty(client: Any, bucket: str, key: str, journalled: set[str]
             if upload["Key"] != key or upload["UploadId"] in journalled:
                 continue
             try:
-                parts = _parts(client, bucket, key, upload["UploadId"])
+                parts = list_upload_parts(client, bucket, key, upload["UploadId"])
             except Exception as exc:
                 if is_missing_upload(exc):
                     continue
@@ -154,7 +155,8 @@ def _resumable(layout: ActorLayout, entry: JournalEntry, now: float, max_age: fl
 def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
     """Abort one upload; the bytes its parts held, or None if it was gone already."""
     try:
-        freed = sum(int(p.get("Size", 0)) for p in _parts(client, bucket, key, upload_id))
+        parts = list_upload_parts(client, bucket, key, upload_id)
+        freed = sum(int(p.get("Size", 0)) for p in parts)
     except CancelledSync:
         raise  # the rest is the next run's clean-up
     except Exception as exc:
@@ -188,8 +190,11 @@ def clean_up_uploads(
         stale_days=settings.stale_upload_days,
         on_abort=aborted,
     )
-    if result.note:
-        sink(Message(layout.name, "warning", result.note))
+    server = server_of(settings.endpoint_url, settings.require_bucket())
+    if result.note and first_warning(server, "upload listing"):  # once, not once per actor
+        detail_log.debug("S3 at %s: %s", server[0], result.note)
+        text = f"S3 at {server[0]} does not list unfinished multipart uploads: clean-up skipped"
+        sink(Message(layout.name, "warning", text))
     return result
 
 
@@ -218,6 +223,15 @@ def abort_unresumable(
 
     journal = UploadJournal(layout.multipart_journal)
     max_age = stale_days * DAY
+
+    def abort(key: str, upload_id: str) -> None:
+        freed = _abort(client, bucket, key, upload_id)
+        if freed is not None:  # None: gone already, nothing freed
+            result.aborted.append(key)
+            result.freed += freed
+            if on_abort is not None:
+                on_abort(key, freed)
+
     keep: set[str] = set()
     for entry in journal.entries():
         if _resumable(layout, entry, now, max_age):

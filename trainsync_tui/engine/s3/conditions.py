@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,11 @@ Server = tuple[str, str]  # (endpoint, bucket)
 _UNSUPPORTED: dict[Server, str] = {}
 # Per process: servers seen to refuse a second If-None-Match create; no need to ask again.
 _CHECKED: set[Server] = set()
+# Per process: (server, topic) of each warning about a server's ways, said once.
+_WARNED: set[tuple[Server, str]] = set()
 _STATE_LOCK = threading.Lock()
+# What a warning leaves out to stay one line; the CLI's --debug prints it.
+detail_log = logging.getLogger("trainsync.detail")
 
 
 def server_of(endpoint_url: str | None, bucket: str) -> Server:
@@ -43,6 +48,23 @@ def conditions_checked(server: Server) -> bool:
 def mark_checked(server: Server) -> None:
     with _STATE_LOCK:
         _CHECKED.add(server)
+
+
+def first_warning(server: Server, topic: str) -> bool:
+    """True the first time this process warns about `topic` on `server`: what a server does
+    is said once per run, not once per actor or file (the app's log pane filled up)."""
+    with _STATE_LOCK:
+        first = (server, topic) not in _WARNED
+        _WARNED.add((server, topic))
+    return first
+
+
+def unprotected(server: Server, why: str, evidence: str = "") -> str:
+    """The one line that says `server` cannot be trusted with conditions; the why and what
+    it risks go to the detail log (--debug)."""
+    seen = f" ({evidence})" if evidence else ""
+    detail_log.debug("S3 at %s (bucket %s) %s%s: %s", *server, why, seen, UNPROTECTED)
+    return f"S3 at {server[0]} {why}; writes go unconditionally (--debug: why)"
 
 
 def mark_unsupported(server: Server, why: str) -> bool:
@@ -71,8 +93,7 @@ class Conditions:
     def refused(self, what: str) -> None:
         self.enabled = False
         if mark_unsupported(self.server, f"refuses {what}") and self.warn is not None:
-            where = f"{self.server[0]} (bucket {self.server[1]})"
-            self.warn(f"S3 at {where} refuses {what}: {UNPROTECTED}")
+            self.warn(unprotected(self.server, f"refuses {what}"))
 
 
 def delete_own(client: Any, bucket: str, key: str, etag: str, conditions: Conditions) -> str:

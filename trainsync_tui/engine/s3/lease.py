@@ -44,12 +44,14 @@ from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync, LeaseLostError, LockBusyError
 from trainsync_tui.engine.s3.client import describe, epoch
 from trainsync_tui.engine.s3.conditions import (
-    UNPROTECTED,
     conditions_checked,
     conditions_unsupported,
+    detail_log,
+    first_warning,
     mark_checked,
     mark_unsupported,
     server_of,
+    unprotected,
 )
 from trainsync_tui.engine.s3.error_codes import (
     is_access_denied,
@@ -231,9 +233,9 @@ class Lease:
     def conditional(self) -> bool:
         return not conditions_unsupported(self.server)
 
-    def _unsupported(self, why: str) -> None:
+    def _unsupported(self, why: str, evidence: str = "") -> None:
         if mark_unsupported(self.server, why):
-            self.warn(f"S3 at {self.server[0]} (bucket {self.bucket}) {why}: {UNPROTECTED}")
+            self.warn(unprotected(self.server, why, evidence))
 
     def acquire(self, *, wait: bool) -> None:
         """Take the lease, or raise LockBusyError naming its holder (or wait for it)."""
@@ -327,7 +329,7 @@ class Lease:
                 self._no_lease(exc)
                 return True
             if _refuses_conditions(exc):
-                self._unsupported(f"refuses conditional writes ({describe(exc)})")
+                self._unsupported("refuses conditional writes", describe(exc))
                 return None
             if is_precondition_failed(exc):
                 return None
@@ -349,15 +351,24 @@ class Lease:
                 mark_checked(self.server)
                 return
             raise
-        self._unsupported("ignores If-None-Match (a second conditional create succeeded)")
+        self._unsupported("ignores If-None-Match", "a second conditional create succeeded")
 
     def _no_lease(self, exc: BaseException) -> None:
-        # Read-only credentials can still download: the run goes on, unprotected, and says so.
-        self.warn(
-            f"cannot write the S3 lease s3://{self.bucket}/{self.key} ({describe(exc)}): "
-            "another server syncing this actor at the same time would not be stopped"
-        )
+        # Read-only credentials can still download: the run goes on, unprotected, and says so
+        # once (every actor of a --all run meets the same refusal).
         self.etag = None
+        detail_log.debug(
+            "cannot write the S3 lease s3://%s/%s (%s): another server syncing this actor at "
+            "the same time would not be stopped",
+            self.bucket,
+            self.key,
+            describe(exc),
+        )
+        if first_warning(self.server, "no lease"):
+            self.warn(
+                f"cannot write S3 leases at {self.server[0]}: syncs are not kept apart from "
+                "other servers' (--debug: why)"
+            )
 
     def _take_unconditionally(self) -> bool:
         self.etag = self._put()
