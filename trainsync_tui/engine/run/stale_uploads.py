@@ -215,7 +215,7 @@ def abort_unresumable(
 
     def abort(key: str, upload_id: str) -> None:
         freed = _abort(client, bucket, key, upload_id)
-        if freed is not None:
+        if freed is not None:  # None: gone already, nothing freed
             result.aborted.append(key)
             result.freed += freed
             if on_abort is not None:
@@ -223,14 +223,6 @@ def abort_unresumable(
 
     journal = UploadJournal(layout.multipart_journal)
     max_age = stale_days * DAY
-
-    def abort(key: str, upload_id: str) -> None:
-        freed = _abort(client, bucket, key, upload_id)
-        if freed is not None:  # None: gone already, nothing freed
-            result.aborted.append(key)
-            result.freed += freed
-            if on_abort is not None:
-                on_abort(key, freed)
 
     keep: set[str] = set()
     for entry in journal.entries():
