@@ -17,12 +17,17 @@ from trainsync_tui.engine.config import Settings, load_settings
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import ConflictPolicy, Plan
-from trainsync_tui.engine.plan.select import Selection, in_scope
+from trainsync_tui.engine.plan.select import Selection
+from trainsync_tui.engine.plan.unmatched import (
+    no_match_message,
+    patterns,
+    typed,
+    unmatched_patterns,
+)
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
 from trainsync_tui.engine.run.kept import pending_resumes
 from trainsync_tui.engine.run.report import KeptForResume, SyncReport, plan_to_json, plural
-from trainsync_tui.engine.scanned import Listings
 
 _T = TypeVar("_T")
 
@@ -78,29 +83,6 @@ def _engine(flags: dict[str, Any]) -> Engine:
     return Engine(load_settings(flags), who="trainsync cli")
 
 
-def _patterns(selection: Selection) -> list[tuple[str, str]]:
-    """The --only and --exclude patterns as (flag, pattern)."""
-    return [("--only", p) for p in selection.only] + [("--exclude", p) for p in selection.exclude]
-
-
-def _typed(flag: tuple[str, str]) -> str:
-    return f"{flag[0]} {flag[1]!r}"
-
-
-def _unmatched(listings: Listings, selection: Selection) -> list[tuple[str, str]]:
-    """The --only and --exclude patterns that match no path of the actor, locally, in S3 or
-    in its manifest. A pattern matching paths that are in sync is fine: only one that
-    matches nothing at all is a typo."""
-    sources = (listings.local, listings.remote, listings.manifest)
-    return [
-        (flag, pattern)
-        for flag, pattern in _patterns(selection)
-        if not any(
-            in_scope(Selection(only=(pattern,)), path) for source in sources for path in source
-        )
-    ]
-
-
 class _PatternCheckingEngine(Engine):
     """The CLI's sync engine: an --only or --exclude that matches no file of the actor is an
     error (exit 2), not "nothing to do" (a cron job with a typo would never sync and never
@@ -117,13 +99,13 @@ class _PatternCheckingEngine(Engine):
         selection = options.selection
         if selection.only or selection.exclude:
             listings = audit.listings
-            wrong = _unmatched(listings, selection)
-            self.matched.update(f for f in _patterns(selection) if f not in wrong)
+            wrong = unmatched_patterns(listings, selection)
+            self.matched.update(f for f in patterns(selection) if f not in wrong)
             paths = {*listings.local, *listings.remote, *listings.manifest}
             for flag in wrong:
                 self.nearest.setdefault(flag, []).extend(nearest_paths(paths, flag[1]))
             if wrong and self.refuse:
-                raise ConfigError(_no_match_message(wrong, paths, audit.layout.name))
+                raise ConfigError(no_match_message(wrong, paths, audit.layout.name))
         return super().plan(audit, options)
 
     def never_matched(self) -> str | None:
@@ -135,26 +117,9 @@ class _PatternCheckingEngine(Engine):
         where = f"; nearest: {', '.join(repr(p) for p in near)}" if near else ""
         verb = "matches" if len(wrong) == 1 else "match"
         return (
-            f"{' and '.join(_typed(f) for f in wrong)} {verb} no file of any actor{where}; "
+            f"{' and '.join(typed(f) for f in wrong)} {verb} no file of any actor{where}; "
             "check the pattern (paths are relative to training_data/)"
         )
-
-
-def _no_match_message(wrong: list[tuple[str, str]], paths: set[str], actor: str) -> str:
-    """One line: which patterns matched nothing, and the paths nearest each."""
-    what = " and ".join(
-        f"{_typed(f)} (nearest: {', '.join(repr(p) for p in nearest_paths(paths, f[1]))})"
-        if paths
-        else _typed(f)
-        for f in wrong
-    )
-    verb = "matches" if len(wrong) == 1 else "match"
-    if not paths:
-        return f"{what} {verb} no file of {actor}: it has none locally, in S3 or in its manifest"
-    return (
-        f"{what} {verb} no file of {actor} locally, in S3 or in its manifest; "
-        "check the pattern (paths are relative to training_data/)"
-    )
 
 
 def _options(args: argparse.Namespace) -> SyncOptions:

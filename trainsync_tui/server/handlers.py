@@ -7,14 +7,13 @@ from typing import Any
 
 from aiohttp import web
 
-from trainsync_tui.commands import _no_match_message as no_match_message
-from trainsync_tui.commands import _unmatched as unmatched_patterns
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import ConfigError, TrainsyncError, UnknownActorError
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.paths import actor_id_of
 from trainsync_tui.engine.plan.build import Category, ConflictPolicy
+from trainsync_tui.engine.plan.unmatched import no_match_message, unmatched_patterns
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.kept import pending_resumes
 from trainsync_tui.engine.run.report import KeptForResume, plan_to_json
