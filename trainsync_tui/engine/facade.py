@@ -36,6 +36,7 @@ from trainsync_tui.engine.run.fleet import (
     fleet_listing,
     fleet_uploads,
     left_by_a_run,
+    shared_listing,
 )
 from trainsync_tui.engine.run.history import HistoryLog, read_history
 from trainsync_tui.engine.run.report import SyncReport
@@ -44,6 +45,7 @@ from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
 from trainsync_tui.engine.s3.listing import RemoteScan, bucket_versioning
+from trainsync_tui.engine.s3.request_guard import Silence, answer_watch, longest_silence
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
@@ -231,6 +233,26 @@ class Engine:
         """The S3 objects of many actors from one listing, by prefix, for `audit(fleet=...)`;
         None when they cannot share one (each actor's audit then lists its own prefix)."""
         return fleet_listing(self.client_for(cancel), self.settings, layouts, cancel)
+
+    def shared_listing(
+        self, names: list[str], cancel: CancelToken | None = None
+    ) -> dict[str, RemoteScan] | None:
+        """The S3 objects of the actors `names` from one listing, by prefix, for
+        `audit(fleet=...)`: the app's audits share it, and so share one deadline. Raises
+        TrainsyncError when S3 fails or says nothing; None when they cannot share one."""
+        try:
+            layouts = [self.actor(name) for name in names]
+            return shared_listing(self.client_for(cancel), self.settings, layouts, cancel)
+        except TrainsyncError:
+            raise
+        except Exception as exc:
+            raise classify(exc, self.settings) from None
+
+    def s3_silence(self) -> Silence | None:
+        """How long this engine's S3 endpoint has said nothing while a request waits on it
+        (None: nothing waits, or it answers). Asked, not awaited: a front end shows it."""
+        # The endpoint as s3/client.py names it to the request guards.
+        return answer_watch(self.settings.endpoint_url or "AWS S3").silence()
 
     def plan(self, audit: Audit, options: SyncOptions) -> Plan:
         plan = build_plan(
@@ -496,3 +518,9 @@ class Engine:
         return await run_cancellable(
             lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
         )
+
+
+def waiting_for_s3() -> Silence | None:
+    """The longest an S3 endpoint of this process has said nothing while a request waits
+    on it: the CLI's notice, which holds no Engine."""
+    return longest_silence()

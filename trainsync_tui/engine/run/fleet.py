@@ -22,17 +22,26 @@ def fleet_listing(
     it with; None when they cannot share one or it fails (each actor's audit then lists its
     own prefix, and reports its own error)."""
     try:
-        prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
-        return list_fleet(
-            client,
-            settings.require_bucket(),
-            settings.actors_prefix,
-            prefixes,
-            workers=min(8, settings.concurrency),
-            cancel=cancel,
-        )
+        return shared_listing(client, settings, layouts, cancel)
     except Exception:
         return None
+
+
+def shared_listing(
+    client: Any, settings: Settings, layouts: list[ActorLayout], cancel: CancelToken | None
+) -> dict[str, RemoteScan] | None:
+    """fleet_listing, except that an S3 that fails or says nothing raises: the app's audits
+    then know at once that S3 is unknown, instead of each waiting out its own deadline.
+    None still means they cannot share one listing (each actor lists its own prefix)."""
+    prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
+    return list_fleet(
+        client,
+        settings.require_bucket(),
+        settings.actors_prefix,
+        prefixes,
+        workers=min(8, settings.concurrency),
+        cancel=cancel,
+    )
 
 
 def fleet_uploads(client: Any, settings: Settings, layouts: list[ActorLayout]) -> set[str] | None:
