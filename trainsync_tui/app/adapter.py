@@ -219,15 +219,13 @@ class EngineAdapter:
             self.post(LocalActorsFound(self.engine.local_actor_names()))  # S3 may say nothing
             names = self.engine.actor_names(on_skip=lambda text: self.line("warning", text))
         except TrainsyncError as exc:
-            # S3 unreachable or misconfigured: still show the local actors (their audits
-            # will say what is wrong) rather than an empty screen.
-            self.log.write("error", str(exc))
+            # S3 unreachable or misconfigured: still show the local actors (marked "S3
+            # unknown", the error beside them) rather than an empty screen; logged there.
             self.post(ActorsListed(self.engine.local_actor_names(), str(exc)))
             return
         try:  # one listing for every actor's audit: one deadline, not one per actor
             self.post(ActorsListed(names, fleet=self.engine.shared_listing(names)))
         except TrainsyncError as exc:
-            self.log.write("error", str(exc))
             self.post(ActorsListed(names, str(exc)))
 
     def audit(

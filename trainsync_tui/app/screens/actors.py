@@ -123,7 +123,8 @@ class ActorsScreen(Screen[None]):
         header = self.query_one(ActorHeader)
         header.actor = state.name
         header.state = state.describe(activity)  # the list's row has only glyphs and counts
-        error = state.error if state.status == ActorStatus.ERROR and not activity else ""
+        failed = state.status == ActorStatus.ERROR or state.remote == Remote.UNKNOWN
+        error = state.error if failed and not activity else ""
         header.message = state.message or error
         header.busy = activity in (ActorStatus.SYNCING, ActorStatus.RESTORING)
         limit = self.engine.throttle.limit  # the process's, shared by every actor's transfers
