@@ -225,8 +225,10 @@ class ActorsScreen(Screen[None]):
         if event.error:
             self.adapter.line("error", event.error)
             self.notify(event.error, severity="error", timeout=10)
+        # For the audits that wait for it (a refresh: the new actors'), not for those done.
+        waiting = {*self.tasks.waiting, *(n for n in event.names if n not in self.states)}
         self._fleet = event.fleet
-        self._fleet_fresh = set(event.names) if event.fleet is not None else set()
+        self._fleet_fresh = waiting if event.fleet is not None else set()
         self._add_actors(event.names)
         for state in self.states.values():
             if state.remote != Remote.WAITING:
@@ -267,6 +269,9 @@ class ActorsScreen(Screen[None]):
             self.query_one(DiscrepancyTree).focus()
 
     def queue_audit(self, name: str, *, first: bool = False) -> None:
+        """`first`: the user's `r`, or after a sync or restore: S3 is listed afresh."""
+        if first:
+            self._take_fleet(name)
         if self.tasks.queue_audit(name, first=first):
             self.show(self.states[name], tree=True)
             self._pump_audits()
@@ -282,6 +287,8 @@ class ActorsScreen(Screen[None]):
             options = self._options(state, marks=False)
             fleet = self._take_fleet(task.actor)
             self._run_task(task, partial(self.adapter.audit, task, options, fleet))
+        if not self.tasks.waiting:  # every audit that was to use the listing has it
+            self._fleet, self._fleet_fresh = None, set()
 
     def _take_fleet(self, name: str) -> Mapping[str, RemoteScan] | None:
         """The shared listing while it still holds the actor's S3 side: for its first audit;
