@@ -82,8 +82,8 @@ async def test_a_silent_s3_shows_the_local_actors_counts_its_silence_and_costs_o
         assert header.s3_wait == ""
         for name in LOCAL:  # not blank, and not audited again one deadline each
             state = app.main.states[name]
-            assert state.remote == Remote.UNKNOWN and state.status == ActorStatus.NEVER
-            assert state.describe() == "? S3 unknown" and state.counts() == "? S3"
+            assert state.remote == Remote.UNKNOWN and state.status == ActorStatus.ERROR
+            assert state.describe() == "✗ S3 unknown" and state.counts() == "✗ error"
         assert audits == []
         assert gave_up_after < DEADLINE + 5
         assert "did not answer ListObjectsV2" in header.message  # one line, in the header

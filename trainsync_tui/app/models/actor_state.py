@@ -33,7 +33,8 @@ PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected ac
 
 class Remote:
     """What the app knows of an actor's S3 side before its audit: the first listing is
-    under way (the actor's audit waits for it), or it failed and S3 is unknown."""
+    under way (the actor's audit waits for it), or it failed and S3 is unknown (the
+    actor's status is then ERROR, with the listing's error, and it is not audited)."""
 
     KNOWN = ""
     WAITING = "waiting"
@@ -67,9 +68,7 @@ class ActorState:
         if status in (ActorStatus.QUEUED, ActorStatus.AUDITING):
             return "… auditing" if status == ActorStatus.AUDITING else "… waiting to audit"
         if status == ActorStatus.ERROR:
-            return "✗ error"
-        if self.plan is None and self.remote == Remote.UNKNOWN:
-            return "? S3 unknown"
+            return "✗ S3 unknown" if self.remote == Remote.UNKNOWN else "✗ error"
         if self.plan is None:
             return "· never audited"
         parts = []
@@ -95,8 +94,6 @@ class ActorState:
             return "… audit" if status == ActorStatus.AUDITING else "… queued"
         if status == ActorStatus.ERROR:
             return "✗ error"
-        if self.plan is None and self.remote == Remote.UNKNOWN:
-            return "? S3"
         if self.plan is None:
             return "·"
         parts = [
@@ -209,10 +206,10 @@ class ActorState:
             return "waiting for S3 to list the actors…"
         if activity is not None:
             return "auditing…" if activity == ActorStatus.AUDITING else "waiting to audit…"
+        if self.status == ActorStatus.ERROR and self.remote == Remote.UNKNOWN:
+            return f"S3 unknown: {self.error}; r audits again"
         if self.status == ActorStatus.ERROR:
             return self.error
-        if self.plan is None and self.remote == Remote.UNKNOWN:
-            return f"S3 unknown: {self.error}; r audits again"
         return "not audited yet" if self.status == ActorStatus.NEVER else ""
 
     def plan_status(self) -> ActorStatus:

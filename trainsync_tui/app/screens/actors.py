@@ -123,8 +123,7 @@ class ActorsScreen(Screen[None]):
         header = self.query_one(ActorHeader)
         header.actor = state.name
         header.state = state.describe(activity)  # the list's row has only glyphs and counts
-        failed = state.status == ActorStatus.ERROR or state.remote == Remote.UNKNOWN
-        error = state.error if failed and not activity else ""
+        error = state.error if state.status == ActorStatus.ERROR and not activity else ""
         header.message = state.message or error
         header.busy = activity in (ActorStatus.SYNCING, ActorStatus.RESTORING)
         limit = self.engine.throttle.limit  # the process's, shared by every actor's transfers
@@ -236,7 +235,8 @@ class ActorsScreen(Screen[None]):
             if event.error:
                 # S3 failed once for all: an audit of each would wait the deadline again.
                 self.tasks.cancel(state.name)
-                state.remote, state.error = Remote.UNKNOWN, event.error
+                state.remote, state.status = Remote.UNKNOWN, ActorStatus.ERROR
+                state.error = event.error
             else:
                 state.remote = Remote.KNOWN
             self.show(state, tree=True)
@@ -307,8 +307,8 @@ class ActorsScreen(Screen[None]):
             self._pump_audits()
         if state is None:
             return
-        if event.error:
-            state.status, state.error = ActorStatus.ERROR, event.error
+        if event.error:  # the audit's own error now, not the listing's
+            state.status, state.error, state.remote = ActorStatus.ERROR, event.error, Remote.KNOWN
         elif event.cancelled:
             self.say(state, "audit cancelled")
         elif event.audit is not None and event.plan is not None and event.model is not None:
