@@ -207,7 +207,7 @@ class ActorState:
         if activity is not None:
             return "auditing…" if activity == ActorStatus.AUDITING else "waiting to audit…"
         if self.status == ActorStatus.ERROR and self.remote == Remote.UNKNOWN:
-            return f"S3 unknown: {self.error}; r audits again"
+            return "S3 unknown: its listing failed (the error above); r audits again"
         if self.status == ActorStatus.ERROR:
             return self.error
         return "not audited yet" if self.status == ActorStatus.NEVER else ""
