@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,14 +29,8 @@ def silent() -> Iterator[SilentEndpoint]:
 def test_a_request_on_a_silent_endpoint_is_a_silence_until_its_deadline_ends_it(
     silent: SilentEndpoint, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        root=tmp_path,
-        bucket="hung",
-        endpoint_url=silent.url,
-        region="us-east-1",
-        request_deadline=3.0,
-        read_timeout=1.0,
-    )
+    settings = Settings(root=tmp_path, bucket="hung", endpoint_url=silent.url, region="us-east-1")
+    settings = replace(settings, request_deadline=3.0, read_timeout=1.0)
     engine = Engine(settings)
     failed: list[Exception] = []
 
