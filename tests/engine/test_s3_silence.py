@@ -17,7 +17,7 @@ from tests.silent_s3 import SilentEndpoint, silent_endpoint
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.facade import Engine, waiting_for_s3
-from trainsync_tui.engine.s3.request_guard import AnswerWatch
+from trainsync_tui.engine.s3.request_guard import NOTICE_AFTER, AnswerWatch, Silence
 
 
 @pytest.fixture
@@ -75,7 +75,10 @@ def test_a_slow_request_is_not_a_silent_s3_when_s3_answers_others_meanwhile() ->
     watch.answered(103.5)
     watch.ended(quick)
     now[0] = 104.0
-    assert watch.silence() is None  # S3 answers: the slow one is slow, S3 is not silent
+    silence = watch.silence()  # S3 answers: the slow one is slow, S3 is not silent
+    assert silence is not None and silence.waited == 0.5 < NOTICE_AFTER
+    now[0] = 110.0  # then S3 says nothing more: silent since its last answer
+    assert watch.silence() == Silence("http://s3.example", 6.5, 60.0)
 
 
 def test_a_request_never_seen_to_end_is_forgotten_after_its_deadline() -> None:

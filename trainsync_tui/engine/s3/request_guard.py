@@ -230,8 +230,9 @@ class AnswerWatch:
             self._waiting.pop(id(context), None)
 
     def silence(self) -> Silence | None:
-        """How long S3 has said nothing while a request waits on it; None when nothing
-        waits, or S3 answered since the oldest waiting request began."""
+        """How long S3 has said nothing while a request waits on it: since the oldest
+        waiting request began, or S3's last answer if later (one slow request while S3
+        answers others is not a silent S3); None when nothing waits."""
         now = self._clock()
         with self._lock:
             for key, (_, deadline_at) in list(self._waiting.items()):
@@ -241,9 +242,7 @@ class AnswerWatch:
                 return None
             began, deadline_at = min(self._waiting.values())
             since = max(began, self._answered)
-        if since > began:
-            return None  # S3 answers others; this one request is slow, not S3 silent
-        return Silence(self.where, now - began, deadline_at - began)
+        return Silence(self.where, now - since, deadline_at - began)
 
 
 _WATCHES: dict[str, AnswerWatch] = {}
