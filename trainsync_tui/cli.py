@@ -293,7 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from trainsync_tui.interrupt import Aborted, exit_aborted
 
     try:
-        code = _dispatch(command, args)
+        from trainsync_tui.s3_wait_notice import s3_wait_notice
+
+        with s3_wait_notice(command not in (*APP_COMMANDS, "serve")):  # stderr: not the app's
+            code = _dispatch(command, args)
         sys.stdout.flush()  # here, not at exit, so a reader gone away is seen below
         return code
     except Aborted:

@@ -10,7 +10,7 @@ import gc
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from trainsync_tui.app.messages import (
     AuditFinished,
     DeletionsPlanned,
     HistoryLoaded,
+    LocalActorsFound,
     LogLines,
     ProgressChanged,
     RestoreFinished,
@@ -47,6 +48,7 @@ from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import Category
 from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.restore import TrashStamp, list_trash, restore_trash, trash_notes
+from trainsync_tui.engine.s3.listing import RemoteScan
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix
@@ -214,19 +216,27 @@ class EngineAdapter:
         try:
             if prepare is not None:
                 prepare()
+            self.post(LocalActorsFound(self.engine.local_actor_names()))  # S3 may say nothing
             names = self.engine.actor_names(on_skip=lambda text: self.line("warning", text))
-            self.post(ActorsListed(names))
         except TrainsyncError as exc:
-            # S3 unreachable or misconfigured: still show the local actors (their audits
-            # will say what is wrong) rather than an empty screen.
-            self.log.write("error", str(exc))
+            # S3 unreachable or misconfigured: still show the local actors (marked "S3
+            # unknown", the error beside them) rather than an empty screen; logged there.
             self.post(ActorsListed(self.engine.local_actor_names(), str(exc)))
+            return
+        try:  # one listing for every actor's audit: one deadline, not one per actor
+            self.post(ActorsListed(names, fleet=self.engine.shared_listing(names)))
+        except TrainsyncError as exc:
+            self.post(ActorsListed(names, str(exc)))
 
-    def audit(self, task: Task, options: SyncOptions) -> None:
+    def audit(
+        self, task: Task, options: SyncOptions, fleet: Mapping[str, RemoteScan] | None = None
+    ) -> None:
+        """`fleet`: the actors' shared listing (ActorsListed), while it is still fresh."""
         actor = task.actor
         forward = EventForwarder(actor, self.post, self.log)
         try:
-            audit = self.engine.audit(self.engine.actor(actor), cancel=task.token, sink=forward)
+            layout = self.engine.actor(actor)
+            audit = self.engine.audit(layout, cancel=task.token, sink=forward, fleet=fleet)
             self.replan(actor, audit, options, task)
         except CancelledSync:
             self.post(AuditFinished(actor, cancelled=True, task=task))

@@ -19,12 +19,23 @@ from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.history import HistoryEntry
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.run.restore import RestoreReport
+from trainsync_tui.engine.s3.listing import RemoteScan
+
+
+@dataclass
+class LocalActorsFound(Message):
+    """The actors with a local folder, shown before S3 answers (it may not)."""
+
+    names: list[str]
 
 
 @dataclass
 class ActorsListed(Message):
     names: list[str]
     error: str = ""
+    # Every actor's S3 objects from one listing, by prefix (Engine.shared_listing); None
+    # when they could not share one or S3 failed (then `error` says how).
+    fleet: Mapping[str, RemoteScan] | None = None
 
 
 @dataclass

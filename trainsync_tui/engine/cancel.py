@@ -1,6 +1,6 @@
 """One cancel mechanism for threads and tasks: a token the engine checks where it can stop,
 and the one way a front end runs a blocking engine call with it: `run_cancellable` (asyncio:
-the app's workers, the API, Engine.sync_async) or `run_in_thread` (the CLI's main thread)."""
+the app's workers, the API) or `run_in_thread` (the CLI's main thread)."""
 
 from __future__ import annotations
 

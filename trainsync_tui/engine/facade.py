@@ -13,7 +13,7 @@ from typing import Any
 
 from trainsync_tui.engine.actors.layout import ActorLayout, actor_layout
 from trainsync_tui.engine.actors.names import every_actor, local_actor_folders
-from trainsync_tui.engine.cancel import CancelToken, run_cancellable
+from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import (
     CancelledSync,
@@ -36,6 +36,7 @@ from trainsync_tui.engine.run.fleet import (
     fleet_listing,
     fleet_uploads,
     left_by_a_run,
+    shared_listing,
 )
 from trainsync_tui.engine.run.history import HistoryEntry, HistoryLog, read_history
 from trainsync_tui.engine.run.report import SyncReport
@@ -43,7 +44,9 @@ from trainsync_tui.engine.run.stale_uploads import CleanResult, clean_up_uploads
 from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
+from trainsync_tui.engine.s3.client_on_use import ClientOnUse
 from trainsync_tui.engine.s3.listing import RemoteScan, bucket_versioning
+from trainsync_tui.engine.s3.request_guard import Silence, answer_watch, longest_silence
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
 from trainsync_tui.engine.transfer.context import TransferContext
 from trainsync_tui.engine.transfer.transfers import Transfers
@@ -204,11 +207,12 @@ class Engine:
         lists its actor itself once it holds the lease.
         """
         bucket = self.settings.require_bucket()
-        layout = spelt_in_s3(self.client_for(cancel), self.settings, layout)
+        client = ClientOnUse(lambda: self.client_for(cancel))  # `fleet`: maybe never used
+        layout = spelt_in_s3(client, self.settings, layout)
         try:
             return run_audit(
                 layout,
-                self.client_for(cancel),
+                client,
                 bucket,
                 self.cache,
                 concurrency=self.settings.concurrency,
@@ -231,6 +235,20 @@ class Engine:
         """The S3 objects of many actors from one listing, by prefix, for `audit(fleet=...)`;
         None when they cannot share one (each actor's audit then lists its own prefix)."""
         return fleet_listing(self.client_for(cancel), self.settings, layouts, cancel)
+
+    def shared_listing(
+        self, names: list[str], cancel: CancelToken | None = None
+    ) -> dict[str, RemoteScan] | None:
+        """The S3 objects of the actors `names` from one listing, by prefix, for
+        `audit(fleet=...)`, so the app's audits share one deadline. Raises TrainsyncError
+        when S3 fails or says nothing; None when they cannot share one."""
+        layouts = [self.actor(name) for name in names]
+        return shared_listing(self.client_for(cancel), self.settings, layouts, cancel)
+
+    def s3_silence(self) -> Silence | None:
+        """How long this engine's S3 endpoint (as s3/client.py names it) has said nothing
+        while a request waits on it; None when nothing waits, or it answers."""
+        return answer_watch(self.settings.endpoint_url or "AWS S3").silence()
 
     def plan(self, audit: Audit, options: SyncOptions) -> Plan:
         plan = build_plan(
@@ -476,23 +494,7 @@ class Engine:
         as aborted now, since the process ends before it can record itself."""
         return self.history_log.abort_running()
 
-    # -- async edges ---------------------------------------------------------------------
 
-    async def sync_async(
-        self,
-        layout: ActorLayout,
-        options: SyncOptions = SyncOptions(),
-        *,
-        sink: EventSink = ignore,
-    ) -> SyncReport:
-        """Cancelling the awaiting task cancels the sync and waits until it has stopped cleanly."""
-        return await run_cancellable(
-            lambda cancel: self.sync(layout, options, cancel=cancel, sink=sink)
-        )
-
-    async def audit_async(
-        self, layout: ActorLayout, *, rehash: bool = False, sink: EventSink = ignore
-    ) -> Audit:
-        return await run_cancellable(
-            lambda cancel: self.audit(layout, rehash=rehash, cancel=cancel, sink=sink)
-        )
+def waiting_for_s3() -> Silence | None:
+    """Engine.s3_silence of every endpoint of the process, the longest (the CLI's notice)."""
+    return longest_silence()

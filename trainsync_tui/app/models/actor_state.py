@@ -31,6 +31,16 @@ ATTENTION = {
 PERIODS = (0, 5, 15, 60)  # minutes; `p` cycles through them for the selected actor
 
 
+class Remote:
+    """What the app knows of an actor's S3 side before its audit: the first listing is
+    under way (the actor's audit waits for it), or it failed and S3 is unknown (the
+    actor's status is then ERROR, with the listing's error, and it is not audited)."""
+
+    KNOWN = ""
+    WAITING = "waiting"
+    UNKNOWN = "unknown"
+
+
 @dataclass
 class ActorState:
     name: str
@@ -46,16 +56,19 @@ class ActorState:
     periodic_minutes: int = 0
     next_periodic: float = 0.0
     message: str = ""
+    remote: str = Remote.KNOWN
 
     def describe(self, activity: ActorStatus | None = None) -> str:
         """The state word(s) the actors pane shows; symbols keep it readable without colour."""
         status = activity or self.status
         if status in (ActorStatus.SYNCING, ActorStatus.RESTORING):
             return f"⟳ {status}"
+        if status == ActorStatus.QUEUED and self.remote == Remote.WAITING:
+            return "… waiting for S3"
         if status in (ActorStatus.QUEUED, ActorStatus.AUDITING):
             return "… auditing" if status == ActorStatus.AUDITING else "… waiting to audit"
         if status == ActorStatus.ERROR:
-            return "✗ error"
+            return "✗ S3 unknown" if self.remote == Remote.UNKNOWN else "✗ error"
         if self.plan is None:
             return "· never audited"
         parts = []
@@ -75,6 +88,8 @@ class ActorState:
         status = activity or self.status
         if status in (ActorStatus.SYNCING, ActorStatus.RESTORING):
             return f"⟳ {status[:4]}"  # "sync", "rest"
+        if status == ActorStatus.QUEUED and self.remote == Remote.WAITING:
+            return "… S3"
         if status in (ActorStatus.QUEUED, ActorStatus.AUDITING):
             return "… audit" if status == ActorStatus.AUDITING else "… queued"
         if status == ActorStatus.ERROR:
@@ -187,8 +202,12 @@ class ActorState:
         """What the tree says when there is no plan to show."""
         if activity in (ActorStatus.SYNCING, ActorStatus.RESTORING):
             return f"{activity}…"
+        if activity == ActorStatus.QUEUED and self.remote == Remote.WAITING:
+            return "waiting for S3 to list the actors…"
         if activity is not None:
             return "auditing…" if activity == ActorStatus.AUDITING else "waiting to audit…"
+        if self.status == ActorStatus.ERROR and self.remote == Remote.UNKNOWN:
+            return "S3 unknown: its listing failed (the error above); r audits again"
         if self.status == ActorStatus.ERROR:
             return self.error
         return "not audited yet" if self.status == ActorStatus.NEVER else ""
@@ -212,6 +231,7 @@ class ActorState:
 
     def set_planned(self, audit: Audit, plan: Plan, model: TreeModel) -> None:
         self.audit, self.plan, self.model, self.error = audit, plan, model, ""
+        self.remote = Remote.KNOWN
         self.status = self.plan_status()
         # A re-audit keeps the marks that still name something (a synced file's is gone).
         self.marks.intersection_update({m for m in self.marks if still_there(m, model)})

@@ -5,7 +5,7 @@ worker each, and what the engine answers is shown here. `MainScreen` adds what t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -21,13 +21,14 @@ from trainsync_tui.app.glyphs import Glyphs
 from trainsync_tui.app.messages import (
     ActorsListed,
     AuditFinished,
+    LocalActorsFound,
     LogLines,
     ProgressChanged,
     RestoreFinished,
     StageChanged,
     SyncFinished,
 )
-from trainsync_tui.app.models.actor_state import ActorState
+from trainsync_tui.app.models.actor_state import ActorState, Remote
 from trainsync_tui.app.summaries import restore_lines, summary
 from trainsync_tui.app.tasks import ActorStatus, Task, TaskKind, Tasks
 from trainsync_tui.app.widgets.actors import ActorsPane
@@ -39,6 +40,8 @@ from trainsync_tui.engine.cancel import run_cancellable
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.run.report import plural
+from trainsync_tui.engine.s3.listing import RemoteScan
+from trainsync_tui.engine.s3.request_guard import NOTICE_AFTER
 
 Schedule = Callable[[float, Callable[[], None]], Any]
 MESSAGE_SECONDS = 5.0  # a remark in the header clears itself after this
@@ -73,6 +76,11 @@ class ActorsScreen(Screen[None]):
         self.prepare = prepare  # runs in the first listing's thread (the demo's set-up)
         self.states: dict[str, ActorState] = {}
         self.dry_run = False
+        # Audits wait for the first listing of S3, which brings every actor's objects in
+        # one request: a silent S3 costs that one deadline, not one per actor.
+        self.s3_listed = False
+        self._fleet: Mapping[str, RemoteScan] | None = None
+        self._fleet_fresh: set[str] = set()  # actors whose S3 side nothing changed since
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -93,6 +101,7 @@ class ActorsScreen(Screen[None]):
         self._list_actors(self.prepare)
         self.prepare = None
         self.set_interval(10, self.check_periodic)
+        self.set_interval(1, self.show_s3_wait)
 
     # -- what shows an actor -------------------------------------------------------------
 
@@ -123,6 +132,14 @@ class ActorsScreen(Screen[None]):
         if tree:
             tree_view = self.query_one(DiscrepancyTree)
             tree_view.show_model(state.model, state.marks, state.tree_note(activity), state.name)
+
+    def show_s3_wait(self) -> None:
+        """Each second: how long S3 has said nothing, as the engine's request guards see it."""
+        silence = self.engine.s3_silence()
+        text = ""
+        if silence is not None and silence.waited >= NOTICE_AFTER:
+            text = f"waiting for S3 ({silence.waited:.0f} s, deadline {silence.deadline:g} s)"
+        self.query_one(ActorHeader).s3_wait = text
 
     def tell(self, message: str) -> None:
         """A remark in the actor's header (it wraps), not a toast over a dialog or the log."""
@@ -197,42 +214,90 @@ class ActorsScreen(Screen[None]):
 
     # -- actors and audits ---------------------------------------------------------------
 
+    def on_local_actors_found(self, event: LocalActorsFound) -> None:
+        """The local actors at once: their audits wait for S3's listing, which may not come."""
+        self._add_actors(event.names)
+
     def on_actors_listed(self, event: ActorsListed) -> None:
+        self.s3_listed = True
+        self.query_one(ActorHeader).s3_wait = ""
         if event.error:
             self.adapter.line("error", event.error)
             self.notify(event.error, severity="error", timeout=10)
-        names = list(event.names)
-        if self.initial_actor and self.initial_actor not in names:
-            names.append(self.initial_actor)
-        new = [name for name in names if name not in self.states]  # a refresh adds these
-        for name in new:
-            self.states[name] = ActorState(name)
-        pane = self.query_one(ActorsPane)
-        pane.set_actors(self.states.values())
-        if self.initial_actor:
-            pane.select(self.initial_actor)
+        # For the audits that wait for it (a refresh: the new actors'), not for those done.
+        waiting = {*self.tasks.waiting, *(n for n in event.names if n not in self.states)}
+        self._fleet = event.fleet
+        self._fleet_fresh = waiting if event.fleet is not None else set()
+        self._add_actors(event.names)
+        for state in self.states.values():
+            if state.remote != Remote.WAITING:
+                continue
+            if event.error:
+                # S3 failed once for all: an audit of each would wait the deadline again.
+                self.tasks.cancel(state.name)
+                state.remote, state.status = Remote.UNKNOWN, ActorStatus.ERROR
+                state.error = event.error
+            else:
+                state.remote = Remote.KNOWN
+            self.show(state, tree=True)
         if not self.states:
             # No bucket configured, or nothing found: the screen says which.
             note = event.error or f"no actors under {self.settings.actors_dir} or in the bucket"
             self.query_one(DiscrepancyTree).show_model(None, set(), note)
             self.query_one(ActorHeader).message = note  # the header wraps; a tree line is cut
+        self._pump_audits()
+
+    def _add_actors(self, found: Iterable[str]) -> None:
+        """Show the actors not shown yet, in name order, and queue their audits."""
+        names = set(found)
+        if self.initial_actor:
+            names.add(self.initial_actor)
+        new = names.difference(self.states)  # a refresh adds these
+        if not new:
+            return
+        waiting = Remote.KNOWN if self.s3_listed else Remote.WAITING
         for name in new:
+            self.states[name] = ActorState(name, remote=waiting)
+        self.states = dict(sorted(self.states.items()))
+        pane = self.query_one(ActorsPane)
+        pane.set_actors(self.states.values())
+        if self.initial_actor:
+            pane.select(self.initial_actor)
+        for name in sorted(new):
             self.queue_audit(name)
         if not isinstance(self.focused, Input):
             self.query_one(DiscrepancyTree).focus()
 
     def queue_audit(self, name: str, *, first: bool = False) -> None:
+        """`first`: the user's `r`, or after a sync or restore: S3 is listed afresh."""
+        if first:
+            self._take_fleet(name)
         if self.tasks.queue_audit(name, first=first):
             self.show(self.states[name], tree=True)
             self._pump_audits()
 
     def _pump_audits(self) -> None:
-        """Bounded concurrency: at most `audit_concurrency` actors audited at once."""
+        """Bounded concurrency: at most `audit_concurrency` actors audited at once, none
+        before S3's first listing (or its failure) is in."""
+        if not self.s3_listed:
+            return
         for task in self.tasks.start_audits():
             state = self.states[task.actor]
             self.show(state, tree=True)
             options = self._options(state, marks=False)
-            self._run_task(task, partial(self.adapter.audit, task, options))
+            fleet = self._take_fleet(task.actor)
+            self._run_task(task, partial(self.adapter.audit, task, options, fleet))
+        if not self.tasks.waiting:  # every audit that was to use the listing has it
+            self._fleet, self._fleet_fresh = None, set()
+
+    def _take_fleet(self, name: str) -> Mapping[str, RemoteScan] | None:
+        """The shared listing while it still holds the actor's S3 side: for its first audit;
+        later ones (a sync or restore changed S3 meanwhile) list afresh."""
+        fleet = self._fleet if name in self._fleet_fresh else None
+        self._fleet_fresh.discard(name)
+        if not self._fleet_fresh:
+            self._fleet = None  # every actor's objects, held no longer than needed
+        return fleet
 
     def on_audit_finished(self, event: AuditFinished) -> None:
         state = self.states.get(event.actor)
@@ -242,8 +307,8 @@ class ActorsScreen(Screen[None]):
             self._pump_audits()
         if state is None:
             return
-        if event.error:
-            state.status, state.error = ActorStatus.ERROR, event.error
+        if event.error:  # the audit's own error now, not the listing's
+            state.status, state.error, state.remote = ActorStatus.ERROR, event.error, Remote.KNOWN
         elif event.cancelled:
             self.say(state, "audit cancelled")
         elif event.audit is not None and event.plan is not None and event.model is not None:
@@ -277,6 +342,7 @@ class ActorsScreen(Screen[None]):
     def start_sync(self, state: ActorState, options: SyncOptions) -> None:
         """Run a sync of exactly `options` (sync_actor decides them from the marks)."""
         task = self.tasks.start_sync(state.name)  # a running audit is cancelled: sync audits
+        self._take_fleet(state.name)  # the sync changes S3: no audit of it uses the listing
         if task is None:
             self.tell(f"{state.name} is already {self.tasks.status(state.name)}")
             return
@@ -333,6 +399,7 @@ class ActorsScreen(Screen[None]):
     def on_restore_finished(self, event: RestoreFinished) -> None:
         """Whatever happened, the actor is free again and audited afresh (disk and S3 changed)."""
         state = self.states.get(event.actor)
+        self._take_fleet(event.actor)  # S3 changed: the audit after it lists afresh
         if not self.tasks.finish(event.task) or state is None:
             return
         actor, report = event.actor, event.report

@@ -1,4 +1,5 @@
-"""The selected actor's header: the green Sync button first, its progress message, options."""
+"""The selected actor's header: the green Sync button first, its progress message, options,
+and a line of the app's own while S3 says nothing."""
 
 from __future__ import annotations
 
@@ -42,13 +43,14 @@ class Spinner(Static):
 class ActorHeader(Vertical):
     """Row 1: the Sync button, spinner, the actor's name and its state in words; then the
     message (it wraps, so a summary or an error is read in full at 80×24; hidden when
-    empty); then the options."""
+    empty); then the options; then, while S3 says nothing, how long it has (hidden else)."""
 
     busy: reactive[bool] = reactive(False)
     message: reactive[str] = reactive("")
     options: reactive[str] = reactive("")
     actor: reactive[str] = reactive("")
     state: reactive[str] = reactive("")  # in words: "! 1 conflict, 40 differences"
+    s3_wait: reactive[str] = reactive("")  # "waiting for S3 (12 s, deadline 60 s)"
 
     def __init__(self, glyphs: Glyphs = UNICODE, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -68,10 +70,12 @@ class ActorHeader(Vertical):
             yield Static(id="actor-state", markup=False)
         yield Static(id="sync-message", markup=False)
         yield Static(id="options-line", markup=False)
+        yield Static(id="s3-wait", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Spinner).spin(False)
         self.query_one("#sync-message").display = False
+        self.query_one("#s3-wait").display = False
 
     def watch_actor(self, actor: str) -> None:
         self.query_one("#actor-name", Static).update(actor)
@@ -91,3 +95,8 @@ class ActorHeader(Vertical):
 
     def watch_options(self, options: str) -> None:
         self.query_one("#options-line", Static).update(self.glyphs.text(options))
+
+    def watch_s3_wait(self, text: str) -> None:
+        line = self.query_one("#s3-wait", Static)
+        line.update(self.glyphs.text(text))
+        line.display = bool(text)

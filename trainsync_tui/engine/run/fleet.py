@@ -9,9 +9,11 @@ from typing import Any
 from trainsync_tui.engine.actors.layout import MANIFEST_NAME, ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.config import Settings
+from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.plan.build import Plan
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.actor_prefixes import spelt_in_s3
+from trainsync_tui.engine.s3.client import classify
 from trainsync_tui.engine.s3.listing import RemoteScan, list_fleet, prefixes_with_uploads
 
 
@@ -22,6 +24,18 @@ def fleet_listing(
     it with; None when they cannot share one or it fails (each actor's audit then lists its
     own prefix, and reports its own error)."""
     try:
+        return shared_listing(client, settings, layouts, cancel)
+    except Exception:
+        return None
+
+
+def shared_listing(
+    client: Any, settings: Settings, layouts: list[ActorLayout], cancel: CancelToken | None
+) -> dict[str, RemoteScan] | None:
+    """fleet_listing, except that an S3 that fails or says nothing raises TrainsyncError:
+    the app's audits then know at once that S3 is unknown, instead of each waiting out its
+    own deadline. None still means they cannot share one listing (each lists its own)."""
+    try:
         prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
         return list_fleet(
             client,
@@ -31,8 +45,10 @@ def fleet_listing(
             workers=min(8, settings.concurrency),
             cancel=cancel,
         )
-    except Exception:
-        return None
+    except TrainsyncError:
+        raise
+    except Exception as exc:
+        raise classify(exc, settings) from None
 
 
 def fleet_uploads(client: Any, settings: Settings, layouts: list[ActorLayout]) -> set[str] | None:

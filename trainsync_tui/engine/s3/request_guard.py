@@ -3,7 +3,10 @@ its connections, so a request blocked on a silent server ends at once instead of
 botocore's read timeout times its attempts.
 
 Through botocore's public hooks only (before-send, needs-retry, its standard retry policy);
-the reach into its connection pools that a cancel needs is botocore_sockets.py's."""
+the reach into its connection pools that a cancel needs is botocore_sockets.py's.
+
+Each guard also tells its endpoint's `AnswerWatch` when a request began and when S3 last
+answered anything, so a front end can say "waiting for S3 (N s)" while it says nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from trainsync_tui.engine.cancel import CancelToken
@@ -74,6 +78,7 @@ class RequestGuard:
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._sending = threading.local()  # when the call this thread sends began
+        self._watch = answer_watch(where)
 
     def attach(self, client: Any) -> None:
         """Guard the requests of `client`, made with retries=BOTOCORE_RETRIES."""
@@ -104,6 +109,8 @@ class RequestGuard:
             context[_STARTED] = now
             budget = self.deadline if now < self._cancelled_at else AFTER_CANCEL_SECONDS
             context[_DEADLINE] = now + min(self.deadline, budget)
+            if operation not in _LONG_OPERATIONS:  # a long one is silent while it sends
+                self._watch.began(context, now, context[_DEADLINE])
         self._check(context)
         self._sending.started = context[_STARTED]
         left = context[_DEADLINE] - now
@@ -113,9 +120,22 @@ class RequestGuard:
             context["read_timeout"] = max(0.05, min(self.read_timeout, left))
 
     def _needs_retry(self, standard: Callable[..., Any], **kwargs: Any) -> Any:
-        """After each attempt. An answer that arrived stands, even after a cancel (the PUT
-        happened); an attempt cut by the cancel is a cancel, not a network error."""
+        """After each attempt: S3 answered (any status is an answer), or the request ended
+        (no retry, or an error raised here), for the watch."""
         context = kwargs["request_dict"]["context"]
+        if kwargs.get("response") is not None:
+            self._watch.answered(self._clock())
+        delay: Any = None
+        try:
+            delay = self._retry_delay(standard, context, **kwargs)
+            return delay
+        finally:
+            if delay is None or delay is False:
+                self._watch.ended(context)
+
+    def _retry_delay(self, standard: Callable[..., Any], context: Any, **kwargs: Any) -> Any:
+        """An answer that arrived stands, even after a cancel (the PUT happened); an attempt
+        cut by the cancel is a cancel, not a network error."""
         if kwargs.get("caught_exception") is not None:
             self._check(context)
         delay = standard(**kwargs)
@@ -165,6 +185,85 @@ class RequestGuard:
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
+
+
+@dataclass(frozen=True)
+class Silence:
+    """S3 at `where` has answered nothing for `waited` seconds while a request waits on it;
+    that request gives up `deadline` seconds after it began."""
+
+    where: str
+    waited: float
+    deadline: float
+
+
+# A front end says "waiting for S3" once it has said nothing this long: a healthy S3
+# answers a listing in well under a second, a distant one within two.
+NOTICE_AFTER = 2.0
+# A request still noted this long after its deadline ended without the guard seeing it end
+# (an error botocore raised outside its retry loop): forgotten, so no notice sticks.
+_FORGET_AFTER = 5.0
+
+
+class AnswerWatch:
+    """One endpoint's requests that wait for a first answer, and when it last answered:
+    what tells "S3 is slow for one request" (something else answered meanwhile) from "S3
+    says nothing". Fed by every RequestGuard of the endpoint in the process."""
+
+    def __init__(self, where: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.where = where
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waiting: dict[int, tuple[float, float]] = {}  # request -> (began, deadline at)
+        self._answered = float("-inf")
+
+    def began(self, context: dict[str, Any], now: float, deadline_at: float) -> None:
+        with self._lock:
+            self._waiting[id(context)] = (now, deadline_at)
+
+    def answered(self, now: float) -> None:
+        with self._lock:
+            self._answered = max(self._answered, now)
+
+    def ended(self, context: dict[str, Any]) -> None:
+        with self._lock:
+            self._waiting.pop(id(context), None)
+
+    def silence(self) -> Silence | None:
+        """How long S3 has said nothing while a request waits on it: since the oldest
+        waiting request began, or S3's last answer if later (one slow request while S3
+        answers others is not a silent S3); None when nothing waits."""
+        now = self._clock()
+        with self._lock:
+            for key, (_, deadline_at) in list(self._waiting.items()):
+                if now > deadline_at + _FORGET_AFTER:
+                    del self._waiting[key]
+            if not self._waiting:
+                return None
+            began, deadline_at = min(self._waiting.values())
+            since = max(began, self._answered)
+        return Silence(self.where, now - since, deadline_at - began)
+
+
+_WATCHES: dict[str, AnswerWatch] = {}
+_WATCHES_LOCK = threading.Lock()
+
+
+def answer_watch(where: str) -> AnswerWatch:
+    """The process's watch of the endpoint `where` (every client of it feeds the same)."""
+    with _WATCHES_LOCK:
+        watch = _WATCHES.get(where)
+        if watch is None:
+            watch = _WATCHES[where] = AnswerWatch(where)
+        return watch
+
+
+def longest_silence() -> Silence | None:
+    """The longest silence of any endpoint this process waits on (the CLI's notice)."""
+    with _WATCHES_LOCK:
+        watches = list(_WATCHES.values())
+    found = [s for w in watches if (s := w.silence()) is not None]
+    return max(found, key=lambda s: s.waited, default=None)
 
 
 def _last_failure(attempt: dict[str, Any] | None) -> str:
