@@ -32,6 +32,7 @@ from trainsync_tui.app.messages import (
 from trainsync_tui.app.models.progress_estimate import ProgressEstimate
 from trainsync_tui.app.models.tree_model import build_model
 from trainsync_tui.app.tasks import Task
+from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.errors import CancelledSync, TrainsyncError
 from trainsync_tui.engine.events import (
     Event,
@@ -47,8 +48,11 @@ from trainsync_tui.engine.events import (
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import Category
 from trainsync_tui.engine.run.audit import Audit
+from trainsync_tui.engine.run.kept import kept_downloads, pending_resumes
+from trainsync_tui.engine.run.report import KeptForResume
 from trainsync_tui.engine.run.restore import TrashStamp, list_trash, restore_trash, trash_notes
 from trainsync_tui.engine.s3.listing import RemoteScan
+from trainsync_tui.engine.transfer.upload_journal import UploadJournal
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix
@@ -237,6 +241,9 @@ class EngineAdapter:
         try:
             layout = self.engine.actor(actor)
             audit = self.engine.audit(layout, cancel=task.token, sink=forward, fleet=fleet)
+            kept = self._kept_for_resume(layout, task)
+            if kept:
+                forward(Message(actor, "info", f"{kept.text()}; the next sync goes on from there"))
             self.replan(actor, audit, options, task)
         except CancelledSync:
             self.post(AuditFinished(actor, cancelled=True, task=task))
@@ -245,6 +252,14 @@ class EngineAdapter:
             self.post(AuditFinished(actor, error=str(exc), task=task))
         finally:
             forward.flush()
+
+    def _kept_for_resume(self, layout: ActorLayout, task: Task) -> KeptForResume:
+        """What an interrupted run left for the actor's next sync (`audit` lists the same);
+        S3 is asked for the parts of an upload only when the journal names one."""
+        if not kept_downloads(layout) and not UploadJournal(layout.multipart_journal).entries():
+            return KeptForResume()
+        client = self.engine.client_for(task.token)
+        return pending_resumes(layout, client, self.engine.settings.require_bucket())
 
     def replan(
         self, actor: str, audit: Audit, options: SyncOptions, task: Task | None = None
