@@ -49,6 +49,7 @@ class Downloads(InContext):
     resumed: dict[str, int]
     _manager: Any
     _wait: Callable[[Any], Any]
+    _kept: Callable[[int], None]
 
     def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
         """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure.
@@ -86,6 +87,7 @@ class Downloads(InContext):
                     ),
                     verify=lambda path, md5: self._verify(remote, path, md5),
                     on_bytes=on_bytes,
+                    on_kept=self._kept,
                     verifiable=lambda: can_verify(self.client, self.bucket, remote),
                 )
                 if resumed:

@@ -152,6 +152,7 @@ def download_resumable(
     fetch_range: FetchRange,
     verify: Verify,
     on_bytes: Callable[[int], None],
+    on_kept: Callable[[int], None] = lambda _: None,
     verifiable: Callable[[], bool] = lambda: True,
 ) -> tuple[str, int]:
     """Fetch `remote` into `temp` (verified), filling the gaps of kept ranges; returns the MD5
@@ -159,7 +160,8 @@ def download_resumable(
 
     `fetch_all(writer)` downloads the whole object into a HashingWriter (s3transfer, parts in
     parallel); `fetch_range(handle, start, end, on_chunk)` writes [start, end) at its offset;
-    `verifiable()` says whether `verify` can catch a bad byte (asked only when bytes are kept).
+    `verifiable()` says whether `verify` can catch a bad byte (asked only when bytes are kept);
+    `on_kept` hears the kept bytes just before `on_bytes` counts them done.
     """
     folder.mkdir(parents=True, exist_ok=True)
     partial = Partial.of(folder, remote.key)
@@ -170,6 +172,7 @@ def download_resumable(
     if held:
         kept = sum(end - start for start, end in held)
         try:
+            on_kept(kept)
             md5 = _fill_gaps(remote, partial, held, fetch_range, on_bytes)
         except (ObjectChanged, RangeIgnored):
             partial.discard()  # a new object under the name, or no ranges: from byte 0
