@@ -7,6 +7,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,8 @@ class Transfers(Downloads):
             osutil=StrictOSUtils(),
         )
         self._parts = MultipartSender(context, workers=concurrency, resume_seconds=resume_seconds)
+        # The ranged GETs of big downloads (parallel_get.py), as many at once as s3transfer's.
+        self._range_pool = ThreadPoolExecutor(concurrency, thread_name_prefix="get")
 
     def _kept(self, n: int) -> None:
         with self._resumed_lock:
@@ -95,6 +98,7 @@ class Transfers(Downloads):
             self._manager.shutdown()
         finally:
             self._parts.close()
+            self._range_pool.shutdown(wait=False, cancel_futures=True)
 
     def _wait(self, future: Any) -> Any:
         """Wait for an s3transfer future; a cancel cancels it (shutdown(cancel=True) is broken)."""
