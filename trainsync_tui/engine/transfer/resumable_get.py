@@ -21,16 +21,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.parallel_get import InOrderHasher
 from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored
 
-# The sidecar is rewritten each time this much more is written: a kill -9 loses at most
-# about this much of the download.
-_SIDECAR_STEP = 8 * 1024 * 1024
+# The sidecar is rewritten each time this much more is written (a small JSON file and a
+# rename, ~0.1 ms): a kill -9 loses at most about this much of the download, plus what the
+# ranges under way had read and not yet written (single_get.py's _RANGE_READ_SIZE each).
+_SIDECAR_STEP = 2 * 1024 * 1024
 Ranges = list[tuple[int, int]]  # [start, end) pairs, sorted, not touching
 
 
@@ -104,13 +104,18 @@ class Partial:
 
 
 class _Held:
-    """The ranges written so far; the sidecar follows every _SIDECAR_STEP bytes."""
+    """The ranges written so far; the sidecar follows every _SIDECAR_STEP bytes.
 
-    def __init__(self, partial: Partial, remote: RemoteObject, held: Ranges, flush: Any):
+    Told of chunks by every range's thread: the sidecar is written by one at a time, each
+    time with the ranges as they are then (a later write never records fewer). The chunks
+    are written with pwrite before they are told here, so they are with the OS already.
+    """
+
+    def __init__(self, partial: Partial, remote: RemoteObject, held: Ranges):
         self._partial = partial
         self._remote = remote
-        self._flush = flush
         self._lock = threading.Lock()
+        self._recording = threading.Lock()
         self.ranges = list(held)
         self._unrecorded = 0
 
@@ -121,21 +126,21 @@ class _Held:
             if self._unrecorded < _SIDECAR_STEP:
                 return
             self._unrecorded = 0
-            ranges = list(self.ranges)
-        self._flush()  # the bytes reach the OS before the sidecar says they are there
-        self._partial.keep(self._remote, ranges)
+        with self._recording:
+            with self._lock:
+                ranges = list(self.ranges)
+            self._partial.keep(self._remote, ranges)
 
     def keep(self) -> None:
-        """After a failed attempt: keep what was written, or nothing."""
-        with contextlib.suppress(ValueError, OSError):
-            self._flush()
-        with self._lock:
+        """After a failed attempt (every range's thread has ended): keep what was written,
+        or nothing."""
+        with self._recording:
             ranges = list(self.ranges)
-        if ranges:
-            with contextlib.suppress(OSError):
-                self._partial.keep(self._remote, ranges)
-                return
-        self._partial.discard()
+            if ranges:
+                with contextlib.suppress(OSError):
+                    self._partial.keep(self._remote, ranges)
+                    return
+            self._partial.discard()
 
 
 FetchRanges = Callable[[int, Ranges, Callable[[int, int], None]], None]
@@ -240,8 +245,7 @@ def _fetch(
     fd = _open(partial.data, fresh=not kept)
     try:
         os.ftruncate(fd, remote.size)
-        # pwrite leaves nothing in a user-space buffer: written is with the OS already.
-        held = _Held(partial, remote, kept, lambda: None)
+        held = _Held(partial, remote, kept)
         hasher = InOrderHasher(fd, kept)
 
         def wrote(start: int, n: int) -> None:

@@ -16,6 +16,9 @@ from trainsync_tui.engine.s3.error_codes import is_missing_object, is_preconditi
 from trainsync_tui.engine.scanned import RemoteObject
 
 _READ_SIZE = 1024 * 1024
+# A range of a big object is read in smaller chunks: each is written and recorded as it
+# arrives, so a kill -9 loses at most this much per range under way (16 at once).
+_RANGE_READ_SIZE = 256 * 1024
 T = TypeVar("T")
 
 
@@ -94,10 +97,11 @@ def _copy(
     sink: Callable[[bytes], None],
     throttle: Callable[[int], None],
     cancel: CancelToken,
+    read_size: int = _READ_SIZE,
 ) -> int:
     """Pour `body` into `sink` chunk by chunk; the bytes poured."""
     poured = 0
-    for chunk in body.iter_chunks(_READ_SIZE):
+    for chunk in body.iter_chunks(read_size):
         throttle(len(chunk))  # --bwlimit: waits here, so the socket is read slower
         with _writing():
             sink(chunk)
@@ -176,7 +180,7 @@ def get_range(
             response["Body"].close()
             raise RangeIgnored()
         with contextlib.closing(response["Body"]) as body:
-            _copy(body, sink, throttle, cancel)
+            _copy(body, sink, throttle, cancel, _RANGE_READ_SIZE)
         return True if at >= end else None
 
     _read_with_retries(attempt, cancel, attempts)
