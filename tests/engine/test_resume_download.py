@@ -127,17 +127,23 @@ def test_a_kept_prefix_of_an_object_that_changed_is_not_used(world: World) -> No
     assert not folder.exists()
 
 
-def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: World) -> None:
-    """Same key, ETag and size in the sidecar, wrong bytes kept: the whole-file check fails,
-    and the file is fetched again from byte 0 in the same run, not refused."""
+def keep_for_the_object(world: World, data: bytes, ranges: list[tuple[int, int]]) -> None:
+    """Put DATA in S3 and a partial file of `data` whose sidecar names that very object
+    (key, ETag, size) and says `ranges` are held."""
     world.put_s3(ACTOR, "ckpt/model.bin", DATA, multipart=True)
     key = world.key(ACTOR, "ckpt/model.bin")
     etag = world.s3.head_object(Bucket=world.bucket, Key=key)["ETag"].strip('"')
     folder = partial_dir(world)
     folder.mkdir(parents=True)
-    bad = Partial.of(folder, key)
-    bad.data.write_bytes(b"\0" * (20 * MiB))
-    bad.keep(RemoteObject("ckpt/model.bin", key, SIZE, etag, 0, None), [(0, 10 * MiB)])
+    kept = Partial.of(folder, key)
+    kept.data.write_bytes(data)
+    kept.keep(RemoteObject("ckpt/model.bin", key, SIZE, etag, 0, None), ranges)
+
+
+def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: World) -> None:
+    """Same key, ETag and size in the sidecar, wrong bytes kept: the whole-file check fails,
+    and the file is fetched again from byte 0 in the same run, not refused."""
+    keep_for_the_object(world, b"\0" * (20 * MiB), [(0, 10 * MiB)])
     engine = Engine(world.settings)
     try:
         report = engine.sync(engine.actor(ACTOR))
@@ -151,14 +157,7 @@ def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: Wor
 def test_progress_of_a_resumed_download_says_which_bytes_were_kept(world: World) -> None:
     """Kept bytes count as done at once, and the run's Progress says how many so far: the
     speed the front ends show is the bytes moved (issue 25 item 3)."""
-    world.put_s3(ACTOR, "ckpt/model.bin", DATA, multipart=True)
-    key = world.key(ACTOR, "ckpt/model.bin")
-    etag = world.s3.head_object(Bucket=world.bucket, Key=key)["ETag"].strip('"')
-    folder = partial_dir(world)
-    folder.mkdir(parents=True)
-    kept = Partial.of(folder, key)
-    kept.data.write_bytes(DATA[: 30 * MiB])
-    kept.keep(RemoteObject("ckpt/model.bin", key, SIZE, etag, 0, None), [(0, 30 * MiB)])
+    keep_for_the_object(world, DATA[: 30 * MiB], [(0, 30 * MiB)])
     events: list[Progress] = []
     engine = Engine(world.settings)
     try:

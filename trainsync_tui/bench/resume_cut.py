@@ -18,7 +18,7 @@ from typing import Any
 
 from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import Timing, clean_env, run
-from trainsync_tui.bench.results import Measurement
+from trainsync_tui.bench.results import Measurement, target_line
 from trainsync_tui.bench.tools import Target, Tool, trainsync_with
 from trainsync_tui.bench.wire_meter import WireMeter
 from trainsync_tui.bench.workloads import Context
@@ -142,25 +142,10 @@ def run_resume(
     finally:
         _teardown(ctx, setup)
     fetched = int(report.get("bytes_downloaded", 0)) - int(report.get("bytes_resumed", 0))
-    m = Measurement.timed(
-        timing,
-        dataset=dataset.name,
-        workload=WORKLOAD,
-        tool=tool.name,
-        files=1,
-        size=spec.size,
-        requests=requests,
-        note=note,
+    m = Measurement.one_file(
+        timing, dataset.name, WORKLOAD, tool.name, spec.size, requests=requests, note=note
     )
-    figure = {
-        "size": spec.size,
-        "kept_by_cut": kept,
-        "resumed": int(report.get("bytes_resumed", 0)),
-        "fetched_by_rerun": fetched,
-        "share": round(fetched / spec.size, 3),
-        "ok": m.ok,
-    }
-    return m, figure
+    return m, _figure(spec.size, kept, report, fetched, m.ok)
 
 
 def run_full_speed_resume(
@@ -206,26 +191,25 @@ def run_full_speed_resume(
             fetched = meter.sent
     finally:
         _teardown(ctx, setup)
-    m = Measurement.timed(
-        timing,
-        dataset=dataset.name,
-        workload=FULL_WORKLOAD,
-        tool=tool.name,
-        files=1,
-        size=spec.size,
-        requests=requests,
-        note=note,
+    m = Measurement.one_file(
+        timing, dataset.name, FULL_WORKLOAD, tool.name, spec.size, requests=requests, note=note
     )
-    figure = {
-        "size": spec.size,
-        "crossed_at_kill": at_kill,
+    return m, _figure(spec.size, kept, report, fetched, m.ok, crossed_at_kill=at_kill)
+
+
+def _figure(
+    size: int, kept: int, report: dict[str, Any], fetched: int, ok: bool, **extra: int
+) -> dict[str, Any]:
+    """What a cut download and its rerun come to: kept by the cut, resumed and fetched."""
+    return {
+        "size": size,
+        **extra,
         "kept_by_cut": kept,
         "resumed": int(report.get("bytes_resumed", 0)),
         "fetched_by_rerun": fetched,
-        "share": round(fetched / spec.size, 3),
-        "ok": m.ok,
+        "share": round(fetched / size, 3),
+        "ok": ok,
     }
-    return m, figure
 
 
 def _md5(path: Path) -> str:
@@ -238,11 +222,7 @@ def _md5(path: Path) -> str:
 
 def resume_target_line(figure: dict[str, Any]) -> str:
     label = f"download cut at 70 %, rerun fetches ≤ {MAX_SHARE} × the file"
-    if not figure.get("ok"):
-        return f"| {label} | – | not measured |"
-    met = figure["share"] <= MAX_SHARE
-    measured = f"{figure['share']:.2f} × ({figure['fetched_by_rerun'] / ds.MiB:.0f} MiB)"
-    return f"| {label} | {measured} | {'yes' if met else '**no**'} |"
+    return _share_line(label, figure, MAX_SHARE)
 
 
 def full_speed_resume_target_line(figure: dict[str, Any]) -> str:
@@ -250,8 +230,10 @@ def full_speed_resume_target_line(figure: dict[str, Any]) -> str:
         f"download cut at {FULL_CUT_AT:.0%} on the wire at full speed, rerun fetches "
         f"≤ {FULL_MAX_SHARE} × the file"
     )
-    if not figure.get("ok"):
-        return f"| {label} | – | not measured |"
-    met = figure["share"] <= FULL_MAX_SHARE
-    measured = f"{figure['share']:.2f} × ({figure['fetched_by_rerun'] / ds.MiB:.0f} MiB)"
-    return f"| {label} | {measured} | {'yes' if met else '**no**'} |"
+    return _share_line(label, figure, FULL_MAX_SHARE)
+
+
+def _share_line(label: str, figure: dict[str, Any], most: float) -> str:
+    share, fetched = figure.get("share", 0.0), figure.get("fetched_by_rerun", 0)
+    measured = f"{share:.2f} × ({fetched / ds.MiB:.0f} MiB)"
+    return target_line(label, figure, measured, share <= most)
