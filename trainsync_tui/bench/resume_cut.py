@@ -227,7 +227,7 @@ def resume_target_line(figure: dict[str, Any]) -> str:
 
 def full_speed_resume_target_line(figure: dict[str, Any]) -> str:
     label = (
-        f"download cut at {FULL_CUT_AT:.0%} on the wire at full speed, rerun fetches "
+        f"download cut at {FULL_CUT_AT * 100:.0f} % on the wire at full speed, rerun fetches "
         f"≤ {FULL_MAX_SHARE} × the file"
     )
     return _share_line(label, figure, FULL_MAX_SHARE)
