@@ -62,7 +62,8 @@ class InOrderHasher:
         self._written: dict[int, int] = {}
         self._ends: dict[int, int] = {}  # end -> start of the same entries
         self._changed = threading.Condition()
-        self._stopped = False
+        self._stopped = False  # no more writes: hash what is written, then end
+        self._aborted = False  # the download failed: end now
         self._error: BaseException | None = None
         for start, end in held:
             self._add(start, end)
@@ -100,9 +101,9 @@ class InOrderHasher:
                     while end <= self._hashed and not self._stopped:
                         self._changed.wait()
                         end = self._next_end()
-                    if end <= self._hashed:
+                    if end <= self._hashed or self._aborted:
                         return
-                while self._hashed < end:
+                while self._hashed < end and not self._aborted:
                     want = min(_HASH_READ, end - self._hashed)
                     got = os.preadv(self._fd, [memoryview(buffer)[:want]], self._hashed)
                     if got <= 0:
@@ -112,15 +113,17 @@ class InOrderHasher:
         except BaseException as exc:
             self._error = exc
 
-    def stop(self) -> None:
+    def stop(self, *, abort: bool = True) -> None:
+        """End the hasher thread: at once, or (`abort=False`) once the prefix is hashed."""
         with self._changed:
             self._stopped = True
+            self._aborted = abort
             self._changed.notify()
         self._thread.join()
 
     def hexdigest(self, size: int) -> str:
         """The file's MD5 once all `size` bytes are written (waits for the hasher)."""
-        self.stop()
+        self.stop(abort=False)
         if self._error is not None:
             raise self._error
         if self._hashed != size:
