@@ -25,7 +25,7 @@ from pathlib import Path
 from trainsync_tui.engine.errors import TransferError
 from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.parallel_get import InOrderHasher
-from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored
+from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored, writing
 
 # The sidecar is rewritten each time this much more is written (a small JSON file and a
 # rename, ~0.1 ms): a kill -9 loses at most about this much of the download, plus what the
@@ -242,9 +242,12 @@ def _fetch(
     """Fetch the gaps between `kept` ranges into the partial file; its MD5. Every chunk is
     recorded as it is written (the sidecar follows within _SIDECAR_STEP) and hashed in order
     by a thread of its own; a failure keeps what was written for the next run."""
-    fd = _open(partial.data, fresh=not kept)
+    with writing():
+        fd = _open(partial.data, fresh=not kept)
     try:
-        os.ftruncate(fd, remote.size)
+        if kept:
+            with writing():
+                os.ftruncate(fd, remote.size)  # nothing past the object's end is ever read
         held = _Held(partial, remote, kept)
         hasher = InOrderHasher(fd, kept)
 

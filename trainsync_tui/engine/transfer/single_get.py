@@ -38,7 +38,7 @@ class RangeIgnored(TransferError):
 
 def _retryable() -> tuple[type[BaseException], ...]:
     """What cuts a body off mid-way: s3transfer's own list (its socket errors include every
-    OSError, so a local write must not raise one into the loop: see `_writing`), and a
+    OSError, so a local write must not raise one into the loop: see `writing`), and a
     connection closed while the GET was sent, which s3transfer leaves to botocore's
     retries but the request guard's attempts are spent by then."""
     from botocore.exceptions import ConnectionClosedError
@@ -56,7 +56,7 @@ def _refusal(exc: Exception) -> TransferError:
 
 
 @contextlib.contextmanager
-def _writing() -> Iterator[None]:
+def writing() -> Iterator[None]:
     """A local write's OSError is the path's error at once: s3transfer's retryable list
     takes every OSError for a socket's, and a full disk is no cut body to fetch again."""
     try:
@@ -66,7 +66,7 @@ def _writing() -> Iterator[None]:
 
 
 def _create(path: Path) -> BinaryIO:
-    with _writing():
+    with writing():
         return open(path, "wb")
 
 
@@ -103,7 +103,7 @@ def _copy(
     poured = 0
     for chunk in body.iter_chunks(read_size):
         throttle(len(chunk))  # --bwlimit: waits here, so the socket is read slower
-        with _writing():
+        with writing():
             sink(chunk)
         poured += len(chunk)
         cancel.raise_if_cancelled()
@@ -168,7 +168,7 @@ def get_range(
         on_chunk(len(chunk))
 
     def attempt() -> bool | None:
-        with _writing():
+        with writing():
             handle.seek(at)
         response = client.get_object(
             Bucket=bucket,
