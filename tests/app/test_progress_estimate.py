@@ -42,6 +42,18 @@ def test_resumed_bytes_are_not_speed() -> None:
     assert "80" not in describe(progress(2, 100 * MIB, total), later).split("·")[1]
 
 
+def test_the_engines_running_count_of_resumed_bytes_is_not_speed() -> None:
+    """The app's adapter passes the engine's Progress alone: its `bytes_resumed` is what the
+    estimate leaves out, and so does the CLI's line (`Progress.rate`)."""
+    estimate = ProgressEstimate(window=5)
+    total = 300 * MIB
+    estimate.update(Progress("actor", 0, 1, 0, total, 0.0))
+    resumed = Progress("actor", 0, 1, 90 * MIB, total, 1.0, bytes_resumed=80 * MIB)
+    now = estimate.update(resumed)
+    assert now.rate == 10 * MIB and now.eta == 21.0  # 210 MiB left at 10 MiB/s
+    assert resumed.rate == 10 * MIB and resumed.eta == 21.0  # the mean says 90 MiB/s, 2.3 s
+
+
 def test_files_left_keep_the_eta_when_the_bytes_are_nearly_done() -> None:
     """15,001 small files and one 200 MB file: the bytes say done, 13,000 files do not."""
     estimate = ProgressEstimate(window=5)

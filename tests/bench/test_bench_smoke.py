@@ -331,6 +331,48 @@ def test_report_judges_the_bandwidth_limit_and_the_resumed_download() -> None:
     assert "| 17.20 MiB/s (0.86 ×) | **no** |" in text and "| 1.00 × (64 MiB) | **no** |" in text
 
 
+def test_report_judges_the_full_speed_resume() -> None:
+    """Issue 23's figure: cut at 60 % on the wire at full speed, the rerun fetches ≤ 0.5 ×."""
+    result = _result()
+    figure = {"share": 0.45, "fetched_by_rerun": 116 * ds.MiB, "ok": True}
+    result.extras["full_speed_resume"] = figure
+    label = "| download cut at 60 % on the wire at full speed, rerun fetches ≤ 0.5 × the file"
+    assert f"{label} | 0.45 × (116 MiB) | yes |" in markdown(result)
+    figure.update(share=0.78)
+    assert f"{label} | 0.78 × (116 MiB) | **no** |" in markdown(result)
+    figure.update(ok=False)
+    assert f"{label} | – | not measured |" in markdown(result)
+
+
+def test_w11_kills_a_download_at_60_percent_on_the_wire_and_the_rerun_fetches_the_rest(
+    tmp_path: Path,
+) -> None:
+    """W11 at a small size through the real CLI and nanio: killed from the proxy thread that
+    sends the byte past 60 %, the rerun fetches on the wire exactly what the cut did not keep,
+    and the file is the source's."""
+    from trainsync_tui.bench.resume_cut import run_full_speed_resume
+    from trainsync_tui.bench.server import NanioServer
+    from trainsync_tui.bench.tools import all_tools
+    from trainsync_tui.bench.workloads import Context
+
+    trainsync = all_tools()[0]
+    assert trainsync.available, trainsync.missing
+    dataset = ds.large("large", [48], 50, seed=1)
+    ds.generate(dataset, tmp_path / "src")
+    server = NanioServer(tmp_path / "s3" / "data")
+    server.start()
+    try:
+        ctx = Context(server, tmp_path / "runs", tmp_path / "logs", timeout=240, seed=8)
+        m, figure = run_full_speed_resume(ctx, trainsync, dataset, tmp_path / "src")
+    finally:
+        server.stop()
+    assert m.ok, m.note
+    size = figure["size"]
+    assert figure["crossed_at_kill"] >= 0.6 * size
+    assert 0 < figure["resumed"] == figure["kept_by_cut"] <= figure["crossed_at_kill"]
+    assert figure["fetched_by_rerun"] == size - figure["resumed"]
+
+
 def test_the_issue_17_workloads_run_on_large_only_beside_the_sequence() -> None:
     options = parse(["--workloads", "W7,W8"])
     assert options.workloads == ("W7", "W8")

@@ -4,6 +4,7 @@ setting's sources, and a limited sync that moves every byte through the throttle
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from tests.conftest import World, md5
 from tests.engine.clitools import ACTOR
+from tests.reliability.rig import cli_command, cli_env, one_json
 from trainsync_tui.cli import main
 from trainsync_tui.engine.bwlimit import Rates, parse_bwlimit
 from trainsync_tui.engine.config import load_settings
@@ -87,6 +89,46 @@ def test_the_bucket_lets_bytes_through_at_the_rate() -> None:
             sent += 256 * K
     assert sent / (clock.now - start) == pytest.approx(M, rel=0.02)
     assert throttle.taken == {"up": 51 * M, "down": 100 * M}
+
+
+@pytest.mark.parametrize("rate", [1 * K, 10 * K, 63 * K])
+def test_an_idle_limiter_below_64k_saves_at_most_a_second(rate: int) -> None:
+    """The app sets `b 1K`, a minute passes, then a sync of small files: they are granted at
+    the rate, not at once from credit saved while idle (issue 25 item 7: 2.4-4 KiB/s)."""
+    clock = Clock()
+    throttle = BandwidthLimiter(f"{rate}B", clock=clock, wall=lambda: MONDAY)
+    clock.now = 300.0  # idle
+    files, granted = [max(rate // 4, 1)] * 40, 0
+    start = clock.now
+    for n in files:
+        while delay := throttle.wait_for("down", n):
+            clock.now += delay
+        granted += n
+    # Every byte but one second's saving and the last file (a taker may overdraw) waited.
+    assert clock.now - start >= (granted - rate - files[-1]) / rate
+    assert throttle.taken["down"] == granted
+
+
+def test_small_files_through_the_cli_hold_a_limit_under_64k(world: World, tmp_path: Path) -> None:
+    """The real CLI, 8 files of 1 KiB each way at 2 KiB/s: no faster than the limit allows
+    once one burst (a second) and one file (overdrawn) are taken off; a busy machine only
+    lengthens it."""
+    for i in range(8):
+        world.put_s3(ACTOR, f"down/{i}.bin", bytes([i]) * K)
+        world.put_local(ACTOR, f"up/{i}.bin", bytes([i + 100]) * K)
+    started = time.monotonic()
+    done = subprocess.run(
+        cli_command(world, "--json", "--bwlimit", "2K"),
+        env=cli_env(world, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    report = one_json(done.stdout)
+    assert report["errors"] == [] and report["downloaded"] == report["uploaded"] == 8
+    assert took >= (8 * K - 2 * K - K) / (2 * K), f"8 KiB each way took {took:.2f} s at 2K"
 
 
 def test_the_rate_changes_at_run_time_and_with_the_timetable() -> None:

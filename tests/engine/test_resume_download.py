@@ -13,10 +13,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import World, md5
 from tests.reliability.faultproxy import FaultProxy
 from tests.reliability.rig import ACTOR, cli_command, cli_env, one_json
 from tests.s3server import S3Server
+from trainsync_tui.engine.events import Progress
 from trainsync_tui.engine.facade import Engine
 from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.resumable_get import Partial
@@ -124,17 +127,23 @@ def test_a_kept_prefix_of_an_object_that_changed_is_not_used(world: World) -> No
     assert not folder.exists()
 
 
-def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: World) -> None:
-    """Same key, ETag and size in the sidecar, wrong bytes kept: the whole-file check fails,
-    and the file is fetched again from byte 0 in the same run, not refused."""
+def keep_for_the_object(world: World, data: bytes, ranges: list[tuple[int, int]]) -> None:
+    """Put DATA in S3 and a partial file of `data` whose sidecar names that very object
+    (key, ETag, size) and says `ranges` are held."""
     world.put_s3(ACTOR, "ckpt/model.bin", DATA, multipart=True)
     key = world.key(ACTOR, "ckpt/model.bin")
     etag = world.s3.head_object(Bucket=world.bucket, Key=key)["ETag"].strip('"')
     folder = partial_dir(world)
     folder.mkdir(parents=True)
-    bad = Partial.of(folder, key)
-    bad.data.write_bytes(b"\0" * (20 * MiB))
-    bad.keep(RemoteObject("ckpt/model.bin", key, SIZE, etag, 0, None), [(0, 10 * MiB)])
+    kept = Partial.of(folder, key)
+    kept.data.write_bytes(data)
+    kept.keep(RemoteObject("ckpt/model.bin", key, SIZE, etag, 0, None), ranges)
+
+
+def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: World) -> None:
+    """Same key, ETag and size in the sidecar, wrong bytes kept: the whole-file check fails,
+    and the file is fetched again from byte 0 in the same run, not refused."""
+    keep_for_the_object(world, b"\0" * (20 * MiB), [(0, 10 * MiB)])
     engine = Engine(world.settings)
     try:
         report = engine.sync(engine.actor(ACTOR))
@@ -143,3 +152,24 @@ def test_a_kept_prefix_that_is_not_the_objects_bytes_is_fetched_again(world: Wor
     assert report.errors == [] and report.counts.downloaded == 1
     assert report.bytes_resumed == 0
     assert world.read_local(ACTOR, "ckpt/model.bin") == DATA
+
+
+def test_progress_of_a_resumed_download_says_which_bytes_were_kept(world: World) -> None:
+    """Kept bytes count as done at once, and the run's Progress says how many so far: the
+    speed the front ends show is the bytes moved (issue 25 item 3)."""
+    keep_for_the_object(world, DATA[: 30 * MiB], [(0, 30 * MiB)])
+    events: list[Progress] = []
+    engine = Engine(world.settings)
+    try:
+        report = engine.sync(
+            engine.actor(ACTOR),
+            sink=lambda e: events.append(e) if isinstance(e, Progress) else None,
+        )
+    finally:
+        engine.close()
+    assert report.errors == [] and report.bytes_resumed == 30 * MiB
+    last = events[-1]
+    assert last.bytes_done == SIZE and last.bytes_resumed == 30 * MiB
+    assert last.bytes_moved == 10 * MiB
+    assert last.rate == pytest.approx(10 * MiB / last.elapsed)
+    assert all(e.bytes_resumed in (0, 30 * MiB) for e in events)

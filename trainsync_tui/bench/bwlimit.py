@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from trainsync_tui.bench import datasets as ds
-from trainsync_tui.bench.results import Measurement
+from trainsync_tui.bench.results import Measurement, target_line
 from trainsync_tui.bench.tools import Target, Tool, trainsync_with
 from trainsync_tui.bench.workloads import Context, measure
 
@@ -59,8 +59,6 @@ def run_bwlimit(
 
 def bwlimit_target_line(figure: dict[str, Any]) -> str:
     label = f"W1 large with --bwlimit {figure['limit']}: rate within ±10 % of {LIMIT} (MiB/s)"
-    if not figure.get("ok"):
-        return f"| {label} | – | not measured |"
-    met = abs(figure["ratio"] - 1) <= TOLERANCE
-    measured = f"{figure['rate_mib_s']:.2f} MiB/s ({figure['ratio']:.2f} ×)"
-    return f"| {label} | {measured} | {'yes' if met else '**no**'} |"
+    ratio = figure.get("ratio", 0.0)
+    measured = f"{figure.get('rate_mib_s', 0.0):.2f} MiB/s ({ratio:.2f} ×)"
+    return target_line(label, figure, measured, abs(ratio - 1) <= TOLERANCE)

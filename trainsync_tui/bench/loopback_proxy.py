@@ -196,8 +196,11 @@ def read_request(reader: BinaryIO, client: socket.socket) -> Request | None:
     return request if len(request.body) == length else None
 
 
-def forward(upstream: http.client.HTTPConnection, request: Request) -> Reply:
-    """Send `request` upstream and read the whole reply, its Content-Length set to the body."""
+def ask_upstream(
+    upstream: http.client.HTTPConnection, request: Request, *, read: bool = True
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """Send `request` upstream; its response and (with `read`) its whole body. Without
+    `read`, the body is left to stream from the response."""
     for attempt in (1, 2):
         try:
             upstream.putrequest(
@@ -210,13 +213,23 @@ def forward(upstream: http.client.HTTPConnection, request: Request) -> Reply:
                 upstream.putheader("Content-Length", str(len(request.body)))
             upstream.endheaders(request.body or None)
             response = upstream.getresponse()
-            body = response.read()
-            break
+            return response, response.read() if read else b""
         except (OSError, http.client.HTTPException):
             upstream.close()  # the server closed a kept-alive connection: reconnect once
             if attempt == 2:
                 raise
-    headers = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS]
+    raise AssertionError("unreachable")
+
+
+def reply_headers(response: http.client.HTTPResponse) -> Headers:
+    """A response's headers less the ones about one hop."""
+    return [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_HEADERS]
+
+
+def forward(upstream: http.client.HTTPConnection, request: Request) -> Reply:
+    """Send `request` upstream and read the whole reply, its Content-Length set to the body."""
+    response, body = ask_upstream(upstream, request)
+    headers = reply_headers(response)
     if request.method != "HEAD":
         headers = set_header(headers, "Content-Length", str(len(body)))
     return Reply(response.status, response.reason, headers, body)

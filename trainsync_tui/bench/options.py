@@ -8,7 +8,7 @@ from pathlib import Path
 
 from trainsync_tui.bench import datasets as ds
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "W6", "W7", "W8", "W9", "W10")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W6", "W7", "W8", "W9", "W10", "W11")
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workloads",
-        help="comma list of W1,W2,W3,W4,W6,W7,W8,W9,W10 (default: all; W7 --bwlimit 20M, W8 a "
-        "download cut at 70 %% and W9 a 2 GiB upload cut at 70 %% (256 MiB with --quick) run "
+        help="comma list of W1,W2,W3,W4,W6,W7,W8,W9,W10,W11 (default: all; W7 --bwlimit 20M, "
+        "W8 a download cut at 70 %%, W11 one cut at full speed at 60 %% on the wire, and W9 a "
+        "2 GiB upload cut at 70 %% (256 MiB with --quick) run "
         "on large, trainsync only)",
     )
     p.add_argument(

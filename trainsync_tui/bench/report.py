@@ -126,6 +126,10 @@ def target_lines(result: BenchResult) -> list[str]:
         from trainsync_tui.bench.resume_cut import resume_target_line
 
         lines.append(resume_target_line(result.extras["resume"]))
+    if "full_speed_resume" in result.extras:
+        from trainsync_tui.bench.resume_cut import full_speed_resume_target_line
+
+        lines.append(full_speed_resume_target_line(result.extras["full_speed_resume"]))
     if "upload_resume" in result.extras:
         from trainsync_tui.bench.upload_cut import upload_resume_target_line
 

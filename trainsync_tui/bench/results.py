@@ -28,6 +28,16 @@ class Measurement:
     server_cpu_s: float = 0.0  # the S3 server's CPU during the run: it shares the 2 cores
 
     @classmethod
+    def one_file(
+        cls, timing: Timing, dataset: str, workload: str, tool: str, size: int, **extra: Any
+    ) -> Measurement:
+        """The rerun of a cut transfer of one file (W8, W9, W11): `requests` and `note` in
+        `extra`."""
+        return cls.timed(
+            timing, dataset=dataset, workload=workload, tool=tool, files=1, size=size, **extra
+        )
+
+    @classmethod
     def timed(
         cls,
         timing: Timing,
@@ -107,3 +117,10 @@ class BenchResult:
             "skipped": self.skipped,
             "extras": self.extras,
         }
+
+
+def target_line(label: str, figure: dict[str, Any], measured: str, met: bool) -> str:
+    """A row of the targets table for one of the cut-and-rerun or rate figures."""
+    if not figure.get("ok"):
+        return f"| {label} | – | not measured |"
+    return f"| {label} | {measured} | {'yes' if met else '**no**'} |"

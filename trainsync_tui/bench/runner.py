@@ -104,7 +104,7 @@ def run_all(options: BenchOptions) -> BenchResult:
         for name in options.datasets:
             dataset = build_dataset(name, options.quick, options.seed)
             steps = workloads_for(name, options.workloads)
-            issue17 = name == "large" and bool({"W7", "W8", "W9"} & set(options.workloads))
+            issue17 = name == "large" and bool({"W7", "W8", "W9", "W11"} & set(options.workloads))
             if not steps and not issue17:
                 continue
             source = work / "src" / name
@@ -163,9 +163,9 @@ def _bandwidth_and_resume(
 ) -> None:
     """Issue 17's figures, trainsync only: W7 (W1 under --bwlimit 20M), W8 (a download
     killed at 70 %, then rerun) and W9 (an upload as big as the dataset killed at 70 %,
-    then rerun)."""
+    then rerun); and issue 23's W11 (W8 at full speed, killed at 60 % on the wire)."""
     from trainsync_tui.bench.bwlimit import run_bwlimit
-    from trainsync_tui.bench.resume_cut import run_resume
+    from trainsync_tui.bench.resume_cut import run_full_speed_resume, run_resume
     from trainsync_tui.bench.upload_cut import run_upload_resume
 
     trainsync = next((t for t in tools if t.name == "trainsync"), None)
@@ -176,6 +176,11 @@ def _bandwidth_and_resume(
         ("W7", "bwlimit", lambda: run_bwlimit(ctx, trainsync, dataset, source)),
         ("W8", "resume", lambda: run_resume(ctx, trainsync, dataset, source)),
         ("W9", "upload_resume", lambda: run_upload_resume(ctx, trainsync, dataset, size)),
+        (
+            "W11",
+            "full_speed_resume",
+            lambda: run_full_speed_resume(ctx, trainsync, dataset, source),
+        ),
     )
     for workload, key, job in jobs:
         if workload not in options.workloads:

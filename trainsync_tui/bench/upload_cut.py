@@ -18,7 +18,7 @@ from typing import Any
 from trainsync_tui.bench import datasets as ds
 from trainsync_tui.bench.measure import clean_env, run
 from trainsync_tui.bench.part_gate import PartGate
-from trainsync_tui.bench.results import Measurement
+from trainsync_tui.bench.results import Measurement, target_line
 from trainsync_tui.bench.tools import Target, Tool
 from trainsync_tui.bench.workloads import Context
 
@@ -134,15 +134,8 @@ def run_upload_resume(
         finally:
             ctx.server.drop_bucket(bucket)
             shutil.rmtree(base, ignore_errors=True)
-    m = Measurement.timed(
-        timing,
-        dataset=dataset.name,
-        workload=WORKLOAD,
-        tool=tool.name,
-        files=1,
-        size=size,
-        requests=requests,
-        note=note,
+    m = Measurement.one_file(
+        timing, dataset.name, WORKLOAD, tool.name, size, requests=requests, note=note
     )
     figure = {
         "size": size,
@@ -158,11 +151,9 @@ def run_upload_resume(
 
 def upload_resume_target_line(figure: dict[str, Any]) -> str:
     label = f"upload cut at 70 %, rerun sends ≤ {MAX_SHARE} × the file"
-    if not figure.get("ok"):
-        return f"| {label} | – | not measured |"
-    met = figure["share"] <= MAX_SHARE
+    share = figure.get("share", 0.0)
     measured = (
-        f"{figure['share']:.2f} × ({figure['sent_by_rerun'] / ds.MiB:.0f} of "
-        f"{figure['size'] / ds.MiB:.0f} MiB)"
+        f"{share:.2f} × ({figure.get('sent_by_rerun', 0) / ds.MiB:.0f} of "
+        f"{figure.get('size', 0) / ds.MiB:.0f} MiB)"
     )
-    return f"| {label} | {measured} | {'yes' if met else '**no**'} |"
+    return target_line(label, figure, measured, share <= MAX_SHARE)

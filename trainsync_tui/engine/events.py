@@ -67,7 +67,12 @@ class FileFailed(Event):
 
 @dataclass(frozen=True, slots=True)
 class Progress(Event):
-    """Overall sync progress; emitted at most a few times a second."""
+    """Overall sync progress; emitted at most a few times a second.
+
+    `bytes_done` counts bytes kept from an earlier, interrupted run as done the moment a
+    transfer resumes; `bytes_resumed` is how many of them so far, so a speed is the bytes
+    moved (`bytes_moved`), never the kept ones (issue 25: "80 MiB/s" under --bwlimit 10M).
+    """
 
     files_done: int
     files_total: int
@@ -75,10 +80,16 @@ class Progress(Event):
     bytes_total: int
     elapsed: float
     current: str = ""
+    bytes_resumed: int = 0
+
+    @property
+    def bytes_moved(self) -> int:
+        return max(self.bytes_done - self.bytes_resumed, 0)
 
     @property
     def rate(self) -> float:
-        return self.bytes_done / self.elapsed if self.elapsed > 0 else 0.0
+        """Bytes moved a second since the start (resumed bytes are not speed)."""
+        return self.bytes_moved / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:

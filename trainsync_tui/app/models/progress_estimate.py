@@ -39,9 +39,12 @@ class ProgressEstimate:
         self._samples: deque[_Sample] = deque()
         self._first: _Sample | None = None
 
-    def update(self, progress: Progress, resumed: int = 0) -> Estimate:
+    def update(self, progress: Progress, resumed: int | None = None) -> Estimate:
         """`resumed`: bytes counted done so far that no transfer moved (kept from a run
-        before); they are neither speed nor time."""
+        before), by default the engine's running `progress.bytes_resumed`; they are neither
+        speed nor time."""
+        if resumed is None:
+            resumed = progress.bytes_resumed
         sample = _Sample(progress.elapsed, progress.bytes_done - resumed, progress.files_done)
         if self._first is None:
             self._first = sample

@@ -291,6 +291,7 @@ class Executor:
                 self._bytes_done,
                 self._plan_bytes,
                 now - self._started,
+                bytes_resumed=self.transfers.bytes_resumed,
             )
         self.sink(event)
 

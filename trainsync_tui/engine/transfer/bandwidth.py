@@ -17,9 +17,17 @@ from trainsync_tui.engine.bwlimit import BwLimit, Direction, Rates, parse_bwlimi
 from trainsync_tui.engine.cancel import CancelToken
 
 # Tokens a bucket may save while idle: enough to smooth the chunk sizes (1 MiB reads), not
-# enough to let a burst far past the rate.
+# enough to let a burst far past the rate. Never more than a second of the rate: under 256
+# KiB/s the floor alone let an idle limiter save minutes of credit, and at 1K a sync of small
+# files started after a minute in the app went at 2.4-4 KiB/s (issue 25 item 7).
 _BURST_SECONDS = 0.1
 _MIN_BURST = 256 * 1024
+_MAX_BURST_SECONDS = 1.0
+
+
+def burst_of(rate: float) -> float:
+    """The most a bucket at `rate` bytes/s saves while idle."""
+    return min(max(_MIN_BURST, rate * _BURST_SECONDS), rate * _MAX_BURST_SECONDS)
 
 
 class _Bucket:
@@ -34,7 +42,7 @@ class _Bucket:
         """Draw `n` and return 0, or return the seconds until the debt is paid (no draw)."""
         if self.rate is None:
             return 0.0
-        burst = max(_MIN_BURST, self.rate * _BURST_SECONDS)
+        burst = burst_of(self.rate)
         self.tokens = min(burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens < 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import Executor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 from trainsync_tui.engine.hashing import HashingWriter
 from trainsync_tui.engine.scanned import RemoteObject
 from trainsync_tui.engine.transfer.context import InContext
+from trainsync_tui.engine.transfer.parallel_get import OffsetWriter, fetch_ranges
 from trainsync_tui.engine.transfer.resumable_get import download_resumable
-from trainsync_tui.engine.transfer.single_get import get_range, get_to_file
+from trainsync_tui.engine.transfer.single_get import RangeIgnored, get_range, get_to_file
 from trainsync_tui.engine.transfer.verify import can_verify, check_download
 
 BytesFn = Callable[[int], None]
@@ -47,50 +49,54 @@ class Downloads(InContext):
     unverified: set[str]
     partial_dir: Path | None
     resumed: dict[str, int]
+    chunksize: int
     _manager: Any
+    _range_pool: Executor
     _wait: Callable[[Any], Any]
+    _kept: Callable[[int], None]
 
     def download(self, remote: RemoteObject, temp: Path, on_bytes: BytesFn) -> str:
         """Fetch `remote` into `temp` and return its verified MD5; `temp` is removed on failure.
 
-        An object over the multipart threshold goes through resumable_get.py: a cut or cancel
-        keeps the ranges written, and the next run fetches only the rest with ranged GETs.
+        An object over the multipart threshold goes through resumable_get.py: its ranges in
+        parallel, written and recorded as they arrive, so a cut or cancel keeps them and the
+        next run fetches only the rest.
         """
         throttle = partial(self.throttle.take, "down", cancel=self.cancel)
+
+        def whole() -> str:
+            return get_to_file(
+                self.client,
+                self.bucket,
+                remote,
+                temp,
+                on_bytes,
+                self.cancel,
+                DOWNLOAD_ATTEMPTS,
+                throttle,
+            )
+
         try:
             if remote.size < self.threshold:
-                md5 = get_to_file(
-                    self.client,
-                    self.bucket,
-                    remote,
-                    temp,
-                    on_bytes,
-                    self.cancel,
-                    DOWNLOAD_ATTEMPTS,
-                    throttle,
-                )
+                md5 = whole()
             elif self.partial_dir is not None:
-                md5, resumed = download_resumable(
-                    remote,
-                    temp,
-                    self.partial_dir,
-                    fetch_all=lambda writer: self._get_parts(remote, writer, on_bytes),
-                    fetch_range=partial(
-                        get_range,
-                        self.client,
-                        self.bucket,
+                try:
+                    md5, resumed = download_resumable(
                         remote,
-                        cancel=self.cancel,
-                        attempts=DOWNLOAD_ATTEMPTS,
-                        throttle=throttle,
-                    ),
-                    verify=lambda path, md5: self._verify(remote, path, md5),
-                    on_bytes=on_bytes,
-                    verifiable=lambda: can_verify(self.client, self.bucket, remote),
-                )
-                if resumed:
-                    self.resumed[remote.key] = resumed
-                return md5
+                        temp,
+                        self.partial_dir,
+                        fetch_ranges=partial(self._get_ranges, remote, throttle),
+                        verify=lambda path, md5: self._verify(remote, path, md5),
+                        on_bytes=on_bytes,
+                        on_kept=self._kept,
+                        verifiable=lambda: can_verify(self.client, self.bucket, remote),
+                    )
+                except RangeIgnored:
+                    md5 = whole()  # the server sends whole objects for ranged GETs
+                else:
+                    if resumed:
+                        self.resumed[remote.key] = resumed
+                    return md5
             else:
                 with open(temp, "wb") as handle:
                     writer = HashingWriter(handle)
@@ -102,6 +108,33 @@ class Downloads(InContext):
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
             raise
+
+    def _get_ranges(
+        self,
+        remote: RemoteObject,
+        throttle: Callable[[int], None],
+        fd: int,
+        ranges: list[tuple[int, int]],
+        wrote: Callable[[int, int], None],
+    ) -> None:
+        """`ranges` of the object into `fd`, a part per GET on the run's range pool, each
+        pinned to the listed ETag (a body cut mid-way continues from its last byte)."""
+
+        def one(writer: OffsetWriter, start: int, end: int, on_chunk: BytesFn) -> None:
+            get_range(
+                self.client,
+                self.bucket,
+                remote,
+                writer,
+                start,
+                end,
+                on_chunk,
+                cancel=self.cancel,
+                attempts=DOWNLOAD_ATTEMPTS,
+                throttle=throttle,
+            )
+
+        fetch_ranges(self._range_pool, fd, ranges, self.chunksize, one, wrote)
 
     def _get_parts(self, remote: RemoteObject, writer: HashingWriter, on_bytes: BytesFn) -> None:
         """The whole object in parallel ranged GETs (s3transfer), pinned to its ETag."""

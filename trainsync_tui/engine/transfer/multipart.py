@@ -78,10 +78,19 @@ class MultipartSender(InContext):
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def upload(self, job: FileJob, journal: UploadJournal, on_bytes: BytesFn) -> Sent:
+    def upload(
+        self,
+        job: FileJob,
+        journal: UploadJournal,
+        on_bytes: BytesFn,
+        on_kept: BytesFn = lambda _: None,
+    ) -> Sent:
+        """`on_kept` hears the bytes of parts kept from an earlier run before `on_bytes`
+        counts them done (they are progress, not speed)."""
         upload_id, kept = self._resumable(job, journal)
         resumed = sum(self._span(job, n)[1] for n in kept)
         if resumed:
+            on_kept(resumed)
             on_bytes(resumed)
         if upload_id is None:
             upload_id = self._start(job, journal)

@@ -21,16 +21,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 from trainsync_tui.engine.errors import TransferError
-from trainsync_tui.engine.hashing import HashingWriter, md5_state
 from trainsync_tui.engine.scanned import RemoteObject
-from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored
+from trainsync_tui.engine.transfer.parallel_get import InOrderHasher
+from trainsync_tui.engine.transfer.single_get import ObjectChanged, RangeIgnored, writing
 
-# The sidecar is rewritten each time this much more is written: a kill -9 loses at most
-# about this much of the download.
-_SIDECAR_STEP = 8 * 1024 * 1024
+# The sidecar is rewritten each time this much more is written (a small JSON file and a
+# rename, ~0.1 ms): a kill -9 loses at most about this much of the download, plus what the
+# ranges under way had read and not yet written (single_get.py's _RANGE_READ_SIZE each).
+_SIDECAR_STEP = 2 * 1024 * 1024
 Ranges = list[tuple[int, int]]  # [start, end) pairs, sorted, not touching
 
 
@@ -104,13 +104,18 @@ class Partial:
 
 
 class _Held:
-    """The ranges written so far; the sidecar follows every _SIDECAR_STEP bytes."""
+    """The ranges written so far; the sidecar follows every _SIDECAR_STEP bytes.
 
-    def __init__(self, partial: Partial, remote: RemoteObject, held: Ranges, flush: Any):
+    Told of chunks by every range's thread: the sidecar is written by one at a time, each
+    time with the ranges as they are then (a later write never records fewer). The chunks
+    are written with pwrite before they are told here, so they are with the OS already.
+    """
+
+    def __init__(self, partial: Partial, remote: RemoteObject, held: Ranges):
         self._partial = partial
         self._remote = remote
-        self._flush = flush
         self._lock = threading.Lock()
+        self._recording = threading.Lock()
         self.ranges = list(held)
         self._unrecorded = 0
 
@@ -121,25 +126,24 @@ class _Held:
             if self._unrecorded < _SIDECAR_STEP:
                 return
             self._unrecorded = 0
-            ranges = list(self.ranges)
-        self._flush()  # the bytes reach the OS before the sidecar says they are there
-        self._partial.keep(self._remote, ranges)
+        with self._recording:
+            with self._lock:
+                ranges = list(self.ranges)
+            self._partial.keep(self._remote, ranges)
 
     def keep(self) -> None:
-        """After a failed attempt: keep what was written, or nothing."""
-        with contextlib.suppress(ValueError, OSError):
-            self._flush()
-        with self._lock:
+        """After a failed attempt (every range's thread has ended): keep what was written,
+        or nothing."""
+        with self._recording:
             ranges = list(self.ranges)
-        if ranges:
-            with contextlib.suppress(OSError):
-                self._partial.keep(self._remote, ranges)
-                return
-        self._partial.discard()
+            if ranges:
+                with contextlib.suppress(OSError):
+                    self._partial.keep(self._remote, ranges)
+                    return
+            self._partial.discard()
 
 
-FetchAll = Callable[[HashingWriter], None]
-FetchRange = Callable[[BinaryIO, int, int, Callable[[int], None]], None]
+FetchRanges = Callable[[int, Ranges, Callable[[int, int], None]], None]
 Verify = Callable[[Path, str], None]
 
 
@@ -148,18 +152,20 @@ def download_resumable(
     temp: Path,
     folder: Path,
     *,
-    fetch_all: FetchAll,
-    fetch_range: FetchRange,
+    fetch_ranges: FetchRanges,
     verify: Verify,
     on_bytes: Callable[[int], None],
+    on_kept: Callable[[int], None] = lambda _: None,
     verifiable: Callable[[], bool] = lambda: True,
 ) -> tuple[str, int]:
     """Fetch `remote` into `temp` (verified), filling the gaps of kept ranges; returns the MD5
     and the bytes that were kept, not fetched.
 
-    `fetch_all(writer)` downloads the whole object into a HashingWriter (s3transfer, parts in
-    parallel); `fetch_range(handle, start, end, on_chunk)` writes [start, end) at its offset;
-    `verifiable()` says whether `verify` can catch a bad byte (asked only when bytes are kept).
+    `fetch_ranges(fd, ranges, wrote)` writes each of `ranges` at its offset in `fd` (in
+    parallel, in any order: parallel_get.py) and calls `wrote(start, n)` for every chunk
+    written; `verifiable()` says whether `verify` can catch a bad byte (asked only when bytes
+    are kept); `on_kept` hears the kept bytes just before `on_bytes` counts them done.
+    Raises RangeIgnored when the server answers a ranged GET with the whole object.
     """
     folder.mkdir(parents=True, exist_ok=True)
     partial = Partial.of(folder, remote.key)
@@ -169,8 +175,10 @@ def download_resumable(
         held = []
     if held:
         kept = sum(end - start for start, end in held)
+        on_kept(kept)
+        on_bytes(kept)  # progress counts kept bytes as done
         try:
-            md5 = _fill_gaps(remote, partial, held, fetch_range, on_bytes)
+            md5 = _fetch(remote, partial, held, fetch_ranges, on_bytes)
         except (ObjectChanged, RangeIgnored):
             partial.discard()  # a new object under the name, or no ranges: from byte 0
         else:
@@ -183,7 +191,12 @@ def download_resumable(
             except TransferError:
                 # The whole file failed its check, so the kept bytes were not the object's.
                 temp.unlink(missing_ok=True)
-    md5 = _fetch_fresh(remote, partial, fetch_all)
+    try:
+        md5 = _fetch(remote, partial, [], fetch_ranges, on_bytes)
+    except RangeIgnored:
+        partial.discard()
+        _remove_if_empty(folder)
+        raise
     _move(partial.data, temp)
     partial.discard()
     _remove_if_empty(folder)
@@ -208,54 +221,47 @@ def _move(source: Path, target: Path) -> None:
         shutil.move(source, target)  # staging on another filesystem than the target
 
 
-def _create(path: Path) -> BinaryIO:
-    """Open a new partial file; another download may have just removed the empty folder."""
+def _open(path: Path, fresh: bool) -> int:
+    """The partial file's descriptor (read and write: the hasher reads it back); a fresh one
+    is created, though another download may have just removed the empty folder."""
+    flags = os.O_RDWR | (os.O_CREAT | os.O_TRUNC if fresh else 0)
     for _ in range(3):
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
-            return open(path, "wb")
-    return open(path, "wb")
+            return os.open(path, flags, 0o644)
+    return os.open(path, flags, 0o644)
 
 
-def _fetch_fresh(remote: RemoteObject, partial: Partial, fetch_all: FetchAll) -> str:
-    with _create(partial.data) as handle:
-        held = _Held(partial, remote, [], handle.flush)
-        try:
-            writer = HashingWriter(handle, on_write=held.wrote)
-            fetch_all(writer)
-            return str(writer.hexdigest(remote.size))
-        except BaseException:
-            held.keep()
-            raise
-
-
-def _fill_gaps(
+def _fetch(
     remote: RemoteObject,
     partial: Partial,
     kept: Ranges,
-    fetch_range: FetchRange,
+    fetch_ranges: FetchRanges,
     on_bytes: Callable[[int], None],
 ) -> str:
-    on_bytes(sum(end - start for start, end in kept))  # progress counts kept bytes as done
-    with open(partial.data, "r+b") as handle:
-        handle.truncate(remote.size)
-        held = _Held(partial, remote, kept, handle.flush)
+    """Fetch the gaps between `kept` ranges into the partial file; its MD5. Every chunk is
+    recorded as it is written (the sidecar follows within _SIDECAR_STEP) and hashed in order
+    by a thread of its own; a failure keeps what was written for the next run."""
+    with writing():
+        fd = _open(partial.data, fresh=not kept)
+    try:
+        if kept:
+            with writing():
+                os.ftruncate(fd, remote.size)  # nothing past the object's end is ever read
+        held = _Held(partial, remote, kept)
+        hasher = InOrderHasher(fd, kept)
+
+        def wrote(start: int, n: int) -> None:
+            hasher.wrote(start, n)
+            held.wrote(start, n)
+            on_bytes(n)
+
         try:
-            for start, end in gaps(kept, remote.size):
-                fetch_range(handle, start, end, _counter(held, start, on_bytes))
+            fetch_ranges(fd, gaps(kept, remote.size), wrote)
+            return hasher.hexdigest(remote.size)
         except BaseException:
+            hasher.stop()
             held.keep()
             raise
-    return str(md5_state(partial.data).hexdigest())
-
-
-def _counter(held: _Held, start: int, on_bytes: Callable[[int], None]) -> Callable[[int], None]:
-    """The chunk callback of one gap's GET: chunks land one after another from `start`."""
-    at = [start]
-
-    def on_chunk(n: int) -> None:
-        held.wrote(at[0], n)
-        at[0] += n
-        on_bytes(n)
-
-    return on_chunk
+    finally:
+        os.close(fd)

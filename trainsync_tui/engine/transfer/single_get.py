@@ -16,6 +16,9 @@ from trainsync_tui.engine.s3.error_codes import is_missing_object, is_preconditi
 from trainsync_tui.engine.scanned import RemoteObject
 
 _READ_SIZE = 1024 * 1024
+# A range of a big object is read in smaller chunks: each is written and recorded as it
+# arrives, so a kill -9 loses at most this much per range under way (16 at once).
+_RANGE_READ_SIZE = 256 * 1024
 T = TypeVar("T")
 
 
@@ -35,7 +38,7 @@ class RangeIgnored(TransferError):
 
 def _retryable() -> tuple[type[BaseException], ...]:
     """What cuts a body off mid-way: s3transfer's own list (its socket errors include every
-    OSError, so a local write must not raise one into the loop: see `_writing`), and a
+    OSError, so a local write must not raise one into the loop: see `writing`), and a
     connection closed while the GET was sent, which s3transfer leaves to botocore's
     retries but the request guard's attempts are spent by then."""
     from botocore.exceptions import ConnectionClosedError
@@ -53,7 +56,7 @@ def _refusal(exc: Exception) -> TransferError:
 
 
 @contextlib.contextmanager
-def _writing() -> Iterator[None]:
+def writing() -> Iterator[None]:
     """A local write's OSError is the path's error at once: s3transfer's retryable list
     takes every OSError for a socket's, and a full disk is no cut body to fetch again."""
     try:
@@ -63,7 +66,7 @@ def _writing() -> Iterator[None]:
 
 
 def _create(path: Path) -> BinaryIO:
-    with _writing():
+    with writing():
         return open(path, "wb")
 
 
@@ -94,12 +97,13 @@ def _copy(
     sink: Callable[[bytes], None],
     throttle: Callable[[int], None],
     cancel: CancelToken,
+    read_size: int = _READ_SIZE,
 ) -> int:
     """Pour `body` into `sink` chunk by chunk; the bytes poured."""
     poured = 0
-    for chunk in body.iter_chunks(_READ_SIZE):
+    for chunk in body.iter_chunks(read_size):
         throttle(len(chunk))  # --bwlimit: waits here, so the socket is read slower
-        with _writing():
+        with writing():
             sink(chunk)
         poured += len(chunk)
         cancel.raise_if_cancelled()
@@ -164,7 +168,7 @@ def get_range(
         on_chunk(len(chunk))
 
     def attempt() -> bool | None:
-        with _writing():
+        with writing():
             handle.seek(at)
         response = client.get_object(
             Bucket=bucket,
@@ -176,7 +180,7 @@ def get_range(
             response["Body"].close()
             raise RangeIgnored()
         with contextlib.closing(response["Body"]) as body:
-            _copy(body, sink, throttle, cancel)
+            _copy(body, sink, throttle, cancel, _RANGE_READ_SIZE)
         return True if at >= end else None
 
     _read_with_retries(attempt, cancel, attempts)

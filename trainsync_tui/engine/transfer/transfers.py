@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,10 @@ class Transfers(Downloads):
         # Where big downloads keep ranges for resume (resumable_get.py), and what they resumed.
         self.partial_dir = partial_dir
         self.resumed: dict[str, int] = {}
+        # Bytes counted done so far that no transfer of this run moved (kept by a run before,
+        # both directions): the run's Progress carries it so no front end counts it as speed.
+        self.bytes_resumed = 0
+        self._resumed_lock = threading.Lock()
         # Built on s3transfer directly, never the CRT client boto3 may pick on GPU hosts,
         # so production runs the code path the tests run. Its handlers on the client also
         # pause the part readers' progress while botocore retries a request.
@@ -80,12 +86,19 @@ class Transfers(Downloads):
             osutil=StrictOSUtils(),
         )
         self._parts = MultipartSender(context, workers=concurrency, resume_seconds=resume_seconds)
+        # The ranged GETs of big downloads (parallel_get.py), as many at once as s3transfer's.
+        self._range_pool = ThreadPoolExecutor(concurrency, thread_name_prefix="get")
+
+    def _kept(self, n: int) -> None:
+        with self._resumed_lock:
+            self.bytes_resumed += n
 
     def close(self) -> None:
         try:
             self._manager.shutdown()
         finally:
             self._parts.close()
+            self._range_pool.shutdown(wait=False, cancel_futures=True)
 
     def _wait(self, future: Any) -> Any:
         """Wait for an s3transfer future; a cancel cancels it (shutdown(cancel=True) is broken)."""
@@ -227,7 +240,7 @@ class Transfers(Downloads):
         the object's ETag must be the one those part MD5s make (or the file's MD5), unless
         S3 says its ETags are not MD5s (SSE-KMS, SSE-C): then the part checks are the proof.
         """
-        return self._parts.upload(job, journal, on_bytes)
+        return self._parts.upload(job, journal, on_bytes, self._kept)
 
     # -- deletes ------------------------------------------------------------------------
 

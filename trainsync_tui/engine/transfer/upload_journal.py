@@ -95,17 +95,7 @@ class UploadJournal:
             self._write_creating()
 
     def _write_creating(self) -> None:
-        if not self._creating:
-            with contextlib.suppress(FileNotFoundError):
-                self._creating_path.unlink()
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self._creating_path.with_name(self._creating_path.name + ".new")
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write("".join(json.dumps(k) + "\n" for k in self._creating))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self._creating_path)
+        _replace_lines(self._creating_path, [json.dumps(k) for k in self._creating])
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
@@ -138,15 +128,19 @@ class UploadJournal:
             self._write([e for e in self._read() if e.upload_id in upload_ids])
 
     def _write(self, entries: list[JournalEntry]) -> None:
-        if not entries:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(self.path.name + ".new")
-        with open(temp, "w", encoding="utf-8") as handle:
-            for entry in entries:
-                handle.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self.path)
+        _replace_lines(self.path, [json.dumps(asdict(e), sort_keys=True) for e in entries])
+
+
+def _replace_lines(path: Path, lines: list[str]) -> None:
+    """Make `path` hold exactly `lines` (on disk before it is renamed in), or not exist."""
+    if not lines:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".new")
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write("".join(line + "\n" for line in lines))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
