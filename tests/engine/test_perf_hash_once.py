@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from tests.conftest import World, md5
-from tests.engine.test_hash_cache import files_hashed
+from tests.engine.test_hash_cache import files_hashed, settled
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import Event, FileStarted
 from trainsync_tui.engine.facade import Engine, SyncOptions
@@ -97,8 +97,7 @@ def test_only_files_new_on_both_sides_are_left_unhashed(world: World) -> None:
 
 def test_a_deferred_upload_records_and_caches_the_md5_of_what_it_sent(world: World) -> None:
     files = {f"d{n}/f{n}.bin": f"payload {n}".encode() for n in range(5)}
-    for path, data in files.items():
-        world.put_local(ACTOR, path, data)
+    settled(*(world.put_local(ACTOR, path, data) for path, data in files.items()))
 
     report = sync_deferring(world)
 
@@ -135,7 +134,7 @@ def test_a_deferred_file_removed_after_the_audit_is_an_error_not_a_crash(world: 
 
 def test_a_deferred_big_file_is_hashed_once_with_its_parts_and_recorded(world: World) -> None:
     data = bytes(range(256)) * (THRESHOLD * 2 // 256) + b"tail"  # three parts
-    world.put_local(ACTOR, "big.bin", data)
+    settled(world.put_local(ACTOR, "big.bin", data))
 
     report = sync_deferring(world)
 
