@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -115,6 +116,13 @@ def _converge(run: GuardRun, worlds: list[World], base: Path, expected: Expected
 def _data_request(request: Request) -> bool:
     target = request.target.partition("?")[0]
     return "/training_data/" in target and not target.endswith(LEASE_SUFFIX)
+
+
+def _copy_if_there(source: str, target: str) -> None:
+    """Copy one file of a live root; one that the running sync renamed or removed while the
+    tree was walked (a finished temp file) is not part of the clone, as on a disk snapshot."""
+    with contextlib.suppress(FileNotFoundError):
+        shutil.copy2(source, target)
 
 
 def _popen(
@@ -226,7 +234,7 @@ def cloned_root(world: World, base: Path, port: int, rng: random.Random, tag: st
         try:
             run.hit = hold.reached.wait(60)
             clone_base.mkdir()
-            shutil.copytree(world.root, clone.root, symlinks=True)
+            shutil.copytree(world.root, clone.root, symlinks=True, copy_function=_copy_if_there)
             mine = f"clone{tag}/c.bin"
             data = blob(rng, rng.randint(1, 30_000))
             clone.put_local(ACTOR, mine, data)
