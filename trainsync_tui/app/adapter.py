@@ -48,11 +48,11 @@ from trainsync_tui.engine.events import (
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.build import Category
 from trainsync_tui.engine.run.audit import Audit
-from trainsync_tui.engine.run.kept import kept_downloads, pending_resumes
+from trainsync_tui.engine.run.kept import pending_resumes
 from trainsync_tui.engine.run.report import KeptForResume
 from trainsync_tui.engine.run.restore import TrashStamp, list_trash, restore_trash, trash_notes
+from trainsync_tui.engine.s3.client_on_use import ClientOnUse
 from trainsync_tui.engine.s3.listing import RemoteScan
-from trainsync_tui.engine.transfer.upload_journal import UploadJournal
 
 Post = Callable[[TextualMessage], Any]
 FREEZE_ABOVE = 20_000  # paths: below that a full GC pass is a few ms and nothing to fix
@@ -255,10 +255,9 @@ class EngineAdapter:
 
     def _kept_for_resume(self, layout: ActorLayout, task: Task) -> KeptForResume:
         """What an interrupted run left for the actor's next sync (`audit` lists the same);
-        S3 is asked for the parts of an upload only when the journal names one."""
-        if not kept_downloads(layout) and not UploadJournal(layout.multipart_journal).entries():
-            return KeptForResume()
-        client = self.engine.client_for(task.token)
+        the client is made only if the journal names an upload to ask S3 about (an audit
+        from the shared listing made none)."""
+        client = ClientOnUse(lambda: self.engine.client_for(task.token))
         return pending_resumes(layout, client, self.engine.settings.require_bucket())
 
     def replan(
