@@ -62,10 +62,7 @@ class S3WaitNotice:
 
 
 def notice_line(silence: Silence) -> str:
-    return (
-        f"waiting for S3 at {silence.where} ({silence.waited:.0f} s, "
-        f"deadline {silence.deadline:g} s)…"
-    )
+    return f"waiting for S3 at {silence.where} ({silence.counted()})…"
 
 
 @contextlib.contextmanager

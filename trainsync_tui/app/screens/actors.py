@@ -138,7 +138,7 @@ class ActorsScreen(Screen[None]):
         silence = self.engine.s3_silence()
         text = ""
         if silence is not None and silence.waited >= NOTICE_AFTER:
-            text = f"waiting for S3 ({silence.waited:.0f} s, deadline {silence.deadline:g} s)"
+            text = f"waiting for S3 ({silence.counted()})"
         self.query_one(ActorHeader).s3_wait = text
 
     def tell(self, message: str) -> None:

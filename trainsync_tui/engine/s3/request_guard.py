@@ -196,6 +196,10 @@ class Silence:
     waited: float
     deadline: float
 
+    def counted(self) -> str:
+        """ "12 s, deadline 60 s": how both front ends count it."""
+        return f"{self.waited:.0f} s, deadline {self.deadline:g} s"
+
 
 # A front end says "waiting for S3" once it has said nothing this long: a healthy S3
 # answers a listing in well under a second, a distant one within two.
