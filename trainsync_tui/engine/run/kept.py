@@ -11,7 +11,7 @@ from typing import Any
 from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.run.report import KeptForResume, KeptTransfer
-from trainsync_tui.engine.run.stale_uploads import list_upload_parts
+from trainsync_tui.engine.run.stale_uploads import upload_bytes
 from trainsync_tui.engine.s3.client import describe
 from trainsync_tui.engine.s3.error_codes import is_missing_upload
 from trainsync_tui.engine.transfer.upload_journal import UploadJournal
@@ -65,12 +65,11 @@ def parts_in_s3(client: Any, bucket: str) -> Callable[[str, str], int | None]:
 
     def held(key: str, upload_id: str) -> int | None:
         try:
-            parts = list_upload_parts(client, bucket, key, upload_id)
+            return upload_bytes(client, bucket, key, upload_id)
         except Exception as exc:
             if is_missing_upload(exc):
                 return None  # completed or aborted meanwhile: nothing kept
             raise TrainsyncError(f"{key}: cannot list its kept parts ({describe(exc)})") from None
-        return sum(int(p.get("Size", 0)) for p in parts)
 
     return held
 

@@ -52,6 +52,11 @@ def list_upload_parts(client: Any, bucket: str, key: str, upload_id: str) -> lis
     return found
 
 
+def upload_bytes(client: Any, bucket: str, key: str, upload_id: str) -> int:
+    """The bytes the parts of one multipart upload hold in S3 (ListParts)."""
+    return sum(int(p.get("Size", 0)) for p in list_upload_parts(client, bucket, key, upload_id))
+
+
 class Sightings:
     """When this root first saw each unfinished upload of another writer (epoch seconds, by
     this machine's clock), kept in a small JSON file beside the upload journal."""
@@ -155,8 +160,7 @@ def _resumable(layout: ActorLayout, entry: JournalEntry, now: float, max_age: fl
 def _abort(client: Any, bucket: str, key: str, upload_id: str) -> int | None:
     """Abort one upload; the bytes its parts held, or None if it was gone already."""
     try:
-        parts = list_upload_parts(client, bucket, key, upload_id)
-        freed = sum(int(p.get("Size", 0)) for p in parts)
+        freed = upload_bytes(client, bucket, key, upload_id)
     except CancelledSync:
         raise  # the rest is the next run's clean-up
     except Exception as exc:
