@@ -131,6 +131,14 @@ class World:
     def read_s3(self, actor: str, path: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=self.key(actor, path))["Body"].read()
 
+    def assert_uploaded_in_parts(self, actor: str, path: str, data: bytes, parts: int) -> None:
+        """`data` stands at `path` in S3 as an object of `parts` parts whose metadata carries
+        its MD5 (which a multipart ETag is not), so a machine without the cache can verify it."""
+        head = self.s3.head_object(Bucket=self.bucket, Key=self.key(actor, path))
+        assert head["ETag"].strip('"').endswith(f"-{parts}")
+        assert head["Metadata"]["md5"] == md5(data)
+        assert self.read_s3(actor, path) == data
+
     def s3_keys(self, prefix: str = "") -> list[str]:
         keys: list[str] = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(
