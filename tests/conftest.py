@@ -157,6 +157,13 @@ class World:
             return []
         return sorted(str(p.relative_to(top)) for p in top.rglob("*") if p.is_file())
 
+    def put_in_sync(self, actor: str, files: dict[str, bytes]) -> None:
+        """The files locally, in S3 and in the manifest, which records only them."""
+        for path, data in files.items():
+            self.put_local(actor, path, data)
+            self.put_s3(actor, path, data)
+        self.write_manifest(actor, files)
+
     def write_manifest(self, actor: str, files: dict[str, bytes | str], **extra: Any) -> None:
         entries = {}
         for path, content in files.items():

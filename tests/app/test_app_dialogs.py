@@ -32,11 +32,7 @@ BIG = "0006_big"
 
 
 def build_orphans(world: World) -> None:
-    tracked = {name: name.encode() for name in ("a.txt", "b.txt", "c.txt")}
-    for path, data in tracked.items():
-        world.put_local(ORPHANS, path, data)
-        world.put_s3(ORPHANS, path, data)
-    world.write_manifest(ORPHANS, tracked)
+    world.put_in_sync(ORPHANS, {name: name.encode() for name in ("a.txt", "b.txt", "c.txt")})
     world.put_local(ORPHANS, "stray/local.txt", b"only here")
     world.put_s3(ORPHANS, "stray/s3.txt", b"only there")
 

@@ -15,11 +15,7 @@ LIMIT = 0.5
 
 def orphans_world(world: World, tracked: int) -> None:
     """`tracked` files in sync everywhere, one local-only and one S3-only orphan."""
-    files = {f"keep/{n}.txt": f"tracked {n}".encode() for n in range(tracked)}
-    for path, data in files.items():
-        world.put_local(ACTOR, path, data)
-        world.put_s3(ACTOR, path, data)
-    world.write_manifest(ACTOR, files)
+    world.put_in_sync(ACTOR, {f"keep/{n}.txt": f"tracked {n}".encode() for n in range(tracked)})
     world.put_local(ACTOR, "stray/local-only.bin", b"x" * 2048)
     world.put_s3(ACTOR, "stray/s3-only.bin", b"y" * 1024)
 
