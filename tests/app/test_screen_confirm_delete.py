@@ -55,7 +55,7 @@ async def test_confirm_within_the_guard_and_the_sync_moves_orphans_to_trash(
             ["S3, to trash", "1.0 KiB", "stray/s3-only.bin"],
             ["local, to trash", "2.0 KiB", "stray/local-only.bin"],
         ]
-        summary = text_of(screen.query_one("#delete-summary"))
+        summary = text_of(screen.query_one("#delete-intro"))
         assert "1 local, 1 in S3" in summary and "trash" in summary
         prompt = text_of(screen.query_one("#delete-prompt"))
         assert "Within the guard. That is 2 of 8 files (25%); the guard allows 50%." in prompt
