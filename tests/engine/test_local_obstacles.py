@@ -66,25 +66,54 @@ def test_special_file_with_the_name_of_an_s3_object(
     assert "pipe.bin" not in world.manifest_md5s(ACTOR)
 
 
-def test_s3_key_under_a_local_link_to_a_folder_is_not_downloaded_through_it(
-    world: World,
-) -> None:
-    world.put_local(ACTOR, "real/keep.bin", b"keep")
+KEEP = b"a local file, to keep"
+
+
+def link_to_a_folder(world: World) -> None:
+    world.put_local(ACTOR, "real/keep.bin", KEEP)
     world.local_path(ACTOR, "linkdir").symlink_to("real")
-    world.put_s3(ACTOR, "linkdir/x.bin", b"through the link")
-    world.put_s3(ACTOR, "linkdir/deeper/y.bin", b"also through it")
 
-    errors, _ = sync_twice(world)
 
-    lines = [
-        f"{path}: its folder linkdir/ is a symbolic link locally, so it is not downloaded "
-        "through it; replace the link with a real folder, or move the S3 object to the folder "
-        "the link points to"
-        for path in ("linkdir/deeper/y.bin", "linkdir/x.bin")
-    ]
-    assert errors == lines
-    assert sorted(os.listdir(world.local_path(ACTOR, "real"))) == ["keep.bin"]
-    assert world.s3_paths(ACTOR) == ["linkdir/deeper/y.bin", "linkdir/x.bin", "real/keep.bin"]
+def a_file(world: World) -> None:
+    world.put_local(ACTOR, "a.bin", KEEP)
+
+
+@pytest.mark.parametrize(
+    ("make", "local_file", "parent", "why"),
+    [
+        (
+            link_to_a_folder,
+            "real/keep.bin",
+            "linkdir",
+            "its folder linkdir/ is a symbolic link locally, so it is not downloaded through "
+            "it; replace the link with a real folder, or move the S3 object to the folder the "
+            "link points to",
+        ),
+        (
+            a_file,
+            "a.bin",
+            "a.bin",
+            "a.bin is a file locally, so nothing can be downloaded under it; rename the local "
+            "file or the S3 object",
+        ),
+    ],
+    ids=["under a link to a folder", "under a file"],
+)
+def test_s3_keys_under_a_local_path_that_is_no_folder_are_not_downloaded(
+    world: World, make: Callable[[World], None], local_file: str, parent: str, why: str
+) -> None:
+    make(world)
+    keys = [f"{parent}/deeper/y.bin", f"{parent}/x.bin"]
+    for key in keys:
+        world.put_s3(ACTOR, key, b"wants a folder here")
+
+    errors, first = sync_twice(world)
+
+    assert errors == [f"{key}: {why}" for key in keys]
+    assert first.counts.uploaded == 1  # the local file syncs as ever
+    assert world.local_paths(ACTOR) == [local_file]  # nothing landed through a link
+    assert world.read_local(ACTOR, local_file) == KEEP
+    assert world.s3_paths(ACTOR) == sorted([*keys, local_file])
 
 
 def test_s3_object_named_like_a_local_link_to_a_folder(world: World) -> None:
@@ -100,23 +129,6 @@ def test_s3_object_named_like_a_local_link_to_a_folder(world: World) -> None:
     )
     assert errors == [line]
     assert os.path.islink(world.local_path(ACTOR, "linkdir"))
-
-
-def test_s3_key_under_a_local_file_name(world: World) -> None:
-    world.put_local(ACTOR, "a.bin", b"a file")
-    world.put_s3(ACTOR, "a.bin/x", b"wants a.bin to be a folder")
-    world.put_s3(ACTOR, "a.bin/sub/y", b"so does this")
-
-    errors, first = sync_twice(world)
-
-    lines = [
-        f"{path}: a.bin is a file locally, so nothing can be downloaded under it; "
-        "rename the local file or the S3 object"
-        for path in ("a.bin/sub/y", "a.bin/x")
-    ]
-    assert errors == lines
-    assert first.counts.uploaded == 1
-    assert world.read_local(ACTOR, "a.bin") == b"a file"
 
 
 def test_a_dry_run_reports_what_stands_in_the_way_instead_of_a_download(world: World) -> None:
