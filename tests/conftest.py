@@ -131,6 +131,14 @@ class World:
     def read_s3(self, actor: str, path: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=self.key(actor, path))["Body"].read()
 
+    def assert_uploaded_in_parts(self, actor: str, path: str, data: bytes, parts: int) -> None:
+        """`data` stands at `path` in S3 as an object of `parts` parts whose metadata carries
+        its MD5 (which a multipart ETag is not), so a machine without the cache can verify it."""
+        head = self.s3.head_object(Bucket=self.bucket, Key=self.key(actor, path))
+        assert head["ETag"].strip('"').endswith(f"-{parts}")
+        assert head["Metadata"]["md5"] == md5(data)
+        assert self.read_s3(actor, path) == data
+
     def s3_keys(self, prefix: str = "") -> list[str]:
         keys: list[str] = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(
@@ -148,6 +156,13 @@ class World:
         if not top.exists():
             return []
         return sorted(str(p.relative_to(top)) for p in top.rglob("*") if p.is_file())
+
+    def put_in_sync(self, actor: str, files: dict[str, bytes]) -> None:
+        """The files locally, in S3 and in the manifest, which records only them."""
+        for path, data in files.items():
+            self.put_local(actor, path, data)
+            self.put_s3(actor, path, data)
+        self.write_manifest(actor, files)
 
     def write_manifest(self, actor: str, files: dict[str, bytes | str], **extra: Any) -> None:
         entries = {}

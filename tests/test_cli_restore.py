@@ -18,9 +18,7 @@ TRASH = f"trainsync-trash/{ACTOR}/"
 
 def trash_an_orphan_of_each_kind(world: World, capsys: pytest.CaptureFixture[str]) -> str:
     """A sync with --delete-orphans trashes a local, an S3 and a two-sided orphan; the stamp."""
-    world.put_local(ACTOR, "keep.bin", KEEP)
-    world.put_s3(ACTOR, "keep.bin", KEEP)
-    world.write_manifest(ACTOR, {"keep.bin": KEEP})
+    world.put_in_sync(ACTOR, {"keep.bin": KEEP})
     world.put_local(ACTOR, "old/a.bin", LOCAL)
     world.put_s3(ACTOR, "old/b.bin", REMOTE)
     world.put_local(ACTOR, "same.bin", BOTH)

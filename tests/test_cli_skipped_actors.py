@@ -24,6 +24,13 @@ def warnings(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("warning: S3 folder")]
 
 
+def run(world: World, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI with these arguments on the world's bucket: its exit code, stdout and stderr."""
+    code = main([*args, *world.cli_flags()])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture
 def bucket_with_hostile_folder(world: World) -> World:
     world.put_s3(GOOD, "b.bin", b"b")
@@ -35,13 +42,12 @@ def test_sync_all_names_the_skipped_folder_and_syncs_the_others(
     bucket_with_hostile_folder: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = bucket_with_hostile_folder
-    code = main(["sync", "--all", "--no-progress", *world.cli_flags()])
-    captured = capsys.readouterr()
+    code, out, err = run(world, capsys, "sync", "--all", "--no-progress")
 
     assert code == 0
     assert world.read_local(GOOD, "b.bin") == b"b"
-    assert f"{GOOD}: done" in captured.out
-    assert warnings(captured.err) == [
+    assert f"{GOOD}: done" in out
+    assert warnings(err) == [
         f"warning: S3 folder 's3://{world.bucket}/actors/../' skipped: "
         "its name must not start with '.'; rename it to sync it"
     ]
@@ -53,32 +59,30 @@ def test_sync_all_json_warns_on_stderr_and_keeps_one_report_per_actor(
 ) -> None:
     world = bucket_with_hostile_folder
     put_folder(world, "x\x1b[31my")  # a terminal escape in a bucket key
-    code = main(["sync", "--all", "--json", *world.cli_flags()])
-    captured = capsys.readouterr()
-    reports = one_object(captured.out)
+    code, out, err = run(world, capsys, "sync", "--all", "--json")
+    reports = one_object(out)
 
     assert code == 0
     assert sorted(reports) == [GOOD]  # SPEC §5: one report per actor, keyed by actor name
     assert reports[GOOD]["downloaded"] == 1 and reports[GOOD]["errors"] == []
-    skipped = warnings(captured.err)
+    skipped = warnings(err)
     assert len(skipped) == 2
     assert any("'s3://" in s and "/actors/../'" in s for s in skipped)
     assert any("x\\x1b[31my" in s and "control character" in s for s in skipped)
-    assert "\x1b" not in captured.err  # escaped, never sent to the terminal raw
+    assert "\x1b" not in err  # escaped, never sent to the terminal raw
 
 
 def test_audit_all_json_warns_about_the_skipped_folder_and_exits_clean(
     bucket_with_hostile_folder: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = bucket_with_hostile_folder
-    code = main(["audit", "--all", "--json", *world.cli_flags()])
-    captured = capsys.readouterr()
-    summary = one_object(captured.out)
+    code, out, err = run(world, capsys, "audit", "--all", "--json")
+    summary = one_object(out)
 
     assert code == 0
     assert sorted(summary) == [GOOD]
     assert summary[GOOD]["counts"]["downloaded"] == 1
-    skipped = warnings(captured.err)
+    skipped = warnings(err)
     assert len(skipped) == 1 and "/actors/../'" in skipped[0]
 
 

@@ -32,9 +32,7 @@ def build_actors(world: World) -> None:
     world.put_s3(a, "text/update.txt", b"new")
     world.write_manifest(a, {"text/update.txt": b"old", "gone.txt": b"gone"})
 
-    world.put_local(IN_SYNC, "a.txt", b"a")
-    world.put_s3(IN_SYNC, "a.txt", b"a")
-    world.write_manifest(IN_SYNC, {"a.txt": b"a"})
+    world.put_in_sync(IN_SYNC, {"a.txt": b"a"})
 
     world.put_local(CONFLICTED, "c.txt", b"local side")
     world.put_s3(CONFLICTED, "c.txt", b"s3 side")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -32,11 +34,7 @@ BIG = "0006_big"
 
 
 def build_orphans(world: World) -> None:
-    tracked = {name: name.encode() for name in ("a.txt", "b.txt", "c.txt")}
-    for path, data in tracked.items():
-        world.put_local(ORPHANS, path, data)
-        world.put_s3(ORPHANS, path, data)
-    world.write_manifest(ORPHANS, tracked)
+    world.put_in_sync(ORPHANS, {name: name.encode() for name in ("a.txt", "b.txt", "c.txt")})
     world.put_local(ORPHANS, "stray/local.txt", b"only here")
     world.put_s3(ORPHANS, "stray/s3.txt", b"only there")
 
@@ -47,11 +45,16 @@ def orphans_app(world: World, schedule: FakeSchedule) -> TrainsyncApp:
     return TrainsyncApp(world.settings, schedule=schedule)
 
 
-async def answer_delete_orphans(pilot: Pilot[Any], app: TrainsyncApp, answer: str) -> None:
-    """Turn delete-orphans on (x) and give `answer` to the dialog that asks first."""
-    await pilot.press("x")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
-    await pilot.press(answer)
+@asynccontextmanager
+async def orphans_answered(app: TrainsyncApp, answer: str) -> AsyncIterator[Pilot[Any]]:
+    """The app opened, delete-orphans turned on (x) and `answer` given to the dialog that asks
+    first, which has closed."""
+    async with opened(app) as pilot:
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await pilot.press(answer)
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDeleteScreen))
+        yield pilot
 
 
 def group_titles(app: TrainsyncApp) -> list[str]:
@@ -62,8 +65,7 @@ async def test_delete_orphans_asks_first_and_deletes_recoverably_when_confirmed(
     world: World, orphans_app: TrainsyncApp
 ) -> None:
     app = orphans_app
-    async with opened(app) as pilot:
-        await answer_delete_orphans(pilot, app, "y")
+    async with orphans_answered(app, "y") as pilot:
         await wait_for(pilot, lambda: "Delete local orphans" in group_titles(app))
         assert group_titles(app) == ["Delete local orphans", "Delete S3 orphans"]
         assert "orphans DELETE" in app.query_one(ActorHeader).options
@@ -80,9 +82,7 @@ async def test_refusing_delete_orphans_keeps_them_and_sync_adopts_them(
     world: World, orphans_app: TrainsyncApp
 ) -> None:
     app = orphans_app
-    async with opened(app) as pilot:
-        await answer_delete_orphans(pilot, app, "n")
-        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDeleteScreen))
+    async with orphans_answered(app, "n") as pilot:
         assert not app.main.states[ORPHANS].delete_orphans
         assert "orphans keep" in app.query_one(ActorHeader).options
         await pilot.press("s")

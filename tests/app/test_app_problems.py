@@ -18,9 +18,7 @@ ACTOR = "0047_escape"
 async def test_a_refused_s3_key_is_a_problem_and_never_in_sync(
     world: World, schedule: FakeSchedule
 ) -> None:
-    world.put_local(ACTOR, "a.txt", b"a")
-    world.put_s3(ACTOR, "a.txt", b"a")
-    world.write_manifest(ACTOR, {"a.txt": b"a"})
+    world.put_in_sync(ACTOR, {"a.txt": b"a"})
     world.put_s3(ACTOR, "", b"out", key=f"actors/{ACTOR}/training_data/../escape.txt")
     app = TrainsyncApp(world.settings, ACTOR, schedule=schedule)
     async with opened(app) as pilot:

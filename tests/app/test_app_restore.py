@@ -20,9 +20,7 @@ KEEP, LOCAL, REMOTE = b"kept", b"local orphan", b"s3 orphan"
 
 
 def trash_two_orphans(world: World) -> None:
-    world.put_local(ACTOR, "keep.bin", KEEP)
-    world.put_s3(ACTOR, "keep.bin", KEEP)
-    world.write_manifest(ACTOR, {"keep.bin": KEEP})
+    world.put_in_sync(ACTOR, {"keep.bin": KEEP})
     world.put_local(ACTOR, "old/a.bin", LOCAL)
     world.put_s3(ACTOR, "old/b.bin", REMOTE)
     engine = world.engine()

@@ -108,9 +108,7 @@ async def test_every_actors_first_audit_uses_one_shared_listing_of_a_live_s3(
 ) -> None:
     names = [f"{i:04d}_actor" for i in range(30)]
     for name in names:
-        world.put_local(name, "same.bin", b"same " + name.encode())
-        world.put_s3(name, "same.bin", b"same " + name.encode())
-        world.write_manifest(name, {"same.bin": b"same " + name.encode()})
+        world.put_in_sync(name, {"same.bin": b"same " + name.encode()})
     world.put_local(names[0], "new.bin", b"new")  # one upload to plan
     world.put_s3("0999_s3_only", "far.bin", b"far")  # joins when S3 answers
 

@@ -15,11 +15,7 @@ LIMIT = 0.5
 
 def orphans_world(world: World, tracked: int) -> None:
     """`tracked` files in sync everywhere, one local-only and one S3-only orphan."""
-    files = {f"keep/{n}.txt": f"tracked {n}".encode() for n in range(tracked)}
-    for path, data in files.items():
-        world.put_local(ACTOR, path, data)
-        world.put_s3(ACTOR, path, data)
-    world.write_manifest(ACTOR, files)
+    world.put_in_sync(ACTOR, {f"keep/{n}.txt": f"tracked {n}".encode() for n in range(tracked)})
     world.put_local(ACTOR, "stray/local-only.bin", b"x" * 2048)
     world.put_s3(ACTOR, "stray/s3-only.bin", b"y" * 1024)
 
@@ -59,7 +55,7 @@ async def test_confirm_within_the_guard_and_the_sync_moves_orphans_to_trash(
             ["S3, to trash", "1.0 KiB", "stray/s3-only.bin"],
             ["local, to trash", "2.0 KiB", "stray/local-only.bin"],
         ]
-        summary = text_of(screen.query_one("#delete-summary"))
+        summary = text_of(screen.query_one("#delete-intro"))
         assert "1 local, 1 in S3" in summary and "trash" in summary
         prompt = text_of(screen.query_one("#delete-prompt"))
         assert "Within the guard. That is 2 of 8 files (25%); the guard allows 50%." in prompt

@@ -9,10 +9,7 @@ KEEP = {f"keep{i}.bin": f"keep {i}".encode() for i in range(3)}
 
 
 def tracked(world: World) -> None:
-    for path, data in KEEP.items():
-        world.put_local(ACTOR, path, data)
-        world.put_s3(ACTOR, path, data)
-    world.write_manifest(ACTOR, KEEP)
+    world.put_in_sync(ACTOR, KEEP)
 
 
 def test_orphans_go_to_the_local_trash_folder_and_the_s3_trash_prefix(world: World, capsys) -> None:

@@ -1,10 +1,11 @@
-"""Edge cases found while proving issue 2: one-part multipart objects, look-alike temp names."""
+"""Edge cases found while proving issue 2: one-part multipart objects, look-alike temp names.
+(Our own upload of a file at the threshold, one part, is a case in test_multipart.)"""
 
 from __future__ import annotations
 
 import dataclasses
 
-from tests.conftest import World, md5
+from tests.conftest import World
 from trainsync_tui.engine.facade import Engine, SyncOptions
 from trainsync_tui.engine.plan.counts import Counts
 
@@ -25,16 +26,6 @@ def sync(world: World, cache: str = "cache"):
         return eng.sync(eng.actor(ACTOR), SyncOptions())
     finally:
         eng.close()
-
-
-def test_file_at_the_threshold_uploads_as_a_one_part_multipart_object(world: World) -> None:
-    world.put_local(ACTOR, "five.bin", FIVE)
-    report = sync(world)
-    assert report.errors == [] and report.counts.uploaded == 1
-    head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "five.bin"))
-    assert head["ETag"].strip('"').endswith("-1")
-    assert world.read_s3(ACTOR, "five.bin") == FIVE
-    assert world.manifest_md5s(ACTOR) == {"five.bin": md5(FIVE)}
 
 
 def test_foreign_one_part_multipart_object_is_verified(world: World) -> None:

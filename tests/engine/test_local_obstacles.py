@@ -16,16 +16,19 @@ from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
 
 
-def sync_twice(world: World) -> tuple[SyncReport, SyncReport, bool]:
-    """Two syncs; also whether the second changed nothing (local files, S3, manifest)."""
+def sync_twice(world: World) -> tuple[list[str], SyncReport]:
+    """Two syncs: the second must say what the first said and change nothing (local files,
+    S3, manifest). The first's errors, sorted, and its report."""
     eng = world.engine()
     try:
         first = eng.sync(eng.actor(ACTOR), SyncOptions())
         before = snapshot(world)
         second = eng.sync(eng.actor(ACTOR), SyncOptions())
-        return first, second, snapshot(world) == before
     finally:
         eng.close()
+    assert sorted(second.errors) == sorted(first.errors)
+    assert second.changed == 0 and snapshot(world) == before
+    return sorted(first.errors), first
 
 
 def make_fifo(path: str) -> None:
@@ -51,39 +54,66 @@ def test_special_file_with_the_name_of_an_s3_object(
     world.put_local(ACTOR, "other.bin", b"other")
     make(str(world.local_path(ACTOR, "pipe.bin")))
 
-    first, second, unchanged = sync_twice(world)
+    errors, _ = sync_twice(world)
 
     line = (
         f"pipe.bin: is {kind} locally, so the S3 object is not downloaded over it; "
         "remove or rename it to get the S3 file"
     )
-    assert first.errors == [line] and second.errors == [line]
-    assert second.changed == 0 and unchanged
+    assert errors == [line]
     mode = os.lstat(world.local_path(ACTOR, "pipe.bin")).st_mode
     assert not stat.S_ISREG(mode)
     assert "pipe.bin" not in world.manifest_md5s(ACTOR)
 
 
-def test_s3_key_under_a_local_link_to_a_folder_is_not_downloaded_through_it(
-    world: World,
-) -> None:
-    world.put_local(ACTOR, "real/keep.bin", b"keep")
+KEEP = b"a local file, to keep"
+
+
+def link_to_a_folder(world: World) -> None:
+    world.put_local(ACTOR, "real/keep.bin", KEEP)
     world.local_path(ACTOR, "linkdir").symlink_to("real")
-    world.put_s3(ACTOR, "linkdir/x.bin", b"through the link")
-    world.put_s3(ACTOR, "linkdir/deeper/y.bin", b"also through it")
 
-    first, second, unchanged = sync_twice(world)
 
-    lines = [
-        f"{path}: its folder linkdir/ is a symbolic link locally, so it is not downloaded "
-        "through it; replace the link with a real folder, or move the S3 object to the folder "
-        "the link points to"
-        for path in ("linkdir/deeper/y.bin", "linkdir/x.bin")
-    ]
-    assert sorted(first.errors) == lines and sorted(second.errors) == lines
-    assert second.changed == 0 and unchanged
-    assert sorted(os.listdir(world.local_path(ACTOR, "real"))) == ["keep.bin"]
-    assert world.s3_paths(ACTOR) == ["linkdir/deeper/y.bin", "linkdir/x.bin", "real/keep.bin"]
+def a_file(world: World) -> None:
+    world.put_local(ACTOR, "a.bin", KEEP)
+
+
+@pytest.mark.parametrize(
+    ("make", "local_file", "parent", "why"),
+    [
+        (
+            link_to_a_folder,
+            "real/keep.bin",
+            "linkdir",
+            "its folder linkdir/ is a symbolic link locally, so it is not downloaded through "
+            "it; replace the link with a real folder, or move the S3 object to the folder the "
+            "link points to",
+        ),
+        (
+            a_file,
+            "a.bin",
+            "a.bin",
+            "a.bin is a file locally, so nothing can be downloaded under it; rename the local "
+            "file or the S3 object",
+        ),
+    ],
+    ids=["under a link to a folder", "under a file"],
+)
+def test_s3_keys_under_a_local_path_that_is_no_folder_are_not_downloaded(
+    world: World, make: Callable[[World], None], local_file: str, parent: str, why: str
+) -> None:
+    make(world)
+    keys = [f"{parent}/deeper/y.bin", f"{parent}/x.bin"]
+    for key in keys:
+        world.put_s3(ACTOR, key, b"wants a folder here")
+
+    errors, first = sync_twice(world)
+
+    assert errors == [f"{key}: {why}" for key in keys]
+    assert first.counts.uploaded == 1  # the local file syncs as ever
+    assert world.local_paths(ACTOR) == [local_file]  # nothing landed through a link
+    assert world.read_local(ACTOR, local_file) == KEEP
+    assert world.s3_paths(ACTOR) == sorted([*keys, local_file])
 
 
 def test_s3_object_named_like_a_local_link_to_a_folder(world: World) -> None:
@@ -91,33 +121,14 @@ def test_s3_object_named_like_a_local_link_to_a_folder(world: World) -> None:
     world.local_path(ACTOR, "linkdir").symlink_to("real")
     world.put_s3(ACTOR, "linkdir", b"an object, where the link is")
 
-    first, second, unchanged = sync_twice(world)
+    errors, _ = sync_twice(world)
 
     line = (
         "linkdir: is a symbolic link to a folder locally, so the S3 object is not downloaded "
         "over it; remove or rename the link to get the S3 file"
     )
-    assert first.errors == [line] and second.errors == [line]
-    assert second.changed == 0 and unchanged
+    assert errors == [line]
     assert os.path.islink(world.local_path(ACTOR, "linkdir"))
-
-
-def test_s3_key_under_a_local_file_name(world: World) -> None:
-    world.put_local(ACTOR, "a.bin", b"a file")
-    world.put_s3(ACTOR, "a.bin/x", b"wants a.bin to be a folder")
-    world.put_s3(ACTOR, "a.bin/sub/y", b"so does this")
-
-    first, second, unchanged = sync_twice(world)
-
-    lines = [
-        f"{path}: a.bin is a file locally, so nothing can be downloaded under it; "
-        "rename the local file or the S3 object"
-        for path in ("a.bin/sub/y", "a.bin/x")
-    ]
-    assert sorted(first.errors) == lines and sorted(second.errors) == lines
-    assert first.counts.uploaded == 1
-    assert second.changed == 0 and unchanged
-    assert world.read_local(ACTOR, "a.bin") == b"a file"
 
 
 def test_a_dry_run_reports_what_stands_in_the_way_instead_of_a_download(world: World) -> None:

@@ -8,7 +8,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import World, md5
+from tests.engine.test_edges import FIVE
 from tests.reliability.faultproxy import FaultProxy
 from tests.s3server import S3Server
 from trainsync_tui.engine.events import Event, FileStarted, Progress
@@ -43,15 +46,17 @@ def changed(report) -> int:
     return report.counts.total
 
 
-def test_upload_of_a_big_file_is_multipart_with_md5_metadata(world: World) -> None:
-    world.put_local(ACTOR, "big.bin", BIG)
+@pytest.mark.parametrize(
+    ("data", "parts"), [(BIG, 3), (FIVE, 1)], ids=["three parts", "at the threshold: one part"]
+)
+def test_upload_of_a_big_file_is_multipart_with_md5_metadata(
+    world: World, data: bytes, parts: int
+) -> None:
+    world.put_local(ACTOR, "big.bin", data)
     report = sync(world)
     assert report.errors == [] and report.counts.uploaded == 1
-    head = world.s3.head_object(Bucket=world.bucket, Key=world.key(ACTOR, "big.bin"))
-    assert head["ETag"].strip('"').endswith("-3")
-    assert head["Metadata"]["md5"] == md5(BIG)
-    assert world.read_s3(ACTOR, "big.bin") == BIG
-    assert world.manifest_md5s(ACTOR) == {"big.bin": md5(BIG)}
+    world.assert_uploaded_in_parts(ACTOR, "big.bin", data, parts=parts)
+    assert world.manifest_md5s(ACTOR) == {"big.bin": md5(data)}
     # A machine with no cache learns the MD5 from the metadata: nothing to do, nothing unverified.
     again = sync(world, engine(world, cache="fresh-cache"))
     assert changed(again) == 0 and again.conflicts == [] and again.unverified == []

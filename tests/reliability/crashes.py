@@ -15,14 +15,13 @@ from pathlib import Path
 
 from tests.conftest import World
 from tests.reliability.faultproxy import FaultProxy, Request
-from tests.reliability.faults import engine_sync
+from tests.reliability.faults import next_sync_problems
 from tests.reliability.rig import (
     ACTOR,
     PART,
     Expected,
     add_work,
     cli_env,
-    end_state_problems,
     history_text,
     interrupted_state_problems,
     leaked_secrets,
@@ -161,10 +160,8 @@ def kill_once(
     run.hit = landed and proc.returncode == -signal.SIGKILL
     run.problems = [f"after the kill: {p}" for p in interrupted_state_problems(world, expected)]
     # The next plain sync, in-process (one interpreter start less per kill point).
-    again, _ = engine_sync(world, world.url)
-    if again.errors or again.conflicts or again.cancelled:
-        run.problems.append(f"the next sync reported {again.errors} {again.conflicts}")
-    run.problems += end_state_problems(world, expected.final())
+    problems, again = next_sync_problems(world, expected)
+    run.problems += problems
     run.outside = _changed(before, tree_outside(base, [world.actor_dir(ACTOR)]))
     run.converged = not run.problems and not run.outside
     run.leaks = leaked_secrets(
@@ -218,10 +215,8 @@ def cancel_once(
         engine.close()
     run.hit = fired.is_set() and report.cancelled
     run.problems = [f"after the cancel: {p}" for p in interrupted_state_problems(world, expected)]
-    second, _ = engine_sync(world, world.url)
-    if second.errors or second.conflicts:
-        run.problems.append(f"the next sync reported {second.errors} {second.conflicts}")
-    run.problems += end_state_problems(world, expected.final())
+    problems, _ = next_sync_problems(world, expected)
+    run.problems += problems
     run.outside = _changed(before, tree_outside(world.root.parent, [world.actor_dir(ACTOR)]))
     run.converged = not run.problems and not run.outside
     run.leaks = leaked_secrets(

@@ -62,6 +62,16 @@ def engine_sync(world: World, endpoint: str) -> tuple[SyncReport, list[str]]:
         engine.close()
 
 
+def next_sync_problems(world: World, expected: Expected) -> tuple[list[str], SyncReport]:
+    """The next plain sync, in-process, after an interrupted or faulted one: what is wrong
+    with what it reported and with the state it leaves (exactly `expected`), and its report."""
+    again, _ = engine_sync(world, world.url)
+    problems: list[str] = []
+    if again.errors or again.conflicts or again.cancelled:
+        problems.append(f"the next sync reported {again.errors} {again.conflicts}")
+    return problems + end_state_problems(world, expected.final()), again
+
+
 def light_faults_run(
     world: World, upstream_port: int, seed: int, *, small: int = 120, big: int = 2
 ) -> FaultRun:
@@ -168,10 +178,8 @@ def heavy_faults_run(world: World, upstream_port: int, seed: int) -> FaultRun:
             texts = {"error": str(exc)}
     run.injected = proxy.counts
     run.problems = interrupted_state_problems(world, expected)
-    second, _ = engine_sync(world, world.url)
-    if second.errors or second.conflicts:
-        run.problems.append(f"the sync after the faults reported {second.errors}")
-    run.problems += end_state_problems(world, expected.final())
+    problems, _ = next_sync_problems(world, expected)
+    run.problems += problems
     run.leaks = leaked_secrets({**texts, "history": history_text(world)})
     run.converged = not run.problems
     return run

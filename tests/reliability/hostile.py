@@ -72,9 +72,7 @@ def _s3_state(world: World) -> dict[str, str]:
 def _innocent_work(world: World) -> None:
     world.put_local(ACTOR, "innocent/up.bin", b"upload me")
     world.put_s3(ACTOR, "innocent/down.bin", b"download me")
-    world.put_local(ACTOR, "innocent/kept.bin", b"in sync")
-    world.put_s3(ACTOR, "innocent/kept.bin", b"in sync")
-    world.write_manifest(ACTOR, {"innocent/kept.bin": b"in sync"})
+    world.put_in_sync(ACTOR, {"innocent/kept.bin": b"in sync"})
 
 
 def _run_cli(world: World, base: Path, case: Case, args: list[str]) -> tuple[int, str, str]:

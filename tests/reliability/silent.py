@@ -15,14 +15,13 @@ from pathlib import Path
 
 from tests.conftest import World
 from tests.reliability.faultproxy import FaultProxy, Request
-from tests.reliability.faults import engine_sync
+from tests.reliability.faults import next_sync_problems
 from tests.reliability.rig import (
     ACTOR,
     Expected,
     add_work,
     cli_command,
     cli_env,
-    end_state_problems,
     interrupted_state_problems,
     leaked_secrets,
     tree_outside,
@@ -127,10 +126,8 @@ def silent_once(
             f"after the silence: {p}" for p in interrupted_state_problems(world, expected)
         ]
     _check_exit(run, command, end, code, err)
-    again, _ = engine_sync(world, world.url)
-    if again.errors or again.conflicts or again.cancelled:
-        run.problems.append(f"the next sync reported {again.errors} {again.conflicts}")
-    run.problems += end_state_problems(world, expected.final())
+    problems, _ = next_sync_problems(world, expected)
+    run.problems += problems
     after_outside = tree_outside(base, [world.actor_dir(ACTOR)])
     run.outside = sum(
         before_outside.get(p) != after_outside.get(p) for p in before_outside | after_outside

@@ -58,16 +58,11 @@ class LandedRun(Protocol):
 
 @dataclass
 class Row:
-    """One line of the table: a family of runs and what went wrong in them."""
+    """One line of the table: a family of runs and what went wrong in them, counted by the
+    table's column (soak_doc's: tried, landed, lost, corrupt, outside, leaks, hangs,
+    converged)."""
 
-    tried: int = 0
-    landed: int = 0
-    lost: int = 0
-    corrupt: int = 0
-    outside: int = 0
-    leaks: int = 0
-    hangs: int = 0
-    converged: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
 
     def add(
@@ -80,17 +75,19 @@ class Row:
         leaks: int = 0,
         hangs: int = 0,
     ) -> None:
-        self.tried += 1
-        self.hangs += hangs
-        self.landed += landed
-        self.lost += sum(p.startswith(("lost locally", "lost in S3")) for p in problems)
-        self.corrupt += sum(
-            any(w in p for w in ("corrupt", "partial", "never had", "not the MD5", "temp file"))
-            for p in problems
+        self.counts.update(
+            tried=1,
+            landed=landed,
+            lost=sum(p.startswith(("lost locally", "lost in S3")) for p in problems),
+            corrupt=sum(
+                any(w in p for w in ("corrupt", "partial", "never had", "not the MD5", "temp file"))
+                for p in problems
+            ),
+            outside=outside,
+            leaks=leaks,
+            hangs=hangs,
+            converged=converged,
         )
-        self.outside += outside
-        self.leaks += leaks
-        self.converged += converged
         self.examples += problems[:2] if len(self.examples) < 6 else []
 
     def add_run(self, run: LandedRun, problems: list[str] | None = None) -> None:
@@ -105,14 +102,9 @@ class Row:
 
     @property
     def failed(self) -> bool:
-        return bool(
-            self.lost
-            or self.corrupt
-            or self.outside
-            or self.leaks
-            or self.hangs
-            or self.converged != self.tried
-        )
+        counts = self.counts
+        wrong = ("lost", "corrupt", "outside", "leaks", "hangs")
+        return any(counts[k] for k in wrong) or counts["converged"] != counts["tried"]
 
 
 @dataclass
@@ -186,7 +178,7 @@ def run_hostile(soak: Soak) -> None:
             continue
         row = soak.row(f"hostile input: {run.group}")
         row.add(run.problems, converged=not run.problems, outside=run.outside, leaks=len(run.leaks))
-        row.lost += run.lost
+        row.counts["lost"] += run.lost
 
 
 def run_concurrency(soak: Soak, seed: int) -> None:

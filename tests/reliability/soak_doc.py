@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -186,7 +187,7 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
     total = dict.fromkeys(_COLUMNS, 0)
     for name in sorted(soak.rows):
         row = soak.rows[name]
-        values = {c: getattr(row, c) for c in _COLUMNS}
+        values = {c: row.counts[c] for c in _COLUMNS}
         for column in _COLUMNS:
             total[column] += values[column]
         lines.append(_line(name, values))
@@ -207,8 +208,8 @@ def render(soak: Soak, args: argparse.Namespace, minutes: float) -> str:
 
 def _guards_line(soak: Soak) -> str:
     rows = [row for name, row in soak.rows.items() if name.startswith("guard:")]
-    runs, lost = sum(r.tried for r in rows), sum(r.lost for r in rows)
-    corrupt, outside = sum(r.corrupt for r in rows), sum(r.outside for r in rows)
+    total = sum((r.counts for r in rows), Counter())
+    runs, lost, corrupt, outside = (total[k] for k in ("tried", "lost", "corrupt", "outside"))
     return (
         f"Guard cases (issue 22): {runs} runs over {len(rows)} cases, {lost} lost, "
         f"{corrupt} corrupt, {outside} written outside."

@@ -14,10 +14,7 @@ FILES = ("session_01/a.wav", "session_02/b.wav")
 
 
 def in_sync(world: World) -> None:
-    for path in FILES:
-        world.put_local(ACTOR, path, path.encode())
-        world.put_s3(ACTOR, path, path.encode())
-    world.write_manifest(ACTOR, {p: p.encode() for p in FILES})
+    world.put_in_sync(ACTOR, {p: p.encode() for p in FILES})
     world.put_local(ACTOR, "session_03/c.wav", b"new")
 
 

@@ -6,21 +6,19 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
 
 from trainsync_tui.app.screens import units
+from trainsync_tui.app.screens.table_dialog import TableDialog
 
 WHERE = {"local": "local, to trash", "s3": "S3, to trash"}
 
 
-class ConfirmDeleteScreen(ModalScreen[str | None]):
+class ConfirmDeleteScreen(TableDialog):
     """Dismissed with "confirm", "force" (only offered over the guard) or None (keep them)."""
 
-    CSS_PATH = "screens.tcss"
+    ID = "delete"
+    COLUMNS = (("Where", "where"), ("Size", "size"), ("Path", "path"))
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Turn on (s deletes)"),
         Binding("f", "force", "Turn on, past the guard"),
@@ -44,25 +42,16 @@ class ConfirmDeleteScreen(ModalScreen[str | None]):
         self.total_files = total_files
         self.limit = limit
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="delete-dialog", classes="dialog") as dialog:
-            # Names go in as Text: a "[" in a file or actor name is not markup.
-            dialog.border_title = Text(f"Delete orphans in {self.actor}?")
-            yield Static(self.summary(), id="delete-summary", markup=False)
-            yield DataTable(id="delete-table", cursor_type="row", zebra_stripes=True)
-            yield Static(self.prompt(), id="delete-prompt", markup=False)
-        yield Footer()
+    def heading(self) -> str:
+        return f"Delete orphans in {self.actor}?"
 
-    def on_mount(self) -> None:
-        table = self.query_one("#delete-table", DataTable)
-        table.add_column("Where", key="where")
-        table.add_column("Size", key="size")
-        table.add_column("Path", key="path")
-        for path, side, size in self.deletions:
-            table.add_row(WHERE.get(side, side), units.size(size), Text(path))
-        table.focus()
+    def table_rows(self) -> list[tuple[str, str, Text]]:
+        return [
+            (WHERE.get(side, side), units.size(size), Text(path))
+            for path, side, size in self.deletions
+        ]
 
-    def summary(self) -> str:
+    def intro(self) -> str:
         n = len(self.deletions)
         if not n:
             return "Nothing would be deleted: every file is in the manifest."

@@ -6,15 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from trainsync_tui.app.screens import units
+from trainsync_tui.app.screens.table_dialog import TableDialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +28,11 @@ class TrashRow:
         return f"{self.local} local, {self.s3} S3"
 
 
-class RestoreScreen(ModalScreen[str | None]):
+class RestoreScreen(TableDialog):
     """Dismissed with the stamp to restore (after y), or None (escape: nothing restored)."""
 
-    CSS_PATH = "screens.tcss"
+    ID = "restore"
+    COLUMNS = (("Run (UTC)", "stamp"), ("Files", "files"), ("Size", "size"))
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "pick", "Restore this run", priority=True),
         Binding("y", "confirm", "Yes, restore"),
@@ -48,25 +46,14 @@ class RestoreScreen(ModalScreen[str | None]):
         self.notes = list(notes)
         self.picked: TrashRow | None = None
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="restore-dialog", classes="dialog") as dialog:
-            dialog.border_title = Text(f"Trash of {self.actor}: {len(self.rows)} runs")
-            intro = "Files a sync deleted or overwrote, by run, newest first. " + " ".join(
-                self.notes
-            )
-            yield Static(intro, id="restore-intro", markup=False)
-            yield DataTable(id="restore-table", cursor_type="row", zebra_stripes=True)
-            yield Static(self.prompt(), id="restore-prompt", markup=False)
-        yield Footer()
+    def heading(self) -> str:
+        return f"Trash of {self.actor}: {len(self.rows)} runs"
 
-    def on_mount(self) -> None:
-        table = self.query_one("#restore-table", DataTable)
-        table.add_column("Run (UTC)", key="stamp")
-        table.add_column("Files", key="files")
-        table.add_column("Size", key="size")
-        for row in self.rows:
-            table.add_row(row.stamp, row.files, units.size(row.size))
-        table.focus()
+    def intro(self) -> str:
+        return "Files a sync deleted or overwrote, by run, newest first. " + " ".join(self.notes)
+
+    def table_rows(self) -> list[tuple[str, str, str]]:
+        return [(row.stamp, row.files, units.size(row.size)) for row in self.rows]
 
     def prompt(self) -> str:
         if self.picked is None:

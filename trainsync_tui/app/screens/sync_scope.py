@@ -22,9 +22,9 @@ class SyncScopeScreen(ModalScreen[Scope | None]):
 
     CSS_PATH = "screens.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,m", "marked", "Only the marked"),
-        Binding("a", "everything", "Everything"),
-        Binding("escape,n", "nothing", "Neither"),
+        Binding("enter,m", "dismiss('marked')", "Only the marked"),
+        Binding("a", "dismiss('everything')", "Everything"),
+        Binding("escape,n", "dismiss", "Neither"),
     ]
 
     def __init__(self, actor: str, marked: Sequence[str]) -> None:
@@ -51,12 +51,3 @@ class SyncScopeScreen(ModalScreen[Scope | None]):
             "enter (or m) syncs only the marked items, as s does; "
             "a syncs everything, marked or not; escape syncs nothing."
         )
-
-    def action_marked(self) -> None:
-        self.dismiss("marked")
-
-    def action_everything(self) -> None:
-        self.dismiss("everything")
-
-    def action_nothing(self) -> None:
-        self.dismiss(None)

@@ -168,11 +168,10 @@ def restore_trash(
     layout: ActorLayout,
     stamp: str,
     *,
+    cancel: CancelToken,
     dry_run: bool = False,
-    cancel: CancelToken | None = None,
 ) -> RestoreReport:
     """Put back what the run `stamp` trashed; raises ConfigError for an unknown stamp."""
-    cancel = cancel or CancelToken()
     found = {s.stamp: s for s in list_trash(engine, layout)}
     if stamp not in found:
         known = ", ".join(sorted(found, reverse=True)[:5]) or "none"

@@ -31,41 +31,9 @@ def sync_guard(
     run_client: Callable[[], Any] | None = None,
 ) -> Iterator[None]:
     """The actor's flock on this root, then its lease in S3 (so the flock decides among the runs
-    of one root and only one of them asks S3). Busy → LockBusyError naming the holder."""
-    with (
-        actor_lock(settings.state_dir, layout.name, who, wait=wait, cancel=cancel) as proof,
-        actor_lease(
-            settings,
-            client,
-            layout,
-            who=who,
-            wait=wait,
-            cancel=cancel,
-            sink=sink,
-            run_client=run_client,
-            lock_proof=proof,
-        ),
-    ):
-        yield
-
-
-@contextlib.contextmanager
-def actor_lease(
-    settings: Settings,
-    client: Callable[[], Any],
-    layout: ActorLayout,
-    *,
-    who: str,
-    wait: bool,
-    cancel: CancelToken,
-    sink: EventSink,
-    ttl: float | None = None,
-    run_client: Callable[[], Any] | None = None,
-    lock_proof: str | None = None,
-) -> Iterator[Lease]:
-    """Hold the actor's S3 lease for the block; taken with this root's flock held (whose
-    proof is `lock_proof`), so a lease found then that names the same proof was left by a
-    run that died, and is taken over at once.
+    of one root and only one of them asks S3). The lease is taken with the flock held, whose
+    proof it records, so a lease found then that names the same proof was left by a run that
+    died, and is taken over at once.
 
     Raises LockBusyError naming the holder, a classified S3 error, or LeaseLostError at the
     end when another server took the lease over meanwhile.
@@ -74,37 +42,38 @@ def actor_lease(
     def warn(text: str) -> None:
         sink(Message(layout.name, "warning", text))
 
-    writer = run_client() if run_client else client()
-    lease = Lease(
-        client(), settings.require_bucket(), lease_key(layout.prefix), layout.name,
-        endpoint=settings.endpoint_url, who=who, ttl=ttl or settings.lease_ttl, cancel=cancel,
-        warn=warn, waiting=lambda text: sink(Message(layout.name, "info", text)),
-        lock_proof=lock_proof, root_id=root_id(settings.state_dir), run_client=writer,
-    )  # fmt: skip
-    try:
-        lease.acquire(wait=wait)
-    except TrainsyncError:
-        raise
-    except Exception as exc:
-        raise classify(exc, settings) from None
-    if lease.took_over:
-        warn(f"took over {lease.took_over}")
-
-    def fence(event_name: str, **_: Any) -> None:
-        lease.fence(event_name.rsplit(".", 1)[-1])
-
-    # Every attempt of every write the run makes (not the lease's own, on `client`).
-    writer.meta.events.register("before-send.s3", fence)
-    try:
-        yield lease
-    except CancelledSync:
-        if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
+    with actor_lock(settings.state_dir, layout.name, who, wait=wait, cancel=cancel) as proof:
+        writer = run_client() if run_client else client()
+        lease = Lease(
+            client(), settings.require_bucket(), lease_key(layout.prefix), layout.name,
+            endpoint=settings.endpoint_url, who=who, ttl=settings.lease_ttl, cancel=cancel,
+            warn=warn, waiting=lambda text: sink(Message(layout.name, "info", text)),
+            lock_proof=proof, root_id=root_id(settings.state_dir), run_client=writer,
+        )  # fmt: skip
+        try:
+            lease.acquire(wait=wait)
+        except TrainsyncError:
             raise
-    finally:
-        writer.meta.events.unregister("before-send.s3", fence)
-        _release(lease, cancel)
-    if lease.lost:
-        raise LeaseLostError(lease.lost)
+        except Exception as exc:
+            raise classify(exc, settings) from None
+        if lease.took_over:
+            warn(f"took over {lease.took_over}")
+
+        def fence(event_name: str, **_: Any) -> None:
+            lease.fence(event_name.rsplit(".", 1)[-1])
+
+        # Every attempt of every write the run makes (not the lease's own, on `client`).
+        writer.meta.events.register("before-send.s3", fence)
+        try:
+            yield
+        except CancelledSync:
+            if not lease.lost:  # a lost lease cancels the run: say why instead of "cancelled"
+                raise
+        finally:
+            writer.meta.events.unregister("before-send.s3", fence)
+            _release(lease, cancel)
+        if lease.lost:
+            raise LeaseLostError(lease.lost)
 
 
 # After a cancel, how long giving the lease back may delay the stop: a healthy S3 deletes it
