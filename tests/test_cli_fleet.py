@@ -3,11 +3,15 @@ with nothing to write synced without its lock or lease (issue 23)."""
 
 from __future__ import annotations
 
-from tests.conftest import World
+from typing import Any
+
+from tests.conftest import World, s3_client
 from tests.engine.clitools import one_object
+from tests.s3server import S3Server
 from trainsync_tui.cli import main
 from trainsync_tui.engine.local.flock import actor_lock
-from trainsync_tui.engine.s3.listing import list_fleet, scan_remote
+from trainsync_tui.engine.s3.fleet_listing import list_fleet
+from trainsync_tui.engine.s3.listing import scan_remote
 
 IN_SYNC = "0001_in_sync"
 NEW_FILE = "0002_new_file"
@@ -100,3 +104,55 @@ def test_a_fleet_too_big_to_hold_at_once_is_listed_actor_by_actor(world: World) 
     assert list_fleet(world.s3, world.bucket, "actors/", prefixes, max_keys=5) is None
     fleet = list_fleet(world.s3, world.bucket, "actors/", prefixes, max_keys=6)
     assert fleet is not None and len(fleet[world.key("b", "")].objects) == 3
+
+
+def _listed_keys(client: Any) -> list[int]:
+    """Keys each ListObjectsV2 answer of `client` held, counted as they come (a botocore
+    event on this client alone, so nothing else is listening)."""
+    answers: list[int] = []
+    client.meta.events.register(
+        "after-call.s3.ListObjectsV2",
+        lambda parsed, **_: answers.append(len(parsed.get("Contents", ()))),
+    )
+    return answers
+
+
+def test_a_key_range_asks_for_about_what_its_actors_hold_not_a_whole_page(
+    world: World, s3_server: S3Server
+) -> None:
+    # Two ranges of 50 actors × 4 keys: after its first page, the first range asks for the
+    # 50 keys its last 12 actors should hold (and a margin), not a whole page of 150 of
+    # which 100 would be the second range's, listed again there.
+    names = [f"a{n:03}" for n in range(100)]
+    for name in names:
+        for n in range(4):
+            world.s3.put_object(Bucket=world.bucket, Key=world.key(name, f"{n}.bin"), Body=b"x")
+    prefixes = [world.key(name, "") for name in names]
+    client = s3_client(s3_server.url)
+    answers = _listed_keys(client)
+
+    fleet = list_fleet(client, world.bucket, "actors/", prefixes, workers=2, page=150)
+
+    assert fleet is not None and all(len(fleet[p].objects) == 4 for p in prefixes)
+    assert sum(answers) - 400 <= 40, answers  # a whole second page would list 100 twice
+
+
+def test_an_actor_far_bigger_than_its_neighbours_costs_a_few_pages(
+    world: World, s3_server: S3Server
+) -> None:
+    names = [f"a{n:03}" for n in range(100)]
+    for name in names:
+        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
+    big = names[49]  # the first range's last actor
+    for n in range(400):
+        world.s3.put_object(Bucket=world.bucket, Key=world.key(big, f"d/{n:03}.bin"), Body=b"y")
+    prefixes = [world.key(name, "") for name in names]
+    client = s3_client(s3_server.url)
+    answers = _listed_keys(client)
+
+    fleet = list_fleet(client, world.bucket, "actors/", prefixes, workers=2, page=150)
+
+    assert fleet is not None
+    assert len(fleet[world.key(big, "")].objects) == 401
+    assert all(len(fleet[p].objects) == 1 for p in prefixes if p != world.key(big, ""))
+    assert len(answers) <= 7, answers  # 150, 50, 100, 150 for the first range; one more

@@ -14,7 +14,8 @@ from trainsync_tui.engine.plan.build import Plan
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.actor_prefixes import spelt_in_s3
 from trainsync_tui.engine.s3.client import classify
-from trainsync_tui.engine.s3.listing import RemoteScan, list_fleet, prefixes_with_uploads
+from trainsync_tui.engine.s3.fleet_listing import list_fleet, prefixes_with_uploads
+from trainsync_tui.engine.s3.listing import RemoteScan
 
 
 def fleet_listing(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import dataclasses
-import itertools
 import re
 import threading
 from collections.abc import Callable
@@ -159,7 +157,7 @@ def _flat_walk(
     return found
 
 
-def _to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | None:
+def to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | None:
     """One listed object as we keep it; a refused key is an issue; markers and temps None."""
     key: str = item["Key"]
     rel = key[len(prefix) :]
@@ -183,96 +181,6 @@ def _to_object(item: dict[str, Any], prefix: str) -> RemoteObject | PathIssue | 
     )
 
 
-# Past this many keys a fleet's actors list their own prefixes, one actor at a time.
-FLEET_MAX_KEYS = 200_000
-
-
-def list_fleet(
-    client: Any,
-    bucket: str,
-    root: str,
-    prefixes: list[str],
-    *,
-    workers: int = 8,
-    cancel: CancelToken | None = None,
-    max_keys: int = FLEET_MAX_KEYS,
-) -> dict[str, RemoteScan] | None:
-    """Every actor's objects (what scan_remote gives per prefix) from one flat listing of
-    `root`, in up to `workers` key ranges listed side by side: a fleet of small actors costs
-    a page per 1,000 objects instead of a walk (two or more requests) per actor. None when
-    the prefixes cannot share one listing (nested, or not below `root`), or when `root`
-    holds more than `max_keys` keys: a fleet of big actors gains nothing from it, and would
-    hold every actor's listing at once instead of one actor's at a time.
-
-    Flat pages, so a server that leaves folders out of delimiter listings lists it whole.
-    Ranges start after a key just below an actor's prefix (`StartAfter`) and end where the
-    next range starts; each key is kept once, by the actor whose prefix it starts with."""
-    ordered = sorted(set(prefixes))
-    if not ordered or any(not p.startswith(root) or not p for p in ordered):
-        return None
-    if any(b.startswith(a) for a, b in itertools.pairwise(ordered)):
-        return None
-    chunks = max(1, min(workers, len(ordered) // 50 or 1))
-    # A range i holds keys k with after[i] < k <= after[i+1]: disjoint, and together every
-    # key of every actor (each prefix[:-1] sorts below every key starting with the prefix).
-    starts = [ordered[len(ordered) * i // chunks] for i in range(chunks)]
-    after: list[str | None] = [None] + [p[:-1] for p in starts[1:]] + [None]
-    items: dict[str, list[dict[str, Any]]] = {p: [] for p in ordered}
-    seen = [0]
-    too_many = threading.Event()
-    lock = threading.Lock()
-
-    def owner(key: str) -> str | None:
-        at = bisect.bisect_right(ordered, key) - 1
-        return ordered[at] if at >= 0 and key.startswith(ordered[at]) else None
-
-    def list_range(i: int) -> list[tuple[str, dict[str, Any]]]:
-        found: list[tuple[str, dict[str, Any]]] = []
-        first, last = after[i], after[i + 1]
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": root}
-        if first is not None:
-            kwargs["StartAfter"] = first
-        for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
-            if (cancel is not None and cancel.cancelled) or too_many.is_set():
-                return found
-            contents = page.get("Contents", ())
-            with lock:
-                seen[0] += len(contents)
-                if seen[0] > max_keys:
-                    too_many.set()
-            for item in contents:
-                key = item["Key"]
-                if last is not None and key > last:
-                    return found
-                mine = owner(key)
-                if mine is not None:
-                    found.append((mine, item))
-        return found
-
-    with ThreadPoolExecutor(max_workers=chunks, thread_name_prefix="fleet") as pool:
-        for found in pool.map(list_range, range(chunks)):
-            for mine, item in found:
-                items[mine].append(item)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    if too_many.is_set():
-        return None
-    return {p: _collect(p, [_to_object(i, p) for i in items[p]]) for p in ordered}
-
-
-def prefixes_with_uploads(client: Any, bucket: str, root: str, prefixes: list[str]) -> set[str]:
-    """Which of `prefixes` (all below `root`) hold an unfinished multipart upload: one paged
-    ListMultipartUploads of `root` for them all. Raises what S3 raises (a server without
-    the call: the caller asks each actor as a sync does)."""
-    wanted = set(prefixes)
-    found: set[str] = set()
-    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=root):
-        for upload in page.get("Uploads", ()):
-            # Uploads are few (each a file being written): a plain scan of the prefixes.
-            found.update(p for p in wanted if upload["Key"].startswith(p))
-    return found
-
-
 def scan_remote(
     client: Any,
     bucket: str,
@@ -291,15 +199,15 @@ def scan_remote(
         workers,
         cancel,
         on_progress,
-        lambda i: _to_object(i, prefix),
+        lambda i: to_object(i, prefix),
         on_flat=lambda text: notes.append(PathIssue(f"s3://{bucket}/{prefix}", text, "s3")),
     )
-    scan = _collect(prefix, listed)
+    scan = collect_scan(prefix, listed)
     scan.notes[:0] = notes
     return scan
 
 
-def _collect(prefix: str, listed: list[RemoteObject | PathIssue | None]) -> RemoteScan:
+def collect_scan(prefix: str, listed: list[RemoteObject | PathIssue | None]) -> RemoteScan:
     """The listed objects by path; refused keys and keys that clash after normalisation
     become issues."""
     scan = RemoteScan()
