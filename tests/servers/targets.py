@@ -23,7 +23,10 @@ NANIO_PERCENT_KEY = (
     "nanio 0.1.7: a key holding '%20' fails SigV4 (SignatureDoesNotMatch): it signs the path "
     "decoded once more than the client did"
 )
-S3RVER_MAX_KEYS_1 = "s3rver 3.7: list-objects with max-keys=1 can answer 500"
+S3RVER_MAX_KEYS_1 = (
+    "s3rver 3.7: a ListObjectsV2 it cuts short (max-keys=1, or any page of a longer listing) "
+    "answers 500: its continuation token is DES-encrypted, which Node's OpenSSL 3 refuses"
+)
 S3RVER_DELIMITER = "s3rver 3.7: a delimiter listing leaves folders out of CommonPrefixes"
 IGNORES_CONDITIONS = "ignores If-None-Match and If-Match (PUT, DELETE, CompleteMultipartUpload)"
 # Behaviour of real deployments that trainsync must handle.

@@ -24,11 +24,14 @@ from tests.servers.targets import (
     ETAG_NOT_MD5,
     IGNORES_CONDITIONS,
     NANIO_PERCENT_KEY,
+    S3RVER_MAX_KEYS_1,
 )
 from trainsync_tui.engine.events import Event, Message
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
+from trainsync_tui.engine.s3.fleet_listing import list_fleet
 from trainsync_tui.engine.s3.lease import lease_key
+from trainsync_tui.engine.s3.listing import scan_remote
 
 ACTOR = "0042_european_30_male"
 MiB = 1024 * 1024
@@ -257,3 +260,27 @@ def test_folder_markers_at_the_prefix_and_below_are_ignored(matrix: Matrix) -> N
     assert m.b.local_paths(ACTOR) == sorted(files)
     assert m.b.manifest_md5s(ACTOR) == {p: md5(d) for p, d in files.items()}
     assert {prefix, prefix + "images/"} <= set(m.a.s3_keys(prefix))  # never deleted by us
+
+
+def test_a_fleet_listing_in_sized_pages_gives_each_actor_its_own_listing(matrix: Matrix) -> None:
+    # Key ranges whose pages shrink near their ends (MaxKeys below 1,000, StartAfter and
+    # ContinuationToken together) read the same on every server as one actor's own listing.
+    m = matrix
+    names = [f"{n:04d}_fleet" for n in range(100)]
+    for name in names:
+        for path in ("a.bin", "d/b.bin"):
+            m.a.s3.put_object(Bucket=m.a.bucket, Key=m.a.key(name, path), Body=name.encode())
+    prefixes = [m.a.settings.prefix_for(name) for name in names]
+    root = m.a.settings.actors_prefix
+    if m.target.has(S3RVER_MAX_KEYS_1):  # no page but the last: each actor lists its own
+        with pytest.raises(botocore.exceptions.ClientError, match="InternalError"):
+            list_fleet(m.a.s3, m.a.bucket, root, prefixes, workers=2, page=60)
+        return
+
+    fleet = list_fleet(m.a.s3, m.a.bucket, root, prefixes, workers=2, page=60)
+
+    assert fleet is not None and sorted(fleet) == sorted(prefixes)
+    for prefix in prefixes:
+        assert sorted(fleet[prefix].objects) == ["a.bin", "d/b.bin"], prefix
+    for prefix in (prefixes[0], prefixes[49], prefixes[50], prefixes[-1]):
+        assert fleet[prefix].objects == scan_remote(m.a.s3, m.a.bucket, prefix).objects
