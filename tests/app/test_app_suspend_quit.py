@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import FakeSchedule, wait_for
+from tests.app.conftest import FakeSchedule, settle, wait_for
 from tests.app.test_app_signals import ACTOR, Terminal
 from tests.conftest import World
 from trainsync_tui.app.app import TrainsyncApp
 from trainsync_tui.app.widgets.discrepancy_tree import DiscrepancyTree
+from trainsync_tui.app.widgets.log_pane import LogPane
 from trainsync_tui.demo import BackgroundSetup
 
 DEADLINE = 60  # for a loaded 2-core box; each wait ends as soon as its condition holds
@@ -154,3 +155,19 @@ async def test_q_while_preparing_ends_the_wait_not_the_set_up(world: World) -> N
         assert not setup.done.is_set()  # …while the set-up still runs
     finally:
         release.set()
+
+
+async def test_stopping_is_in_the_logs_view_at_once_even_in_a_full_log(app: TrainsyncApp) -> None:
+    # The app leaves the screen right after the next refresh: a line the log scrolls to
+    # only after that refresh (RichLog's own scrolling) was never seen.
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        log = app.query_one(LogPane)
+        log.add_lines([("info", f"line {n}") for n in range(30)])
+        await pilot.pause()
+        log.scroll_home(animate=False, immediate=True)
+
+        app.main.stopping()
+
+        assert log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y
+        assert "stopping" in log.lines[-1].text

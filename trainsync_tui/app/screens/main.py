@@ -315,7 +315,11 @@ class MainScreen(ActorsScreen):
         """q's answer, drawn before the app leaves the screen: a line in the log (a cancelled
         task's own messages may rewrite the header or the tree meanwhile), and where the eye
         is: the selected actor's header, or the tree that says "preparing…"."""
-        self.query_one(LogPane).add_lines([("warning", "stopping…")])
+        log = self.query_one(LogPane)
+        log.add_lines([("warning", "stopping…")])
+        # RichLog scrolls to a new line after the next refresh, and the exit follows that
+        # refresh: a full log left the screen with the line below its view (CI saw it once).
+        log.scroll_end(animate=False, immediate=True, x_axis=False)
         if self.selected is not None and self.tasks.status(self.selected.name) is None:
             self.tell("stopping…")
         elif self.selected is None:
