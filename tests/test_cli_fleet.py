@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import World, s3_client
 from tests.engine.clitools import one_object
 from tests.s3server import S3Server
 from trainsync_tui.cli import main
+from trainsync_tui.engine.cancel import CancelToken
+from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.local.flock import actor_lock
-from trainsync_tui.engine.s3.fleet_listing import list_fleet
+from trainsync_tui.engine.s3.fleet_listing import list_fleet, start_fleet_listing
 from trainsync_tui.engine.s3.listing import scan_remote
 
 IN_SYNC = "0001_in_sync"
@@ -156,3 +160,42 @@ def test_an_actor_far_bigger_than_its_neighbours_costs_a_few_pages(
     assert len(fleet[world.key(big, "")].objects) == 401
     assert all(len(fleet[p].objects) == 1 for p in prefixes if p != world.key(big, ""))
     assert len(answers) <= 7, answers  # 150, 50, 100, 150 for the first range; one more
+
+
+def test_each_actor_is_given_its_part_of_a_listing_under_way(world: World) -> None:
+    names = [f"a{n:03}" for n in range(120)]
+    for name in names:
+        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
+    prefixes = [world.key(name, "") for name in names]
+
+    listing = start_fleet_listing(world.s3, world.bucket, "actors/", prefixes, workers=2, page=25)
+
+    assert listing is not None
+    order = listing.order()
+    assert sorted(order) == sorted(prefixes)
+    assert order[:2] == [prefixes[0], prefixes[60]]  # the first actor of each range first
+    for prefix in reversed(prefixes):  # asked in any order, each waits for its own part
+        scan = listing.get(prefix)
+        assert (
+            scan is not None and scan.objects == scan_remote(world.s3, world.bucket, prefix).objects
+        )
+    assert listing.get("actors/not-one-of-them/") is None
+    assert listing.result() == {p: listing.get(p) for p in prefixes}
+
+
+def test_a_cancelled_fleet_listing_leaves_each_actor_to_list_its_own(world: World) -> None:
+    names = [f"a{n:03}" for n in range(100)]
+    for name in names:
+        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
+    prefixes = [world.key(name, "") for name in names]
+    cancel = CancelToken()
+    cancel.cancel()
+
+    listing = start_fleet_listing(
+        world.s3, world.bucket, "actors/", prefixes, workers=2, cancel=cancel, page=25
+    )
+
+    assert listing is not None
+    assert [listing.get(p) for p in prefixes] == [None] * len(prefixes)
+    with pytest.raises(CancelledSync):
+        listing.result()

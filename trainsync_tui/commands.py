@@ -28,6 +28,7 @@ from trainsync_tui.engine.run.audit import Audit
 from trainsync_tui.engine.run.history import RESTORE, HistoryEntry
 from trainsync_tui.engine.run.kept import pending_resumes
 from trainsync_tui.engine.run.report import KeptForResume, SyncReport, plan_to_json, plural
+from trainsync_tui.engine.s3.fleet_listing import FleetListing
 
 _T = TypeVar("_T")
 
@@ -45,10 +46,12 @@ def each_actor(
     work: Callable[[ActorLayout], _T],
     token: CancelToken,
     workers: int,
+    fleet: FleetListing | None = None,
 ) -> Iterator[tuple[ActorLayout, _T | TrainsyncError]]:
     """(layout, what `work` returned or the TrainsyncError it raised), in the order of
     `layouts`, with up to `workers` actors in flight. The actors not started when the token
-    is cancelled are left out."""
+    is cancelled are left out. With a `fleet` listing under way, actors start in the order
+    their listings complete, so no worker waits on an actor whose range is far behind."""
     not_started = object()
 
     def guarded(layout: ActorLayout) -> object:
@@ -66,16 +69,20 @@ def each_actor(
                 return
             yield layout, result  # type: ignore[misc]
         return
+    starting = list(range(len(layouts)))
+    if fleet is not None:
+        rank = {prefix: n for n, prefix in enumerate(fleet.order())}
+        starting.sort(key=lambda i: rank.get(layouts[i].prefix, len(rank)))
     with ThreadPoolExecutor(workers, thread_name_prefix="actor") as pool:
-        futures = [pool.submit(guarded, layout) for layout in layouts]
+        futures = {i: pool.submit(guarded, layouts[i]) for i in starting}
         try:
-            for layout, future in zip(layouts, futures, strict=True):
-                result = future.result()
+            for i, layout in enumerate(layouts):
+                result = futures[i].result()
                 if result is not_started:
                     return
                 yield layout, result  # type: ignore[misc]
         finally:
-            for future in futures:
+            for future in futures.values():
                 future.cancel()
 
 
@@ -173,15 +180,20 @@ def run_sync_command(
         if args.all and len(layouts) > 1 and not options.dry_run:
             # A fleet: actors with nothing to write are found side by side, from one listing
             # and without a lease each; only those with work are synced, one at a time.
+            # Both listings run in the background, the uploads' first (one request that a
+            # server answering in turn would otherwise hold behind the listing's pages): an
+            # actor is looked at as soon as its part is listed.
+            asking = ThreadPoolExecutor(1, thread_name_prefix="uploads")
+            uploads = asking.submit(engine.fleet_uploads, layouts, token)
+            asking.shutdown(wait=False)
             fleet = engine.list_fleet(layouts, token)
-            uploading = engine.fleet_uploads(layouts, token)
 
             def if_in_sync(layout: ActorLayout) -> SyncReport | None:
                 return engine.sync_if_in_sync(
-                    layout, options, cancel=token, sink=sink, fleet=fleet, uploading=uploading
+                    layout, options, cancel=token, sink=sink, fleet=fleet, uploading=uploads.result
                 )
 
-            found = each_actor(layouts, if_in_sync, token, fleet_workers(engine.settings))
+            found = each_actor(layouts, if_in_sync, token, fleet_workers(engine.settings), fleet)
         else:
             found = ((layout, None) for layout in layouts)
         for layout, done in found:
@@ -265,7 +277,7 @@ def run_audit_command(
             engine.require_actor(layouts[0], token)
         # Audits only read, so actors are audited side by side; results keep their order.
         for layout, outcome in each_actor(
-            layouts, summarise, token, fleet_workers(engine.settings)
+            layouts, summarise, token, fleet_workers(engine.settings), fleet
         ):
             if isinstance(outcome, TrainsyncError):
                 if outcome.exit_code == 2 or not args.all:

@@ -45,6 +45,7 @@ from trainsync_tui.engine.run.sync_guard import sync_guard
 from trainsync_tui.engine.s3.actor_prefixes import list_actor_names, spelt_in_s3
 from trainsync_tui.engine.s3.client import S3Clients, classify
 from trainsync_tui.engine.s3.client_on_use import ClientOnUse
+from trainsync_tui.engine.s3.fleet_listing import FleetListing, FleetScans
 from trainsync_tui.engine.s3.listing import RemoteScan, bucket_versioning
 from trainsync_tui.engine.s3.request_guard import Silence, answer_watch, longest_silence
 from trainsync_tui.engine.transfer.bandwidth import BandwidthLimiter
@@ -194,7 +195,7 @@ class Engine:
         cancel: CancelToken | None = None,
         sink: EventSink = ignore,
         defer_new: bool = False,
-        fleet: Mapping[str, RemoteScan] | None = None,
+        fleet: FleetScans | None = None,
     ) -> Audit:
         """The three listings of one actor; raises TrainsyncError for run-stopping problems.
 
@@ -229,11 +230,10 @@ class Engine:
         except Exception as exc:
             raise classify(exc, self.settings) from None
 
-    def list_fleet(
-        self, layouts: list[ActorLayout], cancel: CancelToken | None = None
-    ) -> dict[str, RemoteScan] | None:
-        """The S3 objects of many actors from one listing, by prefix, for `audit(fleet=...)`;
-        None when they cannot share one (each actor's audit then lists its own prefix)."""
+    def list_fleet(self, layouts: list[ActorLayout], cancel: CancelToken) -> FleetListing | None:
+        """The S3 objects of many actors from one listing under way, by prefix, for
+        `audit(fleet=...)`: an actor's audit waits for its part only. None when they cannot
+        share one (each actor's audit then lists its own prefix)."""
         return fleet_listing(self.client_for(cancel), self.settings, layouts, cancel)
 
     def shared_listing(
@@ -404,8 +404,8 @@ class Engine:
         *,
         cancel: CancelToken,
         sink: EventSink = ignore,
-        fleet: Mapping[str, RemoteScan] | None = None,
-        uploading: set[str] | None = None,
+        fleet: FleetScans | None = None,
+        uploading: Callable[[], set[str] | None] | None = None,
     ) -> SyncReport | None:
         """The sync of an actor with nothing to write, made without its flock and lease
         (a lease is five requests, a fleet's no-op sync was mostly leases), or None when it
@@ -413,17 +413,14 @@ class Engine:
         under it, so nothing is ever written on this audit's word.
 
         Nothing to write means: no action planned, no delete refused, and nothing a killed
-        run left behind (local temp state, an unfinished upload in S3: `uploading`, the
-        prefixes with one, or asked here when None), since cleaning that up writes."""
+        run left behind (local temp state, an unfinished upload in S3: `uploading()` gives
+        the prefixes with one, maybe waiting for a fleet's one listing of them, or they are
+        asked here when None), since cleaning that up writes."""
         if options.dry_run or left_by_a_run(layout):
             return None
         spelt = spelt_in_s3(self.client_for(cancel), self.settings, layout)
-        if uploading is None:
-            found = self.fleet_uploads([spelt], cancel)
-            if found is None:
-                return None
-            uploading = found
-        if spelt.prefix in uploading:
+        found = uploading() if uploading is not None else self.fleet_uploads([spelt], cancel)
+        if found is None or spelt.prefix in found:
             return None
         from trainsync_tui.engine.errors import ManifestError
 

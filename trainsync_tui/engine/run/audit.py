@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +13,8 @@ from trainsync_tui.engine.actors.layout import ActorLayout
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.events import EventSink, Message, ScanProgress, Stage
 from trainsync_tui.engine.hashing import HashCache
-from trainsync_tui.engine.local.manifest import load_manifest
-from trainsync_tui.engine.local.scan import scan_local
+from trainsync_tui.engine.local.manifest import Manifest, load_manifest
+from trainsync_tui.engine.local.scan import LocalScan, scan_local
 from trainsync_tui.engine.s3.listing import (
     ListProgress,
     RemoteScan,
@@ -71,6 +72,53 @@ def _already_listed(listed: RemoteScan, on_list: ListProgress) -> RemoteScan:
     return RemoteScan(dict(listed.objects), list(listed.blocked), list(listed.notes))
 
 
+def _scan_beside_listing(
+    layout: ActorLayout,
+    client: Any,
+    bucket: str,
+    concurrency: int,
+    cancel: CancelToken | None,
+    on_list: ListProgress,
+    manifest: Manifest,
+    scan_here: Callable[[CancelToken | None, Callable[[str], bool]], LocalScan],
+) -> tuple[LocalScan, RemoteScan]:
+    """The local scan and the actor's S3 listing side by side. When one fails (a missing
+    bucket, say) the other stops too, instead of hashing the whole tree before the error
+    is shown."""
+    scans = CancelToken()
+    unlink = cancel.on_cancel(scans.cancel) if cancel is not None else lambda: None
+    try:
+        with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
+            remote_job = pool.submit(
+                scan_remote,
+                client,
+                bucket,
+                layout.prefix,
+                workers=concurrency,
+                cancel=scans,
+                on_progress=on_list,
+            )
+
+            def defer(path: str) -> bool:
+                """A file new on both sides is hashed by its upload, not twice."""
+                if path in manifest.entries:
+                    return False
+                wait([remote_job])  # only the listing says whether S3 has it
+                if remote_job.exception() is not None:
+                    return False
+                return path not in remote_job.result().objects
+
+            local_job = pool.submit(scan_here, scans, defer)
+            wait([local_job, remote_job], return_when=FIRST_EXCEPTION)
+            for job in (remote_job, local_job):
+                if job.done() and job.exception() is not None:
+                    scans.cancel()
+                    raise job.exception()  # type: ignore[misc]
+            return local_job.result(), remote_job.result()
+    finally:
+        unlink()
+
+
 def run_audit(
     layout: ActorLayout,
     client: Any,
@@ -104,54 +152,28 @@ def run_audit(
     def on_list(count: int) -> None:
         sink(ScanProgress(name, "s3", count))
 
-    # When one scan fails (a missing bucket, say) the other stops too, instead of hashing
-    # the whole tree before the error is shown.
-    scans = CancelToken()
-    unlink = cancel.on_cancel(scans.cancel) if cancel is not None else lambda: None
-    try:
-        with ThreadPoolExecutor(2, thread_name_prefix="scan") as pool:
-            remote_job = (
-                pool.submit(_already_listed, listed, on_list)
-                if listed is not None
-                else pool.submit(
-                    scan_remote,
-                    client,
-                    bucket,
-                    layout.prefix,
-                    workers=concurrency,
-                    cancel=scans,
-                    on_progress=on_list,
-                )
-            )
+    def scan_here(cancel: CancelToken | None, defer: Callable[[str], bool]) -> LocalScan:
+        return scan_local(
+            layout.training_dir,
+            cache,
+            rehash=rehash,
+            workers=hash_workers(concurrency),
+            cancel=cancel,
+            on_progress=on_hash,
+            defer=defer if defer_new else None,
+        )
 
-            def defer(path: str) -> bool:
-                """A file new on both sides is hashed by its upload, not twice."""
-                if path in manifest.entries:
-                    return False
-                wait([remote_job])  # only the listing says whether S3 has it
-                if remote_job.exception() is not None:
-                    return False
-                return path not in remote_job.result().objects
-
-            local_job = pool.submit(
-                scan_local,
-                layout.training_dir,
-                cache,
-                rehash=rehash,
-                workers=hash_workers(concurrency),
-                cancel=scans,
-                on_progress=on_hash,
-                defer=defer if defer_new else None,
-            )
-            wait([local_job, remote_job], return_when=FIRST_EXCEPTION)
-            for job in (remote_job, local_job):
-                if job.done() and job.exception() is not None:
-                    scans.cancel()
-                    raise job.exception()  # type: ignore[misc]
-            local = local_job.result()
-            remote = remote_job.result()
-    finally:
-        unlink()
+    if listed is not None:
+        # S3 is listed already: the local scan runs in this thread, not beside a listing
+        # (a fleet's 1,000 audits made 2,000 threads for it, and contended for the GIL).
+        remote = _already_listed(listed, on_list)
+        local = scan_here(
+            cancel, lambda path: path not in manifest.entries and path not in remote.objects
+        )
+    else:
+        local, remote = _scan_beside_listing(
+            layout, client, bucket, concurrency, cancel, on_list, manifest, scan_here
+        )
     resolve_multipart(
         client,
         bucket,

@@ -14,18 +14,32 @@ from trainsync_tui.engine.plan.build import Plan
 from trainsync_tui.engine.run.report import SyncReport
 from trainsync_tui.engine.s3.actor_prefixes import spelt_in_s3
 from trainsync_tui.engine.s3.client import classify
-from trainsync_tui.engine.s3.fleet_listing import list_fleet, prefixes_with_uploads
+from trainsync_tui.engine.s3.fleet_listing import (
+    FleetListing,
+    list_fleet,
+    prefixes_with_uploads,
+    start_fleet_listing,
+)
 from trainsync_tui.engine.s3.listing import RemoteScan
 
 
 def fleet_listing(
     client: Any, settings: Settings, layouts: list[ActorLayout], cancel: CancelToken | None
-) -> dict[str, RemoteScan] | None:
+) -> FleetListing | None:
     """Every actor's S3 objects from one listing in parallel pages, by the prefix S3 spells
-    it with; None when they cannot share one or it fails (each actor's audit then lists its
-    own prefix, and reports its own error)."""
+    it with, under way (FleetListing.get waits for one actor's); None when they cannot share
+    one or it cannot start (each actor's audit then lists its own prefix, and reports its
+    own error, as it does for an actor whose part of the listing failed)."""
     try:
-        return shared_listing(client, settings, layouts, cancel)
+        prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
+        return start_fleet_listing(
+            client,
+            settings.require_bucket(),
+            settings.actors_prefix,
+            prefixes,
+            workers=min(8, settings.concurrency),
+            cancel=cancel,
+        )
     except Exception:
         return None
 
