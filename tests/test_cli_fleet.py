@@ -14,12 +14,27 @@ from trainsync_tui.cli import main
 from trainsync_tui.engine.cancel import CancelToken
 from trainsync_tui.engine.errors import CancelledSync
 from trainsync_tui.engine.local.flock import actor_lock
-from trainsync_tui.engine.s3.fleet_listing import list_fleet, start_fleet_listing
+from trainsync_tui.engine.s3.fleet_listing import start_fleet_listing
 from trainsync_tui.engine.s3.listing import scan_remote
 
 IN_SYNC = "0001_in_sync"
 NEW_FILE = "0002_new_file"
 UPLOADING = "0003_uploading"
+
+
+def _listed(client: Any, bucket: str, prefixes: list[str], **kwargs: Any) -> dict | None:
+    """The fleet listing of `prefixes` below actors/, waited for whole."""
+    listing = start_fleet_listing(client, bucket, "actors/", prefixes, **kwargs)
+    return None if listing is None else listing.result()
+
+
+def _actors(world: World, count: int, paths: tuple[str, ...] = ("x.bin",)) -> list[str]:
+    """`count` actors a000… in S3, each holding `paths`; their prefixes, in order."""
+    names = [f"a{n:03}" for n in range(count)]
+    for name in names:
+        for path in paths:
+            world.s3.put_object(Bucket=world.bucket, Key=world.key(name, path), Body=b"x")
+    return [world.key(name, "") for name in names]
 
 
 def _sync_all(world: World, capsys) -> tuple[int, dict]:
@@ -85,7 +100,7 @@ def test_the_fleet_listing_gives_each_actor_what_its_own_listing_gives(world: Wo
     world.s3.put_object(Bucket=world.bucket, Key="actors/a2/training_data/", Body=b"")
     prefixes = [world.key(name, "") for name in names]
 
-    fleet = list_fleet(world.s3, world.bucket, "actors/", prefixes, workers=3)
+    fleet = _listed(world.s3, world.bucket, prefixes, workers=3)
 
     assert fleet is not None and sorted(fleet) == sorted(prefixes)
     for prefix in prefixes:
@@ -96,8 +111,8 @@ def test_the_fleet_listing_gives_each_actor_what_its_own_listing_gives(world: Wo
 
 def test_the_fleet_listing_refuses_prefixes_it_cannot_share(world: World) -> None:
     nested = ["actors/a/", "actors/a/b/"]
-    assert list_fleet(world.s3, world.bucket, "actors/", nested) is None
-    assert list_fleet(world.s3, world.bucket, "actors/", ["elsewhere/a/"]) is None
+    assert _listed(world.s3, world.bucket, nested) is None
+    assert _listed(world.s3, world.bucket, ["elsewhere/a/"]) is None
 
 
 def test_a_fleet_too_big_to_hold_at_once_is_listed_actor_by_actor(world: World) -> None:
@@ -105,8 +120,8 @@ def test_a_fleet_too_big_to_hold_at_once_is_listed_actor_by_actor(world: World) 
         for n in range(3):
             world.s3.put_object(Bucket=world.bucket, Key=world.key(name, f"{n}.bin"), Body=b"x")
     prefixes = [world.key("a", ""), world.key("b", "")]
-    assert list_fleet(world.s3, world.bucket, "actors/", prefixes, max_keys=5) is None
-    fleet = list_fleet(world.s3, world.bucket, "actors/", prefixes, max_keys=6)
+    assert _listed(world.s3, world.bucket, prefixes, max_keys=5) is None
+    fleet = _listed(world.s3, world.bucket, prefixes, max_keys=6)
     assert fleet is not None and len(fleet[world.key("b", "")].objects) == 3
 
 
@@ -127,15 +142,11 @@ def test_a_key_range_asks_for_about_what_its_actors_hold_not_a_whole_page(
     # Two ranges of 50 actors × 4 keys: after its first page, the first range asks for the
     # 50 keys its last 12 actors should hold (and a margin), not a whole page of 150 of
     # which 100 would be the second range's, listed again there.
-    names = [f"a{n:03}" for n in range(100)]
-    for name in names:
-        for n in range(4):
-            world.s3.put_object(Bucket=world.bucket, Key=world.key(name, f"{n}.bin"), Body=b"x")
-    prefixes = [world.key(name, "") for name in names]
+    prefixes = _actors(world, 100, ("0.bin", "1.bin", "2.bin", "3.bin"))
     client = s3_client(s3_server.url)
     answers = _listed_keys(client)
 
-    fleet = list_fleet(client, world.bucket, "actors/", prefixes, workers=2, page=150)
+    fleet = _listed(client, world.bucket, prefixes, workers=2, page=150)
 
     assert fleet is not None and all(len(fleet[p].objects) == 4 for p in prefixes)
     assert sum(answers) - 400 <= 40, answers  # a whole second page would list 100 twice
@@ -144,29 +155,23 @@ def test_a_key_range_asks_for_about_what_its_actors_hold_not_a_whole_page(
 def test_an_actor_far_bigger_than_its_neighbours_costs_a_few_pages(
     world: World, s3_server: S3Server
 ) -> None:
-    names = [f"a{n:03}" for n in range(100)]
-    for name in names:
-        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
-    big = names[49]  # the first range's last actor
+    prefixes = _actors(world, 100)
+    big = prefixes[49]  # the first range's last actor
     for n in range(400):
-        world.s3.put_object(Bucket=world.bucket, Key=world.key(big, f"d/{n:03}.bin"), Body=b"y")
-    prefixes = [world.key(name, "") for name in names]
+        world.s3.put_object(Bucket=world.bucket, Key=f"{big}d/{n:03}.bin", Body=b"y")
     client = s3_client(s3_server.url)
     answers = _listed_keys(client)
 
-    fleet = list_fleet(client, world.bucket, "actors/", prefixes, workers=2, page=150)
+    fleet = _listed(client, world.bucket, prefixes, workers=2, page=150)
 
     assert fleet is not None
-    assert len(fleet[world.key(big, "")].objects) == 401
-    assert all(len(fleet[p].objects) == 1 for p in prefixes if p != world.key(big, ""))
+    assert len(fleet[big].objects) == 401
+    assert all(len(fleet[p].objects) == 1 for p in prefixes if p != big)
     assert len(answers) <= 7, answers  # 150, 50, 100, 150 for the first range; one more
 
 
 def test_each_actor_is_given_its_part_of_a_listing_under_way(world: World) -> None:
-    names = [f"a{n:03}" for n in range(120)]
-    for name in names:
-        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
-    prefixes = [world.key(name, "") for name in names]
+    prefixes = _actors(world, 120)
 
     listing = start_fleet_listing(world.s3, world.bucket, "actors/", prefixes, workers=2, page=25)
 
@@ -184,10 +189,7 @@ def test_each_actor_is_given_its_part_of_a_listing_under_way(world: World) -> No
 
 
 def test_a_cancelled_fleet_listing_leaves_each_actor_to_list_its_own(world: World) -> None:
-    names = [f"a{n:03}" for n in range(100)]
-    for name in names:
-        world.s3.put_object(Bucket=world.bucket, Key=world.key(name, "x.bin"), Body=b"x")
-    prefixes = [world.key(name, "") for name in names]
+    prefixes = _actors(world, 100)
     cancel = CancelToken()
     cancel.cancel()
 

@@ -29,7 +29,7 @@ from tests.servers.targets import (
 from trainsync_tui.engine.events import Event, Message
 from trainsync_tui.engine.facade import SyncOptions
 from trainsync_tui.engine.run.report import SyncReport
-from trainsync_tui.engine.s3.fleet_listing import list_fleet
+from trainsync_tui.engine.s3.fleet_listing import FleetListing, start_fleet_listing
 from trainsync_tui.engine.s3.lease import lease_key
 from trainsync_tui.engine.s3.listing import scan_remote
 
@@ -262,6 +262,13 @@ def test_folder_markers_at_the_prefix_and_below_are_ignored(matrix: Matrix) -> N
     assert {prefix, prefix + "images/"} <= set(m.a.s3_keys(prefix))  # never deleted by us
 
 
+def listing(m: Matrix, prefixes: list[str]) -> FleetListing:
+    root = m.a.settings.actors_prefix
+    found = start_fleet_listing(m.a.s3, m.a.bucket, root, prefixes, workers=2, page=60)
+    assert found is not None
+    return found
+
+
 def test_a_fleet_listing_in_sized_pages_gives_each_actor_its_own_listing(matrix: Matrix) -> None:
     # Key ranges whose pages shrink near their ends (MaxKeys below 1,000, StartAfter and
     # ContinuationToken together) read the same on every server as one actor's own listing.
@@ -271,13 +278,12 @@ def test_a_fleet_listing_in_sized_pages_gives_each_actor_its_own_listing(matrix:
         for path in ("a.bin", "d/b.bin"):
             m.a.s3.put_object(Bucket=m.a.bucket, Key=m.a.key(name, path), Body=name.encode())
     prefixes = [m.a.settings.prefix_for(name) for name in names]
-    root = m.a.settings.actors_prefix
     if m.target.has(S3RVER_MAX_KEYS_1):  # no page but the last: each actor lists its own
         with pytest.raises(botocore.exceptions.ClientError, match="InternalError"):
-            list_fleet(m.a.s3, m.a.bucket, root, prefixes, workers=2, page=60)
+            listing(m, prefixes).result()
         return
 
-    fleet = list_fleet(m.a.s3, m.a.bucket, root, prefixes, workers=2, page=60)
+    fleet = listing(m, prefixes).result()
 
     assert fleet is not None and sorted(fleet) == sorted(prefixes)
     for prefix in prefixes:

@@ -203,7 +203,7 @@ class Engine:
         instead of the scan (one read, not two). Real syncs only: a dry run or the app's
         audit must show every local MD5.
 
-        `fleet`: S3 listings made for many actors at once (list_fleet), by prefix; an actor
+        `fleet`: S3 listings made for many actors at once (FleetListing), by prefix; an actor
         found there is not listed again. Only for audits that decide nothing alone: a sync
         lists its actor itself once it holds the lease.
         """

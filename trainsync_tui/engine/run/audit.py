@@ -139,7 +139,7 @@ def run_audit(
     two). A dry run or the app's audit does not defer, and sees every MD5.
 
     `listed`: the actor's S3 objects from a listing made for many actors at once
-    (list_fleet), used instead of listing the prefix again.
+    (FleetListing), used instead of listing the prefix again.
     """
     started = time.monotonic()
     name = layout.name

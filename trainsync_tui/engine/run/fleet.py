@@ -16,11 +16,19 @@ from trainsync_tui.engine.s3.actor_prefixes import spelt_in_s3
 from trainsync_tui.engine.s3.client import classify
 from trainsync_tui.engine.s3.fleet_listing import (
     FleetListing,
-    list_fleet,
     prefixes_with_uploads,
     start_fleet_listing,
 )
 from trainsync_tui.engine.s3.listing import RemoteScan
+
+
+def _start(
+    client: Any, settings: Settings, layouts: list[ActorLayout], cancel: CancelToken | None
+) -> FleetListing | None:
+    prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
+    bucket, root = settings.require_bucket(), settings.actors_prefix
+    workers = min(8, settings.concurrency)
+    return start_fleet_listing(client, bucket, root, prefixes, workers=workers, cancel=cancel)
 
 
 def fleet_listing(
@@ -31,15 +39,7 @@ def fleet_listing(
     one or it cannot start (each actor's audit then lists its own prefix, and reports its
     own error, as it does for an actor whose part of the listing failed)."""
     try:
-        prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
-        return start_fleet_listing(
-            client,
-            settings.require_bucket(),
-            settings.actors_prefix,
-            prefixes,
-            workers=min(8, settings.concurrency),
-            cancel=cancel,
-        )
+        return _start(client, settings, layouts, cancel)
     except Exception:
         return None
 
@@ -47,19 +47,13 @@ def fleet_listing(
 def shared_listing(
     client: Any, settings: Settings, layouts: list[ActorLayout], cancel: CancelToken | None
 ) -> dict[str, RemoteScan] | None:
-    """fleet_listing, except that an S3 that fails or says nothing raises TrainsyncError:
-    the app's audits then know at once that S3 is unknown, instead of each waiting out its
-    own deadline. None still means they cannot share one listing (each lists its own)."""
+    """fleet_listing, waited for, except that an S3 that fails or says nothing raises
+    TrainsyncError: the app's audits then know at once that S3 is unknown, instead of each
+    waiting out its own deadline. None still means they cannot share one listing (each
+    lists its own)."""
     try:
-        prefixes = [spelt_in_s3(client, settings, layout).prefix for layout in layouts]
-        return list_fleet(
-            client,
-            settings.require_bucket(),
-            settings.actors_prefix,
-            prefixes,
-            workers=min(8, settings.concurrency),
-            cancel=cancel,
-        )
+        listing = _start(client, settings, layouts, cancel)
+        return None if listing is None else listing.result()
     except TrainsyncError:
         raise
     except Exception as exc:

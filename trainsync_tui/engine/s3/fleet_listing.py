@@ -239,25 +239,6 @@ def start_fleet_listing(
     )
 
 
-def list_fleet(
-    client: Any,
-    bucket: str,
-    root: str,
-    prefixes: list[str],
-    *,
-    workers: int = 8,
-    cancel: CancelToken | None = None,
-    max_keys: int = FLEET_MAX_KEYS,
-    page: int = _PAGE,
-) -> dict[str, RemoteScan] | None:
-    """FleetListing's result, waited for: every actor's objects by prefix, or None (the
-    prefixes cannot share one listing, or `root` holds more than `max_keys` keys)."""
-    listing = start_fleet_listing(
-        client, bucket, root, prefixes, workers=workers, cancel=cancel, max_keys=max_keys, page=page
-    )
-    return None if listing is None else listing.result()
-
-
 def prefixes_with_uploads(client: Any, bucket: str, root: str, prefixes: list[str]) -> set[str]:
     """Which of `prefixes` (all below `root`) hold an unfinished multipart upload: one paged
     ListMultipartUploads of `root` for them all. Raises what S3 raises (a server without
