@@ -42,9 +42,13 @@ def folder_below(top: Path, folder: str, *, create: bool = False) -> Iterator[in
     """A descriptor of `top`/`folder` (a relative POSIX path, "" for `top`), each component
     below `top` opened without following a link, and made first when `create`. A component
     that is a link or not a folder is a TransferError naming it."""
-    if create:
+    try:
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if not create:
+            raise
         top.mkdir(parents=True, exist_ok=True)  # `top` itself may be a link (checked apart)
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         parts = [part for part in folder.split("/") if part]
         for n in range(1, len(parts) + 1):

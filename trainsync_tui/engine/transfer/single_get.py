@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -67,7 +68,9 @@ def writing() -> Iterator[None]:
 
 def _create(path: Path) -> BinaryIO:
     with writing():
-        return open(path, "wb")
+        # An explicit buffer size: the default asks the kernel whether a new file is a
+        # terminal (an ioctl per download).
+        return open(path, "wb", buffering=io.DEFAULT_BUFFER_SIZE)
 
 
 def _read_with_retries(attempt: Callable[[], T | None], cancel: CancelToken, attempts: int) -> T:
