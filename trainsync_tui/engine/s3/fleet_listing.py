@@ -23,29 +23,29 @@ class _RangePages:
     and each page that falls short asks for twice as many next (an actor far bigger than its
     neighbours costs a few small pages, not thousands)."""
 
-    def __init__(self, ordered: list[str], first: int, last: str | None, largest: int) -> None:
-        self._ordered = ordered
+    def __init__(self, actors: int, open_ended: bool, largest: int) -> None:
+        self._actors = actors  # in the range
+        self._open_ended = open_ended  # the last range: it runs to the root's end
         self._largest = largest
-        self._first = first
-        self._end = len(ordered) if last is None else bisect.bisect_right(ordered, last)
         self._keys = 0
-        self._reached = first  # actors begun, counted from the range's first
+        self._begun = 0  # the range's actors a page has reached
         self._floor = min(_MIN_PAGE, largest)
         self._asked = 0
 
-    def listed(self, keys: int, last_owner: str | None) -> None:
+    def listed(self, keys: int, begun: int | None) -> None:
+        """A page of `keys` keys came, its last key in the range's actor number `begun`
+        (counted from 1; None when no actor of the range holds it)."""
         self._keys += keys
-        if last_owner is not None:
-            self._reached = bisect.bisect_left(self._ordered, last_owner) + 1
+        if begun is not None:
+            self._begun = begun
 
     def next_size(self) -> int:
         if self._asked and self._asked < self._largest:  # the last page fell short of the end
             self._floor = min(self._largest, self._asked * 2)
-        begun = self._reached - self._first
-        if begun <= 0 or self._end == len(self._ordered):
-            self._asked = self._largest  # nothing learnt yet, or the last range (to the root's end)
+        if not self._begun or self._open_ended:
+            self._asked = self._largest  # nothing learnt yet, or nothing to size it by
         else:
-            expected = self._keys * (self._end - self._reached) // begun
+            expected = self._keys * (self._actors - self._begun) // self._begun
             self._asked = max(self._floor, min(self._largest, expected + expected // 10 + 20))
         return self._asked
 
@@ -183,7 +183,7 @@ class FleetListing:
         the listing stopped first."""
         first, last = self._after[i], self._after[i + 1]
         actors = self._range(i)
-        pages = _RangePages(self._ordered, self._bounds[i], last, self._page)
+        pages = _RangePages(len(actors), last is None, self._page)
         kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": self._root}
         if first is not None:
             kwargs["StartAfter"] = first
@@ -203,9 +203,10 @@ class FleetListing:
                 if mine is not None:
                     items[mine].append(item)
             owner = self._owner(contents[-1]["Key"]) if contents else None
-            pages.listed(len(contents), owner)
-            if owner is not None:  # every actor before the last key's is listed whole
-                complete(bisect.bisect_left(actors, owner))
+            at = None if owner is None else bisect.bisect_left(actors, owner)
+            pages.listed(len(contents), None if at is None else at + 1)
+            if at is not None:  # every actor before the last key's is listed whole
+                complete(at)
             token = answer.get("NextContinuationToken")
             if not answer.get("IsTruncated") or not token:
                 return True
