@@ -27,8 +27,11 @@ from trainsync_tui.engine.paths import TEMP_PREFIX
 Journalled = dict[str, set[str]]
 
 
-def temp_path(folder: Path, token: str = "") -> Path:
-    return folder / f"{TEMP_PREFIX}{token}-{uuid.uuid4().hex}"
+def temp_path(folder: Path, token: str = "", count: int | None = None) -> Path:
+    """A temp name in `folder`: the run's `token`, then its `count` of temps so far (unique
+    within the run) or, without one, random."""
+    unique = uuid.uuid4().hex if count is None else f"{count:x}"
+    return folder / f"{TEMP_PREFIX}{token}-{unique}"
 
 
 def is_ours(name: str, tokens: set[str]) -> bool:
@@ -59,7 +62,7 @@ class TempFiles:
             self._journal(str(folder))
         with self._lock:
             self._made += 1
-            temp = folder / f"{TEMP_PREFIX}{self.token}-{self._made:x}"
+            temp = temp_path(folder, self.token, self._made)
             self._live.add(temp)
         return temp
 
