@@ -465,3 +465,15 @@ def test_the_fleet_workload_measures_sync_and_audit_against_s5cmd() -> None:
     lines = "\n".join(target_lines(result))
     assert "| W10 no-op fleet ≤ 0.8 × s5cmd sync | 0.60 | yes |" in lines
     assert "| trainsync audit: W10 no-op fleet ≤ 0.8 × s5cmd sync | 0.90 | **no** |" in lines
+
+
+def test_tools_run_with_compiled_modules_as_a_users_python_does(monkeypatch) -> None:
+    """A shell's PYTHONDONTWRITEBYTECODE would make every trainsync run compile its modules
+    (an editable install has no .pyc of its own), a cost no pip-installed anchor pays."""
+    from trainsync_tui.bench.measure import clean_env
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/x.pem")
+    env = clean_env({"AWS_REGION": "us-east-1"})
+    assert "PYTHONDONTWRITEBYTECODE" not in env and "AWS_CA_BUNDLE" not in env
+    assert env["AWS_REGION"] == "us-east-1"

@@ -23,8 +23,12 @@ class Timing:
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """The caller's environment minus anything that sends loopback traffic elsewhere."""
+    """The caller's environment minus anything that sends loopback traffic elsewhere, and
+    minus PYTHONDONTWRITEBYTECODE: a user's Python keeps its compiled modules, and a shell
+    that sets it charged each run of trainsync (an editable install, no .pyc of its own)
+    ~0.12 s of compiling that the anchors' pip-installed modules never pay."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for name in list(env):
         # A CA bundle makes rclone refuse a plain-HTTP endpoint; proxies would leave loopback.
         if name in ("AWS_CA_BUNDLE", "AWS_PROFILE", "AWS_ENDPOINT_URL") or name.lower().endswith(
