@@ -467,6 +467,29 @@ def test_the_fleet_workload_measures_sync_and_audit_against_s5cmd() -> None:
     assert "| trainsync audit: W10 no-op fleet ≤ 0.8 × s5cmd sync | 0.90 | **no** |" in lines
 
 
+def test_report_judges_the_app_on_a_fleet() -> None:
+    met = _result()
+    met.extras["app_fleet"] = {"actors": 200, "all_shown_s": 2.1, "lines": ["rows 0.40 s"]}
+    text = markdown(met)
+    label = "| app, 200 actors in sync: every actor's state shown ≤ 3 s after start"
+    assert f"{label} | 2.10 s | yes |" in text
+    assert "## The app on 200 actors" in text and "rows 0.40 s" in text
+    met.extras["app_fleet"]["all_shown_s"] = 3.4
+    assert f"{label} | 3.40 s | **no** |" in markdown(met)
+    assert "200 actors" not in markdown(_result())
+
+
+def test_the_app_fleet_measure_opens_the_real_app_on_actors_in_sync() -> None:
+    """Through the CLI's sync, nanio and the app under Pilot: every actor ends shown in
+    sync, after its row."""
+    from trainsync_tui.bench.app_fleet import measure
+
+    figures = measure(actors=3, files=2)
+    assert figures.states == {"ok": 3}
+    assert 0 < figures.first_rows_s <= figures.all_shown_s
+    assert any("every actor's state shown" in line for line in figures.lines)
+
+
 def test_tools_run_with_compiled_modules_as_a_users_python_does(monkeypatch) -> None:
     """A shell's PYTHONDONTWRITEBYTECODE would make every trainsync run compile its modules
     (an editable install has no .pyc of its own), a cost no pip-installed anchor pays."""

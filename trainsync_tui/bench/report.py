@@ -118,6 +118,8 @@ def target_lines(result: BenchResult) -> list[str]:
         lines.append(f"| {label} | {tree['cores_used']:.2f} | {met} |")
     if "app" in result.extras:
         lines += app_target_lines(result.extras["app"])
+    if "app_fleet" in result.extras:
+        lines.append(app_fleet_target_line(result.extras["app_fleet"]))
     if "bwlimit" in result.extras:
         from trainsync_tui.bench.bwlimit import bwlimit_target_line
 
@@ -148,6 +150,12 @@ def app_target_lines(app: dict[str, Any]) -> list[str]:
         return [*lines, f"| {label} | – | not measured (the sync ended first) |"]
     p95 = max(d["p95_ms"] for d in during)
     return [*lines, f"| {label} | {p95:.0f} ms | {'yes' if p95 <= 100 else '**no**'} |"]
+
+
+def app_fleet_target_line(fleet: dict[str, Any]) -> str:
+    shown, actors = fleet["all_shown_s"], fleet["actors"]
+    label = f"app, {actors} actors in sync: every actor's state shown ≤ 3 s after start"
+    return f"| {label} | {shown:.2f} s | {'yes' if shown <= 3 else '**no**'} |"
 
 
 def markdown(result: BenchResult) -> str:
@@ -193,6 +201,10 @@ def markdown(result: BenchResult) -> str:
     if app:
         out += ["", f"## The app on a {app['entries']:,}-entry tree", "", "```text"]
         out += [*app["lines"], "```"]
+    fleet = result.extras.get("app_fleet")
+    if fleet:
+        out += ["", f"## The app on {fleet['actors']} actors", "", "```text"]
+        out += [*fleet["lines"], "```"]
     profiles = result.extras.get("profiles")
     if profiles:
         out += ["", "## Where trainsync's time goes (py-spy)", ""]

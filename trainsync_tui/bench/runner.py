@@ -147,6 +147,11 @@ def run_all(options: BenchOptions) -> BenchResult:
                 result.measurements.extend(median_runs(runs))
             if issue17:
                 _bandwidth_and_resume(ctx, ready, dataset, source, options, result)
+            if name == "fleet" and any(t.name == "trainsync" for t in ready):
+                actors = 50 if options.quick else 200
+                say(f"fleet: the app opened on {actors} actors in sync")
+                log = ctx.logs / "fleet-app.log"
+                add_app_fleet_figures(result, app_fleet_command(actors), log, ctx.timeout)
             if options.profile and name in ("many", "large"):
                 from trainsync_tui.bench.profile import profile_trainsync
 
@@ -250,6 +255,11 @@ def app_command(entries: int) -> list[str]:
     return [sys.executable, "-m", module, "--entries", str(entries), "--json"]
 
 
+def app_fleet_command(actors: int) -> list[str]:
+    module = "trainsync_tui.bench.app_fleet"
+    return [sys.executable, "-m", module, "--actors", str(actors), "--json"]
+
+
 def measure_app(command: list[str], log: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
     """The app measurement's figures, or None and why not (one line).
 
@@ -288,3 +298,17 @@ def add_app_figures(result: BenchResult, command: list[str], log: Path, timeout:
         f"p95 during a sync {figures['cursor_sync']['p95_ms']:.0f} ms (move), "
         f"{figures['toggle_sync']['p95_ms']:.0f} ms (space)"
     )
+
+
+def add_app_fleet_figures(
+    result: BenchResult, command: list[str], log: Path, timeout: float
+) -> None:
+    """The app's time to show every actor of a fleet into result.extras["app_fleet"]."""
+    figures, why = measure_app(command, log, timeout)
+    if figures is None:
+        result.skipped.append(f"app fleet measurement: {why}")
+        say(f"skip the app fleet measurement: {why}")
+        return
+    result.extras["app_fleet"] = figures
+    rows, shown = figures["first_rows_s"], figures["all_shown_s"]
+    say(f"fleet: the app's rows {rows:.2f} s, every actor's state {shown:.2f} s")
