@@ -13,11 +13,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import World
+from tests.s3server import free_port
 from tests.silent_s3 import SilentEndpoint, silent_endpoint
 from trainsync_tui.engine.config import Settings
 from trainsync_tui.engine.errors import TrainsyncError
 from trainsync_tui.engine.facade import Engine, waiting_for_s3
-from trainsync_tui.engine.s3.request_guard import NOTICE_AFTER, AnswerWatch, Silence
+from trainsync_tui.engine.s3.client import make_client
+from trainsync_tui.engine.s3.request_guard import (
+    NOTICE_AFTER,
+    AnswerWatch,
+    Silence,
+    answer_watch,
+)
 
 
 @pytest.fixture
@@ -88,4 +95,30 @@ def test_a_request_never_seen_to_end_is_forgotten_after_its_deadline() -> None:
     now[0] = 112.0
     assert watch.silence() is not None  # still within the guard's grace
     now[0] = 116.0
+    assert watch.silence() is None
+
+
+def test_the_back_off_after_a_refused_connection_is_no_silence_of_s3s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on the port: each attempt is refused at once, and the retries' back-
+    off (random, up to seconds) must not read as S3 saying nothing, or the CLI prints
+    "waiting for S3" before its one-line error about an unreachable endpoint."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    closed = f"http://127.0.0.1:{free_port()}"
+    client = make_client(
+        Settings(root=tmp_path, bucket="b", endpoint_url=closed, region="us-east-1")
+    )
+    watch = answer_watch(closed)
+    attempts: list[tuple[float, Silence | None]] = []
+    client.meta.events.register(
+        "before-send.s3", lambda **_: attempts.append((time.monotonic(), watch.silence()))
+    )
+    with pytest.raises(Exception, match="Could not connect"):
+        client.list_objects_v2(Bucket="b")
+    first = attempts[0][0]
+    assert len(attempts) >= 3 and attempts[-1][0] - first > 0.05  # it backed off and retried
+    for _, silence in attempts:
+        assert silence is not None and silence.waited < 0.05, silence
     assert watch.silence() is None

@@ -31,6 +31,7 @@ ATTEMPTS = 7
 BOTOCORE_RETRIES = {"mode": "standard", "total_max_attempts": 1}
 _STARTED = "trainsync_started"
 _DEADLINE = "trainsync_deadline"
+_REFUSED = "trainsync_refused"  # the last attempt found nothing listening
 # After a cancel only clean-up goes out (any other call is a worker that has not seen the
 # cancel yet): worth a try, as a healthy S3 answers in milliseconds, but not worth keeping
 # the user waiting past the second the README promises. An upload left unaborted is the
@@ -109,8 +110,10 @@ class RequestGuard:
             context[_STARTED] = now
             budget = self.deadline if now < self._cancelled_at else AFTER_CANCEL_SECONDS
             context[_DEADLINE] = now + min(self.deadline, budget)
-            if operation not in _LONG_OPERATIONS:  # a long one is silent while it sends
-                self._watch.began(context, now, context[_DEADLINE])
+        if operation not in _LONG_OPERATIONS:  # a long one is silent while it sends
+            # After a refused attempt (below) the wait starts again with this attempt.
+            since = now if context.pop(_REFUSED, False) else context[_STARTED]
+            self._watch.began(context, since, context[_DEADLINE])
         self._check(context)
         self._sending.started = context[_STARTED]
         left = context[_DEADLINE] - now
@@ -125,6 +128,11 @@ class RequestGuard:
         context = kwargs["request_dict"]["context"]
         if kwargs.get("response") is not None:
             self._watch.answered(self._clock())
+        if _refused(kwargs.get("caught_exception")):
+            # The network said at once that nothing listens there: the back-off before the
+            # next attempt is no silence of S3's, and no "waiting for S3" is shown for it.
+            context[_REFUSED] = True
+            self._watch.ended(context)
         delay: Any = None
         try:
             delay = self._retry_delay(standard, context, **kwargs)
@@ -268,6 +276,14 @@ def longest_silence() -> Silence | None:
         watches = list(_WATCHES.values())
     found = [s for w in watches if (s := w.silence()) is not None]
     return max(found, key=lambda s: s.waited, default=None)
+
+
+def _refused(exc: BaseException | None) -> bool:
+    """A connection the network refused or could not route: an answer, not a silence (a
+    connect that times out, or a read, is silence)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    return isinstance(exc, EndpointConnectionError)
 
 
 def _last_failure(attempt: dict[str, Any] | None) -> str:
