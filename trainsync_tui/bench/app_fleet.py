@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,8 @@ def prepare(
     settings = Settings(root=root, bucket=BUCKET, endpoint_url=server.url, cache_dir=cache)
     command = [sys.executable, "-m", "trainsync_tui", "sync", "--all", "--root", str(root)]
     command += ["--bucket", BUCKET, "--endpoint-url", server.url, "--json", "--no-progress"]
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
+    env = {**os.environ, "TRAINSYNC_CACHE_DIR": str(cache)}  # the app's cache, warmed here
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"app_fleet: the sync that fills S3 failed: {done.stderr.strip()}")
     return settings
@@ -78,8 +80,7 @@ async def measure_app(settings: Settings, figures: FleetFigures) -> None:
         while not shown():
             await _tick(pilot, begun, "every actor's state")
         figures.all_shown_s = round(time.perf_counter() - begun, 2)
-        for state in states.values():
-            figures.states[str(state.status)] = figures.states.get(str(state.status), 0) + 1
+        figures.states = dict(Counter(str(state.status) for state in states.values()))
         await app.workers.wait_for_complete()
     figures.lines += [
         f"{figures.actors} actors × {figures.files_each} files, in sync, warm hash cache",
@@ -104,7 +105,6 @@ def measure(actors: int, files: int, seed: int = 23) -> FleetFigures:
     saved = os.environ.copy()
     try:
         os.environ.update(server.client_env())
-        os.environ["TRAINSYNC_CACHE_DIR"] = str(scratch / "cache")  # the sync warms it
         settings = prepare(scratch / "tree", scratch / "cache", server, actors, files, seed)
         asyncio.run(measure_app(settings, figures))
     finally:

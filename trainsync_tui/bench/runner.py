@@ -285,30 +285,35 @@ def measure_app(command: list[str], log: Path, timeout: float) -> tuple[dict[str
     return figures, ""
 
 
-def add_app_figures(result: BenchResult, command: list[str], log: Path, timeout: float) -> None:
-    """The app's first paint and key latency into result.extras["app"], or a skip note."""
+def _measured_into(
+    result: BenchResult, key: str, what: str, command: list[str], log: Path, timeout: float
+) -> dict[str, Any] | None:
+    """An app measurement's figures into result.extras[key], or a skip note naming `what`."""
     figures, why = measure_app(command, log, timeout)
     if figures is None:
-        result.skipped.append(f"app tree measurement: {why}")
-        say(f"skip the app measurement: {why}")
-        return
-    result.extras["app"] = figures
-    say(
-        f"huge: app first paint {figures['model_build_ms'] + figures['until_idle_ms']:.0f} ms, "
-        f"p95 during a sync {figures['cursor_sync']['p95_ms']:.0f} ms (move), "
-        f"{figures['toggle_sync']['p95_ms']:.0f} ms (space)"
-    )
+        result.skipped.append(f"{what}: {why}")
+        say(f"skip the {what}: {why}")
+        return None
+    result.extras[key] = figures
+    return figures
+
+
+def add_app_figures(result: BenchResult, command: list[str], log: Path, timeout: float) -> None:
+    """The app's first paint and key latency into result.extras["app"], or a skip note."""
+    figures = _measured_into(result, "app", "app tree measurement", command, log, timeout)
+    if figures is not None:
+        say(
+            f"huge: app first paint {figures['model_build_ms'] + figures['until_idle_ms']:.0f} "
+            f"ms, p95 during a sync {figures['cursor_sync']['p95_ms']:.0f} ms (move), "
+            f"{figures['toggle_sync']['p95_ms']:.0f} ms (space)"
+        )
 
 
 def add_app_fleet_figures(
     result: BenchResult, command: list[str], log: Path, timeout: float
 ) -> None:
     """The app's time to show every actor of a fleet into result.extras["app_fleet"]."""
-    figures, why = measure_app(command, log, timeout)
-    if figures is None:
-        result.skipped.append(f"app fleet measurement: {why}")
-        say(f"skip the app fleet measurement: {why}")
-        return
-    result.extras["app_fleet"] = figures
-    rows, shown = figures["first_rows_s"], figures["all_shown_s"]
-    say(f"fleet: the app's rows {rows:.2f} s, every actor's state {shown:.2f} s")
+    figures = _measured_into(result, "app_fleet", "app fleet measurement", command, log, timeout)
+    if figures is not None:
+        rows, shown = figures["first_rows_s"], figures["all_shown_s"]
+        say(f"fleet: the app's rows {rows:.2f} s, every actor's state {shown:.2f} s")
