@@ -500,3 +500,17 @@ def test_tools_run_with_compiled_modules_as_a_users_python_does(monkeypatch) -> 
     env = clean_env({"AWS_REGION": "us-east-1"})
     assert "PYTHONDONTWRITEBYTECODE" not in env and "AWS_CA_BUNDLE" not in env
     assert env["AWS_REGION"] == "us-east-1"
+
+
+def test_without_nanio_the_bench_and_the_app_fleet_measure_say_so_in_one_line(
+    monkeypatch, capsys
+) -> None:
+    from trainsync_tui.bench import run_bench
+    from trainsync_tui.bench.app_fleet import main
+
+    monkeypatch.setitem(sys.modules, "nanio", None)  # `import nanio` raises ImportError
+    assert run_bench(["--quick"]) == 2
+    assert main(["--actors", "3"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "trainsync bench needs nanio: pip install 'trainsync[bench]'\n"
+    assert err == "app_fleet needs nanio: pip install 'trainsync[bench]'\n"

@@ -8,12 +8,12 @@ def run_bench(argv: list[str]) -> int:
     from trainsync_tui.bench.options import parse
     from trainsync_tui.bench.report import markdown, write
     from trainsync_tui.bench.runner import run_all, say
+    from trainsync_tui.bench.server import nanio_missing
 
     options = parse(argv)
-    try:
-        import nanio  # noqa: F401
-    except ImportError:
-        print("trainsync bench needs nanio: pip install 'trainsync[bench]'")
+    missing = nanio_missing("trainsync bench")
+    if missing:
+        print(missing)
         return 2
     result = run_all(options)
     md, js = write(result, options.out)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from trainsync_tui.bench import datasets as ds
-from trainsync_tui.bench.server import NanioServer
+from trainsync_tui.bench.server import NanioServer, nanio_missing
 from trainsync_tui.engine.config import Settings
 
 BUCKET = "app-fleet"
@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=20, help="files in each actor")
     parser.add_argument("--json", action="store_true", help="one JSON object: figures and lines")
     args = parser.parse_args(argv)
+    missing = nanio_missing("app_fleet")
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     figures = measure(args.actors, args.files)
     print(json.dumps(figures.to_json()) if args.json else "\n".join(figures.lines))
     return 0

@@ -20,6 +20,17 @@ ACCESS_KEY = "trainsync-bench"
 SECRET_KEY = "trainsync-bench-secret-key"
 REGION = "us-east-1"
 
+
+def nanio_missing(program: str) -> str | None:
+    """One line saying that `program` needs nanio and how to get it, or None when it is
+    installed: said before a server is started, instead of a traceback from its start."""
+    try:
+        import nanio  # noqa: F401
+    except ImportError:
+        return f"{program} needs nanio: pip install 'trainsync[bench]'"
+    return None
+
+
 _LINE = re.compile(r'"(GET|PUT|POST|HEAD|DELETE) (\S+) HTTP/[\d.]+" (\d{3})')
 
 
