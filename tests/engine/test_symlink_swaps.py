@@ -35,10 +35,18 @@ def swap_for_link(world: World, folder: str, outside: Path) -> Callable[[], None
 
 
 def sync_swapping(
-    world: World, swap: Callable[[], None], *, when: str, options: SyncOptions | None = None
+    world: World,
+    swap: Callable[[], None],
+    *,
+    when: str,
+    options: SyncOptions | None = None,
+    during: str = "",
 ) -> SyncReport:
-    """Sync once, running `swap` when S3 has answered the first GET of the actor's data
-    (after the executor checked and made the folders) or when the transfer stage begins."""
+    """Sync once, running `swap` when S3 has answered the GET of the key ending in `during`
+    (after the executor checked and made its folders, before it lands: in that download's
+    own thread, so the swap is whole before the landing looks, where a swap made from
+    another download's thread could be caught half done, the folder gone and no link yet)
+    or when the transfer stage begins."""
     engine = Engine(world.settings)
     done: list[bool] = []
 
@@ -48,7 +56,8 @@ def sync_swapping(
             swap()
 
     def after_get(http_response: Any, **_: Any) -> None:
-        if not http_response.url.endswith(LEASE_SUFFIX):
+        url = http_response.url
+        if not url.endswith(LEASE_SUFFIX) and url.endswith(during):
             once()
 
     def sink(event: Event) -> None:
@@ -88,7 +97,8 @@ def test_a_folder_swapped_during_a_download_fails_that_path_and_writes_nothing_o
         world.put_local(ACTOR, "sub/x.bin", b"old")
         world.write_manifest(ACTOR, {"sub/x.bin": b"old"})
 
-    report = sync_swapping(world, swap_for_link(world, "sub", outside), when="get")
+    swap = swap_for_link(world, "sub", outside)
+    report = sync_swapping(world, swap, when="get", during="sub/x.bin")
 
     failed = [e for e in report.errors if e.startswith("sub/x.bin")]
     assert len(failed) == 1 and "symbolic link" in failed[0], report.errors
